@@ -1,0 +1,170 @@
+//! Rules that span several items of a resolved system: one `check_*` function per rule.
+
+use crate::diag::{Diagnostic, Diagnostics};
+use crate::model::{Segment, System};
+use crate::resolve::ServiceSpans;
+use std::collections::HashMap;
+
+/// Runs every cross-item rule, pushing a diagnostic per problem.
+pub fn check_system(
+    system: &System,
+    spans: &HashMap<String, ServiceSpans>,
+    diags: &mut Diagnostics,
+) {
+    check_ports(system, spans, diags);
+    check_cycles(system, spans, diags);
+    check_routes(system, spans, diags);
+}
+
+/// No two services of a system may listen on the same port: they run side by side.
+fn check_ports(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &mut Diagnostics) {
+    let mut seen: HashMap<u16, &str> = HashMap::new();
+    for (key, service) in &system.services {
+        match seen.get(&service.port) {
+            Some(first) => diags.push(
+                Diagnostic::at(
+                    &spans[key].port,
+                    format!(
+                        "port {} is used by both `{first}` and `{key}`",
+                        service.port
+                    ),
+                    "port clash",
+                )
+                .with_secondary(&spans[*first].port, format!("`{first}` uses it here")),
+            ),
+            None => {
+                seen.insert(service.port, key);
+            }
+        }
+    }
+}
+
+/// The dependency graph must be acyclic: each cycle found is named in full.
+fn check_cycles(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &mut Diagnostics) {
+    #[derive(Clone, Copy, PartialEq)]
+    enum Mark {
+        New,
+        Active,
+        Done,
+    }
+    let mut marks: HashMap<&str, Mark> = system
+        .services
+        .keys()
+        .map(|k| (k.as_str(), Mark::New))
+        .collect();
+
+    fn visit<'s>(
+        node: &'s str,
+        system: &'s System,
+        spans: &HashMap<String, ServiceSpans>,
+        marks: &mut HashMap<&'s str, Mark>,
+        stack: &mut Vec<&'s str>,
+        diags: &mut Diagnostics,
+    ) {
+        marks.insert(node, Mark::Active);
+        stack.push(node);
+        let deps = system
+            .services
+            .get(node)
+            .map(|s| s.depends_on.as_slice())
+            .unwrap_or_default();
+        for (i, dep) in deps.iter().enumerate() {
+            let target = dep.service.as_str();
+            match marks.get(target).copied().unwrap_or(Mark::Done) {
+                Mark::New => visit(target, system, spans, marks, stack, diags),
+                Mark::Active => {
+                    let start = stack.iter().position(|s| *s == target).unwrap_or(0);
+                    let mut cycle: Vec<&str> = stack[start..].to_vec();
+                    cycle.push(target);
+                    diags.push(
+                        Diagnostic::at(
+                            &spans[node].deps[i],
+                            format!("dependency cycle: {}", cycle.join(" → ")),
+                            "this dependency closes the cycle",
+                        )
+                        .with_note("services must form a directed acyclic graph; move the shared part into its own service"),
+                    );
+                }
+                Mark::Done => {}
+            }
+        }
+        stack.pop();
+        marks.insert(node, Mark::Done);
+    }
+
+    let mut stack = Vec::new();
+    for key in system.services.keys() {
+        if marks[key.as_str()] == Mark::New {
+            visit(key, system, spans, &mut marks, &mut stack, diags);
+        }
+    }
+}
+
+/// Within a service, no two endpoints may share a method and path shape, and parameters at the
+/// same position of overlapping paths must share a name (the router cannot tell them apart).
+fn check_routes(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &mut Diagnostics) {
+    for (key, service) in &system.services {
+        let paths = &spans[key].paths;
+        let mut shapes: HashMap<(String, &str), usize> = HashMap::new();
+        for (i, ep) in service.endpoints.iter().enumerate() {
+            let shape = shape(&ep.segments);
+            if let Some(&first) = shapes.get(&(shape.clone(), ep.method.as_str())) {
+                diags.push(
+                    Diagnostic::at(
+                        &paths[i],
+                        format!(
+                            "duplicate route: `{} {}` in `{key}` matches the same requests as `{}`",
+                            ep.method.as_str(),
+                            ep.path,
+                            service.endpoints[first].name.wire
+                        ),
+                        "duplicate route",
+                    )
+                    .with_secondary(&paths[first], "first route"),
+                );
+            } else {
+                shapes.insert((shape, ep.method.as_str()), i);
+            }
+            for (j, other) in service.endpoints[..i].iter().enumerate() {
+                if let Some((a, b)) = param_name_conflict(&other.segments, &ep.segments) {
+                    diags.push(
+                        Diagnostic::at(
+                            &paths[i],
+                            format!("path parameter `{b}` sits where `{}` has `{a}`", other.path),
+                            "rename the parameter",
+                        )
+                        .with_secondary(&paths[j], format!("uses `{{{a}}}`"))
+                        .with_note(
+                            "overlapping routes must name a parameter at the same position alike",
+                        ),
+                    );
+                    break;
+                }
+            }
+        }
+    }
+}
+
+fn shape(segments: &[Segment]) -> String {
+    segments
+        .iter()
+        .map(|s| match s {
+            Segment::Literal(l) => format!("/{l}"),
+            Segment::Param(_) => "/{}".to_owned(),
+        })
+        .collect()
+}
+
+/// The first pair of differently named parameters at the same position of two paths whose
+/// earlier segments have the same shape.
+fn param_name_conflict<'a>(a: &'a [Segment], b: &'a [Segment]) -> Option<(&'a str, &'a str)> {
+    for (x, y) in a.iter().zip(b) {
+        match (x, y) {
+            (Segment::Literal(l), Segment::Literal(m)) if l == m => {}
+            (Segment::Param(p), Segment::Param(q)) if p == q => {}
+            (Segment::Param(p), Segment::Param(q)) => return Some((p, q)),
+            _ => return None,
+        }
+    }
+    None
+}

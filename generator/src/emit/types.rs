@@ -1,0 +1,738 @@
+//! The types crate of a system: serde types for every schema with a `Validate` impl enforcing
+//! the spec's constraints, one type per named error, and the shared validation runtime.
+
+use super::rust::{doc, doc_str, format_file, lit};
+use super::{EmitError, OutputFile, Ownership, header, types_dir};
+use crate::ident::ident;
+use crate::model::*;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// The validation runtime, emitted verbatim into every types crate.
+pub const VALIDATION_RS: &str = include_str!("runtime/validation.rs");
+
+/// Writes `src/lib.rs`, `src/schemas.rs`, `src/errors.rs` and `src/validation.rs`.
+pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitError> {
+    let dir = types_dir(system);
+    let header = header(system);
+    let modules = [
+        ("lib.rs", lib_tokens(system)),
+        ("schemas.rs", schemas_tokens(system)),
+        ("errors.rs", errors_tokens(system)),
+        ("validation.rs", validation_tokens()?),
+    ];
+    for (name, tokens) in modules {
+        let path = format!("{dir}/src/{name}");
+        files.push(OutputFile {
+            contents: format_file(&path, &header, tokens)?,
+            path,
+            ownership: Ownership::Generated,
+        });
+    }
+    Ok(())
+}
+
+/// The crate root: docs and module wiring.
+pub fn lib_tokens(system: &System) -> TokenStream {
+    let crate_doc = format!(
+        "Schema and error types of the `{}` system, with validation of the spec's constraints.",
+        system.name.wire
+    );
+    let system_doc = system
+        .doc
+        .as_deref()
+        .map(|d| format!("\n{d}"))
+        .unwrap_or_default();
+    let text = format!("{crate_doc}\n{system_doc}");
+    let lines = text
+        .trim_end()
+        .lines()
+        .map(|l| format!(" {}", l.trim_end()))
+        .collect::<Vec<_>>();
+    quote! {
+        #(#![doc = #lines])*
+
+        pub mod validation;
+        mod errors;
+        mod schemas;
+
+        pub use errors::*;
+        pub use schemas::*;
+    }
+}
+
+/// The validation runtime as tokens (for the macro front end, which cannot write files).
+pub fn validation_tokens() -> Result<TokenStream, EmitError> {
+    VALIDATION_RS
+        .parse()
+        .map_err(|e: proc_macro2::LexError| EmitError::Rust {
+            path: "validation.rs".into(),
+            message: e.to_string(),
+        })
+}
+
+/// Every schema as a Rust type.
+pub fn schemas_tokens(system: &System) -> TokenStream {
+    let std = Std::new(system.schemas.values().map(|s| s.name.rust.as_str()));
+    let mut cx = Cx {
+        system,
+        std,
+        patterns: Patterns::default(),
+    };
+    let items: Vec<TokenStream> = system
+        .schemas
+        .values()
+        .map(|s| schema(&mut cx, s))
+        .collect();
+    let statics = cx.patterns.statics();
+    quote! {
+        //! Types for the schemas of the spec.
+
+        use crate::validation;
+
+        #(#statics)*
+        #(#items)*
+    }
+}
+
+/// What emitting the schemas needs at hand.
+struct Cx<'a> {
+    system: &'a System,
+    std: Std,
+    patterns: Patterns,
+}
+
+/// Prelude names that a spec type could shadow.
+const PRELUDE: &[&str] = &[
+    "Box", "Option", "Some", "None", "String", "Vec", "Default", "Ok", "Err", "Result", "Into",
+];
+
+/// Paths to std items: the short prelude names, unless a spec type in the same module takes
+/// one of them, in which case every path is absolute.
+#[derive(Clone, Copy)]
+pub struct Std {
+    absolute: bool,
+}
+
+impl Std {
+    /// Chooses the paths for a module defining types with these Rust names.
+    pub fn new<'n>(mut names: impl Iterator<Item = &'n str>) -> Self {
+        Std {
+            absolute: names.any(|n| PRELUDE.contains(&n)),
+        }
+    }
+
+    /// `String`.
+    pub fn string(self) -> TokenStream {
+        if self.absolute {
+            quote! { ::std::string::String }
+        } else {
+            quote! { String }
+        }
+    }
+
+    /// `Vec`.
+    pub fn vec(self) -> TokenStream {
+        if self.absolute {
+            quote! { ::std::vec::Vec }
+        } else {
+            quote! { Vec }
+        }
+    }
+
+    /// `Option`.
+    pub fn option(self) -> TokenStream {
+        if self.absolute {
+            quote! { ::std::option::Option }
+        } else {
+            quote! { Option }
+        }
+    }
+
+    /// `Some`.
+    pub fn some(self) -> TokenStream {
+        if self.absolute {
+            quote! { ::std::option::Option::Some }
+        } else {
+            quote! { Some }
+        }
+    }
+
+    /// `Into`.
+    pub fn into(self) -> TokenStream {
+        if self.absolute {
+            quote! { ::std::convert::Into }
+        } else {
+            quote! { Into }
+        }
+    }
+
+    /// `Box`.
+    pub fn boxed(self) -> TokenStream {
+        if self.absolute {
+            quote! { ::std::boxed::Box }
+        } else {
+            quote! { Box }
+        }
+    }
+}
+
+/// Regular expressions of `pattern` constraints, compiled once each.
+#[derive(Default)]
+struct Patterns(Vec<String>);
+
+impl Patterns {
+    fn get(&mut self, pattern: &str) -> proc_macro2::Ident {
+        let i = match self.0.iter().position(|p| p == pattern) {
+            Some(i) => i,
+            None => {
+                self.0.push(pattern.to_owned());
+                self.0.len() - 1
+            }
+        };
+        format_ident!("PATTERN_{}", i)
+    }
+
+    fn statics(&self) -> Vec<TokenStream> {
+        self.0
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let name = format_ident!("PATTERN_{}", i);
+                let docs = doc_str(&format!("The pattern `{p}`."));
+                let p = lit(p);
+                quote! {
+                    #docs
+                    static #name: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+                        ::regex::Regex::new(#p).expect("svcgen checked this pattern when generating")
+                    });
+                }
+            })
+            .collect()
+    }
+}
+
+/// The Rust type of a type expression.
+pub fn rust_type(system: &System, std: Std, ty: &Type) -> TokenStream {
+    let (string, vec, option) = (std.string(), std.vec(), std.option());
+    match ty {
+        Type::Prim(Prim::String) => string,
+        Type::Prim(p) => prim_type(*p),
+        Type::Named(n) => {
+            let name = ident(&system.schemas[n].name.rust);
+            quote! { #name }
+        }
+        Type::List(i) => {
+            let i = rust_type(system, std, i);
+            quote! { #vec<#i> }
+        }
+        Type::Map(i) => {
+            let i = rust_type(system, std, i);
+            quote! { ::std::collections::BTreeMap<#string, #i> }
+        }
+        Type::Optional(i) => {
+            let i = rust_type(system, std, i);
+            quote! { #option<#i> }
+        }
+    }
+}
+
+fn prim_type(p: Prim) -> TokenStream {
+    match p {
+        Prim::String => quote! { ::std::string::String },
+        Prim::Bool => quote! { bool },
+        Prim::I32 => quote! { i32 },
+        Prim::I64 => quote! { i64 },
+        Prim::F64 => quote! { f64 },
+        Prim::Uuid => quote! { ::uuid::Uuid },
+        Prim::Date => quote! { ::chrono::NaiveDate },
+        Prim::DateTime => quote! { ::chrono::DateTime<::chrono::Utc> },
+    }
+}
+
+/// The field type, boxed where it closes a recursive cycle.
+fn field_type(cx: &Cx<'_>, f: &Field) -> TokenStream {
+    let (system, std) = (cx.system, cx.std);
+    if !f.boxed {
+        return rust_type(system, std, &f.ty);
+    }
+    let (option, boxed) = (std.option(), std.boxed());
+    match &f.ty {
+        Type::Optional(inner) => {
+            let inner = rust_type(system, std, inner);
+            quote! { #option<#boxed<#inner>> }
+        }
+        other => {
+            let t = rust_type(system, std, other);
+            quote! { #boxed<#t> }
+        }
+    }
+}
+
+/// `#[serde(rename = "...")]` when the wire name differs from the Rust name.
+fn rename(name: &Name) -> TokenStream {
+    let bare = name.rust.trim_start_matches("r#");
+    if bare == name.wire {
+        TokenStream::new()
+    } else {
+        let wire = lit(&name.wire);
+        quote! { #[serde(rename = #wire)] }
+    }
+}
+
+fn schema(cx: &mut Cx<'_>, s: &Schema) -> TokenStream {
+    let (system, std) = (cx.system, cx.std);
+    let vec = std.vec();
+    let name = ident(&s.name.rust);
+    let docs = doc(s.doc.as_deref());
+    match &s.kind {
+        SchemaKind::Object(fields) => object(cx, s, fields),
+        SchemaKind::Enum(values) => {
+            let variants: Vec<_> = values.iter().map(|v| ident(&v.rust)).collect();
+            let renames = values.iter().map(rename);
+            let wires: Vec<_> = values.iter().map(|v| lit(&v.wire)).collect();
+            let count = proc_macro2::Literal::usize_unsuffixed(values.len());
+            quote! {
+                #docs
+                #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize)]
+                pub enum #name {
+                    #( #renames #variants, )*
+                }
+
+                impl #name {
+                    /// Every value, in spec order.
+                    pub const ALL: [Self; #count] = [#(Self::#variants),*];
+
+                    /// The value as it appears on the wire.
+                    pub fn as_str(self) -> &'static str {
+                        match self {
+                            #( Self::#variants => #wires, )*
+                        }
+                    }
+                }
+
+                impl ::std::fmt::Display for #name {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        f.write_str(self.as_str())
+                    }
+                }
+
+                impl validation::Validate for #name {
+                    fn validate_at(
+                        &self,
+                        _path: &mut validation::Path,
+                        _out: &mut #vec<validation::Violation>,
+                    ) {
+                    }
+                }
+            }
+        }
+        SchemaKind::Union { tag, variants } => {
+            let tag = lit(tag);
+            let decls = variants.iter().map(|v| {
+                let vname = ident(&v.name.rust);
+                let target = ident(&system.schemas[&v.schema].name.rust);
+                let wire = lit(&v.name.wire);
+                let boxed = std.boxed();
+                let ty = if v.boxed {
+                    quote! { #boxed<#target> }
+                } else {
+                    quote! { #target }
+                };
+                quote! { #[serde(rename = #wire)] #vname(#ty), }
+            });
+            let arms = variants.iter().map(|v| {
+                let vname = ident(&v.name.rust);
+                if system.schemas[&v.schema].needs_validation {
+                    quote! { Self::#vname(value) => validation::Validate::validate_at(value, path, out), }
+                } else {
+                    quote! { Self::#vname(_) => {} }
+                }
+            });
+            let (path, out) = params(s.needs_validation);
+            quote! {
+                #docs
+                #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+                #[serde(tag = #tag)]
+                pub enum #name {
+                    #(#decls)*
+                }
+
+                impl validation::Validate for #name {
+                    fn validate_at(
+                        &self,
+                        #path: &mut validation::Path,
+                        #out: &mut #vec<validation::Violation>,
+                    ) {
+                        match self {
+                            #(#arms)*
+                        }
+                    }
+                }
+            }
+        }
+        SchemaKind::Newtype { inner, constraints } => {
+            let inner_ty = rust_type(system, std, inner);
+            let checks = value_checks(cx, &Value::Place(quote! { self.0 }), inner, constraints);
+            let (path, out) = params(s.needs_validation);
+            let extra_derives = if *inner == Type::Prim(Prim::F64) {
+                quote! {}
+            } else {
+                quote! { Eq, Hash, PartialOrd, Ord, }
+            };
+            quote! {
+                #docs
+                #[derive(Debug, Clone, PartialEq, #extra_derives ::serde::Serialize, ::serde::Deserialize)]
+                #[serde(transparent)]
+                pub struct #name(pub #inner_ty);
+
+                impl ::std::fmt::Display for #name {
+                    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                        ::std::fmt::Display::fmt(&self.0, f)
+                    }
+                }
+
+                impl validation::Validate for #name {
+                    fn validate_at(
+                        &self,
+                        #path: &mut validation::Path,
+                        #out: &mut #vec<validation::Violation>,
+                    ) {
+                        #checks
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Parameter names of `validate_at`: underscored when the body does not use them.
+fn params(used: bool) -> (proc_macro2::Ident, proc_macro2::Ident) {
+    if used {
+        (format_ident!("path"), format_ident!("out"))
+    } else {
+        (format_ident!("_path"), format_ident!("_out"))
+    }
+}
+
+fn object(cx: &mut Cx<'_>, s: &Schema, fields: &[Field]) -> TokenStream {
+    let (system, std) = (cx.system, cx.std);
+    let vec = std.vec();
+    let name = ident(&s.name.rust);
+    let docs = doc(s.doc.as_deref());
+    let mut decls = Vec::new();
+    let mut defaults = Vec::new();
+    let mut checks = Vec::new();
+    for f in fields {
+        let fname = ident(&f.name.rust);
+        let fdoc = doc(f.doc.as_deref());
+        let ty = field_type(cx, f);
+        let mut serde_args = Vec::new();
+        let bare = f.name.rust.trim_start_matches("r#");
+        if bare != f.name.wire {
+            let wire = lit(&f.name.wire);
+            serde_args.push(quote! { rename = #wire });
+        }
+        if matches!(f.ty, Type::Optional(_)) {
+            serde_args.push(quote! { default, skip_serializing_if = "Option::is_none" });
+        }
+        if let Some(d) = &f.default {
+            let fn_name = format_ident!("default_{}", bare);
+            let fn_path = lit(&format!(
+                "{}::{}",
+                s.name.rust.trim_start_matches("r#"),
+                fn_name
+            ));
+            serde_args.push(quote! { default = #fn_path });
+            let value = default_value(system, std, d);
+            let fn_doc = doc_str(&format!("The default of `{}`.", f.name.wire));
+            defaults.push(quote! {
+                #fn_doc
+                fn #fn_name() -> #ty { #value }
+            });
+        }
+        let attr = if serde_args.is_empty() {
+            quote! {}
+        } else {
+            quote! { #[serde(#(#serde_args),*)] }
+        };
+        decls.push(quote! { #fdoc #attr pub #fname: #ty, });
+
+        let field_checks = value_checks(
+            cx,
+            &Value::Place(quote! { self.#fname }),
+            &f.ty,
+            &f.constraints,
+        );
+        if !field_checks.is_empty() {
+            let wire = lit(&f.name.wire);
+            checks.push(quote! {
+                path.push(#wire);
+                #field_checks
+                path.pop();
+            });
+        }
+    }
+    let defaults_impl = if defaults.is_empty() {
+        quote! {}
+    } else {
+        quote! { impl #name { #(#defaults)* } }
+    };
+    let (path, out) = params(!checks.is_empty());
+    quote! {
+        #docs
+        #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+        pub struct #name {
+            #(#decls)*
+        }
+
+        #defaults_impl
+
+        impl validation::Validate for #name {
+            fn validate_at(
+                &self,
+                #path: &mut validation::Path,
+                #out: &mut #vec<validation::Violation>,
+            ) {
+                #(#checks)*
+            }
+        }
+    }
+}
+
+fn default_value(system: &System, std: Std, d: &DefaultValue) -> TokenStream {
+    let (string, vec) = (std.string(), std.vec());
+    match d {
+        DefaultValue::String(s) => {
+            let s = lit(s);
+            quote! { #string::from(#s) }
+        }
+        DefaultValue::Bool(b) => quote! { #b },
+        DefaultValue::Int(i) => {
+            let i = proc_macro2::Literal::i64_unsuffixed(*i);
+            quote! { #i }
+        }
+        DefaultValue::Float(f) => {
+            let f = proc_macro2::Literal::f64_unsuffixed(*f);
+            quote! { #f }
+        }
+        DefaultValue::EnumVariant(schema, v) => {
+            let t = ident(&system.schemas[schema].name.rust);
+            let v = ident(&v.rust);
+            quote! { #t::#v }
+        }
+        DefaultValue::EmptyList => quote! { #vec::new() },
+        DefaultValue::EmptyMap => quote! { ::std::collections::BTreeMap::new() },
+    }
+}
+
+/// An expression for a value being checked.
+enum Value {
+    /// A place of type `T`, e.g. `self.name`.
+    Place(TokenStream),
+    /// A binding of type `&T`, e.g. a loop item.
+    Ref(TokenStream),
+}
+
+impl Value {
+    /// The value as `&T`.
+    fn by_ref(&self) -> TokenStream {
+        match self {
+            Value::Place(p) => quote! { &#p },
+            Value::Ref(r) => r.clone(),
+        }
+    }
+
+    /// The value as `T` (for `Copy` types).
+    fn by_val(&self) -> TokenStream {
+        match self {
+            Value::Place(p) => p.clone(),
+            Value::Ref(r) => quote! { *#r },
+        }
+    }
+}
+
+/// Checks for one value. Empty when nothing is checked.
+fn value_checks(cx: &mut Cx<'_>, value: &Value, ty: &Type, c: &Constraints) -> TokenStream {
+    let system = cx.system;
+    let expr = value.by_ref();
+    let place = value.by_val();
+    let counts = |min: Option<u64>, max: Option<u64>| {
+        let min = min.map(proc_macro2::Literal::u64_unsuffixed);
+        let max = max.map(proc_macro2::Literal::u64_unsuffixed);
+        range(min, max)
+    };
+    match ty {
+        Type::Optional(inner) => {
+            let inner = value_checks(cx, &Value::Ref(quote! { value }), inner, c);
+            if inner.is_empty() {
+                return inner;
+            }
+            let some = cx.std.some();
+            quote! {
+                if let #some(value) = #expr {
+                    #inner
+                }
+            }
+        }
+        Type::List(inner) | Type::Map(inner) => {
+            let mut out = TokenStream::new();
+            if c.min_items.is_some() || c.max_items.is_some() {
+                let range = counts(c.min_items, c.max_items);
+                out.extend(quote! { validation::check_items(#place.len(), #range, path, out); });
+            }
+            let item = value_checks(
+                cx,
+                &Value::Ref(quote! { item }),
+                inner,
+                &Constraints::default(),
+            );
+            if !item.is_empty() {
+                out.extend(if matches!(ty, Type::List(_)) {
+                    quote! {
+                        for (index, item) in #place.iter().enumerate() {
+                            path.push_index(index);
+                            #item
+                            path.pop();
+                        }
+                    }
+                } else {
+                    quote! {
+                        for (key, item) in #expr {
+                            path.push(key);
+                            #item
+                            path.pop();
+                        }
+                    }
+                });
+            }
+            out
+        }
+        Type::Named(n) => {
+            if system.schemas[n].needs_validation {
+                quote! { validation::Validate::validate_at(#expr, path, out); }
+            } else {
+                TokenStream::new()
+            }
+        }
+        Type::Prim(p) => {
+            let mut out = TokenStream::new();
+            if c.min_len.is_some() || c.max_len.is_some() {
+                let range = counts(c.min_len, c.max_len);
+                out.extend(quote! { validation::check_len(#expr, #range, path, out); });
+            }
+            if let Some(p) = &c.pattern {
+                let re = cx.patterns.get(p);
+                out.extend(quote! { validation::check_pattern(#expr, &#re, path, out); });
+            }
+            if let Some(f) = c.format {
+                let variant = match f {
+                    Format::Email => quote! { Email },
+                    Format::Uuid => quote! { Uuid },
+                    Format::Date => quote! { Date },
+                    Format::DateTime => quote! { DateTime },
+                    Format::Uri => quote! { Uri },
+                };
+                out.extend(quote! { validation::check_format(#expr, validation::Format::#variant, path, out); });
+            }
+            if c.min.is_some() || c.max.is_some() {
+                let bound = |b: Option<NumberBound>| match b {
+                    Some(NumberBound::Int(i)) if *p == Prim::F64 => Some(number(i as f64)),
+                    Some(NumberBound::Int(i)) => Some(int(i)),
+                    Some(NumberBound::Float(f)) => Some(number(f)),
+                    None => None,
+                };
+                let range = range(bound(c.min), bound(c.max));
+                out.extend(match p {
+                    Prim::F64 => quote! { validation::check_float(#place, #range, path, out); },
+                    Prim::I64 => quote! { validation::check_int(#place, #range, path, out); },
+                    _ => quote! { validation::check_int(i64::from(#place), #range, path, out); },
+                });
+            }
+            out
+        }
+    }
+}
+
+/// A range expression for inclusive bounds: `1..=5`, `1..`, `..=5`.
+fn range(min: Option<impl quote::ToTokens>, max: Option<impl quote::ToTokens>) -> TokenStream {
+    match (min, max) {
+        (Some(min), Some(max)) => quote! { #min..=#max },
+        (Some(min), None) => quote! { #min.. },
+        (None, Some(max)) => quote! { ..=#max },
+        (None, None) => quote! { .. },
+    }
+}
+
+/// An integer literal; negative values as a negated literal, which every parser accepts.
+fn int(i: i64) -> TokenStream {
+    let abs = proc_macro2::Literal::u64_unsuffixed(i.unsigned_abs());
+    if i < 0 {
+        quote! { -#abs }
+    } else {
+        quote! { #abs }
+    }
+}
+
+/// A float literal (always with a decimal point, so it types as `f64`).
+fn number(f: f64) -> TokenStream {
+    let abs = proc_macro2::Literal::f64_unsuffixed(f.abs());
+    if f < 0.0 {
+        quote! { -#abs }
+    } else {
+        quote! { #abs }
+    }
+}
+
+/// One type per named error.
+pub fn errors_tokens(system: &System) -> TokenStream {
+    let std = Std::new(system.errors.values().map(|e| e.name.rust.as_str()));
+    let (string, into) = (std.string(), std.into());
+    let items = system.errors.values().map(|e| {
+        let name = ident(&e.name.rust);
+        let docs = doc(e.doc.as_deref());
+        let status = e.status;
+        let title = lit(&e.title);
+        let code = lit(&e.name.wire);
+        let status_doc = doc_str(&format!("The HTTP status answered with this error ({status})."));
+        quote! {
+            #docs
+            #status_doc
+            #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
+            pub struct #name {
+                /// What went wrong in this occurrence, for people (RFC 9457 `detail`).
+                pub detail: #string,
+            }
+
+            impl #name {
+                /// The HTTP status code.
+                pub const STATUS: u16 = #status;
+                /// A short summary of the problem type (RFC 9457 `title`).
+                pub const TITLE: &'static str = #title;
+                /// The error's name in the spec, used as the problem `code`.
+                pub const CODE: &'static str = #code;
+
+                /// The error with an explanation of this occurrence.
+                pub fn new(detail: impl #into<#string>) -> Self {
+                    Self { detail: detail.into() }
+                }
+            }
+
+            impl ::std::fmt::Display for #name {
+                fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    if self.detail.is_empty() {
+                        f.write_str(Self::TITLE)
+                    } else {
+                        write!(f, "{}: {}", Self::TITLE, self.detail)
+                    }
+                }
+            }
+
+            impl ::std::error::Error for #name {}
+        }
+    });
+    quote! {
+        //! One type per error of the spec, with its HTTP status.
+        #(#items)*
+    }
+}

@@ -1,0 +1,402 @@
+//! The model: one resolved, validated system. Emitters read only this.
+//!
+//! Every name here is already a valid identifier (paired with its wire name), every type
+//! reference resolves, and every cross-item rule holds. Maps are `IndexMap`s in spec order, so
+//! output is deterministic and follows the order a person wrote.
+
+use crate::diag::Loc;
+use indexmap::IndexMap;
+
+/// A name as written in the spec (`wire`) beside the Rust identifier made from it (`rust`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Name {
+    /// As written: the JSON key, enum value, path segment or spec key.
+    pub wire: String,
+    /// The Rust identifier, possibly raw (`r#type`).
+    pub rust: String,
+}
+
+/// A whole system: what one spec file or spec folder describes.
+#[derive(Debug, Clone)]
+pub struct System {
+    /// The system name; `rust` is its snake_case form, `kebab()` its folder and crate prefix.
+    pub name: Name,
+    /// Documentation.
+    pub doc: Option<String>,
+    /// Where the spec came from, as shown in generated headers (e.g. `specs/shop.toml`).
+    pub source: String,
+    /// Schemas by spec name.
+    pub schemas: IndexMap<String, Schema>,
+    /// Errors by spec name.
+    pub errors: IndexMap<String, ErrorDef>,
+    /// Services by spec name.
+    pub services: IndexMap<String, Service>,
+}
+
+impl System {
+    /// The folder name under the output directory and the crate name prefix.
+    pub fn dir(&self) -> String {
+        crate::ident::kebab_name(&self.name.wire)
+    }
+}
+
+/// A named schema.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    /// Spec name and Rust type name.
+    pub name: Name,
+    /// Documentation.
+    pub doc: Option<String>,
+    /// What kind of type it is.
+    pub kind: SchemaKind,
+    /// Whether its values need a validation pass (constraints somewhere inside).
+    pub needs_validation: bool,
+    /// Where it was defined.
+    pub loc: Loc,
+}
+
+/// The shapes a schema can take.
+#[derive(Debug, Clone)]
+pub enum SchemaKind {
+    /// A JSON object with fields in order.
+    Object(Vec<Field>),
+    /// A string enum.
+    Enum(Vec<Name>),
+    /// An internally tagged union of object schemas.
+    Union {
+        /// The discriminator field name.
+        tag: String,
+        /// Variants: `name.wire` is the tag value, `schema` the object schema.
+        variants: Vec<UnionVariant>,
+    },
+    /// A newtype over a primitive, with constraints.
+    Newtype {
+        /// The wrapped primitive.
+        inner: Type,
+        /// Constraints checked by `validate`.
+        constraints: Constraints,
+    },
+}
+
+/// One variant of a tagged union.
+#[derive(Debug, Clone)]
+pub struct UnionVariant {
+    /// Tag value and variant identifier.
+    pub name: Name,
+    /// The object schema carried by the variant.
+    pub schema: String,
+    /// Whether the variant is boxed to break a recursive cycle.
+    pub boxed: bool,
+}
+
+/// A field of an object (or a parameter of an endpoint).
+#[derive(Debug, Clone)]
+pub struct Field {
+    /// JSON key and Rust field name.
+    pub name: Name,
+    /// Documentation.
+    pub doc: Option<String>,
+    /// The field's type.
+    pub ty: Type,
+    /// Constraints on the value.
+    pub constraints: Constraints,
+    /// The value used when the key is absent.
+    pub default: Option<DefaultValue>,
+    /// Whether a by-value reference is boxed to break a recursive cycle.
+    pub boxed: bool,
+}
+
+impl Field {
+    /// A field must be present in JSON unless it is optional or has a default.
+    pub fn required(&self) -> bool {
+        !matches!(self.ty, Type::Optional(_)) && self.default.is_none()
+    }
+}
+
+/// A type expression.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Type {
+    /// A built-in scalar.
+    Prim(Prim),
+    /// A schema of this system, by spec name.
+    Named(String),
+    /// `[T]`.
+    List(Box<Type>),
+    /// `{T}`: a JSON object with string keys.
+    Map(Box<Type>),
+    /// `T?`.
+    Optional(Box<Type>),
+}
+
+impl Type {
+    /// The type with any `?` removed.
+    pub fn required(&self) -> &Type {
+        match self {
+            Type::Optional(inner) => inner,
+            other => other,
+        }
+    }
+}
+
+/// Built-in scalars.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Prim {
+    /// UTF-8 text.
+    String,
+    /// true / false.
+    Bool,
+    /// 32-bit signed integer.
+    I32,
+    /// 64-bit signed integer.
+    I64,
+    /// 64-bit float.
+    F64,
+    /// A UUID in its hyphenated text form.
+    Uuid,
+    /// A calendar date, `YYYY-MM-DD`.
+    Date,
+    /// An RFC 3339 timestamp, normalised to UTC.
+    DateTime,
+}
+
+impl Prim {
+    /// Every primitive with its spec spelling.
+    pub const ALL: [(&'static str, Prim); 8] = [
+        ("string", Prim::String),
+        ("bool", Prim::Bool),
+        ("i32", Prim::I32),
+        ("i64", Prim::I64),
+        ("f64", Prim::F64),
+        ("uuid", Prim::Uuid),
+        ("date", Prim::Date),
+        ("date-time", Prim::DateTime),
+    ];
+
+    /// The spec spelling.
+    pub fn spec_name(self) -> &'static str {
+        Prim::ALL
+            .iter()
+            .find(|(_, p)| *p == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+
+    /// Integers and floats.
+    pub fn is_number(self) -> bool {
+        matches!(self, Prim::I32 | Prim::I64 | Prim::F64)
+    }
+}
+
+/// String formats checked by `validate`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Format {
+    /// `local@domain.tld`, without spaces.
+    Email,
+    /// A hyphenated UUID.
+    Uuid,
+    /// `YYYY-MM-DD`.
+    Date,
+    /// RFC 3339.
+    DateTime,
+    /// An absolute URI with a scheme.
+    Uri,
+}
+
+impl Format {
+    /// Every format with its spec spelling.
+    pub const ALL: [(&'static str, Format); 5] = [
+        ("email", Format::Email),
+        ("uuid", Format::Uuid),
+        ("date", Format::Date),
+        ("date-time", Format::DateTime),
+        ("uri", Format::Uri),
+    ];
+
+    /// The spec spelling.
+    pub fn spec_name(self) -> &'static str {
+        Format::ALL
+            .iter()
+            .find(|(_, f)| *f == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+}
+
+/// Constraints on a value. Each applies to one kind of type; `resolve` checks the pairing.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Constraints {
+    /// Minimum length in characters.
+    pub min_len: Option<u64>,
+    /// Maximum length in characters.
+    pub max_len: Option<u64>,
+    /// Inclusive minimum.
+    pub min: Option<NumberBound>,
+    /// Inclusive maximum.
+    pub max: Option<NumberBound>,
+    /// A regular expression (regex crate syntax) the string must match.
+    pub pattern: Option<String>,
+    /// A string format.
+    pub format: Option<Format>,
+    /// Minimum item count of a list or map.
+    pub min_items: Option<u64>,
+    /// Maximum item count of a list or map.
+    pub max_items: Option<u64>,
+}
+
+impl Constraints {
+    /// True when there is nothing to check.
+    pub fn is_empty(&self) -> bool {
+        *self == Constraints::default()
+    }
+}
+
+/// A numeric bound, in the representation of the constrained type.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum NumberBound {
+    /// For `i32` and `i64`.
+    Int(i64),
+    /// For `f64`.
+    Float(f64),
+}
+
+/// A default value, already checked against its field's type.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DefaultValue {
+    /// A string.
+    String(String),
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A float.
+    Float(f64),
+    /// A variant of an enum schema: (schema spec name, variant).
+    EnumVariant(String, Name),
+    /// An empty list.
+    EmptyList,
+    /// An empty map.
+    EmptyMap,
+}
+
+/// A named error.
+#[derive(Debug, Clone)]
+pub struct ErrorDef {
+    /// Spec name and Rust type name.
+    pub name: Name,
+    /// The HTTP status.
+    pub status: u16,
+    /// RFC 9457 `title`.
+    pub title: String,
+    /// Documentation.
+    pub doc: Option<String>,
+}
+
+/// A service.
+#[derive(Debug, Clone)]
+pub struct Service {
+    /// Spec name; `rust` is its snake_case module name.
+    pub name: Name,
+    /// Documentation.
+    pub doc: Option<String>,
+    /// Default listening port.
+    pub port: u16,
+    /// Largest accepted request body, in bytes.
+    pub body_limit: u64,
+    /// Server-side timeout per request, in milliseconds.
+    pub request_timeout_ms: u64,
+    /// Dependencies in spec order.
+    pub depends_on: Vec<Dependency>,
+    /// Endpoints in spec order.
+    pub endpoints: Vec<Endpoint>,
+}
+
+/// A declared dependency of one service on another, with the client policy for the edge.
+#[derive(Debug, Clone)]
+pub struct Dependency {
+    /// The service depended on (spec name).
+    pub service: String,
+    /// Total time for one call, in milliseconds.
+    pub timeout_ms: u64,
+    /// Time to connect, in milliseconds.
+    pub connect_timeout_ms: u64,
+    /// Extra attempts for idempotent methods.
+    pub retries: u32,
+}
+
+/// HTTP methods an endpoint may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Method {
+    /// GET
+    Get,
+    /// POST
+    Post,
+    /// PUT
+    Put,
+    /// PATCH
+    Patch,
+    /// DELETE
+    Delete,
+}
+
+impl Method {
+    /// Every method with its spelling.
+    pub const ALL: [(&'static str, Method); 5] = [
+        ("GET", Method::Get),
+        ("POST", Method::Post),
+        ("PUT", Method::Put),
+        ("PATCH", Method::Patch),
+        ("DELETE", Method::Delete),
+    ];
+
+    /// The upper-case spelling.
+    pub fn as_str(self) -> &'static str {
+        Method::ALL
+            .iter()
+            .find(|(_, m)| *m == self)
+            .map(|(n, _)| *n)
+            .unwrap_or("?")
+    }
+
+    /// Safe to retry: repeating the request has the same effect as sending it once.
+    pub fn is_idempotent(self) -> bool {
+        !matches!(self, Method::Post | Method::Patch)
+    }
+}
+
+/// One segment of a path template.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Segment {
+    /// Literal text.
+    Literal(String),
+    /// `{name}`.
+    Param(String),
+}
+
+/// An endpoint of a service.
+#[derive(Debug, Clone)]
+pub struct Endpoint {
+    /// Spec name; `rust` is the method name.
+    pub name: Name,
+    /// Documentation.
+    pub doc: Option<String>,
+    /// The method.
+    pub method: Method,
+    /// The path as written.
+    pub path: String,
+    /// The parsed path.
+    pub segments: Vec<Segment>,
+    /// Path parameters, in path order.
+    pub params: Vec<Field>,
+    /// Query parameters.
+    pub query: Vec<Field>,
+    /// Header parameters (wire name is the header name).
+    pub headers: Vec<Field>,
+    /// The request body type.
+    pub request: Option<Type>,
+    /// The response body type.
+    pub response: Option<Type>,
+    /// The success status.
+    pub status: u16,
+    /// The errors it may answer with (spec names).
+    pub errors: Vec<String>,
+}
