@@ -170,8 +170,7 @@ pub fn render(sources: &Sources, diagnostics: &Diagnostics, color: bool) -> Stri
         };
         // Rendering only fails for spans outside their file, which would be a bug here;
         // the message itself still reaches the person.
-        out.push_str(&text.unwrap_or_else(|_| format!("error: {}\n", d.message)));
-        out.push('\n');
+        out.push_str(&text.unwrap_or_else(|_| format!("error: {}\n\n", d.message)));
     }
     let n = diagnostics.len();
     out.push_str(&format!(

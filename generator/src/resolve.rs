@@ -550,8 +550,7 @@ impl<'a> Resolver<'a> {
                 let msg = e.to_string();
                 let last = msg
                     .lines()
-                    .filter(|l| !l.trim().is_empty())
-                    .last()
+                    .rfind(|l| !l.trim().is_empty())
                     .unwrap_or("")
                     .trim()
                     .to_owned();

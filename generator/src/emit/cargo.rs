@@ -7,10 +7,16 @@ use super::{EmitError, OutputFile, Ownership, header, types_crate, types_dir};
 use crate::model::System;
 use minijinja::{Environment, UndefinedBehavior, context};
 
-const TEMPLATES: &[(&str, &str)] = &[(
-    "types.Cargo.toml",
-    include_str!("../../templates/types.Cargo.toml.j2"),
-)];
+const TEMPLATES: &[(&str, &str)] = &[
+    (
+        "types.Cargo.toml",
+        include_str!("../../templates/types.Cargo.toml.j2"),
+    ),
+    (
+        "rustfmt.toml",
+        include_str!("../../templates/rustfmt.toml.j2"),
+    ),
+];
 
 /// The template environment: strict about undefined values, no auto-escaping, and a `toml`
 /// filter that quotes any text as a TOML string.
@@ -48,7 +54,7 @@ pub fn render(
         })
 }
 
-/// Writes the manifest of the types crate.
+/// Writes the manifest of the types crate and its rustfmt settings.
 pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitError> {
     let env = environment();
     let description = format!(
@@ -62,6 +68,12 @@ pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitErro
     )?;
     files.push(OutputFile {
         path: format!("{}/Cargo.toml", types_dir(system)),
+        contents,
+        ownership: Ownership::Generated,
+    });
+    let contents = render(&env, "rustfmt.toml", context! { header => header(system) })?;
+    files.push(OutputFile {
+        path: format!("{}/rustfmt.toml", types_dir(system)),
         contents,
         ownership: Ownership::Generated,
     });

@@ -70,7 +70,20 @@ pub fn emit_system(system: &System) -> Result<Vec<OutputFile>, EmitError> {
 
 /// The header line of a generated file, after the comment leader (`//`, `#`).
 pub fn header(system: &System) -> String {
-    format!("{GENERATED_MARKER} from {} — do not edit.", system.source)
+    // The source is a path from the person's disk; a control character in it must not end
+    // the comment line.
+    let source: String = system
+        .source
+        .chars()
+        .flat_map(|c| {
+            if c.is_control() {
+                c.escape_default().collect()
+            } else {
+                vec![c]
+            }
+        })
+        .collect();
+    format!("{GENERATED_MARKER} from {source} — do not edit.")
 }
 
 /// The folder of the types crate of a system, relative to the output directory.

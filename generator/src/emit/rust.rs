@@ -19,11 +19,30 @@ pub fn doc(text: Option<&str>) -> TokenStream {
     let Some(text) = text else {
         return TokenStream::new();
     };
-    let lines = text
-        .trim_end()
-        .lines()
-        .map(|line| format!(" {}", line.trim_end()));
+    let lines = doc_lines(text);
     quote! { #(#[doc = #lines])* }
+}
+
+/// Spec text as doc comment lines, each with a leading space. Any line break (`\n`, `\r\n`,
+/// `\r`) starts a new line, tabs become spaces and other control characters are shown escaped:
+/// rustc rejects a bare CR in a doc comment and clippy flags tabs.
+pub fn doc_lines(text: &str) -> Vec<String> {
+    let normalised = text.replace("\r\n", "\n").replace('\r', "\n");
+    normalised
+        .trim_end()
+        .split('\n')
+        .map(|line| {
+            let mut out = String::from(" ");
+            for c in line.trim_end().chars() {
+                match c {
+                    '\t' => out.push_str("    "),
+                    c if c.is_control() => out.extend(c.escape_default()),
+                    c => out.push(c),
+                }
+            }
+            out
+        })
+        .collect()
 }
 
 /// Doc attributes for text written by svcgen itself.

@@ -44,11 +44,7 @@ pub fn lib_tokens(system: &System) -> TokenStream {
         .map(|d| format!("\n{d}"))
         .unwrap_or_default();
     let text = format!("{crate_doc}\n{system_doc}");
-    let lines = text
-        .trim_end()
-        .lines()
-        .map(|l| format!(" {}", l.trim_end()))
-        .collect::<Vec<_>>();
+    let lines = super::rust::doc_lines(&text);
     quote! {
         #(#![doc = #lines])*
 
@@ -434,7 +430,8 @@ fn object(cx: &mut Cx<'_>, s: &Schema, fields: &[Field]) -> TokenStream {
             serde_args.push(quote! { rename = #wire });
         }
         if matches!(f.ty, Type::Optional(_)) {
-            serde_args.push(quote! { default, skip_serializing_if = "Option::is_none" });
+            let is_none = lit(&format!("{}::is_none", std.option()).replace(' ', ""));
+            serde_args.push(quote! { default, skip_serializing_if = #is_none });
         }
         if let Some(d) = &f.default {
             let fn_name = format_ident!("default_{}", bare);

@@ -17,9 +17,7 @@ impl NotFound {
     pub const CODE: &'static str = "NotFound";
     /// The error with an explanation of this occurrence.
     pub fn new(detail: impl Into<String>) -> Self {
-        Self {
-            detail: detail.into(),
-        }
+        Self { detail: detail.into() }
     }
 }
 impl ::std::fmt::Display for NotFound {
@@ -48,9 +46,7 @@ impl EmailTaken {
     pub const CODE: &'static str = "EmailTaken";
     /// The error with an explanation of this occurrence.
     pub fn new(detail: impl Into<String>) -> Self {
-        Self {
-            detail: detail.into(),
-        }
+        Self { detail: detail.into() }
     }
 }
 impl ::std::fmt::Display for EmailTaken {
@@ -78,9 +74,7 @@ impl DuplicateSku {
     pub const CODE: &'static str = "DuplicateSku";
     /// The error with an explanation of this occurrence.
     pub fn new(detail: impl Into<String>) -> Self {
-        Self {
-            detail: detail.into(),
-        }
+        Self { detail: detail.into() }
     }
 }
 impl ::std::fmt::Display for DuplicateSku {
@@ -109,9 +103,7 @@ impl OutOfStock {
     pub const CODE: &'static str = "OutOfStock";
     /// The error with an explanation of this occurrence.
     pub fn new(detail: impl Into<String>) -> Self {
-        Self {
-            detail: detail.into(),
-        }
+        Self { detail: detail.into() }
     }
 }
 impl ::std::fmt::Display for OutOfStock {
@@ -140,9 +132,7 @@ impl UnknownUser {
     pub const CODE: &'static str = "UnknownUser";
     /// The error with an explanation of this occurrence.
     pub fn new(detail: impl Into<String>) -> Self {
-        Self {
-            detail: detail.into(),
-        }
+        Self { detail: detail.into() }
     }
 }
 impl ::std::fmt::Display for UnknownUser {

@@ -3,8 +3,8 @@
 //! Schema and error types of the `shop` system, with validation of the spec's constraints.
 //!
 //! An online shop: customers, stock, orders and notifications, each its own service.
+pub mod validation;
 mod errors;
 mod schemas;
-pub mod validation;
 pub use errors::*;
 pub use schemas::*;

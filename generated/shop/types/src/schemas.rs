@@ -4,11 +4,20 @@
 use crate::validation;
 /// The pattern `^[A-Z]{3}-[0-9]{4}$`.
 static PATTERN_0: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
-    ::regex::Regex::new("^[A-Z]{3}-[0-9]{4}$").expect("svcgen checked this pattern when generating")
+    ::regex::Regex::new("^[A-Z]{3}-[0-9]{4}$")
+        .expect("svcgen checked this pattern when generating")
 });
 /// An email address.
 #[derive(
-    Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, ::serde::Serialize, ::serde::Deserialize,
+    Debug,
+    Clone,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    ::serde::Serialize,
+    ::serde::Deserialize
 )]
 #[serde(transparent)]
 pub struct Email(pub String);
@@ -18,7 +27,11 @@ impl ::std::fmt::Display for Email {
     }
 }
 impl validation::Validate for Email {
-    fn validate_at(&self, path: &mut validation::Path, out: &mut Vec<validation::Violation>) {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
         validation::check_len(&self.0, ..=254, path, out);
         validation::check_format(&self.0, validation::Format::Email, path, out);
     }
@@ -37,7 +50,11 @@ pub struct User {
     pub created_at: ::chrono::DateTime<::chrono::Utc>,
 }
 impl validation::Validate for User {
-    fn validate_at(&self, path: &mut validation::Path, out: &mut Vec<validation::Violation>) {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
         path.push("name");
         validation::check_len(&self.name, 1..=100, path, out);
         path.pop();
@@ -60,7 +77,11 @@ pub struct NewUser {
     pub nickname: Option<String>,
 }
 impl validation::Validate for NewUser {
-    fn validate_at(&self, path: &mut validation::Path, out: &mut Vec<validation::Violation>) {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
         path.push("name");
         validation::check_len(&self.name, 1..=100, path, out);
         path.pop();
@@ -94,7 +115,11 @@ impl Item {
     }
 }
 impl validation::Validate for Item {
-    fn validate_at(&self, path: &mut validation::Path, out: &mut Vec<validation::Violation>) {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
         path.push("sku");
         validation::check_pattern(&self.sku, &PATTERN_0, path, out);
         path.pop();
@@ -134,7 +159,11 @@ impl NewItem {
     }
 }
 impl validation::Validate for NewItem {
-    fn validate_at(&self, path: &mut validation::Path, out: &mut Vec<validation::Violation>) {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
         path.push("sku");
         validation::check_pattern(&self.sku, &PATTERN_0, path, out);
         path.pop();
@@ -159,7 +188,11 @@ pub struct Reservation {
     pub quantity: i32,
 }
 impl validation::Validate for Reservation {
-    fn validate_at(&self, path: &mut validation::Path, out: &mut Vec<validation::Violation>) {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
         path.push("quantity");
         validation::check_int(i64::from(self.quantity), 1..=1000, path, out);
         path.pop();
@@ -172,7 +205,11 @@ pub struct OrderLine {
     pub quantity: i32,
 }
 impl validation::Validate for OrderLine {
-    fn validate_at(&self, path: &mut validation::Path, out: &mut Vec<validation::Violation>) {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
         path.push("sku");
         validation::check_pattern(&self.sku, &PATTERN_0, path, out);
         path.pop();
@@ -188,7 +225,11 @@ pub struct NewOrder {
     pub lines: Vec<OrderLine>,
 }
 impl validation::Validate for NewOrder {
-    fn validate_at(&self, path: &mut validation::Path, out: &mut Vec<validation::Violation>) {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
         path.push("lines");
         validation::check_items(self.lines.len(), 1..=50, path, out);
         for (index, item) in self.lines.iter().enumerate() {
@@ -210,7 +251,7 @@ impl validation::Validate for NewOrder {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
+    ::serde::Deserialize
 )]
 pub enum OrderStatus {
     #[serde(rename = "placed")]
@@ -238,7 +279,11 @@ impl ::std::fmt::Display for OrderStatus {
     }
 }
 impl validation::Validate for OrderStatus {
-    fn validate_at(&self, _path: &mut validation::Path, _out: &mut Vec<validation::Violation>) {}
+    fn validate_at(
+        &self,
+        _path: &mut validation::Path,
+        _out: &mut Vec<validation::Violation>,
+    ) {}
 }
 /// A placed order.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -258,7 +303,11 @@ impl Order {
     }
 }
 impl validation::Validate for Order {
-    fn validate_at(&self, path: &mut validation::Path, out: &mut Vec<validation::Violation>) {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
         path.push("lines");
         for (index, item) in self.lines.iter().enumerate() {
             path.push_index(index);
@@ -281,7 +330,7 @@ impl validation::Validate for Order {
     PartialOrd,
     Ord,
     ::serde::Serialize,
-    ::serde::Deserialize,
+    ::serde::Deserialize
 )]
 pub enum Channel {
     #[serde(rename = "email")]
@@ -306,7 +355,11 @@ impl ::std::fmt::Display for Channel {
     }
 }
 impl validation::Validate for Channel {
-    fn validate_at(&self, _path: &mut validation::Path, _out: &mut Vec<validation::Violation>) {}
+    fn validate_at(
+        &self,
+        _path: &mut validation::Path,
+        _out: &mut Vec<validation::Violation>,
+    ) {}
 }
 /// A message to a customer.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
@@ -324,7 +377,11 @@ impl Notification {
     }
 }
 impl validation::Validate for Notification {
-    fn validate_at(&self, path: &mut validation::Path, out: &mut Vec<validation::Violation>) {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
         path.push("subject");
         validation::check_len(&self.subject, 1..=200, path, out);
         path.pop();
@@ -343,5 +400,9 @@ pub struct SentNotification {
     pub sent_at: ::chrono::DateTime<::chrono::Utc>,
 }
 impl validation::Validate for SentNotification {
-    fn validate_at(&self, _path: &mut validation::Path, _out: &mut Vec<validation::Violation>) {}
+    fn validate_at(
+        &self,
+        _path: &mut validation::Path,
+        _out: &mut Vec<validation::Violation>,
+    ) {}
 }

@@ -46,11 +46,7 @@ pub trait Validate {
     fn validate(&self) -> Result<(), Violations> {
         let mut out = Vec::new();
         self.validate_at(&mut Path::default(), &mut out);
-        if out.is_empty() {
-            Ok(())
-        } else {
-            Err(Violations(out))
-        }
+        if out.is_empty() { Ok(()) } else { Err(Violations(out)) }
     }
 }
 impl<T: Validate> Validate for Box<T> {
@@ -66,8 +62,7 @@ pub struct Path {
 impl Path {
     /// Enters an object key or map key.
     pub fn push(&mut self, key: &str) {
-        self.segments
-            .push(key.replace('~', "~0").replace('/', "~1"));
+        self.segments.push(key.replace('~', "~0").replace('/', "~1"));
     }
     /// Enters a list index.
     pub fn push_index(&mut self, index: usize) {
@@ -98,20 +93,19 @@ fn bounds<T: Copy>(range: &impl RangeBounds<T>) -> (Option<T>, Option<T>) {
     (get(range.start_bound()), get(range.end_bound()))
 }
 /// Checks a string's length in characters, e.g. `check_len(name, 1..=100, ..)`.
-pub fn check_len(value: &str, range: impl RangeBounds<u64>, path: &Path, out: &mut Vec<Violation>) {
+pub fn check_len(
+    value: &str,
+    range: impl RangeBounds<u64>,
+    path: &Path,
+    out: &mut Vec<Violation>,
+) {
     let n = value.chars().count() as u64;
     let (min, max) = bounds(&range);
     if let Some(min) = min.filter(|m| n < *m) {
-        path.report(
-            out,
-            format!("must be at least {min} characters long (is {n})"),
-        );
+        path.report(out, format!("must be at least {min} characters long (is {n})"));
     }
     if let Some(max) = max.filter(|m| n > *m) {
-        path.report(
-            out,
-            format!("must be at most {max} characters long (is {n})"),
-        );
+        path.report(out, format!("must be at most {max} characters long (is {n})"));
     }
 }
 /// Checks the number of items of a list or entries of a map.
@@ -131,7 +125,12 @@ pub fn check_items(
     }
 }
 /// Checks an integer against inclusive bounds.
-pub fn check_int(value: i64, range: impl RangeBounds<i64>, path: &Path, out: &mut Vec<Violation>) {
+pub fn check_int(
+    value: i64,
+    range: impl RangeBounds<i64>,
+    path: &Path,
+    out: &mut Vec<Violation>,
+) {
     let (min, max) = bounds(&range);
     if let Some(min) = min.filter(|m| value < *m) {
         path.report(out, format!("must be at least {min} (is {value})"));
@@ -156,7 +155,12 @@ pub fn check_float(
     }
 }
 /// Checks a string against a regular expression.
-pub fn check_pattern(value: &str, regex: &::regex::Regex, path: &Path, out: &mut Vec<Violation>) {
+pub fn check_pattern(
+    value: &str,
+    regex: &::regex::Regex,
+    path: &Path,
+    out: &mut Vec<Violation>,
+) {
     if !regex.is_match(value) {
         path.report(out, format!("must match the pattern `{}`", regex.as_str()));
     }
@@ -180,14 +184,18 @@ pub fn check_format(value: &str, format: Format, path: &Path, out: &mut Vec<Viol
     let (ok, what) = match format {
         Format::Email => (is_email(value), "an email address"),
         Format::Uuid => (::uuid::Uuid::try_parse(value).is_ok(), "a UUID"),
-        Format::Date => (
-            ::chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok(),
-            "a date (YYYY-MM-DD)",
-        ),
-        Format::DateTime => (
-            ::chrono::DateTime::parse_from_rfc3339(value).is_ok(),
-            "an RFC 3339 date-time",
-        ),
+        Format::Date => {
+            (
+                ::chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok(),
+                "a date (YYYY-MM-DD)",
+            )
+        }
+        Format::DateTime => {
+            (
+                ::chrono::DateTime::parse_from_rfc3339(value).is_ok(),
+                "an RFC 3339 date-time",
+            )
+        }
         Format::Uri => (is_uri(value), "an absolute URI"),
     };
     if !ok {
@@ -201,13 +209,9 @@ fn is_email(value: &str) -> bool {
     };
     let clean = |s: &str| {
         !s.is_empty()
-            && !s
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control() || c == '@')
+            && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@')
     };
-    clean(local)
-        && clean(domain)
-        && domain.split('.').count() >= 2
+    clean(local) && clean(domain) && domain.split('.').count() >= 2
         && domain.split('.').all(|label| !label.is_empty())
 }
 /// `scheme:rest`, where the scheme is a letter followed by letters, digits, `+`, `-` or `.`.
