@@ -132,9 +132,7 @@ fields."r#type" = "string"
 [services."../../etc"]
 port = 1
 "#;
-    let err = svcgen::load_str("hostile.toml", text)
-        .err()
-        .expect("rejected");
+    let err = svcgen::load_str("hostile.toml", text).expect_err("rejected");
     let rendered = err.render(false);
     assert_eq!(err.diagnostics.len(), 6, "{rendered}");
     assert!(

@@ -66,7 +66,7 @@ pub fn assert_same_tree(expected: &Path, actual: &Path, refresh: &str) {
     for path in want.keys().filter(|p| !got.contains_key(*p)) {
         problems.push(format!("no longer generated: {path}"));
     }
-    assert!(got.len() > 0, "nothing was generated");
+    assert!(!got.is_empty(), "nothing was generated");
     assert!(
         problems.is_empty(),
         "checked-in output is out of date ({refresh}):\n{}",

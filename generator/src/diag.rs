@@ -33,6 +33,12 @@ pub struct Sources {
     files: SimpleFiles<String, String>,
 }
 
+impl std::fmt::Debug for Sources {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_list().entries(self.names()).finish()
+    }
+}
+
 impl Sources {
     /// Adds a file and returns its id.
     pub fn add(&mut self, name: String, text: String) -> FileId {
@@ -45,6 +51,11 @@ impl Sources {
             .get(id)
             .map(|f| f.name().as_str())
             .unwrap_or("<unknown>")
+    }
+
+    /// The display names of every file, in the order read.
+    pub fn names(&self) -> impl Iterator<Item = &str> {
+        (0..).map_while(move |id| self.files.get(id).ok().map(|f| f.name().as_str()))
     }
 
     /// The text of a file.

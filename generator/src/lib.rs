@@ -27,6 +27,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 /// Every spec loaded in a run, with the sources their diagnostics point into.
+#[derive(Debug)]
 pub struct Loaded {
     /// The spec files read.
     pub sources: Sources,

@@ -514,6 +514,15 @@ impl<'a> Resolver<'a> {
                     ok = false;
                     None
                 }
+                (Some(Prim::F64), n) if !n.as_f64().is_finite() => {
+                    self.diags.push(Diagnostic::at(
+                        &at(v.span()),
+                        "invalid constraint: a bound must be a finite number",
+                        "not finite",
+                    ));
+                    ok = false;
+                    None
+                }
                 (Some(Prim::F64), n) => Some(NumberBound::Float(n.as_f64())),
                 (Some(p), spec::Number::Int(i)) => {
                     if p == Prim::I32 && i32::try_from(i).is_err() {
@@ -750,7 +759,7 @@ impl<'a> Resolver<'a> {
                 }
                 DefaultValue::Int(*i)
             }
-            (Type::Prim(Prim::F64), V::Float(f)) => DefaultValue::Float(*f),
+            (Type::Prim(Prim::F64), V::Float(f)) if f.is_finite() => DefaultValue::Float(*f),
             (Type::Prim(Prim::F64), V::Integer(i)) => DefaultValue::Float(*i as f64),
             (Type::List(_), V::Array(a)) if a.is_empty() => DefaultValue::EmptyList,
             (Type::Map(_), V::Table(t)) if t.is_empty() => DefaultValue::EmptyMap,

@@ -84,7 +84,7 @@ pub fn schemas_tokens(system: &System) -> TokenStream {
     quote! {
         //! Types for the schemas of the spec.
 
-        use crate::validation;
+        use super::validation;
 
         #(#statics)*
         #(#items)*
