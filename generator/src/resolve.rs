@@ -1020,7 +1020,7 @@ impl<'a> Resolver<'a> {
             for (k, v) in table {
                 match this.resolve_field(file, k, v, usage) {
                     Some(f) => {
-                        if usage != FieldUse::Header {
+                        if usage == FieldUse::Query {
                             this.unique_rust(&mut seen, &f.name, at(k.span()), "parameter");
                         }
                         out.push(f)
@@ -1032,7 +1032,35 @@ impl<'a> Resolver<'a> {
         };
         let mut params = fields(self, &def.params, FieldUse::PathParam, &mut ok);
         let query = fields(self, &def.query, FieldUse::Query, &mut ok);
-        let headers = fields(self, &def.headers, FieldUse::Header, &mut ok);
+        let mut headers = fields(self, &def.headers, FieldUse::Header, &mut ok);
+        // Header names are case-insensitive on the wire; they are matched in lower case.
+        for h in &mut headers {
+            h.name.wire = h.name.wire.to_ascii_lowercase();
+        }
+        // Path and header parameters become arguments beside `query` and `body`.
+        let mut arg_names: HashMap<String, Loc> = HashMap::new();
+        let reserved = [
+            ("query", !def.query.is_empty()),
+            ("body", def.request.is_some()),
+        ];
+        let all_resolved = params.len() == def.params.len() && headers.len() == def.headers.len();
+        let keys = def
+            .params
+            .keys()
+            .chain(def.headers.keys())
+            .filter(|_| all_resolved);
+        for (k, f) in keys.zip(params.iter().chain(headers.iter())) {
+            let loc = at(k.span());
+            if let Some((word, _)) = reserved.iter().find(|(w, used)| *used && f.name.rust == *w) {
+                self.diags.push(Diagnostic::at(
+                    &loc,
+                    format!("parameter name `{word}` is taken by the endpoint's {word}"),
+                    "rename this parameter",
+                ));
+                ok = false;
+            }
+            self.unique_rust(&mut arg_names, &f.name, loc, "parameter");
+        }
 
         // Path parameters: every `{x}` declared, every declared one used; ordered as in the path.
         if let Some(segs) = &segments {

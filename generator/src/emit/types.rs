@@ -54,6 +54,10 @@ pub fn lib_tokens(system: &System) -> TokenStream {
 
         pub use errors::*;
         pub use schemas::*;
+
+        pub use chrono;
+        pub use regex;
+        pub use uuid;
     }
 }
 
@@ -80,7 +84,7 @@ pub fn schemas_tokens(system: &System) -> TokenStream {
         .values()
         .map(|s| schema(&mut cx, s))
         .collect();
-    let statics = cx.patterns.statics();
+    let statics = cx.patterns.statics(cx.std);
     quote! {
         //! Types for the schemas of the spec.
 
@@ -92,10 +96,31 @@ pub fn schemas_tokens(system: &System) -> TokenStream {
 }
 
 /// What emitting the schemas needs at hand.
-struct Cx<'a> {
+pub(crate) struct Cx<'a> {
     system: &'a System,
     std: Std,
     patterns: Patterns,
+}
+
+impl<'a> Cx<'a> {
+    /// A context for a module of `system` using `std` paths.
+    pub(crate) fn new(system: &'a System, std: Std) -> Self {
+        Cx {
+            system,
+            std,
+            patterns: Patterns::default(),
+        }
+    }
+
+    /// The system being emitted.
+    pub(crate) fn system(&self) -> &'a System {
+        self.system
+    }
+
+    /// The statics for the `pattern` constraints met so far.
+    pub(crate) fn pattern_statics(&self) -> Vec<TokenStream> {
+        self.patterns.statics(self.std)
+    }
 }
 
 /// Prelude names that a spec type could shadow.
@@ -103,18 +128,50 @@ const PRELUDE: &[&str] = &[
     "Box", "Option", "Some", "None", "String", "Vec", "Default", "Ok", "Err", "Result", "Into",
 ];
 
-/// Paths to std items: the short prelude names, unless a spec type in the same module takes
-/// one of them, in which case every path is absolute.
+/// Paths to std items and schema types. Std items get their short prelude names, unless a spec
+/// type in the same module takes one of them, in which case every path is absolute. Schema
+/// types are bare in the types crate and `types::Name` in service crates.
 #[derive(Clone, Copy)]
 pub struct Std {
     absolute: bool,
+    qualified: bool,
 }
 
 impl Std {
-    /// Chooses the paths for a module defining types with these Rust names.
+    /// Chooses the paths for a module of the types crate defining types with these Rust names.
     pub fn new<'n>(mut names: impl Iterator<Item = &'n str>) -> Self {
         Std {
             absolute: names.any(|n| PRELUDE.contains(&n)),
+            qualified: false,
+        }
+    }
+
+    /// Paths for a module of a service crate, where schemas are reached as `types::Name` and
+    /// nothing shadows the prelude.
+    pub fn service() -> Self {
+        Std {
+            absolute: false,
+            qualified: true,
+        }
+    }
+
+    /// The path of a crate the types crate depends on (re-exported by it).
+    pub fn krate(self, name: &str) -> TokenStream {
+        let name = format_ident!("{}", name);
+        if self.qualified {
+            quote! { types::#name }
+        } else {
+            quote! { ::#name }
+        }
+    }
+
+    /// The path of a schema or error type.
+    pub fn schema(self, rust_name: &str) -> TokenStream {
+        let name = ident(rust_name);
+        if self.qualified {
+            quote! { types::#name }
+        } else {
+            quote! { #name }
         }
     }
 
@@ -189,7 +246,8 @@ impl Patterns {
         format_ident!("PATTERN_{}", i)
     }
 
-    fn statics(&self) -> Vec<TokenStream> {
+    fn statics(&self, std: Std) -> Vec<TokenStream> {
+        let regex = std.krate("regex");
         self.0
             .iter()
             .enumerate()
@@ -199,8 +257,8 @@ impl Patterns {
                 let p = lit(p);
                 quote! {
                     #docs
-                    static #name: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
-                        ::regex::Regex::new(#p).expect("svcgen checked this pattern when generating")
+                    static #name: ::std::sync::LazyLock<#regex::Regex> = ::std::sync::LazyLock::new(|| {
+                        #regex::Regex::new(#p).expect("svcgen checked this pattern when generating")
                     });
                 }
             })
@@ -213,11 +271,8 @@ pub fn rust_type(system: &System, std: Std, ty: &Type) -> TokenStream {
     let (string, vec, option) = (std.string(), std.vec(), std.option());
     match ty {
         Type::Prim(Prim::String) => string,
-        Type::Prim(p) => prim_type(*p),
-        Type::Named(n) => {
-            let name = ident(&system.schemas[n].name.rust);
-            quote! { #name }
-        }
+        Type::Prim(p) => prim_type(*p, std),
+        Type::Named(n) => std.schema(&system.schemas[n].name.rust),
         Type::List(i) => {
             let i = rust_type(system, std, i);
             quote! { #vec<#i> }
@@ -233,16 +288,17 @@ pub fn rust_type(system: &System, std: Std, ty: &Type) -> TokenStream {
     }
 }
 
-fn prim_type(p: Prim) -> TokenStream {
+fn prim_type(p: Prim, std: Std) -> TokenStream {
+    let (uuid, chrono) = (std.krate("uuid"), std.krate("chrono"));
     match p {
         Prim::String => quote! { ::std::string::String },
         Prim::Bool => quote! { bool },
         Prim::I32 => quote! { i32 },
         Prim::I64 => quote! { i64 },
         Prim::F64 => quote! { f64 },
-        Prim::Uuid => quote! { ::uuid::Uuid },
-        Prim::Date => quote! { ::chrono::NaiveDate },
-        Prim::DateTime => quote! { ::chrono::DateTime<::chrono::Utc> },
+        Prim::Uuid => quote! { #uuid::Uuid },
+        Prim::Date => quote! { #chrono::NaiveDate },
+        Prim::DateTime => quote! { #chrono::DateTime<#chrono::Utc> },
     }
 }
 
@@ -411,7 +467,7 @@ fn params(used: bool) -> (proc_macro2::Ident, proc_macro2::Ident) {
     }
 }
 
-fn object(cx: &mut Cx<'_>, s: &Schema, fields: &[Field]) -> TokenStream {
+pub(crate) fn object(cx: &mut Cx<'_>, s: &Schema, fields: &[Field]) -> TokenStream {
     let (system, std) = (cx.system, cx.std);
     let vec = std.vec();
     let name = ident(&s.name.rust);
@@ -514,7 +570,7 @@ fn default_value(system: &System, std: Std, d: &DefaultValue) -> TokenStream {
             quote! { #f }
         }
         DefaultValue::EnumVariant(schema, v) => {
-            let t = ident(&system.schemas[schema].name.rust);
+            let t = std.schema(&system.schemas[schema].name.rust);
             let v = ident(&v.rust);
             quote! { #t::#v }
         }

@@ -8,3 +8,6 @@ mod errors;
 mod schemas;
 pub use errors::*;
 pub use schemas::*;
+pub use chrono;
+pub use regex;
+pub use uuid;

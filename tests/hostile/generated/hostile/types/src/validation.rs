@@ -54,6 +54,42 @@ impl<T: Validate> Validate for Box<T> {
         (**self).validate_at(path, out);
     }
 }
+impl<T: Validate> Validate for Option<T> {
+    fn validate_at(&self, path: &mut Path, out: &mut Vec<Violation>) {
+        if let Some(value) = self {
+            value.validate_at(path, out);
+        }
+    }
+}
+impl<T: Validate> Validate for Vec<T> {
+    fn validate_at(&self, path: &mut Path, out: &mut Vec<Violation>) {
+        for (index, item) in self.iter().enumerate() {
+            path.push_index(index);
+            item.validate_at(path, out);
+            path.pop();
+        }
+    }
+}
+impl<T: Validate> Validate for std::collections::BTreeMap<String, T> {
+    fn validate_at(&self, path: &mut Path, out: &mut Vec<Violation>) {
+        for (key, item) in self {
+            path.push(key);
+            item.validate_at(path, out);
+            path.pop();
+        }
+    }
+}
+/// Scalars carry no constraints of their own (fields and newtypes add them).
+macro_rules! no_constraints {
+    ($($t:ty),*) => {
+        $(impl Validate for $t { fn validate_at(& self, _path : & mut Path, _out : & mut
+        Vec < Violation >) {} })*
+    };
+}
+no_constraints!(
+    String, bool, i32, i64, f64, ::uuid::Uuid, ::chrono::NaiveDate, ::chrono::DateTime
+    <::chrono::Utc >
+);
 /// Where a check is in a value, as a stack of object keys and list indexes.
 #[derive(Debug, Clone, Default)]
 pub struct Path {

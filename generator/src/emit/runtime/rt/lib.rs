@@ -1,0 +1,20 @@
+//! Runtime support shared by the services and clients of this system: RFC 9457 problems, the
+//! server stack (validation, middleware, health, graceful shutdown) and the HTTP client
+//! (timeouts, retries, request id propagation).
+//!
+//! The same code is generated for every system; only the name of the types crate it builds on
+//! differs (it is imported as `types`).
+
+pub mod context;
+pub mod problem;
+
+#[cfg(feature = "client")]
+pub mod client;
+#[cfg(feature = "server")]
+pub mod server;
+
+pub use problem::{FieldError, Problem};
+pub use tracing;
+
+#[cfg(feature = "server")]
+pub use axum;

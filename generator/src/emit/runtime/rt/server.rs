@@ -1,0 +1,431 @@
+//! The server side: request input parsing that reports every invalid field at once, problem
+//! responses, middleware (request id, tracing, timeout, panic catching), health endpoints and
+//! graceful shutdown.
+
+use crate::context::{REQUEST_ID_HEADER, with_request_id};
+use crate::problem::{FieldError, PROBLEM_JSON, Problem};
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, RawPathParams, Request};
+use axum::http::{HeaderValue, StatusCode, header, request::Parts};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tracing::Instrument;
+use types::validation::Validate;
+
+/// Turns an endpoint's error into the problem it is answered with.
+pub trait IntoProblem {
+    /// The problem for this error.
+    fn into_problem(self) -> Problem;
+}
+
+impl IntoProblem for Problem {
+    fn into_problem(self) -> Problem {
+        self
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+/// The problem for a typed error of the spec.
+pub fn typed_problem(status: u16, title: &str, code: &str, detail: &str) -> Problem {
+    let problem = Problem::new(status, title).with_code(code);
+    if detail.is_empty() { problem } else { problem.with_detail(detail) }
+}
+
+/// Answers a handler's result: the success status with a JSON body, or the error's problem.
+pub fn respond<T: Serialize, E: IntoProblem>(status: StatusCode, result: Result<T, E>) -> Response {
+    match result {
+        Ok(value) => match serde_json::to_vec(&value) {
+            Ok(body) => (status, [(header::CONTENT_TYPE, "application/json")], body).into_response(),
+            Err(e) => Problem::internal(format!("encoding the response: {e}")).into_response(),
+        },
+        Err(e) => e.into_problem().into_response(),
+    }
+}
+
+/// Answers a handler's result that has no body on success.
+pub fn respond_empty<E: IntoProblem>(status: StatusCode, result: Result<(), E>) -> Response {
+    match result {
+        Ok(()) => status.into_response(),
+        Err(e) => e.into_problem().into_response(),
+    }
+}
+
+/// The inputs of one request, parsed and validated part by part; every problem is kept so the
+/// answer names every invalid field.
+pub struct Input {
+    parts: Parts,
+    params: Vec<(String, String)>,
+    errors: Vec<FieldError>,
+    /// 415 or 413 end parsing at once; otherwise 400 (parameters, malformed JSON) or 422.
+    status: u16,
+}
+
+impl Input {
+    /// Starts parsing a request.
+    pub async fn new(mut parts: Parts) -> Self {
+        let params = match RawPathParams::from_request_parts(&mut parts, &()).await {
+            Ok(raw) => raw.iter().map(|(k, v)| (k.to_owned(), v.to_owned())).collect(),
+            Err(_) => Vec::new(),
+        };
+        Input { parts, params, errors: Vec::new(), status: 422 }
+    }
+
+    fn fail(&mut self, status: u16, location: &str, pointer: String, detail: String) {
+        self.status = self.status.min(status);
+        self.errors.push(FieldError { location: location.to_owned(), pointer, detail });
+    }
+
+    /// Path parameters, decoded into `T` and validated.
+    pub fn path<T: DeserializeOwned + Validate>(&mut self) -> Option<T> {
+        let pairs = self.params.clone();
+        self.pairs("path", &pairs)
+    }
+
+    /// Query parameters, decoded into `T` and validated. Unknown parameters are ignored.
+    pub fn query<T: DeserializeOwned + Validate>(&mut self) -> Option<T> {
+        let pairs: Vec<(String, String)> =
+            form_urlencoded::parse(self.parts.uri.query().unwrap_or("").as_bytes()).into_owned().collect();
+        self.pairs("query", &pairs)
+    }
+
+    /// The named headers, decoded into `T` and validated.
+    pub fn headers<T: DeserializeOwned + Validate>(&mut self, names: &[&str]) -> Option<T> {
+        let mut pairs = Vec::new();
+        for name in names {
+            if let Some(value) = self.parts.headers.get(*name) {
+                match value.to_str() {
+                    Ok(v) => pairs.push(((*name).to_owned(), v.to_owned())),
+                    Err(_) => {
+                        self.fail(400, "header", format!("/{name}"), "must be visible ASCII".into());
+                        return None;
+                    }
+                }
+            }
+        }
+        self.pairs("header", &pairs)
+    }
+
+    fn pairs<T: DeserializeOwned + Validate>(&mut self, location: &str, pairs: &[(String, String)]) -> Option<T> {
+        let encoded = form_urlencoded::Serializer::new(String::new()).extend_pairs(pairs).finish();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+        match serde_path_to_error::deserialize::<_, T>(de) {
+            Ok(value) => {
+                self.validate(location, &value, 400);
+                Some(value)
+            }
+            Err(e) => {
+                let (pointer, detail) = located(e.path(), &e.inner().to_string());
+                let detail = match pairs.iter().find(|(k, _)| format!("/{k}") == pointer) {
+                    Some((_, v)) => format!("{detail} (got `{v}`)"),
+                    None => detail,
+                };
+                self.fail(400, location, pointer, detail);
+                None
+            }
+        }
+    }
+
+    fn validate<T: Validate>(&mut self, location: &str, value: &T, status: u16) {
+        if let Err(violations) = value.validate() {
+            for v in violations.0 {
+                self.fail(status, location, v.pointer, v.detail);
+            }
+        }
+    }
+
+    /// The JSON body, decoded into `T` and validated. Checks the content type and the size.
+    pub async fn json<T: DeserializeOwned + Validate>(&mut self, body: Body, limit: usize) -> Option<T> {
+        let content_type = self.parts.headers.get(header::CONTENT_TYPE).and_then(|v| v.to_str().ok());
+        let is_json = content_type.is_some_and(|ct| {
+            let essence = ct.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+            essence == "application/json" || (essence.starts_with("application/") && essence.ends_with("+json"))
+        });
+        if !is_json {
+            self.status = 415;
+            self.errors.push(FieldError {
+                location: "header".into(),
+                pointer: "/content-type".into(),
+                detail: format!("must be `application/json` (got `{}`)", content_type.unwrap_or("nothing")),
+            });
+            return None;
+        }
+        let bytes = match axum::body::to_bytes(body, limit).await {
+            Ok(b) => b,
+            Err(e) => {
+                let too_large = std::error::Error::source(&e)
+                    .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+                if too_large {
+                    self.status = 413;
+                    self.errors.push(FieldError {
+                        location: "body".into(),
+                        pointer: String::new(),
+                        detail: format!("the body exceeds the limit of {limit} bytes"),
+                    });
+                } else {
+                    self.fail(400, "body", String::new(), "the body could not be read".into());
+                }
+                return None;
+            }
+        };
+        let mut de = serde_json::Deserializer::from_slice(&bytes);
+        let result = serde_path_to_error::deserialize::<_, T>(&mut de);
+        match result {
+            Ok(value) => {
+                if let Err(e) = de.end() {
+                    let message = strip_position(&e.to_string());
+                    self.fail(400, "body", String::new(), format!("malformed JSON: {message}"));
+                    return None;
+                }
+                self.validate("body", &value, 422);
+                Some(value)
+            }
+            Err(e) => {
+                let inner = e.inner();
+                let message = strip_position(&inner.to_string());
+                if inner.is_syntax() || inner.is_eof() {
+                    self.fail(400, "body", String::new(), format!("malformed JSON: {message}"));
+                } else {
+                    let (pointer, detail) = located(e.path(), &message);
+                    self.fail(422, "body", pointer, detail);
+                }
+                None
+            }
+        }
+    }
+
+    /// The answer when any part was invalid: a problem listing every invalid field.
+    pub fn reject(self) -> Response {
+        let title = match self.status {
+            413 => "Payload too large",
+            415 => "Unsupported media type",
+            400 => "Bad request",
+            _ => "Unprocessable content",
+        };
+        let mut problem = Problem::new(self.status, title).with_detail(if self.errors.len() == 1 {
+            "the request has an invalid field".to_owned()
+        } else {
+            format!("the request has {} invalid fields", self.errors.len())
+        });
+        problem.errors = self.errors;
+        problem.into_response()
+    }
+}
+
+/// A JSON Pointer and message for a deserialization error: `missing field` errors point at the
+/// missing field itself.
+fn located(path: &serde_path_to_error::Path, message: &str) -> (String, String) {
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        use serde_path_to_error::Segment;
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => pointer.push_str(&format!("/{}", escape_pointer(key))),
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    if let Some(field) = message.strip_prefix("missing field `").and_then(|m| m.strip_suffix('`')) {
+        return (format!("{pointer}/{}", escape_pointer(field)), "is required".to_owned());
+    }
+    (pointer, message.to_owned())
+}
+
+fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// serde_json appends ` at line L column C`; the pointer says where instead.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Settings of a running service.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The service's name, for logs.
+    pub service: &'static str,
+    /// The port used when `PORT` is not set.
+    pub default_port: u16,
+    /// Time allowed per request.
+    pub request_timeout: Duration,
+}
+
+/// Sets up logging: `RUST_LOG` filters (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt().with_env_filter(filter).with_target(false).try_init();
+}
+
+/// The address to listen on: `HOST` (default `127.0.0.1`) and `PORT` (default the spec's).
+pub fn bind_address(default_port: u16) -> Result<std::net::SocketAddr, String> {
+    let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned());
+    let port = match std::env::var("PORT") {
+        Ok(p) => p.parse::<u16>().map_err(|_| format!("PORT must be a port number, got `{p}`"))?,
+        Err(_) => default_port,
+    };
+    let ip: std::net::IpAddr = host.parse().map_err(|_| format!("HOST must be an IP address, got `{host}`"))?;
+    Ok(std::net::SocketAddr::new(ip, port))
+}
+
+/// Adds health endpoints, problem answers for unknown routes and methods, and the middleware
+/// stack around `router`.
+pub fn app(router: Router, settings: &Settings, ready: Arc<AtomicBool>) -> Router {
+    let timeout = settings.request_timeout;
+    router
+        .route("/healthz", axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }))
+        .route(
+            "/readyz",
+            axum::routing::get(move || {
+                let ready = ready.load(Ordering::SeqCst);
+                async move {
+                    if ready {
+                        axum::Json(serde_json::json!({"status": "ready"})).into_response()
+                    } else {
+                        Problem::new(503, "Not ready").with_detail("the service is shutting down").into_response()
+                    }
+                }
+            }),
+        )
+        .fallback(|| async { Problem::new(404, "Not found").with_detail("no route matches this path") })
+        .layer(middleware::from_fn(move |req: Request, next: Next| with_timeout(timeout, req, next)))
+        .layer(tower_http::catch_panic::CatchPanicLayer::custom(|_: Box<dyn std::any::Any + Send>| {
+            Problem::internal("a handler panicked").into_response()
+        }))
+        .layer(middleware::map_response(problem_for_bare_errors))
+        .layer(middleware::from_fn(request_context))
+}
+
+/// Gives error responses produced outside handlers (405 from the router, for one) a problem
+/// body, keeping their headers (such as `Allow`).
+async fn problem_for_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let title = status.canonical_reason().unwrap_or("Error");
+    let mut problem = Problem::new(status.as_u16(), title);
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        let allow = response.headers().get(header::ALLOW).and_then(|v| v.to_str().ok()).unwrap_or("");
+        problem = problem.with_detail(format!("allowed methods: {allow}"));
+    }
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let mut fresh = problem.into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE {
+            fresh.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    fresh
+}
+
+async fn with_timeout(timeout: Duration, req: Request, next: Next) -> Response {
+    match tokio::time::timeout(timeout, next.run(req)).await {
+        Ok(response) => response,
+        Err(_) => Problem::new(503, "Request timed out")
+            .with_detail(format!("the request took longer than {} ms", timeout.as_millis()))
+            .into_response(),
+    }
+}
+
+/// Accepts or creates the request id, runs the request in a tracing span carrying it, echoes
+/// it in the response and logs the outcome.
+async fn request_context(req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let start = Instant::now();
+    let mut response = with_request_id(id.clone(), next.run(req)).instrument(span.clone()).await;
+    span.in_scope(|| {
+        tracing::info!(status = response.status().as_u16(), elapsed_ms = start.elapsed().as_millis() as u64, "answered")
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+/// Serves `router` until SIGTERM or Ctrl-C, then finishes in-flight requests and exits.
+pub async fn serve(settings: Settings, router: Router) -> ExitCode {
+    let addr = match bind_address(settings.default_port) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(%addr, "cannot listen: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let ready = Arc::new(AtomicBool::new(true));
+    let app = app(router, &settings, ready.clone());
+    tracing::info!(service = settings.service, "listening on http://{addr}");
+    let shutdown = async move {
+        shutdown_signal().await;
+        ready.store(false, Ordering::SeqCst);
+        tracing::info!("shutting down: finishing in-flight requests");
+    };
+    match axum::serve(listener, app).with_graceful_shutdown(shutdown).await {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!("server failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

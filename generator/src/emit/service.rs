@@ -1,0 +1,937 @@
+//! One crate per service: parameter types (`api`), the typed client (`client`), the trait and
+//! router (`server`), the dependency wiring (`deps`), and the owned `handlers.rs` and `main.rs`
+//! scaffolds.
+
+use super::rust::{doc, doc_str, format_file, lit};
+use super::types::{Cx, Std, object, rust_type};
+use super::{EmitError, OutputFile, Ownership, header};
+use crate::ident::{const_name, ident, kebab_name, type_name};
+use crate::model::*;
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// The folder of a service crate, relative to the output directory.
+pub fn service_dir(system: &System, service: &Service) -> String {
+    format!("{}/{}", system.dir(), kebab_name(&service.name.wire))
+}
+
+/// The package name of a service crate.
+pub fn service_package(system: &System, service: &Service) -> String {
+    format!("{}-{}", system.dir(), kebab_name(&service.name.wire))
+}
+
+/// The Rust crate name of a service crate.
+pub fn service_crate(system: &System, service: &Service) -> proc_macro2::Ident {
+    format_ident!("{}", service_package(system, service).replace('-', "_"))
+}
+
+/// The environment variable holding a service's base URL.
+pub fn url_env(service: &Service) -> String {
+    format!("{}_URL", const_name(&service.name.wire))
+}
+
+/// The base URL of a service on one machine.
+pub fn default_url(service: &Service) -> String {
+    format!("http://127.0.0.1:{}", service.port)
+}
+
+/// Writes the Rust files of every service crate of `system`.
+pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitError> {
+    let header = header(system);
+    for service in system.services.values() {
+        let dir = service_dir(system, service);
+        let generated = [
+            ("lib.rs", lib_tokens(system, service)),
+            ("api.rs", api_tokens(system, service)),
+            ("client.rs", client_tokens(system, service)),
+            ("server.rs", server_tokens(system, service)),
+            ("deps.rs", deps_tokens(system, service)),
+        ];
+        for (name, tokens) in generated {
+            let path = format!("{dir}/src/{name}");
+            files.push(OutputFile {
+                contents: format_file(&path, &header, tokens)?,
+                path,
+                ownership: Ownership::Generated,
+            });
+        }
+        let owned_header = format!(
+            "Written once by svcgen from {}; this file is yours to edit (svcgen never rewrites it).",
+            system.source
+        );
+        let owned = [
+            ("handlers.rs", handlers_tokens(system, service)),
+            ("main.rs", main_tokens(system, service)),
+        ];
+        for (name, tokens) in owned {
+            let path = format!("{dir}/src/{name}");
+            files.push(OutputFile {
+                contents: format_file(&path, &owned_header, tokens)?,
+                path,
+                ownership: Ownership::Owned,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn lib_tokens(system: &System, service: &Service) -> TokenStream {
+    let mut text = format!(
+        "The `{}` service of the `{}` system.",
+        service.name.wire, system.name.wire
+    );
+    if let Some(d) = &service.doc {
+        text.push_str("\n\n");
+        text.push_str(d);
+    }
+    text.push_str(
+        "\n\n- `api`: names, addresses and parameter types\n- `client` (feature `client`): the typed client\n\
+         - `server` (feature `server`): the `Api` trait to implement and its router\n\
+         - `deps` (feature `server`): clients of the services this one depends on\n\
+         - `handlers` (feature `server`): your implementation of `Api`",
+    );
+    let lines = super::rust::doc_lines(&text);
+    quote! {
+        #(#![doc = #lines])*
+
+        pub use runtime;
+        pub use types;
+
+        #[rustfmt::skip]
+        pub mod api;
+        #[cfg(feature = "client")]
+        #[rustfmt::skip]
+        pub mod client;
+        #[cfg(feature = "server")]
+        #[rustfmt::skip]
+        pub mod deps;
+        #[cfg(feature = "server")]
+        pub mod handlers;
+        #[cfg(feature = "server")]
+        #[rustfmt::skip]
+        pub mod server;
+    }
+}
+
+/// `GetUser` for endpoint `get_user`.
+fn endpoint_type(e: &Endpoint, suffix: &str) -> proc_macro2::Ident {
+    format_ident!(
+        "{}{}",
+        type_name(&e.name.wire).trim_end_matches('_'),
+        suffix
+    )
+}
+
+/// A parameter struct (path, query or headers) as an object schema.
+fn param_struct(
+    cx: &mut Cx<'_>,
+    name: &proc_macro2::Ident,
+    doc_text: String,
+    fields: &[Field],
+) -> TokenStream {
+    let system = cx_system(cx);
+    let needs = fields
+        .iter()
+        .any(|f| !f.constraints.is_empty() || type_needs(system, &f.ty));
+    let schema = Schema {
+        name: Name {
+            wire: name.to_string(),
+            rust: name.to_string(),
+        },
+        doc: Some(doc_text),
+        kind: SchemaKind::Object(fields.to_vec()),
+        needs_validation: needs,
+        loc: crate::diag::Loc::new(0, 0..0),
+    };
+    object(cx, &schema, fields)
+}
+
+fn cx_system<'a>(cx: &Cx<'a>) -> &'a System {
+    cx.system()
+}
+
+fn type_needs(system: &System, ty: &Type) -> bool {
+    match ty {
+        Type::Prim(_) => false,
+        Type::Named(n) => system.schemas.get(n).is_some_and(|s| s.needs_validation),
+        Type::List(i) | Type::Map(i) | Type::Optional(i) => type_needs(system, i),
+    }
+}
+
+fn api_tokens(system: &System, service: &Service) -> TokenStream {
+    let mut cx = Cx::new(system, Std::service());
+    let mut items = Vec::new();
+    for e in &service.endpoints {
+        let wire = &e.name.wire;
+        if !e.params.is_empty() {
+            let name = endpoint_type(e, "Path");
+            items.push(param_struct(
+                &mut cx,
+                &name,
+                format!("Path parameters of `{wire}`."),
+                &e.params,
+            ));
+        }
+        if !e.query.is_empty() {
+            let name = endpoint_type(e, "Query");
+            items.push(param_struct(
+                &mut cx,
+                &name,
+                format!("Query parameters of `{wire}`."),
+                &e.query,
+            ));
+        }
+        if !e.headers.is_empty() {
+            let name = endpoint_type(e, "Headers");
+            items.push(param_struct(
+                &mut cx,
+                &name,
+                format!("Header parameters of `{wire}`."),
+                &e.headers,
+            ));
+        }
+    }
+    let statics = cx.pattern_statics();
+    let service_name = lit(&service.name.wire);
+    let port = service.port;
+    let env = lit(&url_env(service));
+    let default = lit(&default_url(service));
+    let env_doc = doc_str(&format!(
+        "The environment variable holding the service's base URL, read by its clients (default `{}`).",
+        default_url(service)
+    ));
+    let uses = if items.is_empty() {
+        quote! {}
+    } else {
+        quote! { use types::validation; }
+    };
+    quote! {
+        //! Names, addresses and parameter types of the service, shared by its client and server.
+
+        #uses
+
+        /// The service's name in the spec.
+        pub const SERVICE: &str = #service_name;
+        /// The port the service listens on unless `PORT` says otherwise.
+        pub const DEFAULT_PORT: u16 = #port;
+        #env_doc
+        pub const URL_ENV: &str = #env;
+        /// The base URL of the service on one machine, used when the variable is not set.
+        pub const DEFAULT_URL: &str = #default;
+
+        #(#statics)*
+        #(#items)*
+    }
+}
+
+/// The Rust type of an endpoint's request or response body.
+fn body_type(system: &System, ty: &Option<Type>) -> TokenStream {
+    match ty {
+        Some(t) => rust_type(system, Std::service(), t),
+        None => quote! { () },
+    }
+}
+
+/// Arguments of an endpoint in trait and client order: path params, query, headers, body.
+struct Arg {
+    name: proc_macro2::Ident,
+    ty: TokenStream,
+    /// Where the server takes it from: `path.id`, `query`, `headers.x`, `body`.
+    source: TokenStream,
+}
+
+fn args(system: &System, e: &Endpoint) -> Vec<Arg> {
+    let std = Std::service();
+    let mut out = Vec::new();
+    for p in &e.params {
+        let name = ident(&p.name.rust);
+        out.push(Arg {
+            ty: rust_type(system, std, &p.ty),
+            source: quote! { path.#name },
+            name,
+        });
+    }
+    if !e.query.is_empty() {
+        let q = endpoint_type(e, "Query");
+        out.push(Arg {
+            name: format_ident!("query"),
+            ty: quote! { crate::api::#q },
+            source: quote! { query },
+        });
+    }
+    for h in &e.headers {
+        let name = ident(&h.name.rust);
+        out.push(Arg {
+            ty: rust_type(system, std, &h.ty),
+            source: quote! { headers.#name },
+            name,
+        });
+    }
+    if let Some(t) = &e.request {
+        out.push(Arg {
+            name: format_ident!("body"),
+            ty: rust_type(system, std, t),
+            source: quote! { body },
+        });
+    }
+    out
+}
+
+fn endpoint_doc(e: &Endpoint) -> TokenStream {
+    let mut text = format!("`{} {}`", e.method.as_str(), e.path);
+    if let Some(d) = &e.doc {
+        text.push_str("\n\n");
+        text.push_str(d);
+    }
+    doc(Some(&text))
+}
+
+fn client_tokens(system: &System, service: &Service) -> TokenStream {
+    let std = Std::service();
+    let mut items = Vec::new();
+    let mut methods = Vec::new();
+    for e in &service.endpoints {
+        let err = endpoint_type(e, "Error");
+        let wire = &e.name.wire;
+        let err_doc = doc_str(&format!("The errors the spec declares for `{wire}`."));
+        let variants: Vec<_> = e
+            .errors
+            .iter()
+            .map(|n| ident(&system.errors[n].name.rust))
+            .collect();
+        let paths: Vec<_> = e
+            .errors
+            .iter()
+            .map(|n| std.schema(&system.errors[n].name.rust))
+            .collect();
+        let docs: Vec<_> = e
+            .errors
+            .iter()
+            .map(|n| doc(system.errors[n].doc.as_deref()))
+            .collect();
+        let (formatter, display) = if variants.is_empty() {
+            (format_ident!("_f"), quote! { match *self {} })
+        } else {
+            (
+                format_ident!("f"),
+                quote! { match self { #( Self::#variants(e) => ::std::fmt::Display::fmt(e, f), )* } },
+            )
+        };
+        let problem = if variants.is_empty() {
+            format_ident!("_problem")
+        } else {
+            format_ident!("problem")
+        };
+        let decode = if variants.is_empty() {
+            quote! { None }
+        } else {
+            quote! {
+                let detail = || problem.detail.clone().unwrap_or_default();
+                match problem.code.as_deref() {
+                    #( Some(#paths::CODE) if problem.status == #paths::STATUS => Some(Self::#variants(#paths::new(detail()))), )*
+                    _ => None,
+                }
+            }
+        };
+        items.push(quote! {
+            #err_doc
+            #[derive(Debug, Clone, PartialEq)]
+            pub enum #err {
+                #( #docs #variants(#paths), )*
+            }
+
+            impl #err {
+                /// The typed error a problem answer stands for, if it is one of them.
+                pub fn from_problem(#problem: &runtime::Problem) -> Option<Self> {
+                    #decode
+                }
+            }
+
+            impl ::std::fmt::Display for #err {
+                fn fmt(&self, #formatter: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+                    #display
+                }
+            }
+
+            impl ::std::error::Error for #err {}
+        });
+
+        let method_name = ident(&e.name.rust);
+        let args = args(system, e);
+        let params = args.iter().map(|a| {
+            let (n, t) = (&a.name, &a.ty);
+            quote! { #n: &#t }
+        });
+        let path_expr = path_format(e);
+        let http_method = format_ident!("{}", e.method.as_str());
+        let status = e.status;
+        let mut call = quote! { Call::new(Method::#http_method, path.clone(), #status) };
+        if !e.query.is_empty() {
+            call = quote! { #call.query(query) };
+        }
+        for h in &e.headers {
+            let name = ident(&h.name.rust);
+            let wire = lit(&h.name.wire.to_ascii_lowercase());
+            call = if matches!(h.ty, Type::Optional(_)) {
+                quote! { match #name { Some(value) => #call.header(#wire, value), None => #call } }
+            } else {
+                quote! { #call.header(#wire, #name) }
+            };
+        }
+        if e.request.is_some() {
+            call = quote! { #call.json(body) };
+        }
+        let response = body_type(system, &e.response);
+        let finish = if e.response.is_some() {
+            quote! { self.http.decode(&body, &path) }
+        } else {
+            quote! {
+                let _ = body;
+                Ok(())
+            }
+        };
+        let docs = endpoint_doc(e);
+        methods.push(quote! {
+            #docs
+            pub async fn #method_name(&self, #(#params),*) -> Result<#response, Error<#err>> {
+                let path = #path_expr;
+                let call = #call;
+                let body = self.http.send(call, #err::from_problem).await?;
+                #finish
+            }
+        });
+    }
+    let name = lit(&service.name.wire);
+    let client_doc = doc_str(&format!(
+        "Client of the `{}` service: one method per endpoint, typed results.",
+        service.name.wire
+    ));
+    let uses_segment = service.endpoints.iter().any(|e| !e.params.is_empty());
+    let segment_use = if uses_segment {
+        quote! { use runtime::client::segment; }
+    } else {
+        quote! {}
+    };
+    quote! {
+        //! The typed client of the service.
+
+        use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+        #segment_use
+
+        #client_doc
+        #[derive(Debug, Clone)]
+        pub struct Client {
+            http: Http,
+        }
+
+        impl Client {
+            /// A client of the service at `base_url` (e.g. `http://127.0.0.1:8001`).
+            pub fn new(base_url: &str, policy: Policy) -> Result<Self, ConfigError> {
+                Ok(Self { http: Http::new(#name, base_url, policy)? })
+            }
+
+            /// A client of the service at the URL in its environment variable, or on this machine.
+            pub fn from_env(policy: Policy) -> Result<Self, ConfigError> {
+                let url = runtime::client::url_from_env(crate::api::URL_ENV, crate::api::DEFAULT_URL)?;
+                Self::new(&url, policy)
+            }
+
+            /// The base URL this client calls.
+            pub fn base_url(&self) -> &str {
+                self.http.base_url()
+            }
+
+            #(#methods)*
+        }
+
+        #(#items)*
+    }
+}
+
+/// An expression building the request path, with parameters percent-encoded.
+fn path_format(e: &Endpoint) -> TokenStream {
+    if e.params.is_empty() {
+        let p = lit(&e.path);
+        return quote! { String::from(#p) };
+    }
+    let mut fmt = String::new();
+    let mut values = Vec::new();
+    for s in &e.segments {
+        fmt.push('/');
+        match s {
+            Segment::Literal(l) => fmt.push_str(l),
+            Segment::Param(p) => {
+                fmt.push_str("{}");
+                let field = e
+                    .params
+                    .iter()
+                    .find(|f| &f.name.wire == p)
+                    .map(|f| ident(&f.name.rust));
+                values.push(quote! { segment(#field) });
+            }
+        }
+    }
+    let fmt = lit(&fmt);
+    quote! { format!(#fmt, #(#values),*) }
+}
+
+fn server_tokens(system: &System, service: &Service) -> TokenStream {
+    let std = Std::service();
+    let mut methods = Vec::new();
+    let mut errors = Vec::new();
+    let mut handlers = Vec::new();
+    for e in &service.endpoints {
+        let name = ident(&e.name.rust);
+        let err = endpoint_type(e, "Error");
+        let args = args(system, e);
+        let params: Vec<_> = args
+            .iter()
+            .map(|a| {
+                let (n, t) = (&a.name, &a.ty);
+                quote! { #n: #t }
+            })
+            .collect();
+        let response = body_type(system, &e.response);
+        let docs = endpoint_doc(e);
+        methods.push(quote! {
+            #docs
+            fn #name(&self, #(#params),*) -> impl Future<Output = Result<#response, #err>> + Send;
+        });
+
+        let wire = &e.name.wire;
+        let err_doc = doc_str(&format!("The errors `{wire}` may answer with."));
+        let variants: Vec<_> = e
+            .errors
+            .iter()
+            .map(|n| ident(&system.errors[n].name.rust))
+            .collect();
+        let paths: Vec<_> = e
+            .errors
+            .iter()
+            .map(|n| std.schema(&system.errors[n].name.rust))
+            .collect();
+        let docs: Vec<_> = e
+            .errors
+            .iter()
+            .map(|n| {
+                let ed = &system.errors[n];
+                let text = format!(
+                    "{} ({})",
+                    ed.doc.clone().unwrap_or_else(|| ed.title.clone()),
+                    ed.status
+                );
+                doc(Some(&text))
+            })
+            .collect();
+        errors.push(quote! {
+            #err_doc
+            #[derive(Debug)]
+            pub enum #err {
+                #( #docs #variants(#paths), )*
+                /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
+                Problem(Box<runtime::Problem>),
+            }
+
+            #(
+                impl From<#paths> for #err {
+                    fn from(e: #paths) -> Self {
+                        Self::#variants(e)
+                    }
+                }
+            )*
+
+            impl From<runtime::Problem> for #err {
+                fn from(p: runtime::Problem) -> Self {
+                    Self::Problem(Box::new(p))
+                }
+            }
+
+            impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for #err {
+                /// A dependency call that failed in a way this endpoint does not handle.
+                fn from(e: runtime::client::Error<E>) -> Self {
+                    Self::Problem(Box::new(e.upstream_problem()))
+                }
+            }
+
+            impl IntoProblem for #err {
+                fn into_problem(self) -> runtime::Problem {
+                    match self {
+                        #( Self::#variants(e) => typed_problem(#paths::STATUS, #paths::TITLE, #paths::CODE, &e.detail), )*
+                        Self::Problem(p) => *p,
+                    }
+                }
+            }
+        });
+
+        // The axum handler: parse every input, answer all problems at once, call the trait.
+        let mut parse = Vec::new();
+        let mut parsed = Vec::new();
+        if !e.params.is_empty() {
+            let t = endpoint_type(e, "Path");
+            parse.push(quote! { let path = input.path::<crate::api::#t>(); });
+            parsed.push(format_ident!("path"));
+        }
+        if !e.query.is_empty() {
+            let t = endpoint_type(e, "Query");
+            parse.push(quote! { let query = input.query::<crate::api::#t>(); });
+            parsed.push(format_ident!("query"));
+        }
+        if !e.headers.is_empty() {
+            let t = endpoint_type(e, "Headers");
+            let names = e
+                .headers
+                .iter()
+                .map(|h| lit(&h.name.wire.to_ascii_lowercase()));
+            parse.push(quote! { let headers = input.headers::<crate::api::#t>(&[#(#names),*]); });
+            parsed.push(format_ident!("headers"));
+        }
+        if let Some(t) = &e.request {
+            let t = rust_type(system, std, t);
+            parse.push(quote! { let body = input.json::<#t>(body, BODY_LIMIT).await; });
+            parsed.push(format_ident!("body"));
+        }
+        let status = e.status;
+        let status_const = status_const(status);
+        let sources = args.iter().map(|a| &a.source);
+        let call = quote! { api.#name(#(#sources),*).await };
+        let answer = if e.response.is_some() {
+            quote! { respond(StatusCode::#status_const, #call) }
+        } else {
+            quote! { respond_empty(StatusCode::#status_const, #call) }
+        };
+        let handler = if parsed.is_empty() {
+            quote! {
+                pub(super) async fn #name<A: Api>(State(api): State<Arc<A>>) -> Response {
+                    #answer
+                }
+            }
+        } else {
+            let destructure = if parsed.len() == 1 {
+                let p = &parsed[0];
+                quote! { let Some(#p) = #p else { return input.reject(); }; }
+            } else {
+                quote! { let (#(Some(#parsed)),*) = (#(#parsed),*) else { return input.reject(); }; }
+            };
+            let body_binding = if e.request.is_some() {
+                quote! { body }
+            } else {
+                quote! { _ }
+            };
+            quote! {
+                pub(super) async fn #name<A: Api>(State(api): State<Arc<A>>, request: Request) -> Response {
+                    let (parts, #body_binding) = request.into_parts();
+                    let mut input = Input::new(parts).await;
+                    #(#parse)*
+                    #destructure
+                    #answer
+                }
+            }
+        };
+        handlers.push(handler);
+    }
+
+    // One `.route` per path, with every method on it.
+    let mut routes: Vec<(String, Vec<(Method, TokenStream)>)> = Vec::new();
+    for e in &service.endpoints {
+        let name = ident(&e.name.rust);
+        let handler = quote! { endpoints::#name::<A> };
+        match routes.iter_mut().find(|(p, _)| *p == e.path) {
+            Some((_, hs)) => hs.push((e.method, handler)),
+            None => routes.push((e.path.clone(), vec![(e.method, handler)])),
+        }
+    }
+    let lower = |m: Method| format_ident!("{}", m.as_str().to_ascii_lowercase());
+    let route_calls = routes.iter().map(|(path, hs)| {
+        let path = lit(path);
+        let chain = hs.iter().map(|(m, h)| {
+            let m = lower(*m);
+            quote! { #m(#h) }
+        });
+        quote! { .route(#path, #(#chain).*) }
+    });
+    // Only the first method of each path is a free function; the others chain as methods.
+    let method_imports: Vec<_> = {
+        let mut ms: Vec<Method> = routes.iter().map(|(_, hs)| hs[0].0).collect();
+        ms.sort();
+        ms.dedup();
+        ms.into_iter().map(lower).collect()
+    };
+    let trait_doc = doc_str(&format!(
+        "The endpoints of the `{}` service: implement this trait, and [`router`] does the rest\n\
+         (extraction, validation, problem answers).",
+        service.name.wire
+    ));
+    let body_limit = proc_macro2::Literal::u64_unsuffixed(service.body_limit);
+    let timeout = proc_macro2::Literal::u64_unsuffixed(service.request_timeout_ms);
+    let endpoints_mod = if handlers.is_empty() {
+        quote! {}
+    } else {
+        let needs_request = service.endpoints.iter().any(|e| {
+            !e.params.is_empty()
+                || !e.query.is_empty()
+                || !e.headers.is_empty()
+                || e.request.is_some()
+        });
+        let request_use = if needs_request {
+            quote! { use runtime::axum::extract::Request; use runtime::server::Input; }
+        } else {
+            quote! {}
+        };
+        let responders = {
+            let mut r = Vec::new();
+            if service.endpoints.iter().any(|e| e.response.is_some()) {
+                r.push(quote! { respond });
+            }
+            if service.endpoints.iter().any(|e| e.response.is_none()) {
+                r.push(quote! { respond_empty });
+            }
+            r
+        };
+        let body_limit_use = if service.endpoints.iter().any(|e| e.request.is_some()) {
+            quote! { use super::BODY_LIMIT; }
+        } else {
+            quote! {}
+        };
+        quote! {
+            /// One axum handler per endpoint.
+            mod endpoints {
+                use super::Api;
+                #body_limit_use
+                use runtime::axum::extract::State;
+                use runtime::axum::http::StatusCode;
+                use runtime::axum::response::Response;
+                use runtime::server::{#(#responders),*};
+                use std::sync::Arc;
+                #request_use
+
+                #(#handlers)*
+            }
+        }
+    };
+    let routing_use = if method_imports.is_empty() {
+        quote! {}
+    } else {
+        quote! { use runtime::axum::routing::{#(#method_imports),*}; }
+    };
+    let router_body = if service.endpoints.is_empty() {
+        quote! { let _ = api; Router::new() }
+    } else {
+        quote! { Router::new() #(#route_calls)* .with_state(api) }
+    };
+    let has_endpoints = !service.endpoints.is_empty();
+    let has_errors = service.endpoints.iter().any(|e| !e.errors.is_empty());
+    let server_uses = match (has_endpoints, has_errors) {
+        (false, _) => quote! { use runtime::server::Settings; },
+        (true, false) => {
+            quote! { use runtime::server::{IntoProblem, Settings}; use std::future::Future; }
+        }
+        (true, true) => {
+            quote! { use runtime::server::{IntoProblem, Settings, typed_problem}; use std::future::Future; }
+        }
+    };
+    quote! {
+        //! The server side of the service: the trait you implement and the router around it.
+
+        use runtime::axum::Router;
+        #routing_use
+        #server_uses
+        use std::process::ExitCode;
+        use std::sync::Arc;
+        use std::time::Duration;
+
+        /// Largest accepted request body, in bytes.
+        pub const BODY_LIMIT: usize = #body_limit;
+        /// Time allowed to answer one request.
+        pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(#timeout);
+
+        #trait_doc
+        pub trait Api: Send + Sync + 'static {
+            #(#methods)*
+        }
+
+        #(#errors)*
+
+        /// The service's routes, answering with `api`. [`run`] adds health endpoints and middleware.
+        pub fn router<A: Api>(api: Arc<A>) -> Router {
+            #router_body
+        }
+
+        /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from
+        /// the environment, the address from `HOST` and `PORT`.
+        pub async fn run<A: Api>(make: impl FnOnce(crate::deps::Deps) -> A) -> ExitCode {
+            runtime::server::init_tracing();
+            let deps = match crate::deps::Deps::from_env() {
+                Ok(deps) => deps,
+                Err(e) => {
+                    runtime::tracing::error!("invalid configuration: {e}");
+                    return ExitCode::FAILURE;
+                }
+            };
+            let settings = Settings {
+                service: crate::api::SERVICE,
+                default_port: crate::api::DEFAULT_PORT,
+                request_timeout: REQUEST_TIMEOUT,
+            };
+            runtime::server::serve(settings, router(Arc::new(make(deps)))).await
+        }
+
+        #endpoints_mod
+    }
+}
+
+fn status_const(status: u16) -> proc_macro2::Ident {
+    let name = match status {
+        200 => "OK",
+        201 => "CREATED",
+        202 => "ACCEPTED",
+        203 => "NON_AUTHORITATIVE_INFORMATION",
+        204 => "NO_CONTENT",
+        205 => "RESET_CONTENT",
+        206 => "PARTIAL_CONTENT",
+        207 => "MULTI_STATUS",
+        208 => "ALREADY_REPORTED",
+        226 => "IM_USED",
+        _ => "OK",
+    };
+    format_ident!("{}", name)
+}
+
+fn deps_tokens(system: &System, service: &Service) -> TokenStream {
+    let mut fields = Vec::new();
+    let mut inits = Vec::new();
+    for d in &service.depends_on {
+        let dep = &system.services[&d.service];
+        let field = ident(&dep.name.rust);
+        let krate = service_crate(system, dep);
+        let docs = doc_str(&format!(
+            "The `{}` service (`{}`, default `{}`).",
+            dep.name.wire,
+            url_env(dep),
+            default_url(dep)
+        ));
+        fields.push(quote! { #docs pub #field: #krate::client::Client, });
+        let (t, c, r) = (
+            proc_macro2::Literal::u64_unsuffixed(d.timeout_ms),
+            proc_macro2::Literal::u64_unsuffixed(d.connect_timeout_ms),
+            proc_macro2::Literal::u32_unsuffixed(d.retries),
+        );
+        inits.push(quote! {
+            #field: #krate::client::Client::from_env(Policy {
+                timeout: Duration::from_millis(#t),
+                connect_timeout: Duration::from_millis(#c),
+                retries: #r,
+            })?,
+        });
+    }
+    // A service of the system it did not declare, to show that using it does not compile.
+    let undeclared = system.services.values().find(|s| {
+        s.name.wire != service.name.wire
+            && !service.depends_on.iter().any(|d| d.service == s.name.wire)
+    });
+    let mut text = format!(
+        "Ready clients for exactly the services `{}` declares in `depends_on`, each with the\nspec's timeout and retry policy. Addresses come from the environment variables named\nbelow, falling back to this machine.",
+        service.name.wire
+    );
+    if let Some(u) = undeclared {
+        let own = service_crate(system, service);
+        text.push_str(&format!(
+            "\n\nA service that was not declared has no client here, so calling it does not compile:\n\n```compile_fail\nfn call(deps: &{own}::deps::Deps) {{\n    let _ = &deps.{};\n}}\n```",
+            u.name.rust
+        ));
+    }
+    let struct_doc = doc(Some(&text));
+    let uses = if fields.is_empty() {
+        quote! { use runtime::client::ConfigError; }
+    } else {
+        quote! {
+            use runtime::client::{ConfigError, Policy};
+            use std::time::Duration;
+        }
+    };
+    quote! {
+        //! The services this one depends on, as declared in the spec.
+
+        #uses
+
+        #struct_doc
+        #[derive(Debug, Clone)]
+        pub struct Deps {
+            #(#fields)*
+        }
+
+        impl Deps {
+            /// Builds every client from the environment.
+            pub fn from_env() -> Result<Self, ConfigError> {
+                Ok(Self {
+                    #(#inits)*
+                })
+            }
+        }
+    }
+}
+
+fn handlers_tokens(system: &System, service: &Service) -> TokenStream {
+    let handler = ident(&type_name(&service.name.wire));
+    let mut methods = Vec::new();
+    let mut imports = Vec::new();
+    for e in &service.endpoints {
+        let name = ident(&e.name.rust);
+        let err = endpoint_type(e, "Error");
+        imports.push(err.clone());
+        let params = args(system, e).into_iter().map(|a| {
+            let n = format_ident!("_{}", a.name.to_string().trim_start_matches("r#"));
+            let t = a.ty;
+            quote! { #n: #t }
+        });
+        let response = body_type(system, &e.response);
+        let wire = lit(&e.name.wire);
+        methods.push(quote! {
+            async fn #name(&self, #(#params),*) -> Result<#response, #err> {
+                Err(runtime::Problem::not_implemented(#wire).into())
+            }
+        });
+    }
+    let text = format!(
+        "Handlers of the `{}` service: one method per endpoint of the spec.\n\nEvery endpoint answers 501 until you implement it.",
+        service.name.wire
+    );
+    let lines = super::rust::doc_lines(&text);
+    let struct_doc = doc_str(&format!("The `{}` service.", service.name.wire));
+    quote! {
+        #(#![doc = #lines])*
+
+        use crate::deps::Deps;
+        use crate::server::{Api, #(#imports),*};
+
+        #struct_doc
+        pub struct #handler {
+            /// Clients of the services this one depends on.
+            pub deps: Deps,
+        }
+
+        impl #handler {
+            /// The handlers, with their dependencies.
+            pub fn new(deps: Deps) -> Self {
+                Self { deps }
+            }
+        }
+
+        impl Api for #handler {
+            #(#methods)*
+        }
+    }
+}
+
+fn main_tokens(system: &System, service: &Service) -> TokenStream {
+    let krate = service_crate(system, service);
+    let handler = ident(&type_name(&service.name.wire));
+    let lines = super::rust::doc_lines(&format!("Starts the `{}` service.", service.name.wire));
+    quote! {
+        #(#![doc = #lines])*
+
+        #[tokio::main]
+        async fn main() -> std::process::ExitCode {
+            #krate::server::run(#krate::handlers::#handler::new).await
+        }
+    }
+}
