@@ -1,5 +1,8 @@
 //! Helpers shared by the test files: repository paths, tree comparison and snapshots.
 
+#[path = "e2e/harness.rs"]
+pub mod e2e;
+
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 

@@ -3,5 +3,5 @@
 //! Starts the `notification` service.
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    shop_notification::server::run(shop_notification::handlers::Notification::new).await
+    shop_notification::server::run(shop_notification::handlers::Notifications::new).await
 }

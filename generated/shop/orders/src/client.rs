@@ -28,6 +28,8 @@ impl Client {
         self.http.base_url()
     }
     /// `POST /orders`
+    ///
+    /// Places an order: the customer must exist (404 otherwise) and every line is reserved in inventory, or none is (409 OutOfStock).
     pub async fn place_order(
         &self,
         body: &types::NewOrder,
@@ -51,8 +53,6 @@ impl Client {
 /// The errors the spec declares for `place_order`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlaceOrderError {
-    /// The order names a customer who does not exist.
-    UnknownUser(types::UnknownUser),
     /// The requested resource does not exist.
     NotFound(types::NotFound),
     /// The item has too little stock for the requested quantity; nothing was reserved.
@@ -63,11 +63,6 @@ impl PlaceOrderError {
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
         let detail = || problem.detail.clone().unwrap_or_default();
         match problem.code.as_deref() {
-            Some(
-                types::UnknownUser::CODE,
-            ) if problem.status == types::UnknownUser::STATUS => {
-                Some(Self::UnknownUser(types::UnknownUser::new(detail())))
-            }
             Some(types::NotFound::CODE) if problem.status == types::NotFound::STATUS => {
                 Some(Self::NotFound(types::NotFound::new(detail())))
             }
@@ -83,7 +78,6 @@ impl PlaceOrderError {
 impl ::std::fmt::Display for PlaceOrderError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match self {
-            Self::UnknownUser(e) => ::std::fmt::Display::fmt(e, f),
             Self::NotFound(e) => ::std::fmt::Display::fmt(e, f),
             Self::OutOfStock(e) => ::std::fmt::Display::fmt(e, f),
         }

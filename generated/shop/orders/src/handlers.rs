@@ -1,26 +1,105 @@
 // Written once by svcgen from specs/shop.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Handlers of the `orders` service: one method per endpoint of the spec.
-//!
-//! Every endpoint answers 501 until you implement it.
+//! Handlers of the `orders` service: checks the customer with `users`, prices and reserves the
+//! lines with `inventory`, records the order and asks `notification` to confirm it.
+
 use crate::deps::Deps;
 use crate::server::{Api, GetOrderError, PlaceOrderError};
+use runtime::client::Error;
+use shop_inventory::client::{GetItemError, ReserveError};
+use shop_users::client::GetUserError;
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use types::chrono::Utc;
+use types::uuid::Uuid;
+use types::{Channel, NewOrder, NotFound, Notification, Order, OrderStatus, Reservation};
+
 /// The `orders` service.
 pub struct Orders {
     /// Clients of the services this one depends on.
     pub deps: Deps,
+    orders: Mutex<HashMap<Uuid, Order>>,
 }
+
 impl Orders {
     /// The handlers, with their dependencies.
     pub fn new(deps: Deps) -> Self {
-        Self { deps }
+        Self {
+            deps,
+            orders: Mutex::default(),
+        }
     }
 }
+
 impl Api for Orders {
-    async fn place_order(&self, _body: types::NewOrder) -> Result<types::Order, PlaceOrderError> {
-        Err(runtime::Problem::not_implemented("place_order").into())
+    async fn place_order(&self, body: NewOrder) -> Result<Order, PlaceOrderError> {
+        let user = match self.deps.users.get_user(&body.user_id).await {
+            Ok(user) => user,
+            Err(Error::Api(GetUserError::NotFound(_))) => {
+                return Err(NotFound::new(format!("no user {}", body.user_id)).into());
+            }
+            Err(e) => return Err(e.into()),
+        };
+
+        let mut total_cents = 0i64;
+        for line in &body.lines {
+            let item = match self.deps.inventory.get_item(&line.sku).await {
+                Ok(item) => item,
+                Err(Error::Api(GetItemError::NotFound(e))) => return Err(e.into()),
+                Err(e) => return Err(e.into()),
+            };
+            total_cents += item.price_cents * i64::from(line.quantity);
+        }
+
+        let reservations: Vec<Reservation> = body
+            .lines
+            .iter()
+            .map(|l| Reservation {
+                sku: l.sku.clone(),
+                quantity: l.quantity,
+            })
+            .collect();
+        match self.deps.inventory.reserve(&reservations).await {
+            Ok(()) => {}
+            Err(Error::Api(ReserveError::OutOfStock(e))) => return Err(e.into()),
+            Err(Error::Api(ReserveError::NotFound(e))) => return Err(e.into()),
+            Err(e) => return Err(e.into()),
+        }
+
+        let order = Order {
+            id: Uuid::new_v4(),
+            user_id: user.id,
+            lines: body.lines,
+            total_cents,
+            status: OrderStatus::Placed,
+            placed_at: Utc::now(),
+        };
+        self.orders
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(order.id, order.clone());
+
+        // The order stands even if the confirmation cannot be sent now.
+        let confirmation = Notification {
+            user_id: user.id,
+            channel: Channel::Email,
+            subject: format!("Order {} placed", order.id),
+            body: format!(
+                "Hello {}, your order totals {} cents.",
+                user.name, order.total_cents
+            ),
+        };
+        if let Err(e) = self.deps.notification.send(&confirmation).await {
+            runtime::tracing::warn!(order = %order.id, "confirmation not sent: {e}");
+        }
+        Ok(order)
     }
-    async fn get_order(&self, _id: types::uuid::Uuid) -> Result<types::Order, GetOrderError> {
-        Err(runtime::Problem::not_implemented("get_order").into())
+
+    async fn get_order(&self, id: Uuid) -> Result<Order, GetOrderError> {
+        let orders = self.orders.lock().unwrap_or_else(PoisonError::into_inner);
+        orders
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| NotFound::new(format!("no order {id}")).into())
     }
 }

@@ -16,6 +16,8 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(10000);
 /// (extraction, validation, problem answers).
 pub trait Api: Send + Sync + 'static {
     /// `POST /orders`
+    ///
+    /// Places an order: the customer must exist (404 otherwise) and every line is reserved in inventory, or none is (409 OutOfStock).
     fn place_order(
         &self,
         body: types::NewOrder,
@@ -29,19 +31,12 @@ pub trait Api: Send + Sync + 'static {
 /// The errors `place_order` may answer with.
 #[derive(Debug)]
 pub enum PlaceOrderError {
-    /// The order names a customer who does not exist. (422)
-    UnknownUser(types::UnknownUser),
     /// The requested resource does not exist. (404)
     NotFound(types::NotFound),
     /// The item has too little stock for the requested quantity; nothing was reserved. (409)
     OutOfStock(types::OutOfStock),
     /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
     Problem(Box<runtime::Problem>),
-}
-impl From<types::UnknownUser> for PlaceOrderError {
-    fn from(e: types::UnknownUser) -> Self {
-        Self::UnknownUser(e)
-    }
 }
 impl From<types::NotFound> for PlaceOrderError {
     fn from(e: types::NotFound) -> Self {
@@ -67,14 +62,6 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for PlaceOrderError
 impl IntoProblem for PlaceOrderError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::UnknownUser(e) => {
-                typed_problem(
-                    types::UnknownUser::STATUS,
-                    types::UnknownUser::TITLE,
-                    types::UnknownUser::CODE,
-                    &e.detail,
-                )
-            }
             Self::NotFound(e) => {
                 typed_problem(
                     types::NotFound::STATUS,

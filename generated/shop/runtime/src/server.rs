@@ -351,6 +351,8 @@ pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 /// The address to listen on: `HOST` (default `127.0.0.1`) and `PORT` (default the spec's).
@@ -427,12 +429,10 @@ async fn problem_for_bare_errors(response: Response) -> Response {
     let title = status.canonical_reason().unwrap_or("Error");
     let mut problem = Problem::new(status.as_u16(), title);
     if status == StatusCode::METHOD_NOT_ALLOWED {
-        let allow = response
-            .headers()
-            .get(header::ALLOW)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        problem = problem.with_detail(format!("allowed methods: {allow}"));
+        problem = problem
+            .with_detail(
+                "the path exists, but not for this method: see the `Allow` header",
+            );
     }
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);

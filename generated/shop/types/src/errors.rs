@@ -116,32 +116,3 @@ impl ::std::fmt::Display for OutOfStock {
     }
 }
 impl ::std::error::Error for OutOfStock {}
-/// The order names a customer who does not exist.
-/// The HTTP status answered with this error (422).
-#[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
-pub struct UnknownUser {
-    /// What went wrong in this occurrence, for people (RFC 9457 `detail`).
-    pub detail: String,
-}
-impl UnknownUser {
-    /// The HTTP status code.
-    pub const STATUS: u16 = 422u16;
-    /// A short summary of the problem type (RFC 9457 `title`).
-    pub const TITLE: &'static str = "Unknown user";
-    /// The error's name in the spec, used as the problem `code`.
-    pub const CODE: &'static str = "UnknownUser";
-    /// The error with an explanation of this occurrence.
-    pub fn new(detail: impl Into<String>) -> Self {
-        Self { detail: detail.into() }
-    }
-}
-impl ::std::fmt::Display for UnknownUser {
-    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        if self.detail.is_empty() {
-            f.write_str(Self::TITLE)
-        } else {
-            write!(f, "{}: {}", Self::TITLE, self.detail)
-        }
-    }
-}
-impl ::std::error::Error for UnknownUser {}

@@ -1,0 +1,281 @@
+//! The shop, end to end: four service processes on loopback, wired only through `*_URL`
+//! variables, driven through the generated typed clients.
+
+use runtime::client::{Error, Policy};
+use shop_inventory::client::Client as Inventory;
+use shop_notification::client::Client as Notifications;
+use shop_orders::client::{Client as Orders, PlaceOrderError};
+use shop_orders::runtime;
+use shop_orders::types::{self, NewItem, NewOrder, NewUser, OrderLine};
+use shop_users::client::Client as Users;
+use std::time::{Duration, Instant};
+use svcgen_tests::e2e::System;
+
+struct Shop {
+    system: System,
+    users: Users,
+    inventory: Inventory,
+    orders: Orders,
+    notification: Notifications,
+}
+
+fn start() -> Shop {
+    let system = System::start(&[
+        ("users", "shop-users", "USERS_URL"),
+        ("inventory", "shop-inventory", "INVENTORY_URL"),
+        ("notification", "shop-notification", "NOTIFICATION_URL"),
+        ("orders", "shop-orders", "ORDERS_URL"),
+    ]);
+    let policy = Policy {
+        timeout: Duration::from_secs(5),
+        ..Policy::default()
+    };
+    Shop {
+        users: Users::new(&system.url("users"), policy).unwrap(),
+        inventory: Inventory::new(&system.url("inventory"), policy).unwrap(),
+        orders: Orders::new(&system.url("orders"), policy).unwrap(),
+        notification: Notifications::new(&system.url("notification"), policy).unwrap(),
+        system,
+    }
+}
+
+fn item(sku: &str, price_cents: i64, stock: i32) -> NewItem {
+    NewItem {
+        sku: sku.into(),
+        name: format!("Item {sku}"),
+        price_cents,
+        stock,
+        tags: vec!["tea".into()],
+    }
+}
+
+async fn customer(shop: &Shop) -> types::User {
+    let new = NewUser {
+        name: "Ada".into(),
+        email: types::Email("ada@example.org".into()),
+        nickname: None,
+    };
+    shop.users.create_user(&new).await.expect("user created")
+}
+
+fn order(user: &types::User, lines: &[(&str, i32)]) -> NewOrder {
+    NewOrder {
+        user_id: user.id,
+        lines: lines
+            .iter()
+            .map(|(sku, quantity)| OrderLine {
+                sku: (*sku).into(),
+                quantity: *quantity,
+            })
+            .collect(),
+    }
+}
+
+async fn stock(shop: &Shop, sku: &str) -> i32 {
+    shop.inventory
+        .get_item(&sku.to_owned())
+        .await
+        .expect("item exists")
+        .stock
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_order_reserves_stock_and_sends_a_confirmation() {
+    let shop = start();
+    let user = customer(&shop).await;
+    shop.inventory
+        .create_item(&item("TEA-0001", 450, 5))
+        .await
+        .unwrap();
+    shop.inventory
+        .create_item(&item("CUP-0002", 1200, 2))
+        .await
+        .unwrap();
+
+    let placed = shop
+        .orders
+        .place_order(&order(&user, &[("TEA-0001", 2), ("CUP-0002", 1)]))
+        .await
+        .unwrap();
+    assert_eq!(placed.total_cents, 2 * 450 + 1200);
+    assert_eq!(placed.status, types::OrderStatus::Placed);
+    assert_eq!(stock(&shop, "TEA-0001").await, 3);
+    assert_eq!(stock(&shop, "CUP-0002").await, 1);
+
+    let read_back = shop.orders.get_order(&placed.id).await.unwrap();
+    assert_eq!(read_back, placed);
+
+    let sent = shop.notification.list_for_user(&user.id).await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert!(
+        sent[0].subject.contains(&placed.id.to_string()),
+        "{:?}",
+        sent[0]
+    );
+
+    // A typed error of the users service, decoded by its client.
+    let missing = shop
+        .users
+        .get_user(&types::uuid::Uuid::new_v4())
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            missing,
+            Error::Api(shop_users::client::GetUserError::NotFound(_))
+        ),
+        "{missing:?}"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn unknown_users_and_short_stock_reserve_nothing() {
+    let shop = start();
+    let user = customer(&shop).await;
+    shop.inventory
+        .create_item(&item("TEA-0001", 450, 5))
+        .await
+        .unwrap();
+    shop.inventory
+        .create_item(&item("CUP-0002", 1200, 1))
+        .await
+        .unwrap();
+
+    let stranger = types::User {
+        id: types::uuid::Uuid::new_v4(),
+        ..user.clone()
+    };
+    let err = shop
+        .orders
+        .place_order(&order(&stranger, &[("TEA-0001", 1)]))
+        .await
+        .unwrap_err();
+    match err {
+        Error::Api(PlaceOrderError::NotFound(e)) => assert!(e.detail.contains("no user"), "{e}"),
+        other => panic!("expected 404 NotFound, got {other:?}"),
+    }
+    assert_eq!(
+        stock(&shop, "TEA-0001").await,
+        5,
+        "nothing reserved for an unknown user"
+    );
+
+    // The first line fits, the second does not: neither is reserved.
+    let err = shop
+        .orders
+        .place_order(&order(&user, &[("TEA-0001", 2), ("CUP-0002", 3)]))
+        .await
+        .unwrap_err();
+    match err {
+        Error::Api(PlaceOrderError::OutOfStock(e)) => assert!(e.detail.contains("CUP-0002"), "{e}"),
+        other => panic!("expected 409 OutOfStock, got {other:?}"),
+    }
+    assert_eq!(stock(&shop, "TEA-0001").await, 5);
+    assert_eq!(stock(&shop, "CUP-0002").await, 1);
+    assert!(
+        shop.notification
+            .list_for_user(&user.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_stopped_dependency_is_a_fast_503_and_recovery_needs_no_restart() {
+    let mut shop = start();
+    let user = customer(&shop).await;
+    shop.inventory
+        .create_item(&item("TEA-0001", 450, 5))
+        .await
+        .unwrap();
+
+    shop.system.service("inventory").stop();
+    let started = Instant::now();
+    let err = shop
+        .orders
+        .place_order(&order(&user, &[("TEA-0001", 1)]))
+        .await
+        .unwrap_err();
+    let elapsed = started.elapsed();
+    match &err {
+        Error::Problem { problem, .. } => {
+            assert!(matches!(problem.status, 503 | 504), "{problem}");
+            assert!(
+                problem
+                    .detail
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("inventory"),
+                "{problem}"
+            );
+            assert!(
+                !problem
+                    .detail
+                    .as_deref()
+                    .unwrap_or("")
+                    .contains("127.0.0.1"),
+                "no internal address leaks"
+            );
+        }
+        other => panic!("expected a 503/504 problem, got {other:?}"),
+    }
+    // The spec gives orders -> inventory a 2 s budget; no hang beyond it.
+    assert!(elapsed < Duration::from_secs(4), "took {elapsed:?}");
+
+    // The others keep serving.
+    assert_eq!(shop.users.get_user(&user.id).await.unwrap().id, user.id);
+    assert!(
+        shop.notification
+            .list_for_user(&user.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    assert!(shop.system.service("orders").is_running());
+
+    // Inventory comes back (empty: it keeps state in memory); orders works again as is.
+    shop.system.service("inventory").start();
+    shop.inventory
+        .create_item(&item("TEA-0001", 450, 5))
+        .await
+        .unwrap();
+    let placed = shop
+        .orders
+        .place_order(&order(&user, &[("TEA-0001", 1)]))
+        .await
+        .unwrap();
+    assert_eq!(placed.total_cents, 450);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_request_id_travels_to_dependencies_and_back() {
+    let shop = start();
+    let user = customer(&shop).await;
+    shop.inventory
+        .create_item(&item("TEA-0001", 450, 5))
+        .await
+        .unwrap();
+    let id = format!("test-{}", types::uuid::Uuid::new_v4());
+    let body = serde_json::to_string(&order(&user, &[("TEA-0001", 1)])).unwrap();
+    let response = reqwest::Client::new()
+        .post(format!("{}/orders", shop.system.url("orders")))
+        .header("content-type", "application/json")
+        .header("x-request-id", &id)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status().as_u16(), 201);
+    assert_eq!(response.headers()["x-request-id"], id.as_str());
+
+    // Every service the order touched logged the same id.
+    let logs = svcgen_tests::repo().join("target/e2e-logs");
+    for name in ["users", "inventory", "notification"] {
+        let service = &shop.system.services[name];
+        let log =
+            std::fs::read_to_string(logs.join(format!("{}-{}.log", service.binary, service.port)))
+                .unwrap();
+        assert!(log.contains(&id), "{name} did not see request id {id}");
+    }
+}
