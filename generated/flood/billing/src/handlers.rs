@@ -1,29 +1,50 @@
 // Written once by svcgen from specs/flood.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Handlers of the `billing` service: one method per endpoint of the spec.
-//!
-//! Every endpoint answers 501 until you implement it.
+//! Handlers of the `billing` service: invoices, in memory.
+
 use crate::deps::Deps;
 use crate::server::{Api, CreateInvoiceError, GetInvoiceError};
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use types::uuid::Uuid;
+use types::{Invoice, InvoiceNotFound, InvoiceRequest};
+
 /// The `billing` service.
 pub struct Billing {
     /// Clients of the services this one depends on.
     pub deps: Deps,
+    invoices: Mutex<HashMap<Uuid, Invoice>>,
 }
+
 impl Billing {
     /// The handlers, with their dependencies.
     pub fn new(deps: Deps) -> Self {
-        Self { deps }
+        Self {
+            deps,
+            invoices: Mutex::default(),
+        }
     }
 }
+
 impl Api for Billing {
-    async fn create_invoice(
-        &self,
-        _body: types::InvoiceRequest,
-    ) -> Result<types::Invoice, CreateInvoiceError> {
-        Err(runtime::Problem::not_implemented("create_invoice").into())
+    async fn create_invoice(&self, body: InvoiceRequest) -> Result<Invoice, CreateInvoiceError> {
+        let invoice = Invoice {
+            id: Uuid::new_v4(),
+            policy_id: body.policy_id,
+            amount_cents: body.amount_cents,
+            due_on: body.due_on,
+            paid: false,
+        };
+        let mut invoices = self.invoices.lock().unwrap_or_else(PoisonError::into_inner);
+        invoices.insert(invoice.id, invoice.clone());
+        Ok(invoice)
     }
-    async fn get_invoice(&self, _id: types::uuid::Uuid) -> Result<types::Invoice, GetInvoiceError> {
-        Err(runtime::Problem::not_implemented("get_invoice").into())
+
+    async fn get_invoice(&self, id: Uuid) -> Result<Invoice, GetInvoiceError> {
+        let invoices = self.invoices.lock().unwrap_or_else(PoisonError::into_inner);
+        invoices
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| InvoiceNotFound::new(format!("no invoice {id}")).into())
     }
 }

@@ -1,29 +1,102 @@
 // Written once by svcgen from specs/flood.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Handlers of the `policy` service: one method per endpoint of the spec.
-//!
-//! Every endpoint answers 501 until you implement it.
+//! Handlers of the `policy` service: the purchase flow. The property's risk is scored by
+//! `risk`, the premium priced from it, the policy invoiced by `billing`, and the customer told
+//! by `notification`.
+
 use crate::deps::Deps;
 use crate::server::{Api, CancelPolicyError, GetPolicyError, PurchaseError};
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use types::chrono::{Days, Utc};
+use types::uuid::Uuid;
+use types::{
+    InvoiceRequest, Message, PolicyNotFound, PolicyStatus, QuoteRequest, RiskBand, Uninsurable,
+};
+
 /// The `policy` service.
 pub struct Policy {
     /// Clients of the services this one depends on.
     pub deps: Deps,
+    policies: Mutex<HashMap<Uuid, types::Policy>>,
 }
+
 impl Policy {
     /// The handlers, with their dependencies.
     pub fn new(deps: Deps) -> Self {
-        Self { deps }
+        Self {
+            deps,
+            policies: Mutex::default(),
+        }
     }
 }
+
 impl Api for Policy {
-    async fn purchase(&self, _body: types::QuoteRequest) -> Result<types::Policy, PurchaseError> {
-        Err(runtime::Problem::not_implemented("purchase").into())
+    async fn purchase(&self, body: QuoteRequest) -> Result<types::Policy, PurchaseError> {
+        let risk = self.deps.risk.assess(&body.property).await?;
+        if risk.band == RiskBand::Extreme {
+            return Err(Uninsurable::new(format!(
+                "risk score {:.2} is too high to insure",
+                risk.score
+            ))
+            .into());
+        }
+        // 1% of the cover at no risk, up to 6% at the highest insurable score.
+        let rate = 0.01 + 0.05 * risk.score;
+        let premium_cents = (body.cover_cents as f64 * rate).round() as i64;
+        let id = Uuid::new_v4();
+        let due_on = Utc::now()
+            .date_naive()
+            .checked_add_days(Days::new(30))
+            .unwrap_or_else(|| Utc::now().date_naive());
+        let invoice = self
+            .deps
+            .billing
+            .create_invoice(&InvoiceRequest {
+                policy_id: id,
+                amount_cents: premium_cents.max(1),
+                due_on,
+            })
+            .await?;
+        let policy = types::Policy {
+            id,
+            customer_email: body.customer_email,
+            property: body.property,
+            risk,
+            cover_cents: body.cover_cents,
+            premium_cents,
+            status: PolicyStatus::Active,
+            invoice_id: invoice.id,
+        };
+        self.policies
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(id, policy.clone());
+        let message = Message {
+            to: policy.customer_email.clone(),
+            subject: format!("Your flood policy {id}"),
+            body: format!("Premium: {} cents, due {due_on}.", policy.premium_cents),
+        };
+        if let Err(e) = self.deps.notification.send(&message).await {
+            runtime::tracing::warn!(policy = %id, "customer not notified: {e}");
+        }
+        Ok(policy)
     }
-    async fn get_policy(&self, _id: types::uuid::Uuid) -> Result<types::Policy, GetPolicyError> {
-        Err(runtime::Problem::not_implemented("get_policy").into())
+
+    async fn get_policy(&self, id: Uuid) -> Result<types::Policy, GetPolicyError> {
+        let policies = self.policies.lock().unwrap_or_else(PoisonError::into_inner);
+        policies
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| PolicyNotFound::new(format!("no policy {id}")).into())
     }
-    async fn cancel_policy(&self, _id: types::uuid::Uuid) -> Result<(), CancelPolicyError> {
-        Err(runtime::Problem::not_implemented("cancel_policy").into())
+
+    async fn cancel_policy(&self, id: Uuid) -> Result<(), CancelPolicyError> {
+        let mut policies = self.policies.lock().unwrap_or_else(PoisonError::into_inner);
+        let policy = policies
+            .get_mut(&id)
+            .ok_or_else(|| PolicyNotFound::new(format!("no policy {id}")))?;
+        policy.status = PolicyStatus::Cancelled;
+        Ok(())
     }
 }

@@ -1,30 +1,89 @@
 // Written once by svcgen from specs/grants/; this file is yours to edit (svcgen never rewrites it).
 
-//! Handlers of the `payment` service: one method per endpoint of the spec.
-//!
-//! Every endpoint answers 501 until you implement it.
+//! Handlers of the `payment` service: application fees. The session is checked with `auth`,
+//! and the applicant is told through `messaging`.
+
 use crate::deps::Deps;
 use crate::server::{Api, GetReceiptError, PayFeeError};
+use grants_auth::client::VerifyError;
+use runtime::client::Error;
+use std::collections::HashMap;
+use std::sync::{Mutex, PoisonError};
+use types::chrono::Utc;
+use types::uuid::Uuid;
+use types::{
+    FeePayment, MessageKind, NotFound, OutgoingMessage, PaymentDeclined, PaymentMethod,
+    PaymentStatus, Receipt, Unauthorized,
+};
+
 /// The `payment` service.
 pub struct Payment {
     /// Clients of the services this one depends on.
     pub deps: Deps,
+    receipts: Mutex<HashMap<Uuid, Receipt>>,
 }
+
 impl Payment {
     /// The handlers, with their dependencies.
     pub fn new(deps: Deps) -> Self {
-        Self { deps }
+        Self {
+            deps,
+            receipts: Mutex::default(),
+        }
     }
 }
+
 impl Api for Payment {
     async fn pay_fee(
         &self,
-        _x_session_token: String,
-        _body: types::FeePayment,
-    ) -> Result<types::Receipt, PayFeeError> {
-        Err(runtime::Problem::not_implemented("pay_fee").into())
+        x_session_token: String,
+        body: FeePayment,
+    ) -> Result<Receipt, PayFeeError> {
+        let session = match self.deps.auth.verify(&x_session_token).await {
+            Ok(session) => session,
+            Err(Error::Api(VerifyError::Unauthorized(e))) => return Err(e.into()),
+            Err(e) => return Err(e.into()),
+        };
+        if session.applicant_id != body.applicant_id {
+            return Err(Unauthorized::new("the session belongs to another applicant").into());
+        }
+        // The test card vault declines tokens that say so.
+        if let PaymentMethod::Card(card) = &body.method
+            && card.card_token.starts_with("tok_decline")
+        {
+            return Err(PaymentDeclined::new("the card was declined").into());
+        }
+        let receipt = Receipt {
+            id: Uuid::new_v4(),
+            applicant_id: body.applicant_id,
+            application_ref: body.application_ref,
+            amount: body.amount,
+            status: PaymentStatus::Captured,
+            paid_at: Utc::now(),
+        };
+        self.receipts
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(receipt.id, receipt.clone());
+        let message = OutgoingMessage {
+            applicant_id: receipt.applicant_id.clone(),
+            kind: MessageKind::PaymentReceived,
+            text: format!(
+                "We received {} {} for application {}.",
+                receipt.amount.amount, receipt.amount.currency, receipt.application_ref
+            ),
+        };
+        if let Err(e) = self.deps.messaging.send_message(&message).await {
+            runtime::tracing::warn!(receipt = %receipt.id, "applicant not told: {e}");
+        }
+        Ok(receipt)
     }
-    async fn get_receipt(&self, _id: types::uuid::Uuid) -> Result<types::Receipt, GetReceiptError> {
-        Err(runtime::Problem::not_implemented("get_receipt").into())
+
+    async fn get_receipt(&self, id: Uuid) -> Result<Receipt, GetReceiptError> {
+        let receipts = self.receipts.lock().unwrap_or_else(PoisonError::into_inner);
+        receipts
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| NotFound::new(format!("no receipt {id}")).into())
     }
 }

@@ -159,10 +159,7 @@ impl Input {
             form_urlencoded::parse(encoded.as_bytes()),
         );
         match serde_path_to_error::deserialize::<_, T>(de) {
-            Ok(value) => {
-                self.validate(location, &value, 400);
-                Some(value)
-            }
+            Ok(value) => self.validate(location, value, 400),
             Err(e) => {
                 let (pointer, detail) = located(e.path(), &e.inner().to_string());
                 let detail = match pairs.iter().find(|(k, _)| format!("/{k}") == pointer)
@@ -175,10 +172,20 @@ impl Input {
             }
         }
     }
-    fn validate<T: Validate>(&mut self, location: &str, value: &T, status: u16) {
-        if let Err(violations) = value.validate() {
-            for v in violations.0 {
-                self.fail(status, location, v.pointer, v.detail);
+    /// The value when it meets every constraint; otherwise records each violation.
+    fn validate<T: Validate>(
+        &mut self,
+        location: &str,
+        value: T,
+        status: u16,
+    ) -> Option<T> {
+        match value.validate() {
+            Ok(()) => Some(value),
+            Err(violations) => {
+                for v in violations.0 {
+                    self.fail(status, location, v.pointer, v.detail);
+                }
+                None
             }
         }
     }
@@ -258,8 +265,7 @@ impl Input {
                     );
                     return None;
                 }
-                self.validate("body", &value, 422);
-                Some(value)
+                self.validate("body", value, 422)
             }
             Err(e) => {
                 let inner = e.inner();

@@ -1,0 +1,357 @@
+//! The main flow of every other example system, end to end through the generated clients.
+
+use std::time::Duration;
+use svcgen_tests::e2e::{System, raw};
+
+fn policy() -> grants_auth::runtime::client::Policy {
+    grants_auth::runtime::client::Policy {
+        timeout: Duration::from_secs(5),
+        ..Default::default()
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn permits_approval_records_the_fee() {
+    use permits_finance_service::client::Client as Finance;
+    use permits_permit_service::client::{Client as Permits, DecideError};
+    use permits_permit_service::runtime::client::{Error, Policy};
+    use permits_permit_service::types::*;
+
+    let system = System::start(&[
+        (
+            "FinanceService",
+            "permits-finance-service",
+            "FINANCE_SERVICE_URL",
+        ),
+        (
+            "PermitService",
+            "permits-permit-service",
+            "PERMIT_SERVICE_URL",
+        ),
+    ]);
+    let permits = Permits::new(&system.url("PermitService"), Policy::default()).unwrap();
+    let finance = Finance::new(&system.url("FinanceService"), Policy::default()).unwrap();
+
+    let application = PermitApplication {
+        applicant: "Grace".into(),
+        email: "grace@example.org".into(),
+        kind: PermitKind::Event,
+        address: Address {
+            street: "1 Main St".into(),
+            postcode: "12345".into(),
+        },
+        starts_on: "2027-05-01".parse().unwrap(),
+        ends_on: None,
+        description: String::new(),
+    };
+    let permit = permits.apply(&application).await.unwrap();
+    assert_eq!(permit.status, PermitStatus::Submitted);
+    assert_eq!(permit.fee_cents, 10_000);
+
+    let approved = permits
+        .decide(
+            &permit.id,
+            &Decision {
+                approve: true,
+                reason: None,
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(approved.status, PermitStatus::Approved);
+    let fees = finance.fees_for_permit(&permit.id).await.unwrap();
+    assert_eq!(fees.len(), 1);
+    assert_eq!(fees[0].amount_cents, 10_000);
+
+    let again = permits
+        .decide(
+            &permit.id,
+            &Decision {
+                approve: false,
+                reason: None,
+            },
+        )
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(again, Error::Api(DecideError::AlreadyDecided(_))),
+        "{again:?}"
+    );
+    let listed = permits
+        .list_permits(&permits_permit_service::api::ListPermitsQuery {
+            status: Some(PermitStatus::Approved),
+            kind: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(listed.len(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn flood_purchase_scores_prices_and_invoices() {
+    use flood_billing::client::Client as Billing;
+    use flood_policy::client::{Client as Policies, PurchaseError};
+    use flood_policy::runtime::client::{Error, Policy};
+    use flood_policy::types::*;
+
+    let system = System::start(&[
+        ("risk", "flood-risk", "RISK_URL"),
+        ("billing", "flood-billing", "BILLING_URL"),
+        ("notification", "flood-notification", "NOTIFICATION_URL"),
+        ("policy", "flood-policy", "POLICY_URL"),
+    ]);
+    let policies = Policies::new(&system.url("policy"), Policy::default()).unwrap();
+    let billing = Billing::new(&system.url("billing"), Policy::default()).unwrap();
+    let property = |postcode: &str, has_basement| Property {
+        location: Location {
+            latitude: 51.5,
+            longitude: -0.1,
+            postcode: postcode.into(),
+        },
+        floor_area_m2: 120.0,
+        has_basement,
+        year_built: 1990,
+    };
+    let request = QuoteRequest {
+        customer_email: "sam@example.org".into(),
+        property: property("AB1 2CD", false),
+        cover_cents: 30_000_000,
+    };
+    let policy = policies.purchase(&request).await.unwrap();
+    assert_eq!(policy.status, PolicyStatus::Active);
+    assert_eq!(policy.risk.band, RiskBand::Low);
+    assert!(policy.premium_cents > 0);
+    let invoice = billing.get_invoice(&policy.invoice_id).await.unwrap();
+    assert_eq!(invoice.policy_id, policy.id);
+    assert_eq!(invoice.amount_cents, policy.premium_cents);
+
+    // In the flood plain with a basement and an old house: too risky.
+    let risky = QuoteRequest {
+        property: Property {
+            year_built: 1800,
+            location: Location {
+                latitude: 1.0,
+                ..property("FL1", true).location
+            },
+            ..property("FL1", true)
+        },
+        ..request.clone()
+    };
+    let err = policies.purchase(&risky).await.unwrap_err();
+    assert!(
+        matches!(err, Error::Api(PurchaseError::Uninsurable(_))),
+        "{err:?}"
+    );
+
+    policies.cancel_policy(&policy.id).await.unwrap();
+    assert_eq!(
+        policies.get_policy(&policy.id).await.unwrap().status,
+        PolicyStatus::Cancelled
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grants_login_pay_and_notify() {
+    use grants_auth::client::Client as Auth;
+    use grants_auth::runtime::client::Error;
+    use grants_auth::types::*;
+    use grants_messaging::client::Client as Messaging;
+    use grants_payment::client::{Client as Payments, PayFeeError};
+
+    let system = System::start(&[
+        ("auth", "grants-auth", "AUTH_URL"),
+        ("messaging", "grants-messaging", "MESSAGING_URL"),
+        ("payment", "grants-payment", "PAYMENT_URL"),
+        ("analytics", "grants-analytics", "ANALYTICS_URL"),
+    ]);
+    let auth = Auth::new(&system.url("auth"), policy()).unwrap();
+    let payments = Payments::new(&system.url("payment"), policy()).unwrap();
+    let messaging = Messaging::new(&system.url("messaging"), policy()).unwrap();
+
+    let registration = Registration {
+        email: "lin@example.org".into(),
+        password: "correct horse".into(),
+        full_name: "Lin".into(),
+    };
+    let registered = auth.register(&registration).await.unwrap();
+    let bad_login = auth
+        .login(&Credentials {
+            email: registration.email.clone(),
+            password: "wrong password".into(),
+        })
+        .await;
+    assert!(matches!(
+        bad_login,
+        Err(Error::Api(grants_auth::client::LoginError::Unauthorized(_)))
+    ));
+    let session = auth
+        .login(&Credentials {
+            email: registration.email.clone(),
+            password: registration.password.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(session.applicant_id, registered.applicant_id);
+
+    let payment = FeePayment {
+        applicant_id: session.applicant_id.clone(),
+        application_ref: "GR-2027-001".into(),
+        amount: Money {
+            amount: 2500,
+            currency: "USD".into(),
+        },
+        method: PaymentMethod::Card(Card {
+            card_token: "tok_visa_4242".into(),
+            holder: "Lin".into(),
+        }),
+    };
+    let receipt = payments.pay_fee(&session.token, &payment).await.unwrap();
+    assert_eq!(receipt.status, PaymentStatus::Captured);
+    let inbox = messaging
+        .inbox(
+            &session.applicant_id,
+            &grants_messaging::api::InboxQuery {
+                kind: Some(MessageKind::PaymentReceived),
+            },
+        )
+        .await
+        .unwrap();
+    assert_eq!(inbox.len(), 1);
+    assert!(inbox[0].text.contains("GR-2027-001"));
+
+    let declined = FeePayment {
+        method: PaymentMethod::Card(Card {
+            card_token: "tok_decline_0001".into(),
+            holder: "Lin".into(),
+        }),
+        ..payment.clone()
+    };
+    let err = payments
+        .pay_fee(&session.token, &declined)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Api(PayFeeError::PaymentDeclined(_))),
+        "{err:?}"
+    );
+    let err = payments
+        .pay_fee(&"forged".to_owned(), &payment)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Api(PayFeeError::Unauthorized(_))),
+        "{err:?}"
+    );
+
+    // A missing header parameter is a 400 naming the header.
+    let url = format!("{}/payments", system.url("payment"));
+    let (status, _, problem) = raw(
+        "POST",
+        &url,
+        Some("application/json"),
+        &serde_json::to_string(&payment).unwrap(),
+    )
+    .await;
+    assert_eq!(status, 400, "{problem}");
+    assert_eq!(problem["errors"][0]["in"], "header");
+    assert_eq!(problem["errors"][0]["pointer"], "/x-session-token");
+
+    // Analytics reports to signed-in staff only.
+    let analytics =
+        grants_analytics::client::Client::new(&system.url("analytics"), policy()).unwrap();
+    let event = Event {
+        name: "fee.paid".into(),
+        applicant_id: Some(session.applicant_id.clone()),
+        at: grants_auth::types::chrono::Utc::now(),
+        properties: Default::default(),
+    };
+    analytics.record_event(&event).await.unwrap();
+    let query = grants_analytics::api::ReportQuery { days: 7 };
+    let report = analytics.report(&query, &session.token).await.unwrap();
+    assert_eq!(report.root.metrics[0].value, 1.0);
+    assert!(analytics.report(&query, &"nope".to_owned()).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn small_business_grant_is_reviewed_and_disbursed() {
+    use small_business_finance::client::Client as Finance;
+    use small_business_grant::client::{ApplyError, Client as Grants, DisburseError};
+    use small_business_grant::runtime::client::{Error, Policy};
+    use small_business_grant::types::*;
+    use small_business_user::client::Client as Users;
+
+    let system = System::start(&[
+        ("user", "small-business-user", "USER_URL"),
+        ("finance", "small-business-finance", "FINANCE_URL"),
+        ("grant", "small-business-grant", "GRANT_URL"),
+    ]);
+    let users = Users::new(&system.url("user"), Policy::default()).unwrap();
+    let grants = Grants::new(&system.url("grant"), Policy::default()).unwrap();
+    let finance = Finance::new(&system.url("finance"), Policy::default()).unwrap();
+
+    let business = users
+        .register_business(&NewBusiness {
+            legal_name: "Bakery Ltd".into(),
+            tax_id: "12-3456789".into(),
+            size: BusinessSize::Micro,
+            contact_email: "owner@bakery.example".into(),
+            website: Some("https://bakery.example".into()),
+        })
+        .await
+        .unwrap();
+    let application = GrantApplication {
+        business_id: business.id,
+        program: "Green ovens".into(),
+        amount_cents: 2_000_000,
+        purpose: "Replace two gas ovens with heat pumps.".into(),
+        employees: 4,
+    };
+    let grant = grants.apply(&application).await.unwrap();
+    let view = grants.status(&grant.id).await.unwrap();
+    assert_eq!(view.business.legal_name, "Bakery Ltd");
+    assert_eq!(view.grant.status, GrantStatus::Submitted);
+
+    let unknown = GrantApplication {
+        business_id: small_business_grant::types::uuid::Uuid::new_v4(),
+        ..application.clone()
+    };
+    assert!(matches!(
+        grants.apply(&unknown).await,
+        Err(Error::Api(ApplyError::BusinessNotFound(_)))
+    ));
+
+    let early = grants.disburse(&grant.id).await.unwrap_err();
+    assert!(
+        matches!(early, Error::Api(DisburseError::NotApproved(_))),
+        "{early:?}"
+    );
+    grants
+        .review(
+            &grant.id,
+            &Review {
+                approve: true,
+                note: "Strong plan".into(),
+            },
+        )
+        .await
+        .unwrap();
+    let paid = grants.disburse(&grant.id).await.unwrap();
+    assert_eq!(paid.amount_cents, 2_000_000);
+    assert_eq!(
+        finance
+            .list_disbursements(&business.id)
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+    let twice = grants.disburse(&grant.id).await.unwrap_err();
+    assert!(
+        matches!(twice, Error::Api(DisburseError::AlreadyDisbursed(_))),
+        "{twice:?}"
+    );
+    assert_eq!(
+        grants.status(&grant.id).await.unwrap().grant.status,
+        GrantStatus::Disbursed
+    );
+}
