@@ -80,7 +80,14 @@ fn regenerating_is_byte_identical_and_touches_nothing() {
         "unchanged files rewritten: {:?}",
         rewritten.written
     );
-    assert_eq!(rewritten.unchanged.len(), first.len());
+    assert_eq!(
+        rewritten.unchanged.len() + rewritten.kept.len(),
+        first.len()
+    );
+    assert!(
+        !rewritten.kept.is_empty(),
+        "owned scaffolds are kept, not rewritten"
+    );
 }
 
 #[test]

@@ -832,8 +832,14 @@ fn deps_tokens(system: &System, service: &Service) -> TokenStream {
         "Ready clients for exactly the services `{}` declares in `depends_on`, each with the\nspec's timeout and retry policy. Addresses come from the environment variables named\nbelow, falling back to this machine.",
         service.name.wire
     );
+    let own = service_crate(system, service);
+    if let Some(first) = service.depends_on.first() {
+        let field = &system.services[&first.service].name.rust;
+        text.push_str(&format!(
+            "\n\n```no_run\nfn call(deps: &{own}::deps::Deps) {{\n    let _ = &deps.{field};\n}}\n```"
+        ));
+    }
     if let Some(u) = undeclared {
-        let own = service_crate(system, service);
         text.push_str(&format!(
             "\n\nA service that was not declared has no client here, so calling it does not compile:\n\n```compile_fail\nfn call(deps: &{own}::deps::Deps) {{\n    let _ = &deps.{};\n}}\n```",
             u.name.rust

@@ -7,6 +7,12 @@ use std::time::Duration;
 /// spec's timeout and retry policy. Addresses come from the environment variables named
 /// below, falling back to this machine.
 ///
+/// ```no_run
+/// fn call(deps: &grants_payment::deps::Deps) {
+///     let _ = &deps.auth;
+/// }
+/// ```
+///
 /// A service that was not declared has no client here, so calling it does not compile:
 ///
 /// ```compile_fail

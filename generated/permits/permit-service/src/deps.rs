@@ -6,6 +6,12 @@ use std::time::Duration;
 /// Ready clients for exactly the services `PermitService` declares in `depends_on`, each with the
 /// spec's timeout and retry policy. Addresses come from the environment variables named
 /// below, falling back to this machine.
+///
+/// ```no_run
+/// fn call(deps: &permits_permit_service::deps::Deps) {
+///     let _ = &deps.finance_service;
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Deps {
     /// The `FinanceService` service (`FINANCE_SERVICE_URL`, default `http://127.0.0.1:8102`).

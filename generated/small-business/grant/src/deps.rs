@@ -6,6 +6,12 @@ use std::time::Duration;
 /// Ready clients for exactly the services `grant` declares in `depends_on`, each with the
 /// spec's timeout and retry policy. Addresses come from the environment variables named
 /// below, falling back to this machine.
+///
+/// ```no_run
+/// fn call(deps: &small_business_grant::deps::Deps) {
+///     let _ = &deps.user;
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Deps {
     /// The `user` service (`USER_URL`, default `http://127.0.0.1:8401`).

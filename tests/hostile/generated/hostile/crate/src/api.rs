@@ -26,3 +26,15 @@ impl validation::Validate for FnPath {
         path.pop();
     }
 }
+/// Path parameters of `probe`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ProbePath {
+    pub mode: String,
+}
+impl validation::Validate for ProbePath {
+    fn validate_at(
+        &self,
+        _path: &mut validation::Path,
+        _out: &mut Vec<validation::Violation>,
+    ) {}
+}

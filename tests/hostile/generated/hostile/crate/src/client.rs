@@ -35,6 +35,16 @@ impl Client {
         let _ = body;
         Ok(())
     }
+    /// `GET /probe/{mode}`
+    ///
+    /// For the runtime tests: `panic` panics, `slow` outlives the request timeout.
+    pub async fn probe(&self, mode: &String) -> Result<(), Error<ProbeError>> {
+        let path = format!("/probe/{}", segment(mode));
+        let call = Call::new(Method::GET, path.clone(), 204u16);
+        let body = self.http.send(call, ProbeError::from_problem).await?;
+        let _ = body;
+        Ok(())
+    }
 }
 /// The errors the spec declares for `fn`.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,3 +61,18 @@ impl ::std::fmt::Display for FnError {
     }
 }
 impl ::std::error::Error for FnError {}
+/// The errors the spec declares for `probe`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ProbeError {}
+impl ProbeError {
+    /// The typed error a problem answer stands for, if it is one of them.
+    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
+        None
+    }
+}
+impl ::std::fmt::Display for ProbeError {
+    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {}
+    }
+}
+impl ::std::error::Error for ProbeError {}

@@ -11,7 +11,7 @@ use std::time::Duration;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(10000);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(300);
 /// The endpoints of the `crate` service: implement this trait, and [`router`] does the rest
 /// (extraction, validation, problem answers).
 pub trait Api: Send + Sync + 'static {
@@ -20,6 +20,10 @@ pub trait Api: Send + Sync + 'static {
         &self,
         r#type: types::Self_,
     ) -> impl Future<Output = Result<(), FnError>> + Send;
+    /// `GET /probe/{mode}`
+    ///
+    /// For the runtime tests: `panic` panics, `slow` outlives the request timeout.
+    fn probe(&self, mode: String) -> impl Future<Output = Result<(), ProbeError>> + Send;
 }
 /// The errors `fn` may answer with.
 #[derive(Debug)]
@@ -45,9 +49,36 @@ impl IntoProblem for FnError {
         }
     }
 }
+/// The errors `probe` may answer with.
+#[derive(Debug)]
+pub enum ProbeError {
+    /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
+    Problem(Box<runtime::Problem>),
+}
+impl From<runtime::Problem> for ProbeError {
+    fn from(p: runtime::Problem) -> Self {
+        Self::Problem(Box::new(p))
+    }
+}
+impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for ProbeError {
+    /// A dependency call that failed in a way this endpoint does not handle.
+    fn from(e: runtime::client::Error<E>) -> Self {
+        Self::Problem(Box::new(e.upstream_problem()))
+    }
+}
+impl IntoProblem for ProbeError {
+    fn into_problem(self) -> runtime::Problem {
+        match self {
+            Self::Problem(p) => *p,
+        }
+    }
+}
 /// The service's routes, answering with `api`. [`run`] adds health endpoints and middleware.
 pub fn router<A: Api>(api: Arc<A>) -> Router {
-    Router::new().route("/r/{type}", get(endpoints::r#fn::<A>)).with_state(api)
+    Router::new()
+        .route("/r/{type}", get(endpoints::r#fn::<A>))
+        .route("/probe/{mode}", get(endpoints::probe::<A>))
+        .with_state(api)
 }
 /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from
 /// the environment, the address from `HOST` and `PORT`.
@@ -88,5 +119,17 @@ mod endpoints {
             return input.reject();
         };
         respond_empty(StatusCode::NO_CONTENT, api.r#fn(path.r#type).await)
+    }
+    pub(super) async fn probe<A: Api>(
+        State(api): State<Arc<A>>,
+        request: Request,
+    ) -> Response {
+        let (parts, _) = request.into_parts();
+        let mut input = Input::new(parts).await;
+        let path = input.path::<crate::api::ProbePath>();
+        let Some(path) = path else {
+            return input.reject();
+        };
+        respond_empty(StatusCode::NO_CONTENT, api.probe(path.mode).await)
     }
 }

@@ -159,10 +159,7 @@ impl Input {
             form_urlencoded::parse(encoded.as_bytes()),
         );
         match serde_path_to_error::deserialize::<_, T>(de) {
-            Ok(value) => {
-                self.validate(location, &value, 400);
-                Some(value)
-            }
+            Ok(value) => self.validate(location, value, 400),
             Err(e) => {
                 let (pointer, detail) = located(e.path(), &e.inner().to_string());
                 let detail = match pairs.iter().find(|(k, _)| format!("/{k}") == pointer)
@@ -175,10 +172,20 @@ impl Input {
             }
         }
     }
-    fn validate<T: Validate>(&mut self, location: &str, value: &T, status: u16) {
-        if let Err(violations) = value.validate() {
-            for v in violations.0 {
-                self.fail(status, location, v.pointer, v.detail);
+    /// The value when it meets every constraint; otherwise records each violation.
+    fn validate<T: Validate>(
+        &mut self,
+        location: &str,
+        value: T,
+        status: u16,
+    ) -> Option<T> {
+        match value.validate() {
+            Ok(()) => Some(value),
+            Err(violations) => {
+                for v in violations.0 {
+                    self.fail(status, location, v.pointer, v.detail);
+                }
+                None
             }
         }
     }
@@ -258,8 +265,7 @@ impl Input {
                     );
                     return None;
                 }
-                self.validate("body", &value, 422);
-                Some(value)
+                self.validate("body", value, 422)
             }
             Err(e) => {
                 let inner = e.inner();
@@ -351,6 +357,8 @@ pub fn init_tracing() {
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
         .try_init();
 }
 /// The address to listen on: `HOST` (default `127.0.0.1`) and `PORT` (default the spec's).
@@ -427,12 +435,10 @@ async fn problem_for_bare_errors(response: Response) -> Response {
     let title = status.canonical_reason().unwrap_or("Error");
     let mut problem = Problem::new(status.as_u16(), title);
     if status == StatusCode::METHOD_NOT_ALLOWED {
-        let allow = response
-            .headers()
-            .get(header::ALLOW)
-            .and_then(|v| v.to_str().ok())
-            .unwrap_or("");
-        problem = problem.with_detail(format!("allowed methods: {allow}"));
+        problem = problem
+            .with_detail(
+                "the path exists, but not for this method: see the `Allow` header",
+            );
     }
     let (mut parts, _) = response.into_parts();
     parts.headers.remove(header::CONTENT_LENGTH);
