@@ -162,33 +162,17 @@ fn api_tokens(system: &System, service: &Service) -> TokenStream {
     let mut cx = Cx::new(system, Std::service());
     let mut items = Vec::new();
     for e in &service.endpoints {
-        let wire = &e.name.wire;
-        if !e.params.is_empty() {
-            let name = endpoint_type(e, "Path");
-            items.push(param_struct(
-                &mut cx,
-                &name,
-                format!("Path parameters of `{wire}`."),
-                &e.params,
-            ));
-        }
-        if !e.query.is_empty() {
-            let name = endpoint_type(e, "Query");
-            items.push(param_struct(
-                &mut cx,
-                &name,
-                format!("Query parameters of `{wire}`."),
-                &e.query,
-            ));
-        }
-        if !e.headers.is_empty() {
-            let name = endpoint_type(e, "Headers");
-            items.push(param_struct(
-                &mut cx,
-                &name,
-                format!("Header parameters of `{wire}`."),
-                &e.headers,
-            ));
+        let kinds = [
+            ("Path", "Path", &e.params),
+            ("Query", "Query", &e.query),
+            ("Headers", "Header", &e.headers),
+        ];
+        for (suffix, what, fields) in kinds {
+            if !fields.is_empty() {
+                let name = endpoint_type(e, suffix);
+                let text = format!("{what} parameters of `{}`.", e.name.wire);
+                items.push(param_struct(&mut cx, &name, text, fields));
+            }
         }
     }
     let statics = cx.pattern_statics();
