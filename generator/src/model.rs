@@ -220,7 +220,29 @@ impl Format {
             .map(|(n, _)| *n)
             .unwrap_or("?")
     }
+
+    /// The regular expression a value of this format matches: published in OpenAPI documents
+    /// (JSON Schema tools do not enforce `format`) and checked by the generated validation,
+    /// which holds the same patterns (a test keeps the two equal).
+    pub fn pattern(self) -> Option<&'static str> {
+        match self {
+            Format::Email => Some(EMAIL_PATTERN),
+            Format::Uri => Some(URI_PATTERN),
+            Format::Date => Some(DATE_PATTERN),
+            Format::DateTime => Some(DATE_TIME_PATTERN),
+            Format::Uuid => None,
+        }
+    }
 }
+
+/// See [`Format::pattern`].
+pub const EMAIL_PATTERN: &str = r"^.+@.+$";
+/// See [`Format::pattern`].
+pub const URI_PATTERN: &str = r"^[A-Za-z][A-Za-z0-9+.-]*:";
+/// See [`Format::pattern`]. February 29 is left out: a pattern cannot know leap years.
+pub const DATE_PATTERN: &str = r"^[0-9]{4}-(((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01]))|((0[469]|11)-(0[1-9]|[12][0-9]|30))|(02-(0[1-9]|1[0-9]|2[0-8])))$";
+/// See [`Format::pattern`].
+pub const DATE_TIME_PATTERN: &str = r"^[0-9]{4}-(((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01]))|((0[469]|11)-(0[1-9]|[12][0-9]|30))|(02-(0[1-9]|1[0-9]|2[0-8])))T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
 
 /// Constraints on a value. Each applies to one kind of type; `resolve` checks the pairing.
 #[derive(Debug, Clone, Default, PartialEq)]

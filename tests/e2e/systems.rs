@@ -143,7 +143,8 @@ async fn flood_purchase_scores_prices_and_invoices() {
         "{err:?}"
     );
 
-    policies.cancel_policy(&policy.id).await.unwrap();
+    let cancelled = policies.cancel_policy(&policy.id).await.unwrap();
+    assert_eq!(cancelled.status, PolicyStatus::Cancelled);
     assert_eq!(
         policies.get_policy(&policy.id).await.unwrap().status,
         PolicyStatus::Cancelled

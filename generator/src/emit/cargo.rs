@@ -27,6 +27,16 @@ const TEMPLATES: &[(&str, &str)] = &[
         "service.Cargo.toml",
         include_str!("../../templates/service.Cargo.toml.j2"),
     ),
+    (
+        "compose.yaml",
+        include_str!("../../templates/compose.yaml.j2"),
+    ),
+    ("k8s.yaml", include_str!("../../templates/k8s.yaml.j2")),
+    ("Dockerfile", include_str!("../../templates/Dockerfile.j2")),
+    (
+        "dockerignore",
+        include_str!("../../templates/dockerignore.j2"),
+    ),
 ];
 
 /// The template environment: strict about undefined values, no auto-escaping, and a `toml`
@@ -44,6 +54,8 @@ pub fn environment() -> Environment<'static> {
     );
     env.set_auto_escape_callback(|_| minijinja::AutoEscape::None);
     env.add_filter("toml", |s: String| toml::Value::String(s).to_string());
+    // A JSON string is a valid YAML double-quoted scalar, whatever it holds.
+    env.add_filter("yaml", |s: String| serde_json::Value::String(s).to_string());
     for (name, source) in TEMPLATES {
         env.add_template(name, source)
             .expect("built-in templates parse");

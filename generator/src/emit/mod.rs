@@ -3,6 +3,8 @@
 //! Adding an output kind means adding one module and one entry in [`EMITTERS`].
 
 pub mod cargo;
+pub mod deploy;
+pub mod openapi;
 pub mod runtime_crate;
 pub mod rust;
 pub mod service;
@@ -58,7 +60,14 @@ pub enum EmitError {
 type Emitter = fn(&System, &mut Vec<OutputFile>) -> Result<(), EmitError>;
 
 /// Every output kind, in the order their files are listed.
-const EMITTERS: &[Emitter] = &[types::emit, runtime_crate::emit, service::emit, cargo::emit];
+const EMITTERS: &[Emitter] = &[
+    types::emit,
+    runtime_crate::emit,
+    service::emit,
+    openapi::emit,
+    cargo::emit,
+    deploy::emit,
+];
 
 /// Every file of one system, sorted by path.
 pub fn emit_system(system: &System) -> Result<Vec<OutputFile>, EmitError> {

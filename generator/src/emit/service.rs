@@ -635,7 +635,12 @@ fn server_tokens(system: &System, service: &Service) -> TokenStream {
     });
     // Only the first method of each path is a free function; the others chain as methods.
     let method_imports: Vec<_> = {
-        let mut ms: Vec<Method> = routes.iter().map(|(_, hs)| hs[0].0).collect();
+        // `get` also serves the OpenAPI document.
+        let mut ms: Vec<Method> = routes
+            .iter()
+            .map(|(_, hs)| hs[0].0)
+            .chain([Method::Get])
+            .collect();
         ms.sort();
         ms.dedup();
         ms.into_iter().map(lower).collect()
@@ -697,10 +702,11 @@ fn server_tokens(system: &System, service: &Service) -> TokenStream {
     } else {
         quote! { use runtime::axum::routing::{#(#method_imports),*}; }
     };
-    let router_body = if service.endpoints.is_empty() {
-        quote! { let _ = api; Router::new() }
-    } else {
-        quote! { Router::new() #(#route_calls)* .with_state(api) }
+    let router_body = quote! {
+        Router::new()
+            #(#route_calls)*
+            .route("/openapi.json", get(|| async { runtime::server::json_document(OPENAPI) }))
+            .with_state(api)
     };
     let has_endpoints = !service.endpoints.is_empty();
     let has_errors = service.endpoints.iter().any(|e| !e.errors.is_empty());
@@ -727,6 +733,8 @@ fn server_tokens(system: &System, service: &Service) -> TokenStream {
         pub const BODY_LIMIT: usize = #body_limit;
         /// Time allowed to answer one request.
         pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(#timeout);
+        /// The service's OpenAPI 3.1 document, served at `GET /openapi.json`.
+        pub const OPENAPI: &str = include_str!("../openapi.json");
 
         #trait_doc
         pub trait Api: Send + Sync + 'static {
@@ -735,14 +743,19 @@ fn server_tokens(system: &System, service: &Service) -> TokenStream {
 
         #(#errors)*
 
-        /// The service's routes, answering with `api`. [`run`] adds health endpoints and middleware.
+        /// The service's routes, answering with `api`, and its OpenAPI document. [`run`] adds
+        /// health endpoints and middleware.
         pub fn router<A: Api>(api: Arc<A>) -> Router {
             #router_body
         }
 
         /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from
-        /// the environment, the address from `HOST` and `PORT`.
+        /// the environment, the address from `HOST` and `PORT`. With the argument
+        /// `healthcheck`, checks instead whether the service on this machine is ready.
         pub async fn run<A: Api>(make: impl FnOnce(crate::deps::Deps) -> A) -> ExitCode {
+            if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+                return runtime::server::healthcheck(crate::api::DEFAULT_PORT);
+            }
             runtime::server::init_tracing();
             let deps = match crate::deps::Deps::from_env() {
                 Ok(deps) => deps,

@@ -2,7 +2,7 @@
 
 //! The server side of the service: the trait you implement and the router around it.
 use runtime::axum::Router;
-use runtime::axum::routing::post;
+use runtime::axum::routing::{get, post};
 use runtime::server::{IntoProblem, Settings};
 use std::future::Future;
 use std::process::ExitCode;
@@ -12,6 +12,8 @@ use std::time::Duration;
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(10000);
+/// The service's OpenAPI 3.1 document, served at `GET /openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
 /// The endpoints of the `notification` service: implement this trait, and [`router`] does the rest
 /// (extraction, validation, problem answers).
 pub trait Api: Send + Sync + 'static {
@@ -45,13 +47,24 @@ impl IntoProblem for SendError {
         }
     }
 }
-/// The service's routes, answering with `api`. [`run`] adds health endpoints and middleware.
+/// The service's routes, answering with `api`, and its OpenAPI document. [`run`] adds
+/// health endpoints and middleware.
 pub fn router<A: Api>(api: Arc<A>) -> Router {
-    Router::new().route("/messages", post(endpoints::send::<A>)).with_state(api)
+    Router::new()
+        .route("/messages", post(endpoints::send::<A>))
+        .route(
+            "/openapi.json",
+            get(|| async { runtime::server::json_document(OPENAPI) }),
+        )
+        .with_state(api)
 }
 /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from
-/// the environment, the address from `HOST` and `PORT`.
+/// the environment, the address from `HOST` and `PORT`. With the argument
+/// `healthcheck`, checks instead whether the service on this machine is ready.
 pub async fn run<A: Api>(make: impl FnOnce(crate::deps::Deps) -> A) -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return runtime::server::healthcheck(crate::api::DEFAULT_PORT);
+    }
     runtime::server::init_tracing();
     let deps = match crate::deps::Deps::from_env() {
         Ok(deps) => deps,

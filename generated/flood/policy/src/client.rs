@@ -47,16 +47,17 @@ impl Client {
         let body = self.http.send(call, GetPolicyError::from_problem).await?;
         self.http.decode(&body, &path)
     }
-    /// `DELETE /policies/{id}`
+    /// `POST /policies/{id}/cancellation`
+    ///
+    /// Cancels a policy; it stays on record with status `cancelled`.
     pub async fn cancel_policy(
         &self,
         id: &types::uuid::Uuid,
-    ) -> Result<(), Error<CancelPolicyError>> {
-        let path = format!("/policies/{}", segment(id));
-        let call = Call::new(Method::DELETE, path.clone(), 204u16);
+    ) -> Result<types::Policy, Error<CancelPolicyError>> {
+        let path = format!("/policies/{}/cancellation", segment(id));
+        let call = Call::new(Method::POST, path.clone(), 200u16);
         let body = self.http.send(call, CancelPolicyError::from_problem).await?;
-        let _ = body;
-        Ok(())
+        self.http.decode(&body, &path)
     }
 }
 /// The errors the spec declares for `purchase`.

@@ -91,12 +91,12 @@ impl Api for Policy {
             .ok_or_else(|| PolicyNotFound::new(format!("no policy {id}")).into())
     }
 
-    async fn cancel_policy(&self, id: Uuid) -> Result<(), CancelPolicyError> {
+    async fn cancel_policy(&self, id: Uuid) -> Result<types::Policy, CancelPolicyError> {
         let mut policies = self.policies.lock().unwrap_or_else(PoisonError::into_inner);
         let policy = policies
             .get_mut(&id)
             .ok_or_else(|| PolicyNotFound::new(format!("no policy {id}")))?;
         policy.status = PolicyStatus::Cancelled;
-        Ok(())
+        Ok(policy.clone())
     }
 }

@@ -12,6 +12,8 @@ use std::time::Duration;
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(10000);
+/// The service's OpenAPI 3.1 document, served at `GET /openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
 /// The endpoints of the `policy` service: implement this trait, and [`router`] does the rest
 /// (extraction, validation, problem answers).
 pub trait Api: Send + Sync + 'static {
@@ -25,11 +27,13 @@ pub trait Api: Send + Sync + 'static {
         &self,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::Policy, GetPolicyError>> + Send;
-    /// `DELETE /policies/{id}`
+    /// `POST /policies/{id}/cancellation`
+    ///
+    /// Cancels a policy; it stays on record with status `cancelled`.
     fn cancel_policy(
         &self,
         id: types::uuid::Uuid,
-    ) -> impl Future<Output = Result<(), CancelPolicyError>> + Send;
+    ) -> impl Future<Output = Result<types::Policy, CancelPolicyError>> + Send;
 }
 /// The errors `purchase` may answer with.
 #[derive(Debug)]
@@ -148,19 +152,26 @@ impl IntoProblem for CancelPolicyError {
         }
     }
 }
-/// The service's routes, answering with `api`. [`run`] adds health endpoints and middleware.
+/// The service's routes, answering with `api`, and its OpenAPI document. [`run`] adds
+/// health endpoints and middleware.
 pub fn router<A: Api>(api: Arc<A>) -> Router {
     Router::new()
         .route("/policies", post(endpoints::purchase::<A>))
+        .route("/policies/{id}", get(endpoints::get_policy::<A>))
+        .route("/policies/{id}/cancellation", post(endpoints::cancel_policy::<A>))
         .route(
-            "/policies/{id}",
-            get(endpoints::get_policy::<A>).delete(endpoints::cancel_policy::<A>),
+            "/openapi.json",
+            get(|| async { runtime::server::json_document(OPENAPI) }),
         )
         .with_state(api)
 }
 /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from
-/// the environment, the address from `HOST` and `PORT`.
+/// the environment, the address from `HOST` and `PORT`. With the argument
+/// `healthcheck`, checks instead whether the service on this machine is ready.
 pub async fn run<A: Api>(make: impl FnOnce(crate::deps::Deps) -> A) -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return runtime::server::healthcheck(crate::api::DEFAULT_PORT);
+    }
     runtime::server::init_tracing();
     let deps = match crate::deps::Deps::from_env() {
         Ok(deps) => deps,
@@ -183,7 +194,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
-    use runtime::server::{respond, respond_empty};
+    use runtime::server::respond;
     use std::sync::Arc;
     use runtime::axum::extract::Request;
     use runtime::server::Input;
@@ -221,6 +232,6 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond_empty(StatusCode::NO_CONTENT, api.cancel_policy(path.id).await)
+        respond(StatusCode::OK, api.cancel_policy(path.id).await)
     }
 }

@@ -12,6 +12,8 @@ use std::time::Duration;
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
 pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(10000);
+/// The service's OpenAPI 3.1 document, served at `GET /openapi.json`.
+pub const OPENAPI: &str = include_str!("../openapi.json");
 /// The endpoints of the `PermitService` service: implement this trait, and [`router`] does the rest
 /// (extraction, validation, problem answers).
 pub trait Api: Send + Sync + 'static {
@@ -180,17 +182,26 @@ impl IntoProblem for DecideError {
         }
     }
 }
-/// The service's routes, answering with `api`. [`run`] adds health endpoints and middleware.
+/// The service's routes, answering with `api`, and its OpenAPI document. [`run`] adds
+/// health endpoints and middleware.
 pub fn router<A: Api>(api: Arc<A>) -> Router {
     Router::new()
         .route("/permits", post(endpoints::apply::<A>).get(endpoints::list_permits::<A>))
         .route("/permits/{id}", get(endpoints::get_permit::<A>))
         .route("/permits/{id}/decision", post(endpoints::decide::<A>))
+        .route(
+            "/openapi.json",
+            get(|| async { runtime::server::json_document(OPENAPI) }),
+        )
         .with_state(api)
 }
 /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from
-/// the environment, the address from `HOST` and `PORT`.
+/// the environment, the address from `HOST` and `PORT`. With the argument
+/// `healthcheck`, checks instead whether the service on this machine is ready.
 pub async fn run<A: Api>(make: impl FnOnce(crate::deps::Deps) -> A) -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return runtime::server::healthcheck(crate::api::DEFAULT_PORT);
+    }
     runtime::server::init_tracing();
     let deps = match crate::deps::Deps::from_env() {
         Ok(deps) => deps,

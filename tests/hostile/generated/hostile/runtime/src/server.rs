@@ -67,6 +67,10 @@ pub fn respond<T: Serialize, E: IntoProblem>(
         Err(e) => e.into_problem().into_response(),
     }
 }
+/// Answers with a static JSON document (the service's OpenAPI document).
+pub fn json_document(text: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+}
 /// Answers a handler's result that has no body on success.
 pub fn respond_empty<E: IntoProblem>(
     status: StatusCode,
@@ -251,36 +255,26 @@ impl Input {
                 return None;
             }
         };
-        let mut de = serde_json::Deserializer::from_slice(&bytes);
-        let result = serde_path_to_error::deserialize::<_, T>(&mut de);
-        match result {
-            Ok(value) => {
-                if let Err(e) = de.end() {
-                    let message = strip_position(&e.to_string());
-                    self.fail(
-                        400,
-                        "body",
-                        String::new(),
-                        format!("malformed JSON: {message}"),
-                    );
-                    return None;
-                }
-                self.validate("body", value, 422)
-            }
+        let mut json: serde_json::Value = match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
             Err(e) => {
-                let inner = e.inner();
-                let message = strip_position(&inner.to_string());
-                if inner.is_syntax() || inner.is_eof() {
-                    self.fail(
-                        400,
-                        "body",
-                        String::new(),
-                        format!("malformed JSON: {message}"),
-                    );
-                } else {
-                    let (pointer, detail) = located(e.path(), &message);
-                    self.fail(422, "body", pointer, detail);
-                }
+                let message = strip_position(&e.to_string());
+                self.fail(
+                    400,
+                    "body",
+                    String::new(),
+                    format!("malformed JSON: {message}"),
+                );
+                return None;
+            }
+        };
+        integral_floats_to_integers(&mut json);
+        match serde_path_to_error::deserialize::<_, T>(json) {
+            Ok(value) => self.validate("body", value, 422),
+            Err(e) => {
+                let message = strip_position(&e.inner().to_string());
+                let (pointer, detail) = located(e.path(), &message);
+                self.fail(422, "body", pointer, detail);
                 None
             }
         }
@@ -303,6 +297,25 @@ impl Input {
             );
         problem.errors = self.errors;
         problem.into_response()
+    }
+}
+/// JSON Schema counts `3.0` as an integer: so does the server, for every integer field.
+fn integral_floats_to_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64() && f.fract() == 0.0 && f >= i64::MIN as f64
+                && f < i64::MAX as f64
+            {
+                *value = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => {
+            items.iter_mut().for_each(integral_floats_to_integers)
+        }
+        serde_json::Value::Object(map) => {
+            map.values_mut().for_each(integral_floats_to_integers)
+        }
+        _ => {}
     }
 }
 /// A JSON Pointer and message for a deserialization error: `missing field` errors point at the
@@ -491,6 +504,43 @@ async fn request_context(req: Request, next: Next) -> Response {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
     }
     response
+}
+/// `<binary> healthcheck`: exits 0 when the service on this machine (`PORT`) answers
+/// `GET /readyz` with 200 within 2 s, 1 otherwise. Used by container health checks, so the
+/// image needs no other tool.
+pub fn healthcheck(default_port: u16) -> ExitCode {
+    use std::io::{Read, Write};
+    let port = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(default_port);
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let timeout = Duration::from_secs(2);
+    let answer = std::net::TcpStream::connect_timeout(&addr, timeout)
+        .and_then(|mut stream| {
+            stream.set_read_timeout(Some(timeout))?;
+            stream
+                .write_all(
+                    format!(
+                        "GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+                    )
+                        .as_bytes(),
+                )?;
+            let mut head = [0u8; 12];
+            stream.read_exact(&mut head)?;
+            Ok(head)
+        });
+    match answer {
+        Ok(head) if head.starts_with(b"HTTP/1.1 200") => ExitCode::SUCCESS,
+        Ok(head) => {
+            eprintln!("not ready: {}", String::from_utf8_lossy(& head));
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("not ready: {e}");
+            ExitCode::FAILURE
+        }
+    }
 }
 /// Serves `router` until SIGTERM or Ctrl-C, then finishes in-flight requests and exits.
 pub async fn serve(settings: Settings, router: Router) -> ExitCode {

@@ -215,49 +215,91 @@ pub enum Format {
     /// An absolute URI with a scheme.
     Uri,
 }
-/// Checks a string's format.
+/// The outline of an email address, published beside `format: email` (which JSON Schema tools
+/// may not enforce); [`check_format`] checks the address fully.
+pub const EMAIL_PATTERN: &str = r"^.+@.+$";
+/// The outline of an absolute URI (a scheme), published beside `format: uri`; [`check_format`]
+/// parses the URI fully (RFC 3986).
+pub const URI_PATTERN: &str = r"^[A-Za-z][A-Za-z0-9+.-]*:";
+/// The shape of a date (February 29 excepted: a pattern cannot know leap years).
+pub const DATE_PATTERN: &str = r"^[0-9]{4}-(((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01]))|((0[469]|11)-(0[1-9]|[12][0-9]|30))|(02-(0[1-9]|1[0-9]|2[0-8])))$";
+/// The shape of an RFC 3339 date-time (February 29 excepted).
+pub const DATE_TIME_PATTERN: &str = r"^[0-9]{4}-(((0[13578]|1[02])-(0[1-9]|[12][0-9]|3[01]))|((0[469]|11)-(0[1-9]|[12][0-9]|30))|(02-(0[1-9]|1[0-9]|2[0-8])))T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]+)?(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$";
+fn matches(
+    pattern: &'static str,
+    cache: &'static std::sync::OnceLock<::regex::Regex>,
+    value: &str,
+) -> bool {
+    cache
+        .get_or_init(|| ::regex::Regex::new(pattern).expect("a valid built-in pattern"))
+        .is_match(value)
+}
+/// Checks a string's format. The check is exactly the pattern the OpenAPI documents publish
+/// (plus a calendar check for dates), so clients and the server agree on what is valid.
 pub fn check_format(value: &str, format: Format, path: &Path, out: &mut Vec<Violation>) {
+    static EMAIL: std::sync::OnceLock<::regex::Regex> = std::sync::OnceLock::new();
+    static URI: std::sync::OnceLock<::regex::Regex> = std::sync::OnceLock::new();
+    static DATE: std::sync::OnceLock<::regex::Regex> = std::sync::OnceLock::new();
+    static DATE_TIME: std::sync::OnceLock<::regex::Regex> = std::sync::OnceLock::new();
     let (ok, what) = match format {
-        Format::Email => (is_email(value), "an email address"),
+        Format::Email => {
+            (
+                matches(EMAIL_PATTERN, &EMAIL, value) && is_email(value),
+                "an email address",
+            )
+        }
         Format::Uuid => (::uuid::Uuid::try_parse(value).is_ok(), "a UUID"),
         Format::Date => {
             (
-                ::chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok(),
+                matches(DATE_PATTERN, &DATE, value)
+                    && ::chrono::NaiveDate::parse_from_str(value, "%Y-%m-%d").is_ok(),
                 "a date (YYYY-MM-DD)",
             )
         }
         Format::DateTime => {
             (
-                ::chrono::DateTime::parse_from_rfc3339(value).is_ok(),
+                matches(DATE_TIME_PATTERN, &DATE_TIME, value)
+                    && ::chrono::DateTime::parse_from_rfc3339(value).is_ok(),
                 "an RFC 3339 date-time",
             )
         }
-        Format::Uri => (is_uri(value), "an absolute URI"),
+        Format::Uri => {
+            (
+                matches(URI_PATTERN, &URI, value)
+                    && ::fluent_uri::Uri::parse(value).is_ok(),
+                "an absolute URI",
+            )
+        }
     };
     if !ok {
         path.report(out, format!("must be {what}"));
     }
 }
-/// One `@`, a non-empty local part, a dotted domain, no spaces or control characters.
+/// An RFC 5322 address (by `email_address`) whose domain is a DNS host name or an IP literal.
 fn is_email(value: &str) -> bool {
-    let Some((local, domain)) = value.split_once('@') else {
+    let Ok(address) = value.parse::<::email_address::EmailAddress>() else {
         return false;
     };
-    let clean = |s: &str| {
-        !s.is_empty()
-            && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '@')
-    };
-    clean(local) && clean(domain) && domain.split('.').count() >= 2
-        && domain.split('.').all(|label| !label.is_empty())
+    let domain = address.domain();
+    match domain.strip_prefix('[').and_then(|d| d.strip_suffix(']')) {
+        Some(literal) => {
+            match literal.strip_prefix("IPv6:") {
+                Some(v6) => v6.parse::<std::net::Ipv6Addr>().is_ok(),
+                None => literal.parse::<std::net::Ipv4Addr>().is_ok(),
+            }
+        }
+        None => is_host_name(domain),
+    }
 }
-/// `scheme:rest`, where the scheme is a letter followed by letters, digits, `+`, `-` or `.`.
-fn is_uri(value: &str) -> bool {
-    let Some((scheme, rest)) = value.split_once(':') else {
-        return false;
-    };
-    let mut chars = scheme.chars();
-    chars.next().is_some_and(|c| c.is_ascii_alphabetic())
-        && chars.all(|c| c.is_ascii_alphanumeric() || "+-.".contains(c))
-        && !rest.is_empty()
-        && !value.chars().any(|c| c.is_whitespace() || c.is_control())
+/// RFC 1123 host name: dot-separated labels of ASCII letters, digits and inner hyphens, each at
+/// most 63 long, at most 253 in all.
+fn is_host_name(name: &str) -> bool {
+    name.len() <= 253
+        && name
+            .split('.')
+            .all(|label| {
+                !label.is_empty() && label.len() <= 63 && !label.starts_with('-')
+                    && !label.ends_with('-')
+                    && label.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+            })
 }

@@ -1,0 +1,84 @@
+//! Deployment files of a system: a Compose file, a Dockerfile per service (with a
+//! `.dockerignore`), and Kubernetes manifests. All set the same address variables the registry
+//! wiring reads, pointing at Compose or cluster DNS names.
+
+use super::cargo::{environment, render};
+use super::service::{service_dir, service_package, url_env};
+use super::{EmitError, OutputFile, Ownership, header};
+use crate::ident::kebab_name;
+use crate::model::{Service, System};
+use minijinja::{Value, context};
+
+/// The DNS name of a service inside Compose and Kubernetes.
+pub fn host_name(service: &Service) -> String {
+    kebab_name(&service.name.wire)
+}
+
+fn view(system: &System, service: &Service) -> Value {
+    let binary = service_package(system, service);
+    let deps: Vec<Value> = service
+        .depends_on
+        .iter()
+        .map(|d| {
+            let dep = &system.services[&d.service];
+            context! {
+                name => host_name(dep),
+                env => url_env(dep),
+                url => format!("http://{}:{}", host_name(dep), dep.port),
+            }
+        })
+        .collect();
+    context! {
+        name => host_name(service),
+        dir => kebab_name(&service.name.wire),
+        port => service.port,
+        image => format!("{binary}:latest"),
+        binary_path => format!("/usr/local/bin/{binary}"),
+        binary,
+        // Without a gateway every service publishes its port.
+        publish => true,
+        deps,
+    }
+}
+
+/// Writes `compose.yaml`, `k8s.yaml`, `.dockerignore` and one `Dockerfile` per service.
+pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitError> {
+    let env = environment();
+    let header = header(system);
+    let services: Vec<Value> = system.services.values().map(|s| view(system, s)).collect();
+    let url_vars = system
+        .services
+        .values()
+        .map(url_env)
+        .collect::<Vec<_>>()
+        .join(", ");
+    let ctx = context! { header => header.clone(), system => system.dir(), services, url_vars };
+    let mut push = |path: String, contents: String| {
+        files.push(OutputFile {
+            path,
+            contents,
+            ownership: Ownership::Generated,
+        });
+    };
+    push(
+        format!("{}/compose.yaml", system.dir()),
+        render(&env, "compose.yaml", ctx.clone())?,
+    );
+    push(
+        format!("{}/k8s.yaml", system.dir()),
+        render(&env, "k8s.yaml", ctx.clone())?,
+    );
+    push(
+        format!("{}/.dockerignore", system.dir()),
+        render(&env, "dockerignore", ctx)?,
+    );
+    for service in system.services.values() {
+        let v = view(system, service);
+        let ctx = context! { header => header.clone(), ..v };
+        push(
+            format!("{}/Dockerfile", service_dir(system, service)),
+            render(&env, "Dockerfile", ctx)?,
+        );
+    }
+    Ok(())
+}

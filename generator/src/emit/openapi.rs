@@ -1,0 +1,404 @@
+//! An OpenAPI 3.1 document per service (`openapi.json`), from the same model as the code: every
+//! endpoint, parameter, body, response, typed error (as problem+json) and constraint.
+
+use super::service::service_dir;
+use super::{EmitError, GENERATED_MARKER, OutputFile, Ownership};
+use crate::model::*;
+use serde_json::{Map, Value, json};
+
+/// The component name of the problem schema; the dot keeps it apart from spec names.
+const PROBLEM: &str = "svcgen.Problem";
+const FIELD_ERROR: &str = "svcgen.FieldError";
+
+/// Writes `openapi.json` beside each service crate's `Cargo.toml`.
+pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitError> {
+    for service in system.services.values() {
+        let doc = document(system, service);
+        let mut contents = serde_json::to_string_pretty(&doc).unwrap_or_default();
+        contents.push('\n');
+        files.push(OutputFile {
+            path: format!("{}/openapi.json", service_dir(system, service)),
+            contents,
+            ownership: Ownership::Generated,
+        });
+    }
+    Ok(())
+}
+
+/// The OpenAPI document of one service.
+pub fn document(system: &System, service: &Service) -> Value {
+    let mut paths = Map::new();
+    for e in &service.endpoints {
+        let item = paths.entry(e.path.clone()).or_insert_with(|| json!({}));
+        item[e.method.as_str().to_ascii_lowercase()] = operation(system, service, e);
+    }
+    for (path, what) in [
+        ("/healthz", "The process is alive."),
+        ("/readyz", "The service is ready to serve."),
+    ] {
+        paths.insert(
+            path.to_owned(),
+            json!({"get": {
+                "operationId": path.trim_start_matches('/'),
+                "summary": what,
+                "tags": ["health"],
+                "responses": {
+                    "200": {"description": what, "content": {"application/json": {"schema": {
+                        "type": "object", "properties": {"status": {"type": "string"}}, "required": ["status"]
+                    }}}},
+                    "default": problem_response("Not ready, or shutting down."),
+                }
+            }}),
+        );
+    }
+    let mut schemas = Map::new();
+    for s in system.schemas.values() {
+        schemas.insert(s.name.wire.clone(), schema(system, s));
+    }
+    schemas.insert(PROBLEM.into(), problem_schema());
+    schemas.insert(FIELD_ERROR.into(), field_error_schema());
+    let mut description = format!(
+        "The `{}` service of the `{}` system.",
+        service.name.wire, system.name.wire
+    );
+    if let Some(d) = &service.doc {
+        description.push_str("\n\n");
+        description.push_str(d);
+    }
+    json!({
+        "x-generated-by": format!("{GENERATED_MARKER} from {} — do not edit.", system.source),
+        "openapi": "3.1.0",
+        "info": {
+            "title": format!("{} {}", system.name.wire, service.name.wire),
+            "version": "0.1.0",
+            "description": description,
+        },
+        "servers": [{"url": format!("http://127.0.0.1:{}", service.port)}],
+        "paths": paths,
+        "components": {"schemas": schemas},
+    })
+}
+
+fn operation(system: &System, service: &Service, e: &Endpoint) -> Value {
+    let mut op = Map::new();
+    op.insert("operationId".into(), json!(e.name.wire));
+    op.insert("tags".into(), json!([service.name.wire]));
+    if let Some(d) = &e.doc {
+        op.insert("description".into(), json!(d));
+    }
+    let mut params = Vec::new();
+    for (place, fields) in [
+        ("path", &e.params),
+        ("query", &e.query),
+        ("header", &e.headers),
+    ] {
+        for f in fields {
+            let mut p = json!({
+                "name": f.name.wire,
+                "in": place,
+                "required": place == "path" || f.required(),
+                "schema": field_schema(system, f),
+            });
+            if let Some(d) = &f.doc {
+                p["description"] = json!(d);
+            }
+            params.push(p);
+        }
+    }
+    if !params.is_empty() {
+        op.insert("parameters".into(), Value::Array(params));
+    }
+    if let Some(t) = &e.request {
+        op.insert(
+            "requestBody".into(),
+            json!({"required": true, "content": {"application/json": {"schema": type_schema(system, t, &Constraints::default())}}}),
+        );
+    }
+    let mut responses = Map::new();
+    let success = match &e.response {
+        Some(t) => json!({
+            "description": "Success.",
+            "content": {"application/json": {"schema": type_schema(system, t, &Constraints::default())}},
+        }),
+        None => json!({"description": "Success, without a body."}),
+    };
+    responses.insert(e.status.to_string(), success);
+    // Typed errors, grouped by status.
+    let mut by_status: Vec<(u16, Vec<String>)> = Vec::new();
+    for name in &e.errors {
+        let err = &system.errors[name];
+        let text = format!(
+            "`{}`: {}",
+            err.name.wire,
+            err.doc.clone().unwrap_or_else(|| err.title.clone())
+        );
+        match by_status.iter_mut().find(|(s, _)| *s == err.status) {
+            Some((_, texts)) => texts.push(text),
+            None => by_status.push((err.status, vec![text])),
+        }
+    }
+    let has_params = !(e.params.is_empty() && e.query.is_empty() && e.headers.is_empty());
+    if has_params || e.request.is_some() {
+        add_problem(
+            &mut by_status,
+            400,
+            "Malformed JSON, or an invalid path, query or header parameter.",
+        );
+    }
+    if e.request.is_some() {
+        add_problem(
+            &mut by_status,
+            413,
+            "The body is larger than the service accepts.",
+        );
+        add_problem(&mut by_status, 415, "The body is not `application/json`.");
+        add_problem(
+            &mut by_status,
+            422,
+            "The body does not match the schema or breaks a constraint; `errors` lists every field.",
+        );
+    }
+    by_status.sort_by_key(|(s, _)| *s);
+    for (status, texts) in by_status {
+        responses.insert(status.to_string(), problem_response(&texts.join(" ")));
+    }
+    responses.insert(
+        "default".into(),
+        problem_response("Any other problem: unknown route or method, a failed dependency (502/503/504), a timeout (503), an internal error (500)."),
+    );
+    op.insert("responses".into(), Value::Object(responses));
+    Value::Object(op)
+}
+
+fn add_problem(list: &mut Vec<(u16, Vec<String>)>, status: u16, text: &str) {
+    match list.iter_mut().find(|(s, _)| *s == status) {
+        Some((_, texts)) => texts.push(text.to_owned()),
+        None => list.push((status, vec![text.to_owned()])),
+    }
+}
+
+fn problem_response(description: &str) -> Value {
+    json!({
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": format!("#/components/schemas/{PROBLEM}")}}},
+    })
+}
+
+fn problem_schema() -> Value {
+    json!({
+        "type": "object",
+        "description": "RFC 9457 problem details, with the spec's error name (`code`), every invalid field (`errors`) and the request id.",
+        "required": ["type", "title", "status"],
+        "properties": {
+            "type": {"type": "string"},
+            "title": {"type": "string"},
+            "status": {"type": "integer", "minimum": 100, "maximum": 599},
+            "detail": {"type": "string"},
+            "code": {"type": "string"},
+            "errors": {"type": "array", "items": {"$ref": format!("#/components/schemas/{FIELD_ERROR}")}},
+            "request_id": {"type": "string"},
+        },
+    })
+}
+
+fn field_error_schema() -> Value {
+    json!({
+        "type": "object",
+        "required": ["in", "pointer", "detail"],
+        "properties": {
+            "in": {"type": "string", "enum": ["body", "path", "query", "header"]},
+            "pointer": {"type": "string"},
+            "detail": {"type": "string"},
+        },
+    })
+}
+
+fn schema(system: &System, s: &Schema) -> Value {
+    let mut out = match &s.kind {
+        SchemaKind::Object(fields) => object(system, fields),
+        SchemaKind::Enum(values) => {
+            json!({"type": "string", "enum": values.iter().map(|v| &v.wire).collect::<Vec<_>>()})
+        }
+        SchemaKind::Union { tag, variants } => {
+            let one_of: Vec<Value> = variants
+                .iter()
+                .map(|v| {
+                    json!({"allOf": [
+                        reference(system, &v.schema),
+                        {"type": "object", "properties": {tag.clone(): {"const": v.name.wire}}, "required": [tag]},
+                    ]})
+                })
+                .collect();
+            json!({"oneOf": one_of})
+        }
+        SchemaKind::Newtype { inner, constraints } => type_schema(system, inner, constraints),
+    };
+    if let Some(d) = &s.doc {
+        out["description"] = json!(d);
+    }
+    out
+}
+
+fn object(system: &System, fields: &[Field]) -> Value {
+    let mut properties = Map::new();
+    let mut required = Vec::new();
+    for f in fields {
+        properties.insert(f.name.wire.clone(), field_schema(system, f));
+        if f.required() {
+            required.push(json!(f.name.wire));
+        }
+    }
+    let mut out = json!({"type": "object", "properties": properties});
+    if !required.is_empty() {
+        out["required"] = Value::Array(required);
+    }
+    out
+}
+
+/// A field's schema: its type with constraints, default and docs.
+fn field_schema(system: &System, f: &Field) -> Value {
+    let mut s = type_schema(system, &f.ty, &f.constraints);
+    if let Some(d) = &f.default {
+        let value = match d {
+            DefaultValue::String(v) => json!(v),
+            DefaultValue::Bool(v) => json!(v),
+            DefaultValue::Int(v) => json!(v),
+            DefaultValue::Float(v) => json!(v),
+            DefaultValue::EnumVariant(_, v) => json!(v.wire),
+            DefaultValue::EmptyList => json!([]),
+            DefaultValue::EmptyMap => json!({}),
+        };
+        s = with_keyword(s, "default", value);
+    }
+    if let Some(d) = &f.doc {
+        s = with_keyword(s, "description", json!(d));
+    }
+    s
+}
+
+/// Adds a keyword beside a `$ref` (allowed in 3.1) or into a schema object.
+fn with_keyword(mut s: Value, key: &str, value: Value) -> Value {
+    s[key] = value;
+    s
+}
+
+fn reference(system: &System, name: &str) -> Value {
+    json!({"$ref": format!("#/components/schemas/{}", system.schemas[name].name.wire)})
+}
+
+/// The JSON Schema of a type with the constraints that apply at its top level.
+pub fn type_schema(system: &System, ty: &Type, c: &Constraints) -> Value {
+    match ty {
+        Type::Optional(inner) => nullable(type_schema(system, inner, c)),
+        Type::Named(n) => reference(system, n),
+        Type::List(inner) => {
+            let mut s = json!({"type": "array", "items": type_schema(system, inner, &Constraints::default())});
+            if let Some(v) = c.min_items {
+                s["minItems"] = json!(v);
+            }
+            if let Some(v) = c.max_items {
+                s["maxItems"] = json!(v);
+            }
+            s
+        }
+        Type::Map(inner) => {
+            let mut s = json!({"type": "object", "additionalProperties": type_schema(system, inner, &Constraints::default())});
+            if let Some(v) = c.min_items {
+                s["minProperties"] = json!(v);
+            }
+            if let Some(v) = c.max_items {
+                s["maxProperties"] = json!(v);
+            }
+            s
+        }
+        Type::Prim(p) => prim_schema(*p, c),
+    }
+}
+
+fn prim_schema(p: Prim, c: &Constraints) -> Value {
+    let mut s = match p {
+        Prim::String => json!({"type": "string"}),
+        Prim::Bool => json!({"type": "boolean"}),
+        Prim::I32 => json!({"type": "integer", "format": "int32"}),
+        Prim::I64 => json!({"type": "integer", "format": "int64"}),
+        Prim::F64 => json!({"type": "number", "format": "double"}),
+        Prim::Uuid => json!({"type": "string", "format": "uuid"}),
+        Prim::Date => json!({"type": "string", "format": "date"}),
+        Prim::DateTime => json!({"type": "string", "format": "date-time"}),
+    };
+    if let Some(v) = c.min_len {
+        s["minLength"] = json!(v);
+    }
+    if let Some(v) = c.max_len {
+        s["maxLength"] = json!(v);
+    }
+    if let Some(v) = &c.pattern {
+        s["pattern"] = json!(v);
+    }
+    // Formats are annotations to JSON Schema tools; the pattern makes them a constraint.
+    let format_pattern = match p {
+        Prim::Date => Format::Date.pattern(),
+        Prim::DateTime => Format::DateTime.pattern(),
+        _ => c.format.and_then(Format::pattern),
+    };
+    if let Some(f) = c.format {
+        s["format"] = json!(f.spec_name());
+    }
+    if let Some(fp) = format_pattern {
+        if s.get("pattern").is_some() {
+            s["allOf"] = json!([{"pattern": fp}]);
+        } else {
+            s["pattern"] = json!(fp);
+        }
+    }
+    // Integer types are bounded by their width as well as by the spec.
+    let (lo, hi) = match p {
+        Prim::I32 => (Some(i64::from(i32::MIN)), Some(i64::from(i32::MAX))),
+        Prim::I64 => (Some(i64::MIN), Some(i64::MAX)),
+        _ => (None, None),
+    };
+    let bound = |b: Option<NumberBound>, width: Option<i64>| match (b, width) {
+        (Some(NumberBound::Int(i)), _) => Some(json!(i)),
+        (Some(NumberBound::Float(f)), _) => Some(json!(f)),
+        (None, Some(w)) => Some(json!(w)),
+        (None, None) => None,
+    };
+    if let Some(v) = bound(c.min, lo) {
+        s["minimum"] = v;
+    }
+    if let Some(v) = bound(c.max, hi) {
+        s["maximum"] = v;
+    }
+    s
+}
+
+/// Allows `null` too: optional values may be absent or null.
+fn nullable(s: Value) -> Value {
+    match s.get("type").and_then(Value::as_str) {
+        Some(t) => {
+            let mut s = s.clone();
+            s["type"] = json!([t, "null"]);
+            s
+        }
+        None => json!({"anyOf": [s, {"type": "null"}]}),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::Format;
+
+    #[test]
+    fn the_runtime_checks_the_patterns_the_documents_publish() {
+        let runtime = include_str!("runtime/validation.rs");
+        for (name, format) in Format::ALL {
+            if let Some(p) = format.pattern() {
+                assert!(
+                    runtime.contains(&format!("r\"{p}\"")),
+                    "validation.rs lacks the `{name}` pattern {p}"
+                );
+                assert!(regex::Regex::new(p).is_ok());
+            }
+        }
+    }
+}
