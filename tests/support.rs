@@ -33,7 +33,7 @@ fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
     for entry in entries.flatten() {
         let path = entry.path();
         let name = entry.file_name().to_string_lossy().into_owned();
-        if name == "target" || name.starts_with('.') {
+        if path.is_dir() && (name == "target" || name.starts_with('.')) {
             continue;
         }
         if path.is_dir() {

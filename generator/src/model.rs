@@ -31,6 +31,45 @@ pub struct System {
     pub errors: IndexMap<String, ErrorDef>,
     /// Services by spec name.
     pub services: IndexMap<String, Service>,
+    /// The public entry point, if the system has one.
+    pub gateway: Option<Gateway>,
+}
+
+/// An API gateway: forwards the public endpoints to their services.
+#[derive(Debug, Clone)]
+pub struct Gateway {
+    /// Documentation.
+    pub doc: Option<String>,
+    /// Default listening port.
+    pub port: u16,
+    /// Total time for one forwarded call, in milliseconds.
+    pub timeout_ms: u64,
+    /// Every public route, in spec order.
+    pub routes: Vec<GatewayRoute>,
+}
+
+impl Gateway {
+    /// The services the gateway forwards to, in order of first appearance.
+    pub fn upstreams(&self) -> Vec<&str> {
+        let mut out: Vec<&str> = Vec::new();
+        for r in &self.routes {
+            if !out.contains(&r.service.as_str()) {
+                out.push(&r.service);
+            }
+        }
+        out
+    }
+}
+
+/// One public route of a gateway.
+#[derive(Debug, Clone)]
+pub struct GatewayRoute {
+    /// The service (spec name).
+    pub service: String,
+    /// The endpoint (index in the service's endpoints).
+    pub endpoint: usize,
+    /// The prefix put before the endpoint's path (`""` for none).
+    pub prefix: String,
 }
 
 impl System {

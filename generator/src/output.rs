@@ -142,11 +142,11 @@ fn walk(out: &Path, dir: &Path, found: &mut BTreeSet<String>) -> io::Result<()> 
         let entry = entry?;
         let path = entry.path();
         let name = entry.file_name();
-        // Build output and hidden folders are never ours.
-        if name == "target" || name.to_string_lossy().starts_with('.') {
+        let kind = entry.file_type()?;
+        // Build output and hidden folders (`.git`) are never ours; hidden files may be.
+        if kind.is_dir() && (name == "target" || name.to_string_lossy().starts_with('.')) {
             continue;
         }
-        let kind = entry.file_type()?;
         if kind.is_dir() {
             walk(out, &path, found)?;
         } else if kind.is_file() && is_generated(&path)? {

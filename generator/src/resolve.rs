@@ -151,7 +151,25 @@ pub fn resolve(
         schemas,
         errors,
         services: resolved_services,
+        gateway: None,
     };
+    let gateways: Vec<(FileId, &Spanned<spec::GatewayDef>)> = files
+        .iter()
+        .filter_map(|(f, spec)| spec.gateway.as_ref().map(|g| (*f, g)))
+        .collect();
+    if let Some((file, g)) = gateways.first() {
+        for (other, dup) in &gateways[1..] {
+            r.diags.push(
+                Diagnostic::at(
+                    &Loc::new(*other, dup.span()),
+                    "`[gateway]` is defined twice",
+                    "second definition",
+                )
+                .with_secondary(&Loc::new(*file, g.span()), "first definition"),
+            );
+        }
+        system.gateway = resolve_gateway(r.diags, &system, &services, *file, g.get_ref());
+    }
     mark_recursion(&mut system);
     mark_validation(&mut system);
 
@@ -1237,6 +1255,190 @@ impl<'a> Resolver<'a> {
         }
         Some(segments)
     }
+}
+
+/// The gateway's routes: known services and endpoints, valid prefixes, no two public routes
+/// alike, and no port or name clash with the services.
+fn resolve_gateway(
+    diags: &mut Diagnostics,
+    system: &System,
+    services: &IndexMap<String, Def<'_, spec::ServiceDef>>,
+    file: FileId,
+    def: &spec::GatewayDef,
+) -> Option<Gateway> {
+    let at = |s: std::ops::Range<usize>| Loc::new(file, s);
+    let before = diags.len();
+    let port = match u16::try_from(*def.port.get_ref()) {
+        Ok(p) if p > 0 => p,
+        _ => {
+            diags.push(Diagnostic::at(
+                &at(def.port.span()),
+                "invalid port",
+                "a port is between 1 and 65535",
+            ));
+            0
+        }
+    };
+    if let Some((name, d)) = services
+        .iter()
+        .find(|(_, d)| *d.def.get_ref().port.get_ref() == i64::from(port))
+    {
+        diags.push(
+            Diagnostic::at(
+                &at(def.port.span()),
+                format!("port {port} is used by both the gateway and `{name}`"),
+                "port clash",
+            )
+            .with_secondary(
+                &Loc::new(d.file, d.def.get_ref().port.span()),
+                format!("`{name}` uses it here"),
+            ),
+        );
+    }
+    if let Some(d) = services
+        .values()
+        .find(|d| crate::ident::kebab_name(d.key.get_ref()) == "gateway")
+    {
+        diags.push(Diagnostic::at(
+            &d.key_loc(),
+            "a system with a `[gateway]` cannot have a service named `gateway`",
+            "rename this service",
+        ));
+    }
+    let timeout_ms = match &def.timeout_ms {
+        None => DEFAULT_TIMEOUT_MS,
+        Some(t) if *t.get_ref() > 0 => *t.get_ref() as u64,
+        Some(t) => {
+            diags.push(Diagnostic::at(
+                &at(t.span()),
+                "this value must be positive",
+                "not positive",
+            ));
+            DEFAULT_TIMEOUT_MS
+        }
+    };
+    let mut routes = Vec::new();
+    let mut public: Vec<(Method, String, Loc)> = Vec::new();
+    for (name, expose) in &def.expose {
+        let Some(service) = system.services.get(name.get_ref()) else {
+            if !services.contains_key(name.get_ref()) {
+                let known: Vec<&str> = services.keys().map(|s| s.as_str()).collect();
+                let mut d = Diagnostic::at(
+                    &at(name.span()),
+                    format!(
+                        "unknown service `{}` in `[gateway.expose]`",
+                        name.get_ref().escape_debug()
+                    ),
+                    "no such service in this system",
+                );
+                if let Some(best) = closest(name.get_ref(), &known) {
+                    d = d.with_note(format!("did you mean `{best}`?"));
+                }
+                diags.push(d);
+            }
+            continue;
+        };
+        let e = expose.get_ref();
+        let prefix = match &e.prefix {
+            None => String::new(),
+            Some(p) => {
+                let text = p.get_ref();
+                let valid = text.starts_with('/')
+                    && !text.ends_with('/')
+                    && text[1..].split('/').all(|seg| {
+                        !seg.is_empty()
+                            && seg
+                                .chars()
+                                .all(|c| c.is_ascii_alphanumeric() || "-._~".contains(c))
+                    });
+                if !valid {
+                    diags.push(
+                        Diagnostic::at(
+                            &at(p.span()),
+                            "invalid gateway prefix",
+                            "a prefix is `/` and literal segments, without a trailing `/`",
+                        )
+                        .with_note(
+                            "e.g. `prefix = \"/api\"`; parameters are not allowed in a prefix",
+                        ),
+                    );
+                }
+                text.clone()
+            }
+        };
+        let chosen: Vec<(usize, Loc)> = match &e.endpoints {
+            None => (0..service.endpoints.len())
+                .map(|i| (i, at(name.span())))
+                .collect(),
+            Some(list) => list
+                .iter()
+                .filter_map(|ep| {
+                    match service
+                        .endpoints
+                        .iter()
+                        .position(|x| x.name.wire == *ep.get_ref())
+                    {
+                        Some(i) => Some((i, at(ep.span()))),
+                        None => {
+                            diags.push(Diagnostic::at(
+                                &at(ep.span()),
+                                format!(
+                                    "`{}` has no endpoint `{}`",
+                                    name.get_ref(),
+                                    ep.get_ref().escape_debug()
+                                ),
+                                "unknown endpoint",
+                            ));
+                            None
+                        }
+                    }
+                })
+                .collect(),
+        };
+        for (i, loc) in chosen {
+            let ep = &service.endpoints[i];
+            let shape: String = ep
+                .segments
+                .iter()
+                .map(|s| match s {
+                    Segment::Literal(l) => format!("/{l}"),
+                    Segment::Param(_) => "/{}".to_owned(),
+                })
+                .collect();
+            let external = format!("{prefix}{shape}");
+            if let Some((_, _, first)) = public
+                .iter()
+                .find(|(m, p, _)| *m == ep.method && *p == external)
+            {
+                diags.push(
+                    Diagnostic::at(
+                        &loc,
+                        format!(
+                            "duplicate public route: `{} {prefix}{}` is exposed twice",
+                            ep.method.as_str(),
+                            ep.path
+                        ),
+                        "duplicate route",
+                    )
+                    .with_secondary(first, "first exposed here")
+                    .with_note("give one of the services a different `prefix`"),
+                );
+                continue;
+            }
+            public.push((ep.method, external, loc));
+            routes.push(GatewayRoute {
+                service: name.get_ref().clone(),
+                endpoint: i,
+                prefix: prefix.clone(),
+            });
+        }
+    }
+    (diags.len() == before).then(|| Gateway {
+        doc: def.doc.as_ref().map(|d| d.get_ref().clone()),
+        port,
+        timeout_ms,
+        routes,
+    })
 }
 
 /// Records a definition, or reports it when its name is already defined.

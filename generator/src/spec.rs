@@ -27,6 +27,32 @@ pub struct SpecFile {
     /// `[services.<name>]`.
     #[serde(default)]
     pub services: IndexMap<SStr, Spanned<ServiceDef>>,
+    /// `[gateway]`: the system's public entry point, if it has one.
+    pub gateway: Option<Spanned<GatewayDef>>,
+}
+
+/// `[gateway]`: which endpoints of which services are public, and under which paths.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct GatewayDef {
+    /// What the gateway is for.
+    pub doc: Option<SStr>,
+    /// The port the gateway listens on.
+    pub port: Spanned<i64>,
+    /// Total time for one forwarded call, in milliseconds (default 5 000).
+    pub timeout_ms: Option<Spanned<i64>>,
+    /// `[gateway.expose.<service>]`: the endpoints made public, per service.
+    pub expose: IndexMap<SStr, Spanned<ExposeDef>>,
+}
+
+/// The public part of one service.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExposeDef {
+    /// Put before the service's own paths (e.g. `/api`); none by default.
+    pub prefix: Option<SStr>,
+    /// The endpoints made public (default: all of them).
+    pub endpoints: Option<Vec<SStr>>,
 }
 
 /// `[system]`.

@@ -99,9 +99,12 @@ async fn flood_purchase_scores_prices_and_invoices() {
         ("billing", "flood-billing", "BILLING_URL"),
         ("notification", "flood-notification", "NOTIFICATION_URL"),
         ("policy", "flood-policy", "POLICY_URL"),
+        ("gateway", "flood-gateway", "GATEWAY_URL"),
     ]);
-    let policies = Policies::new(&system.url("policy"), Policy::default()).unwrap();
-    let billing = Billing::new(&system.url("billing"), Policy::default()).unwrap();
+    // Everything goes through the gateway: the typed clients work under its `/api` prefix.
+    let public = format!("{}/api", system.url("gateway"));
+    let policies = Policies::new(&public, Policy::default()).unwrap();
+    let billing = Billing::new(&public, Policy::default()).unwrap();
     let property = |postcode: &str, has_basement| Property {
         location: Location {
             latitude: 51.5,
@@ -145,6 +148,28 @@ async fn flood_purchase_scores_prices_and_invoices() {
 
     let cancelled = policies.cancel_policy(&policy.id).await.unwrap();
     assert_eq!(cancelled.status, PolicyStatus::Cancelled);
+
+    // Internal endpoints are not public, unknown paths are 404 problems, and the public
+    // surface has its own OpenAPI document.
+    let gateway = system.url("gateway");
+    let (status, headers, _) = raw(
+        "POST",
+        &format!("{gateway}/api/invoices"),
+        Some("application/json"),
+        "{}",
+    )
+    .await;
+    assert_eq!(
+        status, 404,
+        "create_invoice is internal; only GET /api/invoices/{{id}} is public"
+    );
+    assert_eq!(headers["content-type"], "application/problem+json");
+    let (status, _, problem) = raw("GET", &format!("{gateway}/nowhere"), None, "").await;
+    assert_eq!((status, problem["status"].as_u64()), (404, Some(404)));
+    let (status, _, doc) = raw("GET", &format!("{gateway}/openapi.json"), None, "").await;
+    assert_eq!(status, 200);
+    assert!(doc["paths"]["/api/policies"]["post"].is_object(), "{doc}");
+    assert!(doc["paths"].get("/api/messages").is_none());
     assert_eq!(
         policies.get_policy(&policy.id).await.unwrap().status,
         PolicyStatus::Cancelled
@@ -164,10 +189,12 @@ async fn grants_login_pay_and_notify() {
         ("messaging", "grants-messaging", "MESSAGING_URL"),
         ("payment", "grants-payment", "PAYMENT_URL"),
         ("analytics", "grants-analytics", "ANALYTICS_URL"),
+        ("gateway", "grants-gateway", "GATEWAY_URL"),
     ]);
-    let auth = Auth::new(&system.url("auth"), policy()).unwrap();
-    let payments = Payments::new(&system.url("payment"), policy()).unwrap();
-    let messaging = Messaging::new(&system.url("messaging"), policy()).unwrap();
+    let public = format!("{}/api", system.url("gateway"));
+    let auth = Auth::new(&public, policy()).unwrap();
+    let payments = Payments::new(&public, policy()).unwrap();
+    let messaging = Messaging::new(&public, policy()).unwrap();
 
     let registration = Registration {
         email: "lin@example.org".into(),
@@ -245,7 +272,7 @@ async fn grants_login_pay_and_notify() {
     );
 
     // A missing header parameter is a 400 naming the header.
-    let url = format!("{}/payments", system.url("payment"));
+    let url = format!("{public}/payments");
     let (status, _, problem) = raw(
         "POST",
         &url,
@@ -260,6 +287,7 @@ async fn grants_login_pay_and_notify() {
     // Analytics reports to signed-in staff only.
     let analytics =
         grants_analytics::client::Client::new(&system.url("analytics"), policy()).unwrap();
+    let through_gateway = grants_analytics::client::Client::new(&public, policy()).unwrap();
     let event = Event {
         name: "fee.paid".into(),
         applicant_id: Some(session.applicant_id.clone()),
@@ -268,9 +296,19 @@ async fn grants_login_pay_and_notify() {
     };
     analytics.record_event(&event).await.unwrap();
     let query = grants_analytics::api::ReportQuery { days: 7 };
-    let report = analytics.report(&query, &session.token).await.unwrap();
+    let report = through_gateway
+        .report(&query, &session.token)
+        .await
+        .unwrap();
     assert_eq!(report.root.metrics[0].value, 1.0);
-    assert!(analytics.report(&query, &"nope".to_owned()).await.is_err());
+    assert!(
+        through_gateway
+            .report(&query, &"nope".to_owned())
+            .await
+            .is_err()
+    );
+    // Recording events is internal: not reachable through the gateway.
+    assert!(through_gateway.record_event(&event).await.is_err());
 }
 
 #[tokio::test(flavor = "multi_thread")]
@@ -285,9 +323,11 @@ async fn small_business_grant_is_reviewed_and_disbursed() {
         ("user", "small-business-user", "USER_URL"),
         ("finance", "small-business-finance", "FINANCE_URL"),
         ("grant", "small-business-grant", "GRANT_URL"),
+        ("gateway", "small-business-gateway", "GATEWAY_URL"),
     ]);
-    let users = Users::new(&system.url("user"), Policy::default()).unwrap();
-    let grants = Grants::new(&system.url("grant"), Policy::default()).unwrap();
+    let public = format!("{}/api", system.url("gateway"));
+    let users = Users::new(&public, Policy::default()).unwrap();
+    let grants = Grants::new(&public, Policy::default()).unwrap();
     let finance = Finance::new(&system.url("finance"), Policy::default()).unwrap();
 
     let business = users
@@ -354,5 +394,51 @@ async fn small_business_grant_is_reviewed_and_disbursed() {
     assert_eq!(
         grants.status(&grant.id).await.unwrap().grant.status,
         GrantStatus::Disbursed
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_gateway_answers_for_a_service_that_is_down() {
+    let mut system = System::start(&[
+        ("user", "small-business-user", "USER_URL"),
+        ("finance", "small-business-finance", "FINANCE_URL"),
+        ("grant", "small-business-grant", "GRANT_URL"),
+        ("gateway", "small-business-gateway", "GATEWAY_URL"),
+    ]);
+    let url = format!(
+        "{}/api/businesses/7f0c2f4e-8a57-4a5e-9a7b-0a1d5e0f8f11",
+        system.url("gateway")
+    );
+    let id = "gateway-test-1";
+    let response = reqwest::Client::new()
+        .get(&url)
+        .header("x-request-id", id)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        response.status().as_u16(),
+        404,
+        "forwarded, and the service's typed 404 comes back"
+    );
+    assert_eq!(response.headers()["x-request-id"], id);
+    let user = &system.services["user"];
+    let log = std::fs::read_to_string(
+        svcgen_tests::repo().join(format!("target/e2e-logs/{}-{}.log", user.binary, user.port)),
+    )
+    .unwrap();
+    assert!(log.contains(id), "the request id reached the service");
+
+    system.service("user").stop();
+    let (status, headers, problem) = raw("GET", &url, None, "").await;
+    assert_eq!(status, 503, "{problem}");
+    assert_eq!(headers["content-type"], "application/problem+json");
+    assert!(
+        problem["detail"].as_str().unwrap().contains("user"),
+        "{problem}"
+    );
+    assert!(
+        !problem.to_string().contains("127.0.0.1"),
+        "no internal address leaks"
     );
 }

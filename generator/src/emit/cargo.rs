@@ -37,6 +37,10 @@ const TEMPLATES: &[(&str, &str)] = &[
         "dockerignore",
         include_str!("../../templates/dockerignore.j2"),
     ),
+    (
+        "gateway.Cargo.toml",
+        include_str!("../../templates/gateway.Cargo.toml.j2"),
+    ),
 ];
 
 /// The template environment: strict about undefined values, no auto-escaping, and a `toml`

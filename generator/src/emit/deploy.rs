@@ -35,7 +35,34 @@ fn view(system: &System, service: &Service) -> Value {
         image => format!("{binary}:latest"),
         binary_path => format!("/usr/local/bin/{binary}"),
         binary,
-        // Without a gateway every service publishes its port.
+        // Without a gateway every service publishes its port; with one, only the gateway does.
+        publish => system.gateway.is_none(),
+        deps,
+    }
+}
+
+/// The gateway, as a deployable unit beside the services.
+fn gateway_view(system: &System, gateway: &crate::model::Gateway) -> Value {
+    let binary = super::gateway::gateway_package(system);
+    let deps: Vec<Value> = gateway
+        .upstreams()
+        .iter()
+        .map(|name| {
+            let dep = &system.services[*name];
+            context! {
+                name => host_name(dep),
+                env => url_env(dep),
+                url => format!("http://{}:{}", host_name(dep), dep.port),
+            }
+        })
+        .collect();
+    context! {
+        name => "gateway",
+        dir => "gateway",
+        port => gateway.port,
+        image => format!("{binary}:latest"),
+        binary_path => format!("/usr/local/bin/{binary}"),
+        binary,
         publish => true,
         deps,
     }
@@ -45,7 +72,13 @@ fn view(system: &System, service: &Service) -> Value {
 pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitError> {
     let env = environment();
     let header = header(system);
-    let services: Vec<Value> = system.services.values().map(|s| view(system, s)).collect();
+    let gateway = system.gateway.as_ref().map(|g| gateway_view(system, g));
+    let services: Vec<Value> = system
+        .services
+        .values()
+        .map(|s| view(system, s))
+        .chain(gateway.clone())
+        .collect();
     let url_vars = system
         .services
         .values()
@@ -77,6 +110,14 @@ pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitErro
         let ctx = context! { header => header.clone(), ..v };
         push(
             format!("{}/Dockerfile", service_dir(system, service)),
+            render(&env, "Dockerfile", ctx)?,
+        );
+    }
+    if let Some(v) = gateway {
+        let ctx = context! { header => header.clone(), ..v };
+        let dir = super::gateway::gateway_dir(system);
+        push(
+            format!("{dir}/Dockerfile"),
             render(&env, "Dockerfile", ctx)?,
         );
     }

@@ -4,6 +4,7 @@
 
 pub mod cargo;
 pub mod deploy;
+pub mod gateway;
 pub mod openapi;
 pub mod runtime_crate;
 pub mod rust;
@@ -65,6 +66,7 @@ const EMITTERS: &[Emitter] = &[
     runtime_crate::emit,
     service::emit,
     openapi::emit,
+    gateway::emit,
     cargo::emit,
     deploy::emit,
 ];

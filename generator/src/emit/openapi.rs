@@ -32,6 +32,27 @@ pub fn document(system: &System, service: &Service) -> Value {
         let item = paths.entry(e.path.clone()).or_insert_with(|| json!({}));
         item[e.method.as_str().to_ascii_lowercase()] = operation(system, service, e);
     }
+    let mut doc = base_document(system, paths);
+    let mut description = format!(
+        "The `{}` service of the `{}` system.",
+        service.name.wire, system.name.wire
+    );
+    if let Some(d) = &service.doc {
+        description.push_str("\n\n");
+        description.push_str(d);
+    }
+    doc["info"] = json!({
+        "title": format!("{} {}", system.name.wire, service.name.wire),
+        "version": "0.1.0",
+        "description": description,
+    });
+    doc["servers"] = json!([{"url": format!("http://127.0.0.1:{}", service.port)}]);
+    doc
+}
+
+/// A document with the generated marker first, `paths` plus the health endpoints, and every
+/// schema of the system; `info` and `servers` are left for the caller to fill in.
+pub fn base_document(system: &System, mut paths: Map<String, Value>) -> Value {
     for (path, what) in [
         ("/healthz", "The process is alive."),
         ("/readyz", "The service is ready to serve."),
@@ -57,29 +78,18 @@ pub fn document(system: &System, service: &Service) -> Value {
     }
     schemas.insert(PROBLEM.into(), problem_schema());
     schemas.insert(FIELD_ERROR.into(), field_error_schema());
-    let mut description = format!(
-        "The `{}` service of the `{}` system.",
-        service.name.wire, system.name.wire
-    );
-    if let Some(d) = &service.doc {
-        description.push_str("\n\n");
-        description.push_str(d);
-    }
     json!({
         "x-generated-by": format!("{GENERATED_MARKER} from {} — do not edit.", system.source),
         "openapi": "3.1.0",
-        "info": {
-            "title": format!("{} {}", system.name.wire, service.name.wire),
-            "version": "0.1.0",
-            "description": description,
-        },
-        "servers": [{"url": format!("http://127.0.0.1:{}", service.port)}],
+        "info": {},
+        "servers": [],
         "paths": paths,
         "components": {"schemas": schemas},
     })
 }
 
-fn operation(system: &System, service: &Service, e: &Endpoint) -> Value {
+/// The OpenAPI operation of one endpoint.
+pub(crate) fn operation(system: &System, service: &Service, e: &Endpoint) -> Value {
     let mut op = Map::new();
     op.insert("operationId".into(), json!(e.name.wire));
     op.insert("tags".into(), json!([service.name.wire]));

@@ -177,7 +177,7 @@ fn api_tokens(system: &System, service: &Service) -> TokenStream {
     }
     let statics = cx.pattern_statics();
     let service_name = lit(&service.name.wire);
-    let port = service.port;
+    let port = proc_macro2::Literal::u16_unsuffixed(service.port);
     let env = lit(&url_env(service));
     let default = lit(&default_url(service));
     let env_doc = doc_str(&format!(

@@ -4,7 +4,7 @@
 /// The service's name in the spec.
 pub const SERVICE: &str = "risk";
 /// The port the service listens on unless `PORT` says otherwise.
-pub const DEFAULT_PORT: u16 = 8201u16;
+pub const DEFAULT_PORT: u16 = 8201;
 /// The environment variable holding the service's base URL, read by its clients (default `http://127.0.0.1:8201`).
 pub const URL_ENV: &str = "RISK_URL";
 /// The base URL of the service on one machine, used when the variable is not set.

@@ -5,7 +5,7 @@ use types::validation;
 /// The service's name in the spec.
 pub const SERVICE: &str = "auth";
 /// The port the service listens on unless `PORT` says otherwise.
-pub const DEFAULT_PORT: u16 = 8301u16;
+pub const DEFAULT_PORT: u16 = 8301;
 /// The environment variable holding the service's base URL, read by its clients (default `http://127.0.0.1:8301`).
 pub const URL_ENV: &str = "AUTH_URL";
 /// The base URL of the service on one machine, used when the variable is not set.

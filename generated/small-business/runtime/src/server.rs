@@ -596,3 +596,120 @@ async fn shutdown_signal() {
         () = ctrl_c => {}, () = terminate => {},
     }
 }
+/// A service behind the gateway: where it is and how long a forwarded call may take.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    service: &'static str,
+    base: String,
+    timeout: Duration,
+    client: reqwest::Client,
+}
+impl Upstream {
+    /// The service at the URL in `env` (else `default`), called with a total `timeout`.
+    pub fn from_env(
+        service: &'static str,
+        env: &str,
+        default: &str,
+        timeout: Duration,
+    ) -> Result<Self, crate::client::ConfigError> {
+        let base = crate::client::url_from_env(env, default)?
+            .trim_end_matches('/')
+            .to_owned();
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .build()
+            .map_err(|e| crate::client::ConfigError(
+                format!("cannot build the HTTP client of {service}: {e}"),
+            ))?;
+        Ok(Upstream {
+            service,
+            base,
+            timeout,
+            client,
+        })
+    }
+}
+/// Headers that describe one connection, not the message: never forwarded.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+];
+/// Forwards `request` to `upstream` with `prefix` taken off its path, and answers with what
+/// the service answered. The request id goes along; a service that is down, slow or broken is
+/// answered with a 503, 504 or 502 problem naming it (not its address).
+pub async fn forward(
+    upstream: &Upstream,
+    prefix: &str,
+    request: Request,
+    limit: usize,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts.uri.path().strip_prefix(prefix).unwrap_or(parts.uri.path());
+    let mut url = format!("{}{path}", upstream.base);
+    if let Some(query) = parts.uri.query() {
+        url.push('?');
+        url.push_str(query);
+    }
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Problem::new(413, "Payload too large")
+                .with_detail(format!("the body exceeds the limit of {limit} bytes"))
+                .into_response();
+        }
+    };
+    let mut outgoing = upstream
+        .client
+        .request(parts.method.clone(), &url)
+        .timeout(upstream.timeout);
+    for (name, value) in &parts.headers {
+        if !HOP_BY_HOP.contains(&name.as_str()) && name.as_str() != REQUEST_ID_HEADER {
+            outgoing = outgoing.header(name, value);
+        }
+    }
+    if let Some(id) = crate::context::request_id() {
+        outgoing = outgoing.header(REQUEST_ID_HEADER, id);
+    }
+    let service = upstream.service;
+    let answer = match outgoing.body(bytes).send().await {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::warn!(service, % url, "forwarding failed: {e}");
+            let problem = if e.is_timeout() {
+                Problem::new(504, "Dependency timed out")
+                    .with_detail(format!("the {service} service did not answer in time"))
+            } else if e.is_connect() {
+                Problem::new(503, "Dependency unavailable")
+                    .with_detail(format!("the {service} service could not be reached"))
+            } else {
+                Problem::new(502, "Bad gateway")
+                    .with_detail(format!("the {service} service failed"))
+            };
+            return problem.into_response();
+        }
+    };
+    let status = answer.status();
+    let mut headers = axum::http::HeaderMap::new();
+    for (name, value) in answer.headers() {
+        if !HOP_BY_HOP.contains(&name.as_str()) && name.as_str() != REQUEST_ID_HEADER {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+    match answer.bytes().await {
+        Ok(body) => (status, headers, body).into_response(),
+        Err(e) => {
+            tracing::warn!(service, % url, "reading the answer failed: {e}");
+            Problem::new(502, "Bad gateway")
+                .with_detail(format!("the {service} service failed"))
+                .into_response()
+        }
+    }
+}

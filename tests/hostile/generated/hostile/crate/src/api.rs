@@ -5,7 +5,7 @@ use types::validation;
 /// The service's name in the spec.
 pub const SERVICE: &str = "crate";
 /// The port the service listens on unless `PORT` says otherwise.
-pub const DEFAULT_PORT: u16 = 9001u16;
+pub const DEFAULT_PORT: u16 = 9001;
 /// The environment variable holding the service's base URL, read by its clients (default `http://127.0.0.1:9001`).
 pub const URL_ENV: &str = "CRATE_URL";
 /// The base URL of the service on one machine, used when the variable is not set.
