@@ -20,6 +20,7 @@ pub mod output;
 pub mod resolve;
 pub mod spec;
 pub mod typexpr;
+pub mod up;
 
 use diag::{Diagnostic, Diagnostics, Sources};
 use model::System;

@@ -39,6 +39,30 @@ enum Command {
         "Exit codes:\n  0  up to date\n  1  stale, missing or extra files (listed), or spec errors\n  2  invalid command line, or an I/O error"
     ))]
     Check(Target),
+    /// Run a whole system on this machine: regenerate if stale, build, start every service.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  svcgen up shop              the shop, on its spec ports (or free ones)\n",
+        "  svcgen up flood --no-build  skip cargo build (binaries already built)\n\n",
+        "Ctrl-C or SIGTERM stops every service; each finishes its in-flight requests.\n\n",
+        "Exit codes:\n  0  stopped cleanly\n  1  spec errors, or a service failed to start\n  2  invalid command line, or an I/O error"
+    ))]
+    Up(UpArgs),
+}
+
+#[derive(Args)]
+struct UpArgs {
+    /// The system to run (its `[system] name`); may be left out when there is only one.
+    system: Option<String>,
+    /// Where the specs are.
+    #[arg(long, value_name = "DIR", default_value = "specs")]
+    specs: PathBuf,
+    /// The generated tree the binaries are built from (a workspace member folder).
+    #[arg(long, value_name = "DIR", default_value = "generated")]
+    out: PathBuf,
+    /// Do not run `cargo build` first.
+    #[arg(long)]
+    no_build: bool,
 }
 
 #[derive(Args)]
@@ -68,6 +92,7 @@ fn main() -> ExitCode {
     let result = match &cli.command {
         Command::Generate(t) => generate(t, color),
         Command::Check(t) => check(t, color),
+        Command::Up(a) => up(a, color),
     };
     match result {
         Ok(code) => code,
@@ -150,6 +175,55 @@ fn check(t: &Target, color: bool) -> Result<ExitCode, BoxError> {
         t.out.display()
     );
     Ok(ExitCode::from(1))
+}
+
+fn up(a: &UpArgs, color: bool) -> Result<ExitCode, BoxError> {
+    let base = std::env::current_dir()?;
+    let loaded = match svcgen::load(&base, std::slice::from_ref(&a.specs)) {
+        Ok(l) => l,
+        Err(errors) => {
+            eprint!("{}", errors.render(color));
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let names: Vec<&str> = loaded
+        .systems
+        .iter()
+        .map(|s| s.name.wire.as_str())
+        .collect();
+    let system = match (&a.system, loaded.systems.as_slice()) {
+        (Some(name), systems) => systems
+            .iter()
+            .find(|s| s.name.wire == *name || s.dir() == *name),
+        (None, [only]) => Some(only),
+        (None, _) => None,
+    };
+    let Some(system) = system else {
+        eprintln!(
+            "{} name the system to run: one of {}",
+            status("error:", color, Style::Error),
+            names.join(", ")
+        );
+        return Ok(ExitCode::from(1));
+    };
+    let files = svcgen::generate(std::slice::from_ref(system))?;
+    let scope = svcgen::scope(std::slice::from_ref(system));
+    if !svcgen::output::check(&a.out, &files, &scope)?.is_clean() {
+        let report = svcgen::output::write(&a.out, &files, &scope)?;
+        eprintln!(
+            "{} {} ({} files written)",
+            status("Regenerated", color, Style::Good),
+            system.name.wire,
+            report.written.len()
+        );
+    }
+    match svcgen::up::run(system, &svcgen::up::target_dir(&base), !a.no_build, color) {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            eprintln!("{} {e}", status("error:", color, Style::Error));
+            Ok(ExitCode::from(1))
+        }
+    }
 }
 
 type Prepared = (svcgen::Loaded, Vec<svcgen::emit::OutputFile>, Vec<String>);

@@ -487,6 +487,7 @@ async fn request_context(req: Request, next: Next) -> Response {
         })
         .map(str::to_owned)
         .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let probe = matches!(req.uri().path(), "/healthz" | "/readyz");
     let span = tracing::info_span!(
         "request", request_id = % id, method = % req.method(), path = % req.uri().path()
     );
@@ -494,11 +495,16 @@ async fn request_context(req: Request, next: Next) -> Response {
     let mut response = with_request_id(id.clone(), next.run(req))
         .instrument(span.clone())
         .await;
+    let (status, elapsed_ms) = (
+        response.status().as_u16(),
+        start.elapsed().as_millis() as u64,
+    );
     span.in_scope(|| {
-        tracing::info!(
-            status = response.status().as_u16(), elapsed_ms = start.elapsed().as_millis()
-            as u64, "answered"
-        )
+        if probe {
+            tracing::debug!(status, elapsed_ms, "answered");
+        } else {
+            tracing::info!(status, elapsed_ms, "answered");
+        }
     });
     if let Ok(value) = HeaderValue::from_str(&id) {
         response.headers_mut().insert(REQUEST_ID_HEADER, value);
