@@ -100,6 +100,27 @@ async fn up_runs_the_shop_and_stops_every_child() {
         .unwrap();
     assert_eq!(order.total_cents, 900);
 
+    // A service that dies is reported; the others keep serving.
+    let notification_pid = rows.iter().find(|r| r.0 == "notification").unwrap().2;
+    Command::new("kill")
+        .args(["-KILL", &notification_pid.to_string()])
+        .status()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("svcgen up reports the exit");
+        if line.contains("Exited") {
+            assert!(
+                line.contains("notification") && line.contains("the others keep running"),
+                "{line}"
+            );
+            break;
+        }
+    }
+    assert_eq!(users.get_user(&user.id).await.unwrap().id, user.id);
+
     // SIGTERM to `svcgen up`: it stops every child and exits cleanly.
     Command::new("kill")
         .args(["-TERM", &up.id().to_string()])
