@@ -5,6 +5,7 @@
 pub mod cargo;
 pub mod deploy;
 pub mod gateway;
+pub mod inline;
 pub mod openapi;
 pub mod runtime_crate;
 pub mod rust;

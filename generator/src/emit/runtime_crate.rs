@@ -6,7 +6,7 @@ use super::{EmitError, OutputFile, Ownership, header};
 use crate::model::System;
 
 /// The runtime sources, emitted verbatim (reformatted) into every system.
-const SOURCES: &[(&str, &str)] = &[
+pub(crate) const SOURCES: &[(&str, &str)] = &[
     ("lib.rs", include_str!("runtime/rt/lib.rs")),
     ("context.rs", include_str!("runtime/rt/context.rs")),
     ("problem.rs", include_str!("runtime/rt/problem.rs")),

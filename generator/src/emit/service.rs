@@ -40,12 +40,16 @@ pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitErro
     let header = header(system);
     for service in system.services.values() {
         let dir = service_dir(system, service);
+        let openapi = quote! { include_str!("../openapi.json") };
         let generated = [
             ("lib.rs", lib_tokens(system, service)),
-            ("api.rs", api_tokens(system, service)),
-            ("client.rs", client_tokens(system, service)),
-            ("server.rs", server_tokens(system, service)),
-            ("deps.rs", deps_tokens(system, service)),
+            ("api.rs", with_siblings(api_tokens(system, service))?),
+            ("client.rs", with_siblings(client_tokens(system, service))?),
+            (
+                "server.rs",
+                with_siblings(server_tokens(system, service, openapi))?,
+            ),
+            ("deps.rs", with_siblings(deps_tokens(system, service))?),
         ];
         for (name, tokens) in generated {
             let path = format!("{dir}/src/{name}");
@@ -75,6 +79,27 @@ pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitErro
     Ok(())
 }
 
+/// Imports the sibling `runtime` and `types` modules a module uses. In a service crate they are
+/// the crate root's re-exports of those crates; expanded by the macro, they are modules beside
+/// this one. Either way the module's code is the same.
+pub fn with_siblings(tokens: TokenStream) -> Result<TokenStream, EmitError> {
+    let mut file: syn::File = syn::parse2(tokens).map_err(|e| EmitError::Rust {
+        path: "service module".into(),
+        message: e.to_string(),
+    })?;
+    let items = &file.items;
+    let text = quote! { #(#items)* }.to_string();
+    let mut uses: Vec<syn::Item> = Vec::new();
+    for name in ["runtime", "types"] {
+        if text.contains(&format!("{name} ::")) {
+            let name = format_ident!("{}", name);
+            uses.push(syn::parse_quote! { use super::#name; });
+        }
+    }
+    file.items.splice(0..0, uses);
+    Ok(quote! { #file })
+}
+
 fn lib_tokens(system: &System, service: &Service) -> TokenStream {
     let mut text = format!(
         "The `{}` service of the `{}` system.",
@@ -91,11 +116,35 @@ fn lib_tokens(system: &System, service: &Service) -> TokenStream {
          - `handlers` (feature `server`): your implementation of `Api`",
     );
     let lines = super::rust::doc_lines(&text);
+    let dependencies = if service.depends_on.is_empty() {
+        quote! {}
+    } else {
+        // Sorted as rustfmt sorts imports: this file is formatted by `cargo fmt` too.
+        let mut pairs: Vec<(proc_macro2::Ident, proc_macro2::Ident)> = service
+            .depends_on
+            .iter()
+            .map(|d| {
+                let dep = &system.services[&d.service];
+                (service_crate(system, dep), ident(&dep.name.rust))
+            })
+            .collect();
+        pairs.sort_by_key(|(krate, _)| krate.to_string());
+        let (crates, names): (Vec<_>, Vec<_>) = pairs.into_iter().unzip();
+        quote! {
+            /// The crates of the services this one depends on (their clients), by service name.
+            #[cfg(feature = "server")]
+            pub mod dependencies {
+                #( pub use #crates as #names; )*
+            }
+        }
+    };
     quote! {
         #(#![doc = #lines])*
 
         pub use runtime;
         pub use types;
+
+        #dependencies
 
         #[rustfmt::skip]
         pub mod api;
@@ -158,7 +207,7 @@ fn type_needs(system: &System, ty: &Type) -> bool {
     }
 }
 
-fn api_tokens(system: &System, service: &Service) -> TokenStream {
+pub(crate) fn api_tokens(system: &System, service: &Service) -> TokenStream {
     let mut cx = Cx::new(system, Std::service());
     let mut items = Vec::new();
     for e in &service.endpoints {
@@ -239,7 +288,7 @@ fn args(system: &System, e: &Endpoint) -> Vec<Arg> {
         let q = endpoint_type(e, "Query");
         out.push(Arg {
             name: format_ident!("query"),
-            ty: quote! { crate::api::#q },
+            ty: quote! { super::api::#q },
             source: quote! { query },
         });
     }
@@ -270,7 +319,7 @@ fn endpoint_doc(e: &Endpoint) -> TokenStream {
     doc(Some(&text))
 }
 
-fn client_tokens(system: &System, service: &Service) -> TokenStream {
+pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
     let std = Std::service();
     let mut items = Vec::new();
     let mut methods = Vec::new();
@@ -416,7 +465,7 @@ fn client_tokens(system: &System, service: &Service) -> TokenStream {
 
             /// A client of the service at the URL in its environment variable, or on this machine.
             pub fn from_env(policy: Policy) -> Result<Self, ConfigError> {
-                let url = runtime::client::url_from_env(crate::api::URL_ENV, crate::api::DEFAULT_URL)?;
+                let url = runtime::client::url_from_env(super::api::URL_ENV, super::api::DEFAULT_URL)?;
                 Self::new(&url, policy)
             }
 
@@ -459,7 +508,11 @@ fn path_format(e: &Endpoint) -> TokenStream {
     quote! { format!(#fmt, #(#values),*) }
 }
 
-fn server_tokens(system: &System, service: &Service) -> TokenStream {
+pub(crate) fn server_tokens(
+    system: &System,
+    service: &Service,
+    openapi: TokenStream,
+) -> TokenStream {
     let std = Std::service();
     let mut methods = Vec::new();
     let mut errors = Vec::new();
@@ -552,12 +605,12 @@ fn server_tokens(system: &System, service: &Service) -> TokenStream {
         let mut parsed = Vec::new();
         if !e.params.is_empty() {
             let t = endpoint_type(e, "Path");
-            parse.push(quote! { let path = input.path::<crate::api::#t>(); });
+            parse.push(quote! { let path = input.path::<api::#t>(); });
             parsed.push(format_ident!("path"));
         }
         if !e.query.is_empty() {
             let t = endpoint_type(e, "Query");
-            parse.push(quote! { let query = input.query::<crate::api::#t>(); });
+            parse.push(quote! { let query = input.query::<api::#t>(); });
             parsed.push(format_ident!("query"));
         }
         if !e.headers.is_empty() {
@@ -566,7 +619,7 @@ fn server_tokens(system: &System, service: &Service) -> TokenStream {
                 .headers
                 .iter()
                 .map(|h| lit(&h.name.wire.to_ascii_lowercase()));
-            parse.push(quote! { let headers = input.headers::<crate::api::#t>(&[#(#names),*]); });
+            parse.push(quote! { let headers = input.headers::<api::#t>(&[#(#names),*]); });
             parsed.push(format_ident!("headers"));
         }
         if let Some(t) = &e.request {
@@ -681,9 +734,19 @@ fn server_tokens(system: &System, service: &Service) -> TokenStream {
         } else {
             quote! {}
         };
+        // The handlers live one level down: siblings of `server` are `super::super`.
+        let handler_text = quote! { #(#handlers)* }.to_string();
+        let sibling_uses = ["api", "runtime", "types"]
+            .into_iter()
+            .filter(|n| handler_text.contains(&format!("{n} ::")) || *n == "runtime")
+            .map(|n| {
+                let n = format_ident!("{}", n);
+                quote! { use super::super::#n; }
+            });
         quote! {
             /// One axum handler per endpoint.
             mod endpoints {
+                #(#sibling_uses)*
                 use super::Api;
                 #body_limit_use
                 use runtime::axum::extract::State;
@@ -734,7 +797,7 @@ fn server_tokens(system: &System, service: &Service) -> TokenStream {
         /// Time allowed to answer one request.
         pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(#timeout);
         /// The service's OpenAPI 3.1 document, served at `GET /openapi.json`.
-        pub const OPENAPI: &str = include_str!("../openapi.json");
+        pub const OPENAPI: &str = #openapi;
 
         #trait_doc
         pub trait Api: Send + Sync + 'static {
@@ -752,12 +815,12 @@ fn server_tokens(system: &System, service: &Service) -> TokenStream {
         /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from
         /// the environment, the address from `HOST` and `PORT`. With the argument
         /// `healthcheck`, checks instead whether the service on this machine is ready.
-        pub async fn run<A: Api>(make: impl FnOnce(crate::deps::Deps) -> A) -> ExitCode {
+        pub async fn run<A: Api>(make: impl FnOnce(super::deps::Deps) -> A) -> ExitCode {
             if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-                return runtime::server::healthcheck(crate::api::DEFAULT_PORT);
+                return runtime::server::healthcheck(super::api::DEFAULT_PORT);
             }
             runtime::server::init_tracing();
-            let deps = match crate::deps::Deps::from_env() {
+            let deps = match super::deps::Deps::from_env() {
                 Ok(deps) => deps,
                 Err(e) => {
                     runtime::tracing::error!("invalid configuration: {e}");
@@ -765,8 +828,8 @@ fn server_tokens(system: &System, service: &Service) -> TokenStream {
                 }
             };
             let settings = Settings {
-                service: crate::api::SERVICE,
-                default_port: crate::api::DEFAULT_PORT,
+                service: super::api::SERVICE,
+                default_port: super::api::DEFAULT_PORT,
                 request_timeout: REQUEST_TIMEOUT,
             };
             runtime::server::serve(settings, router(Arc::new(make(deps)))).await
@@ -793,13 +856,13 @@ fn status_const(status: u16) -> proc_macro2::Ident {
     format_ident!("{}", name)
 }
 
-fn deps_tokens(system: &System, service: &Service) -> TokenStream {
+pub(crate) fn deps_tokens(system: &System, service: &Service) -> TokenStream {
     let mut fields = Vec::new();
     let mut inits = Vec::new();
     for d in &service.depends_on {
         let dep = &system.services[&d.service];
         let field = ident(&dep.name.rust);
-        let krate = service_crate(system, dep);
+        let krate = quote! { super::dependencies::#field };
         let docs = doc_str(&format!(
             "The `{}` service (`{}`, default `{}`).",
             dep.name.wire,
@@ -903,7 +966,7 @@ fn handlers_tokens(system: &System, service: &Service) -> TokenStream {
     quote! {
         #(#![doc = #lines])*
 
-        use crate::deps::Deps;
+        use super::deps::Deps;
         use crate::server::{Api, #(#imports),*};
 
         #struct_doc

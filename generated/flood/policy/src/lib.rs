@@ -11,6 +11,13 @@
 //! - `handlers` (feature `server`): your implementation of `Api`
 pub use runtime;
 pub use types;
+/// The crates of the services this one depends on (their clients), by service name.
+#[cfg(feature = "server")]
+pub mod dependencies {
+    pub use flood_billing as billing;
+    pub use flood_notification as notification;
+    pub use flood_risk as risk;
+}
 #[rustfmt::skip]
 pub mod api;
 #[cfg(feature = "client")]

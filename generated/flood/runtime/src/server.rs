@@ -3,8 +3,8 @@
 //! The server side: request input parsing that reports every invalid field at once, problem
 //! responses, middleware (request id, tracing, timeout, panic catching), health endpoints and
 //! graceful shutdown.
-use crate::context::{REQUEST_ID_HEADER, with_request_id};
-use crate::problem::{FieldError, PROBLEM_JSON, Problem};
+use super::context::{REQUEST_ID_HEADER, with_request_id};
+use super::problem::{FieldError, PROBLEM_JSON, Problem};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, RawPathParams, Request};
@@ -18,7 +18,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tracing::Instrument;
-use types::validation::Validate;
+use super::types::validation::Validate;
 /// Turns an endpoint's error into the problem it is answered with.
 pub trait IntoProblem {
     /// The problem for this error.
@@ -617,14 +617,14 @@ impl Upstream {
         env: &str,
         default: &str,
         timeout: Duration,
-    ) -> Result<Self, crate::client::ConfigError> {
-        let base = crate::client::url_from_env(env, default)?
+    ) -> Result<Self, super::client::ConfigError> {
+        let base = super::client::url_from_env(env, default)?
             .trim_end_matches('/')
             .to_owned();
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(1))
             .build()
-            .map_err(|e| crate::client::ConfigError(
+            .map_err(|e| super::client::ConfigError(
                 format!("cannot build the HTTP client of {service}: {e}"),
             ))?;
         Ok(Upstream {
@@ -681,7 +681,7 @@ pub async fn forward(
             outgoing = outgoing.header(name, value);
         }
     }
-    if let Some(id) = crate::context::request_id() {
+    if let Some(id) = super::context::request_id() {
         outgoing = outgoing.header(REQUEST_ID_HEADER, id);
     }
     let service = upstream.service;

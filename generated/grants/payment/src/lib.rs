@@ -11,6 +11,12 @@
 //! - `handlers` (feature `server`): your implementation of `Api`
 pub use runtime;
 pub use types;
+/// The crates of the services this one depends on (their clients), by service name.
+#[cfg(feature = "server")]
+pub mod dependencies {
+    pub use grants_auth as auth;
+    pub use grants_messaging as messaging;
+}
 #[rustfmt::skip]
 pub mod api;
 #[cfg(feature = "client")]

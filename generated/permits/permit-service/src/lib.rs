@@ -11,6 +11,11 @@
 //! - `handlers` (feature `server`): your implementation of `Api`
 pub use runtime;
 pub use types;
+/// The crates of the services this one depends on (their clients), by service name.
+#[cfg(feature = "server")]
+pub mod dependencies {
+    pub use permits_finance_service as finance_service;
+}
 #[rustfmt::skip]
 pub mod api;
 #[cfg(feature = "client")]

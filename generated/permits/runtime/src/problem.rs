@@ -52,7 +52,7 @@ impl Problem {
             detail: None,
             code: None,
             errors: Vec::new(),
-            request_id: crate::context::request_id(),
+            request_id: super::context::request_id(),
         }
     }
     /// Adds an explanation of this occurrence.

@@ -11,6 +11,12 @@
 //! - `handlers` (feature `server`): your implementation of `Api`
 pub use runtime;
 pub use types;
+/// The crates of the services this one depends on (their clients), by service name.
+#[cfg(feature = "server")]
+pub mod dependencies {
+    pub use small_business_finance as finance;
+    pub use small_business_user as user;
+}
 #[rustfmt::skip]
 pub mod api;
 #[cfg(feature = "client")]

@@ -2,8 +2,8 @@
 //! exponential backoff and jitter for idempotent methods, request id propagation, and errors
 //! that say which service and URL failed.
 
-use crate::context::{REQUEST_ID_HEADER, request_id};
-use crate::problem::Problem;
+use super::context::{REQUEST_ID_HEADER, request_id};
+use super::problem::Problem;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;

@@ -3,7 +3,8 @@
 //! (timeouts, retries, request id propagation).
 //!
 //! The same code is generated for every system; only the name of the types crate it builds on
-//! differs (it is imported as `types`).
+//! differs (it is imported as `types`). Modules refer to each other with `super::` paths so the
+//! same code also works expanded inline by the `svcgen_macros::service!` macro.
 
 pub mod context;
 pub mod problem;
@@ -14,6 +15,8 @@ pub mod client;
 pub mod server;
 
 pub use problem::{FieldError, Problem};
+/// The system's types crate, which the server validates with.
+pub use types;
 pub use tracing;
 
 #[cfg(feature = "server")]

@@ -2,8 +2,8 @@
 //! responses, middleware (request id, tracing, timeout, panic catching), health endpoints and
 //! graceful shutdown.
 
-use crate::context::{REQUEST_ID_HEADER, with_request_id};
-use crate::problem::{FieldError, PROBLEM_JSON, Problem};
+use super::context::{REQUEST_ID_HEADER, with_request_id};
+use super::problem::{FieldError, PROBLEM_JSON, Problem};
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, RawPathParams, Request};
@@ -17,7 +17,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 use tracing::Instrument;
-use types::validation::Validate;
+use super::types::validation::Validate;
 
 /// Turns an endpoint's error into the problem it is answered with.
 pub trait IntoProblem {
@@ -504,12 +504,12 @@ impl Upstream {
         env: &str,
         default: &str,
         timeout: Duration,
-    ) -> Result<Self, crate::client::ConfigError> {
-        let base = crate::client::url_from_env(env, default)?.trim_end_matches('/').to_owned();
+    ) -> Result<Self, super::client::ConfigError> {
+        let base = super::client::url_from_env(env, default)?.trim_end_matches('/').to_owned();
         let client = reqwest::Client::builder()
             .connect_timeout(Duration::from_secs(1))
             .build()
-            .map_err(|e| crate::client::ConfigError(format!("cannot build the HTTP client of {service}: {e}")))?;
+            .map_err(|e| super::client::ConfigError(format!("cannot build the HTTP client of {service}: {e}")))?;
         Ok(Upstream { service, base, timeout, client })
     }
 }
@@ -545,7 +545,7 @@ pub async fn forward(upstream: &Upstream, prefix: &str, request: Request, limit:
             outgoing = outgoing.header(name, value);
         }
     }
-    if let Some(id) = crate::context::request_id() {
+    if let Some(id) = super::context::request_id() {
         outgoing = outgoing.header(REQUEST_ID_HEADER, id);
     }
     let service = upstream.service;

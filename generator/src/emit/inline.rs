@@ -1,0 +1,125 @@
+//! One service as items expanded in place, for the `svcgen_macros::service!` macro: the same
+//! module token streams the CLI writes into files, nested as inline modules.
+//!
+//! ```text
+//! types          the system's schema and error types   (the types crate)
+//! runtime        problems, server stack, HTTP client    (the runtime crate, both features)
+//! api, client, server, deps                             (the service crate's modules)
+//! dependencies::<dep>::{api, client}                    (each dependency's client)
+//! ```
+
+use super::EmitError;
+use super::runtime_crate::SOURCES;
+use super::service::{api_tokens, client_tokens, deps_tokens, server_tokens, with_siblings};
+use super::types::{errors_tokens, schemas_tokens, validation_tokens};
+use crate::ident::ident;
+use crate::model::{Service, System};
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote};
+
+/// Every item of `service`, as the service crate and its sibling crates hold them.
+pub fn service_items(system: &System, service: &Service) -> Result<TokenStream, EmitError> {
+    let types = types_module(system)?;
+    let runtime = runtime_module()?;
+    let own = service_modules(system, service, true)?;
+    let deps = service.depends_on.iter().map(|d| {
+        let dep = &system.services[&d.service];
+        let name = ident(&dep.name.rust);
+        service_modules(system, dep, false).map(|modules| {
+            quote! {
+                pub mod #name {
+                    pub use super::super::{runtime, types};
+                    #modules
+                }
+            }
+        })
+    });
+    let deps = deps.collect::<Result<Vec<_>, _>>()?;
+    let dependencies = if deps.is_empty() {
+        quote! {}
+    } else {
+        quote! {
+            /// The clients of the services this one depends on.
+            pub mod dependencies {
+                #(#deps)*
+            }
+        }
+    };
+    Ok(quote! {
+        #types
+        #runtime
+        #own
+        #dependencies
+    })
+}
+
+/// `api` and `client` of a service, and with `server` also its `server` and `deps`.
+fn service_modules(
+    system: &System,
+    service: &Service,
+    server: bool,
+) -> Result<TokenStream, EmitError> {
+    let api = with_siblings(api_tokens(system, service))?;
+    let client = with_siblings(client_tokens(system, service))?;
+    if !server {
+        return Ok(quote! {
+            pub mod api { #api }
+            pub mod client { #client }
+        });
+    }
+    // The document is embedded: there is no file beside the invoking crate to include.
+    let json =
+        serde_json::to_string(&super::openapi::document(system, service)).unwrap_or_default();
+    let server = with_siblings(server_tokens(system, service, quote! { #json }))?;
+    let deps = with_siblings(deps_tokens(system, service))?;
+    Ok(quote! {
+        pub mod api { #api }
+        pub mod client { #client }
+        pub mod deps { #deps }
+        pub mod server { #server }
+    })
+}
+
+fn types_module(system: &System) -> Result<TokenStream, EmitError> {
+    let validation = validation_tokens()?;
+    let schemas = schemas_tokens(system);
+    let errors = errors_tokens(system);
+    Ok(quote! {
+        /// Schema and error types of the system, with validation of the spec's constraints.
+        pub mod types {
+            pub mod validation { #validation }
+            mod errors { #errors }
+            mod schemas { #schemas }
+            pub use errors::*;
+            pub use schemas::*;
+            pub use ::chrono;
+            pub use ::regex;
+            pub use ::uuid;
+        }
+    })
+}
+
+fn runtime_module() -> Result<TokenStream, EmitError> {
+    let mut modules = Vec::new();
+    for (name, source) in SOURCES.iter().filter(|(name, _)| *name != "lib.rs") {
+        let tokens: TokenStream =
+            source
+                .parse()
+                .map_err(|e: proc_macro2::LexError| EmitError::Rust {
+                    path: (*name).to_owned(),
+                    message: e.to_string(),
+                })?;
+        let module = format_ident!("{}", name.trim_end_matches(".rs"));
+        modules.push(quote! { pub mod #module { #tokens } });
+    }
+    Ok(quote! {
+        /// Problems, the server stack and the HTTP client.
+        pub mod runtime {
+            pub use super::types;
+            pub use ::axum;
+            pub use ::tracing;
+            pub use problem::{FieldError, Problem};
+            #(#modules)*
+        }
+    })
+}

@@ -1,0 +1,5 @@
+mod payments {
+    svcgen_macros::service!("../../../../specs/shop.toml", "payments");
+}
+
+fn main() {}

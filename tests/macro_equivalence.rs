@@ -1,0 +1,116 @@
+//! The macro expands exactly the items the CLI writes: every module of the inline expansion
+//! equals, item by item, the file `svcgen generate` wrote for it.
+
+use std::path::PathBuf;
+use svcgen_tests::repo;
+use syn::{Item, ItemMod};
+
+fn module<'a>(items: &'a [Item], name: &str) -> &'a [Item] {
+    items
+        .iter()
+        .find_map(|i| match i {
+            Item::Mod(ItemMod {
+                ident,
+                content: Some((_, items)),
+                ..
+            }) if ident == name => Some(items.as_slice()),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("no module `{name}` in the expansion"))
+}
+
+fn file_items(path: &str) -> Vec<Item> {
+    let text = std::fs::read_to_string(repo().join(path)).unwrap();
+    syn::parse_file(&text).unwrap().items
+}
+
+fn render(items: &[Item]) -> Vec<String> {
+    items
+        .iter()
+        // The macro embeds the OpenAPI document instead of `include_str!` of a file.
+        .filter(|i| !matches!(i, Item::Const(c) if c.ident == "OPENAPI"))
+        // Printed the same way on both sides: doc comments and string literals compare as text.
+        .map(|i| {
+            prettyplease::unparse(&syn::File {
+                shebang: None,
+                frontmatter: None,
+                attrs: Vec::new(),
+                items: vec![i.clone()],
+            })
+        })
+        .collect()
+}
+
+fn assert_same(expanded: &[Item], path: &str) {
+    let written = file_items(path);
+    assert_eq!(
+        render(expanded),
+        render(&written),
+        "the expansion differs from {path}"
+    );
+}
+
+#[test]
+fn the_expansion_of_orders_is_what_the_cli_writes() {
+    let loaded = svcgen::load(&repo(), &[PathBuf::from("specs/shop.toml")]).unwrap();
+    let system = &loaded.systems[0];
+    let tokens = svcgen::emit::inline::service_items(system, &system.services["orders"]).unwrap();
+    let file: syn::File = syn::parse2(tokens).unwrap();
+
+    for (name, path) in [
+        ("api", "generated/shop/orders/src/api.rs"),
+        ("client", "generated/shop/orders/src/client.rs"),
+        ("deps", "generated/shop/orders/src/deps.rs"),
+        ("server", "generated/shop/orders/src/server.rs"),
+    ] {
+        assert_same(module(&file.items, name), path);
+    }
+    let types = module(&file.items, "types");
+    for (name, path) in [
+        ("schemas", "generated/shop/types/src/schemas.rs"),
+        ("errors", "generated/shop/types/src/errors.rs"),
+        ("validation", "generated/shop/types/src/validation.rs"),
+    ] {
+        assert_same(module(types, name), path);
+    }
+    let runtime = module(&file.items, "runtime");
+    for name in ["context", "problem", "client", "server"] {
+        assert_same(
+            module(runtime, name),
+            &format!("generated/shop/runtime/src/{name}.rs"),
+        );
+    }
+    let dependencies = module(&file.items, "dependencies");
+    for dep in ["users", "inventory", "notification"] {
+        let dep_items = module(dependencies, dep);
+        assert_same(
+            module(dep_items, "api"),
+            &format!("generated/shop/{dep}/src/api.rs"),
+        );
+        assert_same(
+            module(dep_items, "client"),
+            &format!("generated/shop/{dep}/src/client.rs"),
+        );
+    }
+
+    // The embedded document is the one written beside the crate.
+    let server = module(&file.items, "server");
+    let embedded = server
+        .iter()
+        .find_map(|i| match i {
+            Item::Const(c) if c.ident == "OPENAPI" => match &*c.expr {
+                syn::Expr::Lit(syn::ExprLit {
+                    lit: syn::Lit::Str(s),
+                    ..
+                }) => Some(s.value()),
+                _ => None,
+            },
+            _ => None,
+        })
+        .expect("an embedded OpenAPI document");
+    let written =
+        std::fs::read_to_string(repo().join("generated/shop/orders/openapi.json")).unwrap();
+    let a: serde_json::Value = serde_json::from_str(&embedded).unwrap();
+    let b: serde_json::Value = serde_json::from_str(&written).unwrap();
+    assert_eq!(a, b);
+}
