@@ -107,8 +107,9 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
     let mut tmp = builder.tempfile_in(parent)?;
+    // No fsync: the rename alone guarantees readers never see a partial file, and generated
+    // files can always be regenerated; syncing each of thousands of files costs seconds.
     tmp.write_all(bytes)?;
-    tmp.as_file().sync_all()?;
     tmp.persist(path).map_err(|e| {
         io::Error::new(
             e.error.kind(),

@@ -82,6 +82,26 @@ pub fn emit_system(system: &System) -> Result<Vec<OutputFile>, EmitError> {
     Ok(files)
 }
 
+/// `f` over `items` on every core, results in the order of `items` (output stays deterministic).
+pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    let threads = std::thread::available_parallelism().map(|n| n.get()).unwrap_or(1);
+    if threads < 2 || items.len() < 8 {
+        return items.iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    std::thread::scope(|scope| {
+        let f = &f;
+        let handles: Vec<_> = items
+            .chunks(chunk)
+            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_else(|panic| std::panic::resume_unwind(panic)))
+            .collect()
+    })
+}
+
 /// The header line of a generated file, after the comment leader (`//`, `#`).
 pub fn header(system: &System) -> String {
     // The source is a path from the person's disk; a control character in it must not end

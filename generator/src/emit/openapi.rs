@@ -12,16 +12,12 @@ const FIELD_ERROR: &str = "svcgen.FieldError";
 
 /// Writes `openapi.json` beside each service crate's `Cargo.toml`.
 pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitError> {
-    for service in system.services.values() {
-        let doc = document(system, service);
-        let mut contents = serde_json::to_string_pretty(&doc).unwrap_or_default();
+    let services: Vec<&Service> = system.services.values().collect();
+    files.extend(super::par_map(&services, |service| {
+        let mut contents = serde_json::to_string_pretty(&document(system, service)).unwrap_or_default();
         contents.push('\n');
-        files.push(OutputFile {
-            path: format!("{}/openapi.json", service_dir(system, service)),
-            contents,
-            ownership: Ownership::Generated,
-        });
-    }
+        OutputFile { path: format!("{}/openapi.json", service_dir(system, service)), contents, ownership: Ownership::Generated }
+    }));
     Ok(())
 }
 
@@ -72,8 +68,11 @@ pub fn base_document(system: &System, mut paths: Map<String, Value>) -> Value {
             }}),
         );
     }
+    // Only the schemas the document's operations reach, so each document stays the size of
+    // its own surface however large the system is.
     let mut schemas = Map::new();
-    for s in system.schemas.values() {
+    for name in reachable(system, &paths) {
+        let s = &system.schemas[&name];
         schemas.insert(s.name.wire.clone(), schema(system, s));
     }
     schemas.insert(PROBLEM.into(), problem_schema());
@@ -86,6 +85,36 @@ pub fn base_document(system: &System, mut paths: Map<String, Value>) -> Value {
         "paths": paths,
         "components": {"schemas": schemas},
     })
+}
+
+/// The schemas that `$ref`s in `paths` reach, directly or through other schemas, in system order.
+fn reachable(system: &System, paths: &Map<String, Value>) -> Vec<String> {
+    fn refs(value: &Value, out: &mut Vec<String>) {
+        match value {
+            Value::Object(map) => {
+                if let Some(Value::String(r)) = map.get("$ref") {
+                    if let Some(name) = r.strip_prefix("#/components/schemas/") {
+                        out.push(name.to_owned());
+                    }
+                }
+                map.values().for_each(|v| refs(v, out));
+            }
+            Value::Array(items) => items.iter().for_each(|v| refs(v, out)),
+            _ => {}
+        }
+    }
+    let by_wire: std::collections::HashMap<&str, &str> =
+        system.schemas.iter().map(|(k, s)| (s.name.wire.as_str(), k.as_str())).collect();
+    let mut seen = std::collections::HashSet::new();
+    let mut queue = Vec::new();
+    refs(&Value::Object(paths.clone()), &mut queue);
+    while let Some(wire) = queue.pop() {
+        let Some(key) = by_wire.get(wire.as_str()) else { continue };
+        if seen.insert(key.to_string()) {
+            refs(&schema(system, &system.schemas[*key]), &mut queue);
+        }
+    }
+    system.schemas.keys().filter(|k| seen.contains(*k)).cloned().collect()
 }
 
 /// The OpenAPI operation of one endpoint.

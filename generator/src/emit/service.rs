@@ -35,48 +35,41 @@ pub fn default_url(service: &Service) -> String {
     format!("http://127.0.0.1:{}", service.port)
 }
 
-/// Writes the Rust files of every service crate of `system`.
+/// Writes the Rust files of every service crate of `system`, services in parallel.
 pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitError> {
-    let header = header(system);
-    for service in system.services.values() {
-        let dir = service_dir(system, service);
-        let openapi = quote! { include_str!("../openapi.json") };
-        let generated = [
-            ("lib.rs", lib_tokens(system, service)),
-            ("api.rs", with_siblings(api_tokens(system, service))?),
-            ("client.rs", with_siblings(client_tokens(system, service))?),
-            (
-                "server.rs",
-                with_siblings(server_tokens(system, service, openapi))?,
-            ),
-            ("deps.rs", with_siblings(deps_tokens(system, service))?),
-        ];
-        for (name, tokens) in generated {
-            let path = format!("{dir}/src/{name}");
-            files.push(OutputFile {
-                contents: format_file(&path, &header, tokens)?,
-                path,
-                ownership: Ownership::Generated,
-            });
-        }
-        let owned_header = format!(
-            "Written once by svcgen from {}; this file is yours to edit (svcgen never rewrites it).",
-            system.source
-        );
-        let owned = [
-            ("handlers.rs", handlers_tokens(system, service)),
-            ("main.rs", main_tokens(system, service)),
-        ];
-        for (name, tokens) in owned {
-            let path = format!("{dir}/src/{name}");
-            files.push(OutputFile {
-                contents: format_file(&path, &owned_header, tokens)?,
-                path,
-                ownership: Ownership::Owned,
-            });
-        }
+    let services: Vec<&Service> = system.services.values().collect();
+    for result in super::par_map(&services, |service| service_files(system, service)) {
+        files.extend(result?);
     }
     Ok(())
+}
+
+fn service_files(system: &System, service: &Service) -> Result<Vec<OutputFile>, EmitError> {
+    let header = header(system);
+    let dir = service_dir(system, service);
+    let mut files = Vec::new();
+    let openapi = quote! { include_str!("../openapi.json") };
+    let generated = [
+        ("lib.rs", lib_tokens(system, service)),
+        ("api.rs", with_siblings(api_tokens(system, service))?),
+        ("client.rs", with_siblings(client_tokens(system, service))?),
+        ("server.rs", with_siblings(server_tokens(system, service, openapi))?),
+        ("deps.rs", with_siblings(deps_tokens(system, service))?),
+    ];
+    for (name, tokens) in generated {
+        let path = format!("{dir}/src/{name}");
+        files.push(OutputFile { contents: format_file(&path, &header, tokens)?, path, ownership: Ownership::Generated });
+    }
+    let owned_header = format!(
+        "Written once by svcgen from {}; this file is yours to edit (svcgen never rewrites it).",
+        system.source
+    );
+    let owned = [("handlers.rs", handlers_tokens(system, service)), ("main.rs", main_tokens(system, service))];
+    for (name, tokens) in owned {
+        let path = format!("{dir}/src/{name}");
+        files.push(OutputFile { contents: format_file(&path, &owned_header, tokens)?, path, ownership: Ownership::Owned });
+    }
+    Ok(files)
 }
 
 /// Imports the sibling `runtime` and `types` modules a module uses. In a service crate they are
