@@ -14,9 +14,14 @@ const FIELD_ERROR: &str = "svcgen.FieldError";
 pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitError> {
     let services: Vec<&Service> = system.services.values().collect();
     files.extend(super::par_map(&services, |service| {
-        let mut contents = serde_json::to_string_pretty(&document(system, service)).unwrap_or_default();
+        let mut contents =
+            serde_json::to_string_pretty(&document(system, service)).unwrap_or_default();
         contents.push('\n');
-        OutputFile { path: format!("{}/openapi.json", service_dir(system, service)), contents, ownership: Ownership::Generated }
+        OutputFile {
+            path: format!("{}/openapi.json", service_dir(system, service)),
+            contents,
+            ownership: Ownership::Generated,
+        }
     }));
     Ok(())
 }
@@ -103,18 +108,28 @@ fn reachable(system: &System, paths: &Map<String, Value>) -> Vec<String> {
             _ => {}
         }
     }
-    let by_wire: std::collections::HashMap<&str, &str> =
-        system.schemas.iter().map(|(k, s)| (s.name.wire.as_str(), k.as_str())).collect();
+    let by_wire: std::collections::HashMap<&str, &str> = system
+        .schemas
+        .iter()
+        .map(|(k, s)| (s.name.wire.as_str(), k.as_str()))
+        .collect();
     let mut seen = std::collections::HashSet::new();
     let mut queue = Vec::new();
     refs(&Value::Object(paths.clone()), &mut queue);
     while let Some(wire) = queue.pop() {
-        let Some(key) = by_wire.get(wire.as_str()) else { continue };
+        let Some(key) = by_wire.get(wire.as_str()) else {
+            continue;
+        };
         if seen.insert(key.to_string()) {
             refs(&schema(system, &system.schemas[*key]), &mut queue);
         }
     }
-    system.schemas.keys().filter(|k| seen.contains(*k)).cloned().collect()
+    system
+        .schemas
+        .keys()
+        .filter(|k| seen.contains(*k))
+        .cloned()
+        .collect()
 }
 
 /// The OpenAPI operation of one endpoint.

@@ -53,21 +53,35 @@ fn service_files(system: &System, service: &Service) -> Result<Vec<OutputFile>, 
         ("lib.rs", lib_tokens(system, service)),
         ("api.rs", with_siblings(api_tokens(system, service))?),
         ("client.rs", with_siblings(client_tokens(system, service))?),
-        ("server.rs", with_siblings(server_tokens(system, service, openapi))?),
+        (
+            "server.rs",
+            with_siblings(server_tokens(system, service, openapi))?,
+        ),
         ("deps.rs", with_siblings(deps_tokens(system, service))?),
     ];
     for (name, tokens) in generated {
         let path = format!("{dir}/src/{name}");
-        files.push(OutputFile { contents: format_file(&path, &header, tokens)?, path, ownership: Ownership::Generated });
+        files.push(OutputFile {
+            contents: format_file(&path, &header, tokens)?,
+            path,
+            ownership: Ownership::Generated,
+        });
     }
     let owned_header = format!(
         "Written once by svcgen from {}; this file is yours to edit (svcgen never rewrites it).",
         system.source
     );
-    let owned = [("handlers.rs", handlers_tokens(system, service)), ("main.rs", main_tokens(system, service))];
+    let owned = [
+        ("handlers.rs", handlers_tokens(system, service)),
+        ("main.rs", main_tokens(system, service)),
+    ];
     for (name, tokens) in owned {
         let path = format!("{dir}/src/{name}");
-        files.push(OutputFile { contents: format_file(&path, &owned_header, tokens)?, path, ownership: Ownership::Owned });
+        files.push(OutputFile {
+            contents: format_file(&path, &owned_header, tokens)?,
+            path,
+            ownership: Ownership::Owned,
+        });
     }
     Ok(files)
 }
