@@ -30,13 +30,13 @@ async fn scaffolds_panics_timeouts_and_shutdown() {
     let (status, _, _) = raw("GET", &format!("{base}/healthz"), None, "").await;
     assert_eq!(status, 200);
 
-    // The spec gives this service a 300 ms request timeout; the handler sleeps 3 s.
+    // The spec gives this service a 1 s request timeout; the handler sleeps 3 s.
     let started = Instant::now();
     let (status, _, problem) = raw("GET", &format!("{base}/probe/slow"), None, "").await;
     assert_eq!(status, 503, "{problem}");
     assert_eq!(problem["title"], "Request timed out");
     assert!(
-        started.elapsed() < Duration::from_secs(2),
+        started.elapsed() < Duration::from_millis(2500),
         "{:?}",
         started.elapsed()
     );
@@ -53,14 +53,14 @@ async fn scaffolds_panics_timeouts_and_shutdown() {
 async fn in_flight_requests_finish_during_shutdown() {
     let mut system = System::start(&[("crate", "hostile-crate", "CRATE_URL")]);
     let base = system.url("crate");
-    // `probe/work` takes 150 ms; SIGTERM arrives while every request is being served.
+    // `probe/work` takes 500 ms; SIGTERM arrives while every request is being served.
     let requests: Vec<_> = (0..4)
         .map(|_| {
             let url = format!("{base}/probe/work");
             tokio::spawn(async move { reqwest::get(&url).await.map(|r| r.status().as_u16()) })
         })
         .collect();
-    tokio::time::sleep(Duration::from_millis(60)).await;
+    tokio::time::sleep(Duration::from_millis(200)).await;
     let stopping = std::thread::spawn(move || {
         system.service("crate").stop();
         system

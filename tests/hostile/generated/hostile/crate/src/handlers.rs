@@ -25,7 +25,7 @@ impl Api for Crate {
         match mode.as_str() {
             "panic" => panic!("secret panic message"),
             "slow" => tokio::time::sleep(std::time::Duration::from_secs(3)).await,
-            "work" => tokio::time::sleep(std::time::Duration::from_millis(150)).await,
+            "work" => tokio::time::sleep(std::time::Duration::from_millis(500)).await,
             _ => {}
         }
         Err(runtime::Problem::not_implemented("probe").into())

@@ -13,7 +13,7 @@ use std::time::Duration;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
-pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(300);
+pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(1000);
 /// The service's OpenAPI 3.1 document, served at `GET /openapi.json`.
 pub const OPENAPI: &str = include_str!("../openapi.json");
 /// The endpoints of the `crate` service: implement this trait, and [`router`] does the rest
