@@ -14,19 +14,21 @@ pub fn host_name(service: &Service) -> String {
     kebab_name(&service.name.wire)
 }
 
+/// A dependency as the templates see it: its DNS name and the registry variable pointing there.
+fn dependency(dep: &Service) -> Value {
+    context! {
+        name => host_name(dep),
+        env => url_env(dep),
+        url => format!("http://{}:{}", host_name(dep), dep.port),
+    }
+}
+
 fn view(system: &System, service: &Service) -> Value {
     let binary = service_package(system, service);
     let deps: Vec<Value> = service
         .depends_on
         .iter()
-        .map(|d| {
-            let dep = &system.services[&d.service];
-            context! {
-                name => host_name(dep),
-                env => url_env(dep),
-                url => format!("http://{}:{}", host_name(dep), dep.port),
-            }
-        })
+        .map(|d| dependency(&system.services[&d.service]))
         .collect();
     context! {
         name => host_name(service),
@@ -47,14 +49,7 @@ fn gateway_view(system: &System, gateway: &crate::model::Gateway) -> Value {
     let deps: Vec<Value> = gateway
         .upstreams()
         .iter()
-        .map(|name| {
-            let dep = &system.services[*name];
-            context! {
-                name => host_name(dep),
-                env => url_env(dep),
-                url => format!("http://{}:{}", host_name(dep), dep.port),
-            }
-        })
+        .map(|name| dependency(&system.services[*name]))
         .collect();
     context! {
         name => "gateway",

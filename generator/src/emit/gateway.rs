@@ -117,34 +117,12 @@ fn main_tokens(system: &System, gateway: &Gateway) -> TokenStream {
             }
         }
     });
-    let mut routes: Vec<(String, Vec<(Method, TokenStream)>)> = Vec::new();
-    for r in &gateway.routes {
+    let (route_calls, method_idents) = super::service::routing(gateway.routes.iter().map(|r| {
         let svc = &system.services[&r.service];
         let ep = &svc.endpoints[r.endpoint];
-        let external = format!("{}{}", r.prefix, ep.path);
         let fname = format_ident!("to_{}", svc.name.rust.trim_start_matches("r#"));
-        match routes.iter_mut().find(|(p, _)| *p == external) {
-            Some((_, hs)) => hs.push((ep.method, quote! { #fname })),
-            None => routes.push((external, vec![(ep.method, quote! { #fname })])),
-        }
-    }
-    let lower = |m: Method| format_ident!("{}", m.as_str().to_ascii_lowercase());
-    let route_calls = routes.iter().map(|(path, hs)| {
-        let path = lit(path);
-        let chain = hs.iter().map(|(m, h)| {
-            let m = lower(*m);
-            quote! { #m(#h) }
-        });
-        quote! { .route(#path, #(#chain).*) }
-    });
-    let mut methods: Vec<Method> = routes
-        .iter()
-        .map(|(_, hs)| hs[0].0)
-        .chain([Method::Get])
-        .collect();
-    methods.sort();
-    methods.dedup();
-    let method_idents: Vec<_> = methods.into_iter().map(lower).collect();
+        (format!("{}{}", r.prefix, ep.path), ep.method, quote! { #fname })
+    }));
     let body_limit = upstreams
         .iter()
         .map(|s| system.services[*s].body_limit)

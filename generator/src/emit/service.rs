@@ -86,6 +86,48 @@ fn service_files(system: &System, service: &Service) -> Result<Vec<OutputFile>, 
     Ok(files)
 }
 
+/// `.route(path, method(handler).other(handler))` calls, one per path in order of first
+/// appearance, and the routing functions they need (`get` is always among them: it serves the
+/// OpenAPI document). Only the first method of a path is a free function; the others chain.
+pub(crate) fn routing(
+    routes: impl Iterator<Item = (String, Method, TokenStream)>,
+) -> (Vec<TokenStream>, Vec<proc_macro2::Ident>) {
+    let mut grouped: Vec<(String, Vec<(Method, TokenStream)>)> = Vec::new();
+    for (path, method, handler) in routes {
+        match grouped.iter_mut().find(|(p, _)| *p == path) {
+            Some((_, hs)) => hs.push((method, handler)),
+            None => grouped.push((path, vec![(method, handler)])),
+        }
+    }
+    let lower = |m: Method| format_ident!("{}", m.as_str().to_ascii_lowercase());
+    let calls = grouped
+        .iter()
+        .map(|(path, hs)| {
+            let path = lit(path);
+            let chain = hs.iter().map(|(m, h)| {
+                let m = lower(*m);
+                quote! { #m(#h) }
+            });
+            quote! { .route(#path, #(#chain).*) }
+        })
+        .collect();
+    let mut firsts: Vec<Method> = grouped.iter().map(|(_, hs)| hs[0].0).chain([Method::Get]).collect();
+    firsts.sort();
+    firsts.dedup();
+    (calls, firsts.into_iter().map(lower).collect())
+}
+
+/// The variant names and type paths of an endpoint's typed errors, in spec order.
+fn error_variants(system: &System, e: &Endpoint) -> (Vec<proc_macro2::Ident>, Vec<TokenStream>) {
+    e.errors
+        .iter()
+        .map(|n| {
+            let rust = &system.errors[n].name.rust;
+            (ident(rust), Std::service().schema(rust))
+        })
+        .unzip()
+}
+
 /// Imports the sibling `runtime` and `types` modules a module uses. In a service crate they are
 /// the crate root's re-exports of those crates; expanded by the macro, they are modules beside
 /// this one. Either way the module's code is the same.
@@ -327,23 +369,13 @@ fn endpoint_doc(e: &Endpoint) -> TokenStream {
 }
 
 pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
-    let std = Std::service();
     let mut items = Vec::new();
     let mut methods = Vec::new();
     for e in &service.endpoints {
         let err = endpoint_type(e, "Error");
         let wire = &e.name.wire;
         let err_doc = doc_str(&format!("The errors the spec declares for `{wire}`."));
-        let variants: Vec<_> = e
-            .errors
-            .iter()
-            .map(|n| ident(&system.errors[n].name.rust))
-            .collect();
-        let paths: Vec<_> = e
-            .errors
-            .iter()
-            .map(|n| std.schema(&system.errors[n].name.rust))
-            .collect();
+        let (variants, paths) = error_variants(system, e);
         let docs: Vec<_> = e
             .errors
             .iter()
@@ -544,16 +576,7 @@ pub(crate) fn server_tokens(
 
         let wire = &e.name.wire;
         let err_doc = doc_str(&format!("The errors `{wire}` may answer with."));
-        let variants: Vec<_> = e
-            .errors
-            .iter()
-            .map(|n| ident(&system.errors[n].name.rust))
-            .collect();
-        let paths: Vec<_> = e
-            .errors
-            .iter()
-            .map(|n| std.schema(&system.errors[n].name.rust))
-            .collect();
+        let (variants, paths) = error_variants(system, e);
         let docs: Vec<_> = e
             .errors
             .iter()
@@ -675,36 +698,10 @@ pub(crate) fn server_tokens(
     }
 
     // One `.route` per path, with every method on it.
-    let mut routes: Vec<(String, Vec<(Method, TokenStream)>)> = Vec::new();
-    for e in &service.endpoints {
+    let (route_calls, method_imports) = routing(service.endpoints.iter().map(|e| {
         let name = ident(&e.name.rust);
-        let handler = quote! { endpoints::#name::<A> };
-        match routes.iter_mut().find(|(p, _)| *p == e.path) {
-            Some((_, hs)) => hs.push((e.method, handler)),
-            None => routes.push((e.path.clone(), vec![(e.method, handler)])),
-        }
-    }
-    let lower = |m: Method| format_ident!("{}", m.as_str().to_ascii_lowercase());
-    let route_calls = routes.iter().map(|(path, hs)| {
-        let path = lit(path);
-        let chain = hs.iter().map(|(m, h)| {
-            let m = lower(*m);
-            quote! { #m(#h) }
-        });
-        quote! { .route(#path, #(#chain).*) }
-    });
-    // Only the first method of each path is a free function; the others chain as methods.
-    let method_imports: Vec<_> = {
-        // `get` also serves the OpenAPI document.
-        let mut ms: Vec<Method> = routes
-            .iter()
-            .map(|(_, hs)| hs[0].0)
-            .chain([Method::Get])
-            .collect();
-        ms.sort();
-        ms.dedup();
-        ms.into_iter().map(lower).collect()
-    };
+        (e.path.clone(), e.method, quote! { endpoints::#name::<A> })
+    }));
     let trait_doc = doc_str(&format!(
         "The endpoints of the `{}` service: implement this trait, and [`router`] does the rest\n\
          (extraction, validation, problem answers).",
