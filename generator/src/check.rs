@@ -157,7 +157,10 @@ fn shape(segments: &[Segment]) -> String {
 
 /// The first pair of differently named parameters at the same position of two paths whose
 /// earlier segments have the same shape.
-fn param_name_conflict<'a>(a: &'a [Segment], b: &'a [Segment]) -> Option<(&'a str, &'a str)> {
+pub(crate) fn param_name_conflict<'a>(
+    a: &'a [Segment],
+    b: &'a [Segment],
+) -> Option<(&'a str, &'a str)> {
     for (x, y) in a.iter().zip(b) {
         match (x, y) {
             (Segment::Literal(l), Segment::Literal(m)) if l == m => {}

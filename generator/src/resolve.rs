@@ -1319,6 +1319,7 @@ fn resolve_gateway(
     };
     let mut routes = Vec::new();
     let mut public: Vec<(Method, String, Loc)> = Vec::new();
+    let mut public_segments: Vec<(Vec<Segment>, String, Loc)> = Vec::new();
     for (name, expose) in &def.expose {
         let Some(service) = system.services.get(name.get_ref()) else {
             if !services.contains_key(name.get_ref()) {
@@ -1425,6 +1426,40 @@ fn resolve_gateway(
                 );
                 continue;
             }
+            // The gateway's router, like a service's, cannot tell apart parameters that sit at
+            // the same place under different names.
+            let segments: Vec<Segment> = prefix
+                .split('/')
+                .filter(|p| !p.is_empty())
+                .map(|p| Segment::Literal(p.to_owned()))
+                .chain(ep.segments.iter().cloned())
+                .collect();
+            let shown = format!("{prefix}{}", ep.path);
+            let conflict = public_segments
+                .iter()
+                .find_map(|(other, other_path, other_loc)| {
+                    crate::check::param_name_conflict(other, &segments).map(|(a, b)| {
+                        (
+                            a.to_owned(),
+                            b.to_owned(),
+                            other_path.clone(),
+                            other_loc.clone(),
+                        )
+                    })
+                });
+            if let Some((a, b, other_path, other_loc)) = conflict {
+                diags.push(
+                    Diagnostic::at(
+                        &loc,
+                        format!("public path parameter `{b}` sits where `{other_path}` has `{a}`"),
+                        "conflicting route",
+                    )
+                    .with_secondary(&other_loc, format!("uses `{{{a}}}`"))
+                    .with_note("give one of the services a different `prefix`"),
+                );
+                continue;
+            }
+            public_segments.push((segments, shown, loc.clone()));
             public.push((ep.method, external, loc));
             routes.push(GatewayRoute {
                 service: name.get_ref().clone(),

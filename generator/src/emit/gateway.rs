@@ -121,7 +121,11 @@ fn main_tokens(system: &System, gateway: &Gateway) -> TokenStream {
         let svc = &system.services[&r.service];
         let ep = &svc.endpoints[r.endpoint];
         let fname = format_ident!("to_{}", svc.name.rust.trim_start_matches("r#"));
-        (format!("{}{}", r.prefix, ep.path), ep.method, quote! { #fname })
+        (
+            format!("{}{}", r.prefix, ep.path),
+            ep.method,
+            quote! { #fname },
+        )
     }));
     let body_limit = upstreams
         .iter()

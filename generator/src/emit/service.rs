@@ -111,7 +111,11 @@ pub(crate) fn routing(
             quote! { .route(#path, #(#chain).*) }
         })
         .collect();
-    let mut firsts: Vec<Method> = grouped.iter().map(|(_, hs)| hs[0].0).chain([Method::Get]).collect();
+    let mut firsts: Vec<Method> = grouped
+        .iter()
+        .map(|(_, hs)| hs[0].0)
+        .chain([Method::Get])
+        .collect();
     firsts.sort();
     firsts.dedup();
     (calls, firsts.into_iter().map(lower).collect())
