@@ -138,4 +138,7 @@ async fn an_unreachable_service_is_a_connect_error_naming_it() {
 fn a_bad_url_is_a_configuration_error() {
     let err = shop_orders::client::Client::new("localhost:8003", Policy::default()).unwrap_err();
     assert!(err.to_string().contains("must start with http://"), "{err}");
+    let err =
+        shop_orders::client::Client::new("https://orders.example", Policy::default()).unwrap_err();
+    assert!(err.to_string().contains("no TLS backend"), "{err}");
 }
