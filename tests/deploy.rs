@@ -5,8 +5,8 @@
 use std::path::PathBuf;
 use svcgen_tests::repo;
 
-fn systems() -> Vec<svcgen::model::System> {
-    svcgen::load(&repo(), &[PathBuf::from("specs")])
+fn systems() -> Vec<svcgen_codegen::model::System> {
+    svcgen_codegen::load(&repo(), &[PathBuf::from("specs")])
         .expect("specs load")
         .systems
 }
@@ -23,8 +23,8 @@ fn dockerfiles_are_multi_stage_non_root_and_copy_only_the_binary() {
             .values()
             .map(|s| {
                 (
-                    svcgen::ident::kebab_name(&s.name.wire),
-                    svcgen::emit::service::service_package(&system, s),
+                    svcgen_codegen::ident::kebab_name(&s.name.wire),
+                    svcgen_codegen::emit::service::service_package(&system, s),
                     s.port,
                 )
             })
@@ -32,7 +32,7 @@ fn dockerfiles_are_multi_stage_non_root_and_copy_only_the_binary() {
         if let Some(g) = &system.gateway {
             units.push((
                 "gateway".into(),
-                svcgen::emit::gateway::gateway_package(&system),
+                svcgen_codegen::emit::gateway::gateway_package(&system),
                 g.port,
             ));
         }
@@ -109,8 +109,8 @@ fn compose_files_wire_the_registry_and_publish_only_the_gateway() {
                 let target = &system.services[&dep.service];
                 let var = format!(
                     "      {}: \"http://{}:{}\"",
-                    svcgen::emit::service::url_env(target),
-                    svcgen::ident::kebab_name(&target.name.wire),
+                    svcgen_codegen::emit::service::url_env(target),
+                    svcgen_codegen::ident::kebab_name(&target.name.wire),
                     target.port
                 );
                 assert!(

@@ -29,7 +29,7 @@ fn every_bad_spec_renders_its_pinned_diagnostics() {
     let mut failures = Vec::new();
     for fixture in fixtures {
         let rel = fixture.strip_prefix(repo()).unwrap().to_path_buf();
-        let rendered = match svcgen::load(&repo(), std::slice::from_ref(&rel)) {
+        let rendered = match svcgen_codegen::load(&repo(), std::slice::from_ref(&rel)) {
             Ok(_) => {
                 failures.push(format!("{} loaded without errors", rel.display()));
                 continue;
@@ -47,7 +47,7 @@ fn every_bad_spec_renders_its_pinned_diagnostics() {
 
 #[test]
 fn every_problem_is_reported_at_once() {
-    let err = svcgen::load(
+    let err = svcgen_codegen::load(
         &repo(),
         &[PathBuf::from("tests/diagnostics/many_problems.toml")],
     )
@@ -69,7 +69,7 @@ fn every_problem_is_reported_at_once() {
 fn every_diagnostic_points_at_a_line() {
     for fixture in fixtures() {
         let rel = fixture.strip_prefix(repo()).unwrap().to_path_buf();
-        let Err(err) = svcgen::load(&repo(), std::slice::from_ref(&rel)) else {
+        let Err(err) = svcgen_codegen::load(&repo(), std::slice::from_ref(&rel)) else {
             continue;
         };
         for d in err.diagnostics.iter() {

@@ -4,14 +4,17 @@ use std::path::PathBuf;
 use svcgen_tests::{assert_same_tree, repo};
 
 fn generate_into(specs: &[&str]) -> tempfile::TempDir {
-    let loaded = svcgen::load(
+    let loaded = svcgen_codegen::load(
         &repo(),
         &specs.iter().map(PathBuf::from).collect::<Vec<_>>(),
     )
     .unwrap_or_else(|e| panic!("example specs must load:\n{}", e.render(false)));
-    let files = svcgen::generate(&loaded.systems).expect("generation succeeds");
+    let specs: Vec<PathBuf> = specs.iter().map(PathBuf::from).collect();
+    let settings = svcgen_codegen::settings::discover(&repo(), &specs).expect("settings");
+    let files = svcgen_codegen::generate(&loaded.systems, &settings).expect("generation succeeds");
     let dir = tempfile::tempdir().expect("temp dir");
-    svcgen::output::write(dir.path(), &files, &svcgen::scope(&loaded.systems)).expect("write");
+    svcgen_codegen::output::write(dir.path(), &files, &svcgen_codegen::scope(&loaded.systems))
+        .expect("write");
     dir
 }
 
@@ -37,7 +40,7 @@ fn hostile_fixture_output_is_up_to_date() {
 
 #[test]
 fn every_seed_system_is_in_specs() {
-    let loaded = svcgen::load(&repo(), &[PathBuf::from("specs")]).expect("specs load");
+    let loaded = svcgen_codegen::load(&repo(), &[PathBuf::from("specs")]).expect("specs load");
     let names: Vec<&str> = loaded
         .systems
         .iter()
@@ -64,17 +67,17 @@ fn every_seed_system_is_in_specs() {
 
 #[test]
 fn regenerating_is_byte_identical_and_touches_nothing() {
-    let loaded = svcgen::load(&repo(), &[PathBuf::from("specs")]).expect("specs load");
-    let first = svcgen::generate(&loaded.systems).unwrap();
-    let again = svcgen::load(&repo(), &[PathBuf::from("specs")]).expect("specs load");
-    let second = svcgen::generate(&again.systems).unwrap();
+    let loaded = svcgen_codegen::load(&repo(), &[PathBuf::from("specs")]).expect("specs load");
+    let first = svcgen_codegen::generate(&loaded.systems, &Default::default()).unwrap();
+    let again = svcgen_codegen::load(&repo(), &[PathBuf::from("specs")]).expect("specs load");
+    let second = svcgen_codegen::generate(&again.systems, &Default::default()).unwrap();
     assert_eq!(first, second, "same spec, same bytes");
 
     let dir = tempfile::tempdir().unwrap();
-    let scope = svcgen::scope(&loaded.systems);
-    let written = svcgen::output::write(dir.path(), &first, &scope).unwrap();
+    let scope = svcgen_codegen::scope(&loaded.systems);
+    let written = svcgen_codegen::output::write(dir.path(), &first, &scope).unwrap();
     assert_eq!(written.written.len(), first.len());
-    let rewritten = svcgen::output::write(dir.path(), &second, &scope).unwrap();
+    let rewritten = svcgen_codegen::output::write(dir.path(), &second, &scope).unwrap();
     assert!(
         rewritten.written.is_empty(),
         "unchanged files rewritten: {:?}",
@@ -103,10 +106,11 @@ fn a_removed_service_folder_is_cleaned_up_but_other_files_stay() {
     let mine = dir.path().join("shop/notes.md");
     std::fs::write(&mine, "my notes\n").unwrap();
 
-    let loaded = svcgen::load(&repo(), &[PathBuf::from("specs/shop.toml")]).unwrap();
-    let files = svcgen::generate(&loaded.systems).unwrap();
+    let loaded = svcgen_codegen::load(&repo(), &[PathBuf::from("specs/shop.toml")]).unwrap();
+    let files = svcgen_codegen::generate(&loaded.systems, &Default::default()).unwrap();
     let report =
-        svcgen::output::write(dir.path(), &files, &svcgen::scope(&loaded.systems)).unwrap();
+        svcgen_codegen::output::write(dir.path(), &files, &svcgen_codegen::scope(&loaded.systems))
+            .unwrap();
     assert_eq!(report.removed, ["shop/old-service/src/lib.rs"]);
     assert!(!dir.path().join("shop/old-service").exists());
     assert!(
@@ -117,7 +121,7 @@ fn a_removed_service_folder_is_cleaned_up_but_other_files_stay() {
 
 #[test]
 fn output_paths_stay_under_the_output_directory() {
-    let loaded = svcgen::load(
+    let loaded = svcgen_codegen::load(
         &repo(),
         &[
             PathBuf::from("specs"),
@@ -125,7 +129,7 @@ fn output_paths_stay_under_the_output_directory() {
         ],
     )
     .unwrap();
-    for file in svcgen::generate(&loaded.systems).unwrap() {
+    for file in svcgen_codegen::generate(&loaded.systems, &Default::default()).unwrap() {
         let path = std::path::Path::new(&file.path);
         assert!(path.is_relative(), "{}", file.path);
         assert!(

@@ -132,7 +132,7 @@ fields."r#type" = "string"
 [services."../../etc"]
 port = 1
 "#;
-    let err = svcgen::load_str("hostile.toml", text).expect_err("rejected");
+    let err = svcgen_codegen::load_str("hostile.toml", text).expect_err("rejected");
     let rendered = err.render(false);
     assert_eq!(err.diagnostics.len(), 6, "{rendered}");
     assert!(

@@ -14,6 +14,17 @@ pub fn repo() -> PathBuf {
         .to_path_buf()
 }
 
+/// The folders of the example systems in `generated/`, each a cargo workspace.
+pub fn systems() -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(repo().join("generated"))
+        .expect("generated/ exists")
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| p.join("Cargo.toml").is_file())
+        .collect();
+    dirs.sort();
+    dirs
+}
+
 /// True when snapshots should be rewritten instead of compared (`SVCGEN_BLESS=1`).
 pub fn bless() -> bool {
     std::env::var_os("SVCGEN_BLESS").is_some_and(|v| v == "1")
@@ -41,7 +52,7 @@ fn collect(root: &Path, dir: &Path, out: &mut BTreeMap<String, Vec<u8>>) {
         } else {
             let bytes = std::fs::read(&path).expect("readable file");
             let head = String::from_utf8_lossy(&bytes[..bytes.len().min(512)]).into_owned();
-            if head.contains(svcgen::emit::GENERATED_MARKER) {
+            if head.contains(svcgen_codegen::emit::GENERATED_MARKER) {
                 let rel = path.strip_prefix(root).expect("under root");
                 let rel = rel
                     .components()

@@ -7,8 +7,9 @@
 //! files ──load──> spec AST ──resolve + check──> model ──emit──> files in memory ──output──> disk
 //! ```
 //!
-//! The CLI (`svcgen generate`, `svcgen check`) and the proc macros are two front ends of this
-//! library.
+//! The CLI (the `svcgen` package: `generate`, `check`, `up`) and the proc macros
+//! (`svcgen-macros`) are two front ends of this library; generated services build on
+//! `svcgen-runtime`.
 
 pub mod check;
 pub mod diag;
@@ -18,9 +19,9 @@ pub mod load;
 pub mod model;
 pub mod output;
 pub mod resolve;
+pub mod settings;
 pub mod spec;
 pub mod typexpr;
-pub mod up;
 
 use diag::{Diagnostic, Diagnostics, Sources};
 use model::System;
@@ -114,10 +115,13 @@ pub fn load_str(name: &str, text: &str) -> Result<System, SpecErrors> {
 }
 
 /// Every file of every system, in memory. Fails only on an internal error.
-pub fn generate(systems: &[System]) -> Result<Vec<emit::OutputFile>, emit::EmitError> {
+pub fn generate(
+    systems: &[System],
+    settings: &emit::Settings,
+) -> Result<Vec<emit::OutputFile>, emit::EmitError> {
     let mut files = Vec::new();
     for s in systems {
-        files.extend(emit::emit_system(s)?);
+        files.extend(emit::emit_system(s, settings)?);
     }
     Ok(files)
 }

@@ -4,7 +4,8 @@
 //! - a `.toml` file: one system;
 //! - a folder holding `system.toml`: one system whose tables are spread over every `.toml`
 //!   file in that folder (e.g. one file per service);
-//! - any other folder: every `.toml` file and every system folder directly inside it.
+//! - any other folder: every `.toml` file and every system folder directly inside it, except
+//!   `svcgen.toml`, which holds settings (see [`crate::settings`]).
 
 use crate::diag::{Diagnostic, Diagnostics, FileId, Loc, Sources};
 use crate::spec::SpecFile;
@@ -54,7 +55,7 @@ pub fn discover(base: &Path, paths: &[PathBuf], diags: &mut Diagnostics) -> Vec<
                 for entry in sorted_entries(&full, diags) {
                     if entry.is_dir() && entry.join(SYSTEM_FILE).is_file() {
                         systems.push(folder_system(base, &entry, diags));
-                    } else if entry.is_file() && is_toml(&entry) {
+                    } else if entry.is_file() && is_toml(&entry) && !is_settings(&entry) {
                         systems.push(SystemInput {
                             display: display_path(base, &entry),
                             files: vec![entry],
@@ -87,6 +88,11 @@ fn folder_system(base: &Path, dir: &Path, diags: &mut Diagnostics) -> SystemInpu
         display: display_path(base, dir),
         files,
     }
+}
+
+/// `svcgen.toml` beside the specs holds settings, not a system.
+fn is_settings(path: &Path) -> bool {
+    path.file_name().is_some_and(|n| n == crate::settings::FILE)
 }
 
 fn is_toml(path: &Path) -> bool {

@@ -64,7 +64,7 @@ fn expand_service(input: &ServiceInput) -> syn::Result<proc_macro2::TokenStream>
             ),
         ));
     };
-    let items = svcgen::emit::inline::service_items(system, service)
+    let items = svcgen_codegen::emit::inline::service_items(system, service)
         .map_err(|e| syn::Error::new(input.spec.span(), e.to_string()))?;
     let rebuild = rebuild_on_change(&base, &loaded);
     Ok(quote! {
@@ -75,14 +75,14 @@ fn expand_service(input: &ServiceInput) -> syn::Result<proc_macro2::TokenStream>
 
 /// Loads the one system at `spec` (relative to `CARGO_MANIFEST_DIR`), turning spec problems
 /// into an error at the macro input that carries every diagnostic with its file:line:col.
-fn load(spec: &LitStr) -> syn::Result<(PathBuf, svcgen::Loaded)> {
+fn load(spec: &LitStr) -> syn::Result<(PathBuf, svcgen_codegen::Loaded)> {
     let base = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").map_err(|_| {
         syn::Error::new(
             spec.span(),
             "CARGO_MANIFEST_DIR is not set; is this built by cargo?",
         )
     })?);
-    let loaded = svcgen::load(&base, &[PathBuf::from(spec.value())]).map_err(|e| {
+    let loaded = svcgen_codegen::load(&base, &[PathBuf::from(spec.value())]).map_err(|e| {
         // The compiler prefixes the message with `error:` and nothing is ever written here.
         let text = e.render(false);
         let text = text.strip_prefix("error: ").unwrap_or(&text);
@@ -98,7 +98,7 @@ fn load(spec: &LitStr) -> syn::Result<(PathBuf, svcgen::Loaded)> {
 }
 
 /// `include_str!` of every spec file, so cargo rebuilds when one changes.
-fn rebuild_on_change(base: &Path, loaded: &svcgen::Loaded) -> proc_macro2::TokenStream {
+fn rebuild_on_change(base: &Path, loaded: &svcgen_codegen::Loaded) -> proc_macro2::TokenStream {
     let files: Vec<String> = loaded
         .sources
         .names()
@@ -108,8 +108,8 @@ fn rebuild_on_change(base: &Path, loaded: &svcgen::Loaded) -> proc_macro2::Token
 }
 
 /// Expands the schema and error types of a system, with their validation, exactly as the
-/// types crate that `svcgen generate` writes (`validation` module, one type per schema and
-/// error). The path is relative to the crate's `CARGO_MANIFEST_DIR`; editing the spec rebuilds.
+/// types crate that `svcgen generate` writes (one type per schema and error, `validation`
+/// re-exported from `svcgen-runtime`, which the invoking crate depends on). The path is relative to the crate's `CARGO_MANIFEST_DIR`; editing the spec rebuilds.
 ///
 /// ```ignore
 /// mod shop {
@@ -127,17 +127,13 @@ pub fn include_types(input: TokenStream) -> TokenStream {
 fn expand_types(spec: &LitStr) -> syn::Result<proc_macro2::TokenStream> {
     let (base, loaded) = load(spec)?;
     let system = &loaded.systems[0];
-    let validation = svcgen::emit::types::validation_tokens()
-        .map_err(|e| syn::Error::new(spec.span(), e.to_string()))?;
-    let schemas = svcgen::emit::types::schemas_tokens(system);
-    let errors = svcgen::emit::types::errors_tokens(system);
+    let schemas = svcgen_codegen::emit::types::schemas_tokens(system);
+    let errors = svcgen_codegen::emit::types::errors_tokens(system);
     let rebuild = rebuild_on_change(&base, &loaded);
     Ok(quote! {
         #rebuild
 
-        pub mod validation {
-            #validation
-        }
+        pub use ::svcgen_runtime::validation;
         mod schemas {
             #schemas
         }

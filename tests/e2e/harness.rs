@@ -7,28 +7,38 @@ use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-/// Builds every binary of the workspace once per test process.
+/// Builds the binaries of every example system and of the hostile fixture once per test
+/// process. Each system is a cargo workspace of its own; they share one target directory, so
+/// dependencies are built once.
 pub fn build_binaries() {
     static BUILT: OnceLock<Result<(), String>> = OnceLock::new();
     let result = BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args(["build", "--quiet", "--workspace", "--bins"])
-            .current_dir(crate::repo())
-            .status()
-            .map_err(|e| format!("cannot run cargo: {e}"))?;
-        if status.success() {
-            Ok(())
-        } else {
-            Err(format!("cargo build failed: {status}"))
+        let hostile = crate::repo().join("tests/hostile/generated/hostile");
+        for system in crate::systems().into_iter().chain([hostile]) {
+            let status = Command::new(&cargo)
+                .args(["build", "--quiet", "--bins", "--manifest-path"])
+                .arg(system.join("Cargo.toml"))
+                .arg("--target-dir")
+                .arg(target_dir())
+                .status()
+                .map_err(|e| format!("cannot run cargo: {e}"))?;
+            if !status.success() {
+                return Err(format!(
+                    "cargo build of {} failed: {status}",
+                    system.display()
+                ));
+            }
         }
+        Ok(())
     });
     if let Err(e) = result {
         panic!("{e}");
     }
 }
 
-fn target_dir() -> PathBuf {
+/// The cargo target directory: `CARGO_TARGET_DIR` when set, else the repository's `target/`.
+pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| crate::repo().join("target"))

@@ -270,7 +270,7 @@ async fn the_request_id_travels_to_dependencies_and_back() {
     assert_eq!(response.headers()["x-request-id"], id.as_str());
 
     // Every service the order touched logged the same id.
-    let logs = svcgen_tests::repo().join("target/e2e-logs");
+    let logs = svcgen_tests::e2e::target_dir().join("e2e-logs");
     for name in ["users", "inventory", "notification"] {
         let service = &shop.system.services[name];
         let log =

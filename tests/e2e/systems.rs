@@ -424,7 +424,7 @@ async fn the_gateway_answers_for_a_service_that_is_down() {
     assert_eq!(response.headers()["x-request-id"], id);
     let user = &system.services["user"];
     let log = std::fs::read_to_string(
-        svcgen_tests::repo().join(format!("target/e2e-logs/{}-{}.log", user.binary, user.port)),
+        svcgen_tests::e2e::target_dir().join(format!("e2e-logs/{}-{}.log", user.binary, user.port)),
     )
     .unwrap();
     assert!(log.contains(id), "the request id reached the service");

@@ -9,8 +9,26 @@ use std::time::{Duration, Instant};
 async fn up_runs_the_shop_and_stops_every_child() {
     svcgen_tests::e2e::build_binaries();
     let repo = svcgen_tests::repo();
-    let mut up = Command::new(repo.join("target/debug/svcgen"))
+    let target = svcgen_tests::e2e::target_dir();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "svcgen",
+            "--bin",
+            "svcgen",
+            "--target-dir",
+        ])
+        .arg(&target)
+        .current_dir(&repo)
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "cargo build -p svcgen: {built}");
+    let mut up = Command::new(target.join("debug/svcgen"))
         .args(["up", "shop", "--no-build"])
+        .env("CARGO_TARGET_DIR", &target)
         .current_dir(&repo)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())

@@ -64,7 +64,11 @@ fn gateway_view(system: &System, gateway: &crate::model::Gateway) -> Value {
 }
 
 /// Writes `compose.yaml`, `k8s.yaml`, `.dockerignore` and one `Dockerfile` per service.
-pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitError> {
+pub fn emit(
+    system: &System,
+    _: &super::Settings,
+    files: &mut Vec<OutputFile>,
+) -> Result<(), EmitError> {
     let env = environment();
     let header = header(system);
     let gateway = system.gateway.as_ref().map(|g| gateway_view(system, g));

@@ -3,24 +3,24 @@
 //!
 //! ```text
 //! types          the system's schema and error types   (the types crate)
-//! runtime        problems, server stack, HTTP client    (the runtime crate, both features)
+//! runtime        `svcgen-runtime`, re-exported          (a dependency of the invoking crate)
 //! api, client, server, deps                             (the service crate's modules)
 //! dependencies::<dep>::{api, client}                    (each dependency's client)
 //! ```
 
 use super::EmitError;
-use super::runtime_crate::SOURCES;
 use super::service::{api_tokens, client_tokens, deps_tokens, server_tokens, with_siblings};
-use super::types::{errors_tokens, schemas_tokens, validation_tokens};
+use super::types::{errors_tokens, schemas_tokens};
 use crate::ident::ident;
 use crate::model::{Service, System};
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote};
+use quote::quote;
 
 /// Every item of `service`, as the service crate and its sibling crates hold them.
 pub fn service_items(system: &System, service: &Service) -> Result<TokenStream, EmitError> {
     let types = types_module(system)?;
-    let runtime = runtime_module()?;
+    // The one runtime crate, which the invoking crate depends on (features `client`, `server`).
+    let runtime = quote! { pub use ::svcgen_runtime as runtime; };
     let own = service_modules(system, service, true)?;
     let deps = service.depends_on.iter().map(|d| {
         let dep = &system.services[&d.service];
@@ -81,13 +81,12 @@ fn service_modules(
 }
 
 fn types_module(system: &System) -> Result<TokenStream, EmitError> {
-    let validation = validation_tokens()?;
     let schemas = schemas_tokens(system);
     let errors = errors_tokens(system);
     Ok(quote! {
         /// Schema and error types of the system, with validation of the spec's constraints.
         pub mod types {
-            pub mod validation { #validation }
+            pub use super::runtime::validation;
             mod errors { #errors }
             mod schemas { #schemas }
             pub use errors::*;
@@ -95,31 +94,6 @@ fn types_module(system: &System) -> Result<TokenStream, EmitError> {
             pub use ::chrono;
             pub use ::regex;
             pub use ::uuid;
-        }
-    })
-}
-
-fn runtime_module() -> Result<TokenStream, EmitError> {
-    let mut modules = Vec::new();
-    for (name, source) in SOURCES.iter().filter(|(name, _)| *name != "lib.rs") {
-        let tokens: TokenStream =
-            source
-                .parse()
-                .map_err(|e: proc_macro2::LexError| EmitError::Rust {
-                    path: (*name).to_owned(),
-                    message: e.to_string(),
-                })?;
-        let module = format_ident!("{}", name.trim_end_matches(".rs"));
-        modules.push(quote! { pub mod #module { #tokens } });
-    }
-    Ok(quote! {
-        /// Problems, the server stack and the HTTP client.
-        pub mod runtime {
-            pub use super::types;
-            pub use ::axum;
-            pub use ::tracing;
-            pub use problem::{FieldError, Problem};
-            #(#modules)*
         }
     })
 }

@@ -59,7 +59,27 @@ pub enum EmitError {
     },
 }
 
-type Emitter = fn(&System, &mut Vec<OutputFile>) -> Result<(), EmitError>;
+/// Where the crates of a generated system find `svcgen-runtime`, the one runtime crate every
+/// generated service builds on.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum RuntimeSource {
+    /// A copy of the crate written into each system folder (`<system>/runtime/`), so the
+    /// folder builds wherever it is copied, a Docker build context included.
+    #[default]
+    Vendored,
+    /// The crate at this path, written as given and relative to each system folder (e.g.
+    /// `../../runtime` inside the svcgen repository); nothing is copied.
+    Path(String),
+}
+
+/// Choices about the output that are not part of a spec.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Settings {
+    /// Where `svcgen-runtime` comes from.
+    pub runtime: RuntimeSource,
+}
+
+type Emitter = fn(&System, &Settings, &mut Vec<OutputFile>) -> Result<(), EmitError>;
 
 /// Every output kind, in the order their files are listed.
 const EMITTERS: &[Emitter] = &[
@@ -73,10 +93,10 @@ const EMITTERS: &[Emitter] = &[
 ];
 
 /// Every file of one system, sorted by path.
-pub fn emit_system(system: &System) -> Result<Vec<OutputFile>, EmitError> {
+pub fn emit_system(system: &System, settings: &Settings) -> Result<Vec<OutputFile>, EmitError> {
     let mut files = Vec::new();
     for emitter in EMITTERS {
-        emitter(system, &mut files)?;
+        emitter(system, settings, &mut files)?;
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
@@ -108,21 +128,42 @@ pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync)
 }
 
 /// The header line of a generated file, after the comment leader (`//`, `#`).
+///
+/// It names the spec by its own file (or folder) name, never by the path it was given with,
+/// so the output is the same whatever the current directory.
 pub fn header(system: &System) -> String {
-    // The source is a path from the person's disk; a control character in it must not end
-    // the comment line.
-    let source: String = system
-        .source
-        .chars()
-        .flat_map(|c| {
-            if c.is_control() {
-                c.escape_default().collect()
-            } else {
-                vec![c]
-            }
-        })
-        .collect();
-    format!("{GENERATED_MARKER} from {source} — do not edit.")
+    format!(
+        "{GENERATED_MARKER} from {} — do not edit.",
+        spec_name(&system.source)
+    )
+}
+
+/// The last component of a spec path (`specs/shop.toml` → `shop.toml`, `specs/grants/` →
+/// `grants/`), with every character outside a small safe set written as `\u{..}`.
+///
+/// The name comes from the person's disk and ends up in comments of Rust, TOML, YAML and
+/// Dockerfiles: a line or paragraph separator, a quote or a control character there could end
+/// the comment and inject structure, so only characters that mean nothing in any of those
+/// formats pass through.
+pub fn spec_name(source: &str) -> String {
+    let folder = source.ends_with('/');
+    let last = source
+        .trim_end_matches('/')
+        .rsplit(['/', '\\'])
+        .next()
+        .unwrap_or_default();
+    let mut name = String::with_capacity(last.len() + 1);
+    for c in last.chars() {
+        if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-' | '+' | '@' | ' ') {
+            name.push(c);
+        } else {
+            name.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+        }
+    }
+    if folder {
+        name.push('/');
+    }
+    name
 }
 
 /// The folder of the types crate of a system, relative to the output directory.

@@ -11,7 +11,11 @@ const PROBLEM: &str = "svcgen.Problem";
 const FIELD_ERROR: &str = "svcgen.FieldError";
 
 /// Writes `openapi.json` beside each service crate's `Cargo.toml`.
-pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitError> {
+pub fn emit(
+    system: &System,
+    _: &super::Settings,
+    files: &mut Vec<OutputFile>,
+) -> Result<(), EmitError> {
     let services: Vec<&Service> = system.services.values().collect();
     files.extend(super::par_map(&services, |service| {
         let mut contents =
@@ -444,7 +448,7 @@ mod tests {
 
     #[test]
     fn the_runtime_checks_the_patterns_the_documents_publish() {
-        let runtime = include_str!("runtime/validation.rs");
+        let runtime = super::super::runtime_crate::source("validation.rs").expect("vendored");
         for (name, format) in Format::ALL {
             if let Some(p) = format.pattern() {
                 assert!(

@@ -1,43 +1,74 @@
-//! The runtime crate of a system: problem details, the server stack and the HTTP client that
-//! every service crate of the system builds on. Its sources are the same for every system.
+//! The `svcgen-runtime` crate, vendored: with [`RuntimeSource::Vendored`] (the default) every
+//! system folder gets a copy of the crate under `runtime/`, so it builds wherever it is copied
+//! with no access to this repository. The copy is the crate's own files, byte for byte, below
+//! a generated-file header; with [`RuntimeSource::Path`] nothing is written.
 
-use super::rust::format_file;
-use super::{EmitError, OutputFile, Ownership, header};
+use super::{EmitError, GENERATED_MARKER, OutputFile, Ownership, RuntimeSource, Settings};
 use crate::model::System;
 
-/// The runtime sources, emitted verbatim (reformatted) into every system.
-pub(crate) const SOURCES: &[(&str, &str)] = &[
-    ("lib.rs", include_str!("runtime/rt/lib.rs")),
-    ("context.rs", include_str!("runtime/rt/context.rs")),
-    ("problem.rs", include_str!("runtime/rt/problem.rs")),
-    ("server.rs", include_str!("runtime/rt/server.rs")),
-    ("client.rs", include_str!("runtime/rt/client.rs")),
+/// The package name of the runtime crate.
+pub const PACKAGE: &str = "svcgen-runtime";
+
+/// The version of the runtime crate this generator writes code for.
+pub const VERSION: &str = "0.1.0";
+
+/// The runtime crate's files, relative to its folder.
+const FILES: &[(&str, &str)] = &[
+    ("Cargo.toml", include_str!("../../../runtime/Cargo.toml")),
+    ("src/lib.rs", include_str!("../../../runtime/src/lib.rs")),
+    (
+        "src/client.rs",
+        include_str!("../../../runtime/src/client.rs"),
+    ),
+    (
+        "src/context.rs",
+        include_str!("../../../runtime/src/context.rs"),
+    ),
+    (
+        "src/problem.rs",
+        include_str!("../../../runtime/src/problem.rs"),
+    ),
+    (
+        "src/server.rs",
+        include_str!("../../../runtime/src/server.rs"),
+    ),
+    (
+        "src/validation.rs",
+        include_str!("../../../runtime/src/validation.rs"),
+    ),
 ];
 
-/// The folder of the runtime crate of a system.
-pub fn runtime_dir(system: &System) -> String {
-    format!("{}/runtime", system.dir())
+/// The runtime crate's source of `name` (`"validation.rs"`), as vendored.
+pub fn source(name: &str) -> Option<&'static str> {
+    FILES
+        .iter()
+        .find(|(path, _)| path.strip_prefix("src/") == Some(name))
+        .map(|(_, text)| *text)
 }
 
-/// The package name of the runtime crate of a system.
-pub fn runtime_package(system: &System) -> String {
-    format!("{}-runtime", system.dir())
+/// The path of the runtime crate as the manifest of a crate in the system folder names it.
+pub fn member_path(settings: &Settings) -> String {
+    match &settings.runtime {
+        RuntimeSource::Vendored => "../runtime".to_owned(),
+        RuntimeSource::Path(path) => format!("../{path}"),
+    }
 }
 
-/// Writes the runtime crate's sources.
-pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitError> {
-    let header = header(system);
-    for (name, source) in SOURCES {
-        let path = format!("{}/src/{name}", runtime_dir(system));
-        let tokens = source
-            .parse()
-            .map_err(|e: proc_macro2::LexError| EmitError::Rust {
-                path: path.clone(),
-                message: e.to_string(),
-            })?;
+/// Writes the vendored copy, when the settings ask for one.
+pub fn emit(
+    system: &System,
+    settings: &Settings,
+    files: &mut Vec<OutputFile>,
+) -> Result<(), EmitError> {
+    if settings.runtime != RuntimeSource::Vendored {
+        return Ok(());
+    }
+    let header = format!("{GENERATED_MARKER}: a copy of {PACKAGE} {VERSION} — do not edit.");
+    for (path, text) in FILES {
+        let leader = if path.ends_with(".rs") { "//" } else { "#" };
         files.push(OutputFile {
-            contents: format_file(&path, &header, tokens)?,
-            path,
+            path: format!("{}/runtime/{path}", system.dir()),
+            contents: format!("{leader} {header}\n\n{text}"),
             ownership: Ownership::Generated,
         });
     }

@@ -36,7 +36,11 @@ pub fn default_url(service: &Service) -> String {
 }
 
 /// Writes the Rust files of every service crate of `system`, services in parallel.
-pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitError> {
+pub fn emit(
+    system: &System,
+    _: &super::Settings,
+    files: &mut Vec<OutputFile>,
+) -> Result<(), EmitError> {
     let services: Vec<&Service> = system.services.values().collect();
     for result in super::par_map(&services, |service| service_files(system, service)) {
         files.extend(result?);

@@ -1,25 +1,22 @@
 //! The types crate of a system: serde types for every schema with a `Validate` impl enforcing
-//! the spec's constraints, one type per named error, and the shared validation runtime.
+//! the spec's constraints and one type per named error. The checks themselves live in
+//! `svcgen-runtime` (`runtime::validation`).
 
 use super::rust::{doc, doc_str, format_file, lit};
-use super::{EmitError, OutputFile, Ownership, header, types_dir};
+use super::{EmitError, OutputFile, Ownership, Settings, header, types_dir};
 use crate::ident::ident;
 use crate::model::*;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
-/// The validation runtime, emitted verbatim into every types crate.
-pub const VALIDATION_RS: &str = include_str!("runtime/validation.rs");
-
-/// Writes `src/lib.rs`, `src/schemas.rs`, `src/errors.rs` and `src/validation.rs`.
-pub fn emit(system: &System, files: &mut Vec<OutputFile>) -> Result<(), EmitError> {
+/// Writes `src/lib.rs`, `src/schemas.rs` and `src/errors.rs`.
+pub fn emit(system: &System, _: &Settings, files: &mut Vec<OutputFile>) -> Result<(), EmitError> {
     let dir = types_dir(system);
     let header = header(system);
     let modules = [
         ("lib.rs", lib_tokens(system)),
         ("schemas.rs", schemas_tokens(system)),
         ("errors.rs", errors_tokens(system)),
-        ("validation.rs", validation_tokens()?),
     ];
     for (name, tokens) in modules {
         let path = format!("{dir}/src/{name}");
@@ -48,7 +45,8 @@ pub fn lib_tokens(system: &System) -> TokenStream {
     quote! {
         #(#![doc = #lines])*
 
-        pub mod validation;
+        pub use runtime::validation;
+
         mod errors;
         mod schemas;
 
@@ -59,16 +57,6 @@ pub fn lib_tokens(system: &System) -> TokenStream {
         pub use regex;
         pub use uuid;
     }
-}
-
-/// The validation runtime as tokens (for the macro front end, which cannot write files).
-pub fn validation_tokens() -> Result<TokenStream, EmitError> {
-    VALIDATION_RS
-        .parse()
-        .map_err(|e: proc_macro2::LexError| EmitError::Rust {
-            path: "validation.rs".into(),
-            message: e.to_string(),
-        })
 }
 
 /// Every schema as a Rust type.

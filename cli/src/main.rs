@@ -1,0 +1,320 @@
+//! The `svcgen` command line: a thin front end over the `svcgen-codegen` library, plus the
+//! `up` supervisor.
+
+mod up;
+
+use clap::{Args, Parser, Subcommand};
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+use svcgen_codegen::emit::{RuntimeSource, Settings};
+
+const EXIT_HELP: &str = "\
+Exit codes:
+  0  success
+  1  the spec has errors (all are listed), or `check` found output that differs
+  2  invalid command line, or an I/O error";
+
+/// Turns TOML specs of microservice systems into Rust services, clients and deployment files.
+#[derive(Parser)]
+#[command(name = "svcgen", version, after_help = EXIT_HELP)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Generate code for spec files or folders (default: every system under `specs/`).
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  svcgen generate                          every system under specs/ into generated/\n",
+        "  svcgen generate specs/shop.toml          one system\n",
+        "  svcgen generate specs/grants --out gen   a folder system, into gen/\n\n",
+        "Exit codes:\n  0  success\n  1  the spec has errors (all are listed); nothing was written\n  2  invalid command line, or an I/O error"
+    ))]
+    Generate(Target),
+    /// Exit 0 when the output directory is exactly what `generate` would write, 1 otherwise.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  svcgen check                       is generated/ up to date with specs/?\n",
+        "  svcgen check specs/shop.toml       only the shop system\n\n",
+        "Exit codes:\n  0  up to date\n  1  stale, missing or extra files (listed), or spec errors\n  2  invalid command line, or an I/O error"
+    ))]
+    Check(Target),
+    /// Run a whole system on this machine: regenerate if stale, build, start every service.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  svcgen up shop                       the system named shop in specs/, on its spec ports (or free ones)\n",
+        "  svcgen up ../my-system.toml          any spec file or folder, generated into generated/\n",
+        "  svcgen up flood --no-build           skip cargo build (binaries already built)\n\n",
+        "Ctrl-C or SIGTERM stops every service; each finishes its in-flight requests.\n\n",
+        "Exit codes:\n  0  stopped cleanly\n  1  spec errors, or a service failed to start\n  2  invalid command line, or an I/O error"
+    ))]
+    Up(UpArgs),
+}
+
+#[derive(Args)]
+struct UpArgs {
+    /// A system's name (looked up in `--specs`) or the path of a spec file or system folder;
+    /// may be left out when `--specs` holds one system.
+    #[arg(value_name = "SYSTEM|SPEC")]
+    system: Option<String>,
+    /// Where systems named by name are looked up.
+    #[arg(long, value_name = "DIR", default_value = "specs")]
+    specs: PathBuf,
+    /// Where the system is generated (into `<DIR>/<system>/`, a cargo workspace of its own).
+    #[arg(long, value_name = "DIR", default_value = "generated")]
+    out: PathBuf,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+    /// Do not run `cargo build` first.
+    #[arg(long)]
+    no_build: bool,
+}
+
+#[derive(Args)]
+struct Target {
+    /// Spec files (`.toml`), system folders (holding `system.toml`), or folders of either.
+    #[arg(value_name = "SPEC")]
+    specs: Vec<PathBuf>,
+    /// Output directory.
+    #[arg(long, value_name = "DIR", default_value = "generated")]
+    out: PathBuf,
+    #[command(flatten)]
+    runtime: RuntimeArgs,
+}
+
+#[derive(Args)]
+struct RuntimeArgs {
+    /// Depend on the svcgen-runtime crate at PATH (relative to each system folder) instead of
+    /// writing a copy of it into every system; overrides `runtime.path` of `svcgen.toml`.
+    #[arg(long, value_name = "PATH")]
+    runtime_path: Option<String>,
+}
+
+impl RuntimeArgs {
+    /// The settings for `specs`: `svcgen.toml` beside them, then the command line.
+    fn settings(&self, base: &Path, specs: &[PathBuf]) -> Result<Settings, BoxError> {
+        let mut settings = svcgen_codegen::settings::discover(base, specs)?;
+        if let Some(path) = &self.runtime_path {
+            let path = svcgen_codegen::settings::check_path(path)
+                .map_err(|why| format!("--runtime-path {why}"))?;
+            settings.runtime = RuntimeSource::Path(path);
+        }
+        Ok(settings)
+    }
+}
+
+impl Target {
+    /// The specs to read, and whether they are the default (all of `specs/`).
+    fn specs(&self) -> (Vec<PathBuf>, bool) {
+        if self.specs.is_empty() {
+            (vec![PathBuf::from("specs")], true)
+        } else {
+            (self.specs.clone(), false)
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let color = std::io::stderr().is_terminal();
+    let result = match &cli.command {
+        Command::Generate(t) => generate(t, color),
+        Command::Check(t) => check(t, color),
+        Command::Up(a) => up(a, color),
+    };
+    match result {
+        Ok(code) => code,
+        Err(e) => {
+            let mut message = format!("{} {e}", status("error:", color, Style::Error));
+            let mut source = e.source();
+            while let Some(cause) = source {
+                message.push_str(&format!("\n  caused by: {cause}"));
+                source = cause.source();
+            }
+            eprintln!("{message}");
+            ExitCode::from(2)
+        }
+    }
+}
+
+type BoxError = Box<dyn std::error::Error>;
+
+fn generate(t: &Target, color: bool) -> Result<ExitCode, BoxError> {
+    let start = Instant::now();
+    let Some((loaded, files, scope)) = prepare(t, color)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let report = svcgen_codegen::output::write(&t.out, &files, &scope)
+        .map_err(|e| format!("writing to {}: {e}", t.out.display()))?;
+    for s in &loaded.systems {
+        eprintln!(
+            "{} {} ({} services) from {}",
+            status("Generated", color, Style::Good),
+            s.name.wire,
+            s.services.len(),
+            s.source
+        );
+    }
+    for path in &report.removed {
+        eprintln!("{} {}", status("Removed", color, Style::Good), path);
+    }
+    let services: usize = loaded.systems.iter().map(|s| s.services.len()).sum();
+    eprintln!(
+        "{} {} systems, {services} services into {}: {} written, {} unchanged, {} kept, {} removed in {:.2}s",
+        status("Finished", color, Style::Good),
+        loaded.systems.len(),
+        t.out.display(),
+        report.written.len(),
+        report.unchanged.len(),
+        report.kept.len(),
+        report.removed.len(),
+        start.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn check(t: &Target, color: bool) -> Result<ExitCode, BoxError> {
+    let Some((loaded, files, scope)) = prepare(t, color)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let report = svcgen_codegen::output::check(&t.out, &files, &scope)
+        .map_err(|e| format!("reading {}: {e}", t.out.display()))?;
+    if report.is_clean() {
+        eprintln!(
+            "{} {} is up to date with {} systems",
+            status("Checked", color, Style::Good),
+            t.out.display(),
+            loaded.systems.len()
+        );
+        return Ok(ExitCode::SUCCESS);
+    }
+    for (label, paths) in [
+        ("stale", &report.stale),
+        ("missing", &report.missing),
+        ("extra", &report.extra),
+    ] {
+        for p in paths {
+            eprintln!("{label:>8}: {}", Path::new(&t.out).join(p).display());
+        }
+    }
+    eprintln!(
+        "{} {} is out of date: run `svcgen generate` and commit the result",
+        status("error:", color, Style::Error),
+        t.out.display()
+    );
+    Ok(ExitCode::from(1))
+}
+
+fn up(a: &UpArgs, color: bool) -> Result<ExitCode, BoxError> {
+    let base = std::env::current_dir()?;
+    // A path that exists is a spec; anything else is the name of a system in `--specs`.
+    let named = a.system.as_deref().filter(|s| !Path::new(s).exists());
+    let spec = match (&a.system, named) {
+        (Some(path), None) => PathBuf::from(path),
+        _ => a.specs.clone(),
+    };
+    let loaded = match svcgen_codegen::load(&base, std::slice::from_ref(&spec)) {
+        Ok(l) => l,
+        Err(errors) => {
+            eprint!("{}", errors.render(color));
+            return Ok(ExitCode::from(1));
+        }
+    };
+    let names: Vec<&str> = loaded
+        .systems
+        .iter()
+        .map(|s| s.name.wire.as_str())
+        .collect();
+    let system = match (named, loaded.systems.as_slice()) {
+        (Some(name), systems) => systems
+            .iter()
+            .find(|s| s.name.wire == *name || s.dir() == *name),
+        (None, [only]) => Some(only),
+        (None, _) => None,
+    };
+    let Some(system) = system else {
+        eprintln!(
+            "{} name the system to run: one of {}",
+            status("error:", color, Style::Error),
+            names.join(", ")
+        );
+        return Ok(ExitCode::from(1));
+    };
+    let settings = a.runtime.settings(&base, std::slice::from_ref(&spec))?;
+    let files = svcgen_codegen::generate(std::slice::from_ref(system), &settings)?;
+    let scope = svcgen_codegen::scope(std::slice::from_ref(system));
+    if !svcgen_codegen::output::check(&a.out, &files, &scope)?.is_clean() {
+        let report = svcgen_codegen::output::write(&a.out, &files, &scope)?;
+        eprintln!(
+            "{} {} ({} files written)",
+            status("Regenerated", color, Style::Good),
+            system.name.wire,
+            report.written.len()
+        );
+    }
+    let workspace = a.out.join(system.dir());
+    match up::run(system, &workspace, !a.no_build, color) {
+        Ok(code) => Ok(code),
+        Err(e) => {
+            eprintln!("{} {e}", status("error:", color, Style::Error));
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+type Prepared = (
+    svcgen_codegen::Loaded,
+    Vec<svcgen_codegen::emit::OutputFile>,
+    Vec<String>,
+);
+
+/// Loads the specs and builds every file in memory; prints diagnostics and returns `None` when
+/// the specs have errors.
+fn prepare(t: &Target, color: bool) -> Result<Option<Prepared>, BoxError> {
+    let (specs, all) = t.specs();
+    let base = std::env::current_dir()?;
+    let loaded = match svcgen_codegen::load(&base, &specs) {
+        Ok(l) => l,
+        Err(errors) => {
+            eprint!("{}", errors.render(color));
+            return Ok(None);
+        }
+    };
+    let settings = t.runtime.settings(&base, &specs)?;
+    let files = svcgen_codegen::generate(&loaded.systems, &settings)?;
+    // With the default input every system is known, so the whole output folder is in scope;
+    // otherwise only the folders of the systems named.
+    let scope = if all {
+        vec![String::new()]
+    } else {
+        svcgen_codegen::scope(&loaded.systems)
+    };
+    Ok(Some((loaded, files, scope)))
+}
+
+enum Style {
+    Good,
+    Error,
+}
+
+/// A cargo-style status word: right-aligned, bold and coloured on a terminal.
+pub(crate) fn status(word: &str, color: bool, style: Style) -> String {
+    let padded = if word.ends_with(':') {
+        word.to_owned()
+    } else {
+        format!("{word:>12}")
+    };
+    if !color {
+        return padded;
+    }
+    let colour = match style {
+        Style::Good => anstyle::AnsiColor::Green,
+        Style::Error => anstyle::AnsiColor::Red,
+    };
+    let style = anstyle::Style::new().bold().fg_color(Some(colour.into()));
+    format!("{style}{padded}{style:#}")
+}

@@ -1,0 +1,326 @@
+//! `svcgen up`: runs a whole system on this machine, with nothing else installed.
+//!
+//! Regenerates the system if its output is stale, builds its binaries with cargo, starts every
+//! service (and the gateway) as a child process wired through the registry variables, waits
+//! for each to be ready, prints where everything is, prefixes each child's log lines with its
+//! name, keeps the others running when one exits, and stops them all on Ctrl-C or SIGTERM.
+
+use anstyle::{AnsiColor, Style};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitCode, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use svcgen_codegen::emit::gateway::{GATEWAY_URL_ENV, gateway_package};
+use svcgen_codegen::emit::service::{service_package, url_env};
+use svcgen_codegen::model::System;
+
+/// One process to run.
+struct Unit {
+    name: String,
+    binary: String,
+    port: u16,
+    child: Option<Child>,
+    announced_exit: bool,
+}
+
+/// Colours for log prefixes, one per unit in turn.
+const COLOURS: &[AnsiColor] = &[
+    AnsiColor::Cyan,
+    AnsiColor::Yellow,
+    AnsiColor::Magenta,
+    AnsiColor::Green,
+    AnsiColor::Blue,
+    AnsiColor::BrightRed,
+    AnsiColor::BrightCyan,
+    AnsiColor::BrightYellow,
+];
+
+/// Runs `system`, generated into the cargo workspace `workspace`, until Ctrl-C or SIGTERM.
+/// `build` false skips `cargo build`.
+pub fn run(
+    system: &System,
+    workspace: &Path,
+    build: bool,
+    color: bool,
+) -> Result<ExitCode, String> {
+    let target_dir = target_dir(workspace);
+    let stop = Arc::new(AtomicBool::new(false));
+    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+        signal_hook::flag::register(signal, stop.clone())
+            .map_err(|e| format!("cannot handle signals: {e}"))?;
+    }
+
+    let mut units: Vec<Unit> = order(system)
+        .into_iter()
+        .map(|name| {
+            let s = &system.services[name];
+            Unit {
+                name: s.name.wire.clone(),
+                binary: service_package(system, s),
+                port: s.port,
+                child: None,
+                announced_exit: false,
+            }
+        })
+        .collect();
+    if let Some(g) = &system.gateway {
+        units.push(Unit {
+            name: "gateway".into(),
+            binary: gateway_package(system),
+            port: g.port,
+            child: None,
+            announced_exit: false,
+        });
+    }
+    // The spec's port when it is free, another free one otherwise.
+    for u in &mut units {
+        if TcpListener::bind(("127.0.0.1", u.port)).is_err() {
+            let free = TcpListener::bind("127.0.0.1:0")
+                .and_then(|l| l.local_addr())
+                .map_err(|e| e.to_string())?;
+            status(
+                "Moved",
+                &format!("{} to port {} ({} is taken)", u.name, free.port(), u.port),
+                color,
+            );
+            u.port = free.port();
+        }
+    }
+
+    if build {
+        let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+        cargo
+            .args(["build", "--bins", "--manifest-path"])
+            .arg(workspace.join("Cargo.toml"))
+            .env("CARGO_TARGET_DIR", &target_dir);
+        status(
+            "Building",
+            &format!("{} binaries with cargo", units.len()),
+            color,
+        );
+        let built = cargo
+            .status()
+            .map_err(|e| format!("cannot run cargo: {e}"))?;
+        if !built.success() {
+            return Err(format!("cargo build failed ({built})"));
+        }
+    }
+
+    // Every process learns where every service is.
+    let mut env: Vec<(String, String)> = system
+        .services
+        .values()
+        .map(|s| {
+            let port = units
+                .iter()
+                .find(|u| u.name == s.name.wire)
+                .map(|u| u.port)
+                .unwrap_or(s.port);
+            (url_env(s), format!("http://127.0.0.1:{port}"))
+        })
+        .collect();
+    if let Some(g) = units
+        .iter()
+        .find(|u| u.name == "gateway" && system.gateway.is_some())
+    {
+        env.push((
+            GATEWAY_URL_ENV.into(),
+            format!("http://127.0.0.1:{}", g.port),
+        ));
+    }
+
+    let width = units.iter().map(|u| u.name.len()).max().unwrap_or(0);
+    for (i, u) in units.iter_mut().enumerate() {
+        let binary = target_dir.join("debug").join(&u.binary);
+        let mut child = Command::new(&binary)
+            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .env("PORT", u.port.to_string())
+            .env("HOST", "127.0.0.1")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
+        let prefix = if color {
+            let style = Style::new().fg_color(Some(COLOURS[i % COLOURS.len()].into()));
+            format!("{style}{:>width$} |{style:#} ", u.name)
+        } else {
+            format!("{:>width$} | ", u.name)
+        };
+        for pipe in [
+            child
+                .stdout
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+            child
+                .stderr
+                .take()
+                .map(|p| Box::new(p) as Box<dyn std::io::Read + Send>),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let prefix = prefix.clone();
+            std::thread::spawn(move || {
+                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
+                    let mut out = std::io::stdout().lock();
+                    let _ = writeln!(out, "{prefix}{line}");
+                }
+            });
+        }
+        u.child = Some(child);
+        let started = Instant::now();
+        match wait_ready(u, &stop) {
+            Ok(()) => status(
+                "Ready",
+                &format!("{} in {:.1}s", u.name, started.elapsed().as_secs_f64()),
+                color,
+            ),
+            Err(e) => {
+                stop_all(&mut units);
+                return Err(e);
+            }
+        }
+    }
+
+    println!();
+    println!(
+        "  {:<width$}  {:<24}  {:<8}  OPENAPI",
+        "SERVICE", "URL", "PID"
+    );
+    for u in &units {
+        let url = format!("http://127.0.0.1:{}", u.port);
+        let pid = u.child.as_ref().map(Child::id).unwrap_or(0);
+        println!(
+            "  {:<width$}  {url:<24}  {pid:<8}  {url}/openapi.json",
+            u.name
+        );
+    }
+    println!();
+    status(
+        "Running",
+        &format!("{} (Ctrl-C stops everything)", system.name.wire),
+        color,
+    );
+
+    while !stop.load(Ordering::SeqCst) {
+        for u in &mut units {
+            if let Some(child) = &mut u.child
+                && let Ok(Some(exit)) = child.try_wait()
+                && !u.announced_exit
+            {
+                u.announced_exit = true;
+                status(
+                    "Exited",
+                    &format!("{} ({exit}); the others keep running", u.name),
+                    color,
+                );
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    status("Stopping", &format!("{} processes", units.len()), color);
+    stop_all(&mut units);
+    status("Stopped", system.name.wire.as_str(), color);
+    Ok(ExitCode::SUCCESS)
+}
+
+/// Services after the ones they depend on, so each starts with its dependencies ready.
+fn order(system: &System) -> Vec<&str> {
+    let mut out: Vec<&str> = Vec::new();
+    fn visit<'s>(name: &'s str, system: &'s System, out: &mut Vec<&'s str>) {
+        if out.contains(&name) {
+            return;
+        }
+        for d in &system.services[name].depends_on {
+            visit(&d.service, system, out);
+        }
+        out.push(name);
+    }
+    for name in system.services.keys() {
+        visit(name, system, &mut out);
+    }
+    out
+}
+
+fn wait_ready(u: &mut Unit, stop: &AtomicBool) -> Result<(), String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    let addr = SocketAddr::from(([127, 0, 0, 1], u.port));
+    while Instant::now() < deadline && !stop.load(Ordering::SeqCst) {
+        if let Some(child) = &mut u.child
+            && let Ok(Some(exit)) = child.try_wait()
+        {
+            return Err(format!("{} exited before it was ready ({exit})", u.name));
+        }
+        if is_ready(addr) {
+            return Ok(());
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    Err(format!(
+        "{} was not ready on port {} within 30 s",
+        u.name, u.port
+    ))
+}
+
+fn is_ready(addr: SocketAddr) -> bool {
+    let Ok(mut stream) = TcpStream::connect_timeout(&addr, Duration::from_millis(200)) else {
+        return false;
+    };
+    let _ = stream.set_read_timeout(Some(Duration::from_secs(1)));
+    if stream
+        .write_all(b"GET /readyz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n")
+        .is_err()
+    {
+        return false;
+    }
+    let mut head = [0u8; 12];
+    std::io::Read::read_exact(&mut stream, &mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
+}
+
+/// SIGTERM to every child (each finishes its in-flight requests), then a kill after 10 s.
+fn stop_all(units: &mut [Unit]) {
+    for u in units.iter() {
+        if let Some(child) = &u.child {
+            terminate(child.id());
+        }
+    }
+    let deadline = Instant::now() + Duration::from_secs(10);
+    for u in units.iter_mut() {
+        if let Some(mut child) = u.child.take() {
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = child.try_wait() {
+                    break;
+                }
+                std::thread::sleep(Duration::from_millis(20));
+            }
+            if let Ok(None) = child.try_wait() {
+                let _ = child.kill();
+            }
+            let _ = child.wait();
+        }
+    }
+}
+
+/// Asks a child to stop (SIGTERM): it finishes its in-flight requests, then exits.
+fn terminate(pid: u32) {
+    if let Ok(pid) = i32::try_from(pid) {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGTERM);
+    }
+}
+
+fn status(word: &str, text: &str, color: bool) {
+    println!("{} {text}", crate::status(word, color, crate::Style::Good));
+}
+
+/// Where cargo puts the binaries of `workspace`: `CARGO_TARGET_DIR` when set (shared by every
+/// workspace, so dependencies are built once), else the workspace's own `target/`.
+pub fn target_dir(workspace: &Path) -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace.join("target"))
+}

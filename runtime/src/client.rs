@@ -1,0 +1,443 @@
+//! The client side: one HTTP call with a total deadline, connect timeout, bounded retries with
+//! exponential backoff and jitter for idempotent methods, request id propagation, and errors
+//! that say which service and URL failed.
+
+use crate::context::{REQUEST_ID_HEADER, request_id};
+use crate::problem::Problem;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::fmt;
+use std::time::{Duration, Instant};
+
+pub use reqwest::Method;
+
+/// How a client calls one service.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Policy {
+    /// Total time for one call, retries included.
+    pub timeout: Duration,
+    /// Time allowed to connect.
+    pub connect_timeout: Duration,
+    /// Extra attempts for idempotent methods.
+    pub retries: u32,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Policy {
+            timeout: Duration::from_secs(5),
+            connect_timeout: Duration::from_secs(1),
+            retries: 2,
+        }
+    }
+}
+
+/// Why a call failed without an answer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransportKind {
+    /// The service could not be reached.
+    Connect,
+    /// No answer within the call's deadline.
+    Timeout,
+    /// Any other failure while sending or receiving.
+    Other,
+}
+
+/// A failed call. `E` is the endpoint's typed error.
+#[derive(Debug)]
+pub enum Error<E> {
+    /// The endpoint answered with one of the errors the spec declares for it.
+    Api(E),
+    /// The service answered with another problem (a 4xx for bad input, a 5xx of its own).
+    Problem {
+        /// The service called.
+        service: &'static str,
+        /// The URL called.
+        url: String,
+        /// What it answered.
+        problem: Box<Problem>,
+    },
+    /// No usable answer: unreachable, timed out, or broken off.
+    Transport {
+        /// The service called.
+        service: &'static str,
+        /// The URL called.
+        url: String,
+        /// What went wrong.
+        kind: TransportKind,
+        /// The underlying error.
+        message: String,
+    },
+    /// An answer that does not match the spec.
+    Decode {
+        /// The service called.
+        service: &'static str,
+        /// The URL called.
+        url: String,
+        /// What could not be decoded.
+        message: String,
+    },
+}
+
+impl<E: fmt::Display> fmt::Display for Error<E> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Api(e) => write!(f, "{e}"),
+            Error::Problem {
+                service,
+                url,
+                problem,
+            } => write!(f, "{service} ({url}) answered {problem}"),
+            Error::Transport {
+                service,
+                url,
+                kind,
+                message,
+            } => {
+                let what = match kind {
+                    TransportKind::Connect => "could not be reached",
+                    TransportKind::Timeout => "did not answer in time",
+                    TransportKind::Other => "failed",
+                };
+                write!(f, "{service} ({url}) {what}: {message}")
+            }
+            Error::Decode {
+                service,
+                url,
+                message,
+            } => write!(f, "{service} ({url}) sent an invalid answer: {message}"),
+        }
+    }
+}
+
+impl<E: fmt::Debug + fmt::Display> std::error::Error for Error<E> {}
+
+impl<E: fmt::Display> Error<E> {
+    /// The problem a service answers with when this dependency call fails and the handler does
+    /// not handle it: 503 when unreachable, 504 on timeout, 502 otherwise. Internal URLs are
+    /// logged, not sent.
+    pub fn upstream_problem(&self) -> Problem {
+        tracing::warn!(error = %self, "dependency call failed");
+        match self {
+            Error::Transport {
+                service,
+                kind: TransportKind::Connect,
+                ..
+            } => Problem::new(503, "Dependency unavailable")
+                .with_detail(format!("the {service} service could not be reached")),
+            Error::Transport {
+                service,
+                kind: TransportKind::Timeout,
+                ..
+            } => Problem::new(504, "Dependency timed out")
+                .with_detail(format!("the {service} service did not answer in time")),
+            Error::Transport { service, .. }
+            | Error::Decode { service, .. }
+            | Error::Problem { service, .. } => Problem::new(502, "Bad gateway")
+                .with_detail(format!("the {service} service failed")),
+            Error::Api(_) => {
+                Problem::new(502, "Bad gateway").with_detail("a dependency refused the request")
+            }
+        }
+    }
+}
+
+/// One request to send.
+pub struct Call {
+    /// The HTTP method.
+    pub method: reqwest::Method,
+    /// The path, already percent-encoded.
+    pub path: String,
+    /// The query string (without `?`), possibly empty.
+    pub query: String,
+    /// Extra headers.
+    pub headers: Vec<(&'static str, String)>,
+    /// The JSON body.
+    pub body: Option<Vec<u8>>,
+    /// The success status.
+    pub expect: u16,
+}
+
+impl Call {
+    /// A call without query, headers or body.
+    pub fn new(method: reqwest::Method, path: String, expect: u16) -> Self {
+        Call {
+            method,
+            path,
+            query: String::new(),
+            headers: Vec::new(),
+            body: None,
+            expect,
+        }
+    }
+
+    /// Sets the query string from a serializable value.
+    pub fn query<Q: Serialize>(mut self, query: &Q) -> Self {
+        self.query = serde_urlencoded::to_string(query).unwrap_or_default();
+        self
+    }
+
+    /// Adds a header.
+    pub fn header(mut self, name: &'static str, value: impl Serialize) -> Self {
+        self.headers.push((name, param(&value)));
+        self
+    }
+
+    /// Sets a JSON body.
+    pub fn json<B: Serialize>(mut self, body: &B) -> Self {
+        self.body = serde_json::to_vec(body).ok();
+        self
+    }
+}
+
+/// A value as it appears in a path segment, query or header: strings bare, others as JSON.
+pub fn param<T: Serialize>(value: &T) -> String {
+    match serde_json::to_value(value) {
+        Ok(serde_json::Value::String(s)) => s,
+        Ok(other) => other.to_string(),
+        Err(_) => String::new(),
+    }
+}
+
+/// A value percent-encoded for a path segment.
+pub fn segment<T: Serialize>(value: &T) -> String {
+    let raw = param(value);
+    let mut out = String::with_capacity(raw.len());
+    for b in raw.bytes() {
+        if b.is_ascii_alphanumeric() || b"-._~".contains(&b) {
+            out.push(b as char);
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The HTTP side of a generated client: one base URL, one policy.
+#[derive(Debug, Clone)]
+pub struct Http {
+    service: &'static str,
+    base: String,
+    policy: Policy,
+    client: reqwest::Client,
+}
+
+/// A base URL that is not usable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConfigError(pub String);
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// Why `https://` is refused rather than failing at the first call.
+const HTTPS_NOTE: &str = " (the generated clients have no TLS backend: services talk plain HTTP inside the system; terminate TLS in front of the gateway)";
+
+/// The base URL of `service` from the environment variable `env`, else `default`.
+pub fn url_from_env(env: &str, default: &str) -> Result<String, ConfigError> {
+    match std::env::var(env) {
+        Ok(url) if url.starts_with("http://") => Ok(url),
+        Ok(url) => Err(ConfigError(format!(
+            "{env} must be an http:// URL, got `{url}`{}",
+            HTTPS_NOTE
+        ))),
+        Err(_) => Ok(default.to_owned()),
+    }
+}
+
+impl Http {
+    /// A client of `service` at `base_url` (e.g. `http://127.0.0.1:8001`).
+    pub fn new(service: &'static str, base_url: &str, policy: Policy) -> Result<Self, ConfigError> {
+        if !base_url.starts_with("http://") {
+            return Err(ConfigError(format!(
+                "the URL of {service} must start with http://, got `{base_url}`{}",
+                if base_url.starts_with("https://") {
+                    HTTPS_NOTE
+                } else {
+                    ""
+                }
+            )));
+        }
+        let client = reqwest::Client::builder()
+            .connect_timeout(policy.connect_timeout)
+            .pool_idle_timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| ConfigError(format!("cannot build the HTTP client of {service}: {e}")))?;
+        Ok(Http {
+            service,
+            base: base_url.trim_end_matches('/').to_owned(),
+            policy,
+            client,
+        })
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &str {
+        &self.base
+    }
+
+    /// Sends `call`, retrying idempotent methods on transport failures and 502/503/504, all
+    /// within the policy's total timeout. Returns the success body; a problem answer becomes
+    /// the endpoint's typed error when `typed` recognises it.
+    pub async fn send<E>(
+        &self,
+        call: Call,
+        typed: fn(&Problem) -> Option<E>,
+    ) -> Result<bytes::Bytes, Error<E>> {
+        let mut url = format!("{}{}", self.base, call.path);
+        if !call.query.is_empty() {
+            url.push('?');
+            url.push_str(&call.query);
+        }
+        let idempotent = matches!(
+            call.method,
+            reqwest::Method::GET
+                | reqwest::Method::PUT
+                | reqwest::Method::DELETE
+                | reqwest::Method::HEAD
+        );
+        let attempts = if idempotent {
+            self.policy.retries + 1
+        } else {
+            1
+        };
+        let deadline = Instant::now() + self.policy.timeout;
+        let mut attempt = 0;
+        loop {
+            attempt += 1;
+            let result = self.attempt(&call, &url, deadline).await;
+            let retryable = match &result {
+                Err(Failure::Transport(..)) => true,
+                Err(Failure::Problem(problem)) => matches!(problem.status, 502..=504),
+                Ok(_) => false,
+            };
+            let pause = backoff(attempt);
+            if !retryable || attempt >= attempts || Instant::now() + pause >= deadline {
+                return self.finish(result, &url, call.expect, typed);
+            }
+            tracing::debug!(service = self.service, %url, attempt, "retrying in {} ms", pause.as_millis());
+            tokio::time::sleep(pause).await;
+        }
+    }
+
+    async fn attempt(
+        &self,
+        call: &Call,
+        url: &str,
+        deadline: Instant,
+    ) -> Result<(u16, bytes::Bytes), Failure> {
+        let remaining = deadline.saturating_duration_since(Instant::now());
+        if remaining.is_zero() {
+            return Err(Failure::Transport(
+                TransportKind::Timeout,
+                "the call's deadline passed".into(),
+            ));
+        }
+        let mut request = self
+            .client
+            .request(call.method.clone(), url)
+            .timeout(remaining);
+        if let Some(id) = request_id() {
+            request = request.header(REQUEST_ID_HEADER, id);
+        }
+        for (name, value) in &call.headers {
+            request = request.header(*name, value);
+        }
+        if let Some(body) = &call.body {
+            request = request
+                .header("content-type", "application/json")
+                .body(body.clone());
+        }
+        let transport = |e: reqwest::Error| {
+            let kind = if e.is_timeout() {
+                TransportKind::Timeout
+            } else if e.is_connect() {
+                TransportKind::Connect
+            } else {
+                TransportKind::Other
+            };
+            Failure::Transport(kind, error_chain(&e))
+        };
+        let response = request.send().await.map_err(transport)?;
+        let status = response.status().as_u16();
+        let body = response.bytes().await.map_err(transport)?;
+        if status >= 400 {
+            let problem = serde_json::from_slice::<Problem>(&body).unwrap_or_else(|_| {
+                Problem::new(status, "Error")
+                    .with_detail(String::from_utf8_lossy(&body).into_owned())
+            });
+            return Err(Failure::Problem(problem));
+        }
+        Ok((status, body))
+    }
+
+    fn finish<E>(
+        &self,
+        result: Result<(u16, bytes::Bytes), Failure>,
+        url: &str,
+        expect: u16,
+        typed: fn(&Problem) -> Option<E>,
+    ) -> Result<bytes::Bytes, Error<E>> {
+        let service = self.service;
+        let url = url.to_owned();
+        match result {
+            Ok((status, body)) if status == expect => Ok(body),
+            Ok((status, _)) => Err(Error::Decode {
+                service,
+                url,
+                message: format!("expected status {expect}, got {status}"),
+            }),
+            Err(Failure::Transport(kind, message)) => Err(Error::Transport {
+                service,
+                url,
+                kind,
+                message,
+            }),
+            Err(Failure::Problem(problem)) => match typed(&problem) {
+                Some(e) => Err(Error::Api(e)),
+                None => Err(Error::Problem {
+                    service,
+                    url,
+                    problem: Box::new(problem),
+                }),
+            },
+        }
+    }
+
+    /// Decodes a JSON success body.
+    pub fn decode<T: DeserializeOwned, E>(&self, body: &[u8], path: &str) -> Result<T, Error<E>> {
+        serde_json::from_slice(body).map_err(|e| Error::Decode {
+            service: self.service,
+            url: format!("{}{}", self.base, path),
+            message: e.to_string(),
+        })
+    }
+}
+
+/// The outcome of one attempt that did not succeed.
+enum Failure {
+    Transport(TransportKind, String),
+    Problem(Problem),
+}
+
+/// An error with its causes, which reqwest keeps in the chain (e.g. "connection refused").
+fn error_chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(cause) = source {
+        text.push_str(": ");
+        text.push_str(&cause.to_string());
+        source = cause.source();
+    }
+    text
+}
+
+/// Exponential backoff with full jitter: up to 50 ms, 100 ms, 200 ms, ... capped at 1 s.
+fn backoff(attempt: u32) -> Duration {
+    let cap = 50u64.saturating_mul(1 << attempt.min(5)).min(1000);
+    Duration::from_millis(fastrand::u64(cap / 2..=cap))
+}

@@ -1,0 +1,724 @@
+//! The server side: request input parsing that reports every invalid field at once, problem
+//! responses, middleware (request id, tracing, timeout, panic catching), health endpoints and
+//! graceful shutdown.
+
+use crate::context::{REQUEST_ID_HEADER, with_request_id};
+use crate::problem::{FieldError, PROBLEM_JSON, Problem};
+use crate::validation::Validate;
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, RawPathParams, Request};
+use axum::http::{HeaderValue, StatusCode, header, request::Parts};
+use axum::middleware::{self, Next};
+use axum::response::{IntoResponse, Response};
+use futures_util::FutureExt;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use std::panic::AssertUnwindSafe;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+use tracing::Instrument;
+
+/// Turns an endpoint's error into the problem it is answered with.
+pub trait IntoProblem {
+    /// The problem for this error.
+    fn into_problem(self) -> Problem;
+}
+
+impl IntoProblem for Problem {
+    fn into_problem(self) -> Problem {
+        self
+    }
+}
+
+impl IntoResponse for Problem {
+    fn into_response(self) -> Response {
+        let status = StatusCode::from_u16(self.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let body = serde_json::to_vec(&self).unwrap_or_default();
+        let mut response = (status, body).into_response();
+        response
+            .headers_mut()
+            .insert(header::CONTENT_TYPE, HeaderValue::from_static(PROBLEM_JSON));
+        response
+    }
+}
+
+/// The problem for a typed error of the spec.
+pub fn typed_problem(status: u16, title: &str, code: &str, detail: &str) -> Problem {
+    let problem = Problem::new(status, title).with_code(code);
+    if detail.is_empty() {
+        problem
+    } else {
+        problem.with_detail(detail)
+    }
+}
+
+/// Answers a handler's result: the success status with a JSON body, or the error's problem.
+pub fn respond<T: Serialize, E: IntoProblem>(status: StatusCode, result: Result<T, E>) -> Response {
+    match result {
+        Ok(value) => match serde_json::to_vec(&value) {
+            Ok(body) => {
+                (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+            }
+            Err(e) => Problem::internal(format!("encoding the response: {e}")).into_response(),
+        },
+        Err(e) => e.into_problem().into_response(),
+    }
+}
+
+/// Answers with a static JSON document (the service's OpenAPI document).
+pub fn json_document(text: &'static str) -> Response {
+    ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+}
+
+/// Answers a handler's result that has no body on success.
+pub fn respond_empty<E: IntoProblem>(status: StatusCode, result: Result<(), E>) -> Response {
+    match result {
+        Ok(()) => status.into_response(),
+        Err(e) => e.into_problem().into_response(),
+    }
+}
+
+/// The inputs of one request, parsed and validated part by part; every problem is kept so the
+/// answer names every invalid field.
+pub struct Input {
+    parts: Parts,
+    params: Vec<(String, String)>,
+    errors: Vec<FieldError>,
+    /// 415 or 413 end parsing at once; otherwise 400 (parameters, malformed JSON) or 422.
+    status: u16,
+}
+
+impl Input {
+    /// Starts parsing a request.
+    pub async fn new(mut parts: Parts) -> Self {
+        let params = match RawPathParams::from_request_parts(&mut parts, &()).await {
+            Ok(raw) => raw
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            Err(_) => Vec::new(),
+        };
+        Input {
+            parts,
+            params,
+            errors: Vec::new(),
+            status: 422,
+        }
+    }
+
+    fn fail(&mut self, status: u16, location: &str, pointer: String, detail: String) {
+        self.status = self.status.min(status);
+        self.errors.push(FieldError {
+            location: location.to_owned(),
+            pointer,
+            detail,
+        });
+    }
+
+    /// Path parameters, decoded into `T` and validated.
+    pub fn path<T: DeserializeOwned + Validate>(&mut self) -> Option<T> {
+        let pairs = self.params.clone();
+        self.pairs("path", &pairs)
+    }
+
+    /// Query parameters, decoded into `T` and validated. Unknown parameters are ignored.
+    pub fn query<T: DeserializeOwned + Validate>(&mut self) -> Option<T> {
+        let pairs: Vec<(String, String)> =
+            form_urlencoded::parse(self.parts.uri.query().unwrap_or("").as_bytes())
+                .into_owned()
+                .collect();
+        self.pairs("query", &pairs)
+    }
+
+    /// The named headers, decoded into `T` and validated.
+    pub fn headers<T: DeserializeOwned + Validate>(&mut self, names: &[&str]) -> Option<T> {
+        let mut pairs = Vec::new();
+        for name in names {
+            if let Some(value) = self.parts.headers.get(*name) {
+                match value.to_str() {
+                    Ok(v) => pairs.push(((*name).to_owned(), v.to_owned())),
+                    Err(_) => {
+                        self.fail(
+                            400,
+                            "header",
+                            format!("/{name}"),
+                            "must be visible ASCII".into(),
+                        );
+                        return None;
+                    }
+                }
+            }
+        }
+        self.pairs("header", &pairs)
+    }
+
+    fn pairs<T: DeserializeOwned + Validate>(
+        &mut self,
+        location: &str,
+        pairs: &[(String, String)],
+    ) -> Option<T> {
+        let encoded = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(pairs)
+            .finish();
+        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
+        match serde_path_to_error::deserialize::<_, T>(de) {
+            Ok(value) => self.validate(location, value, 400),
+            Err(e) => {
+                let (pointer, detail) = located(e.path(), &e.inner().to_string());
+                let detail = match pairs.iter().find(|(k, _)| format!("/{k}") == pointer) {
+                    Some((_, v)) => format!("{detail} (got `{v}`)"),
+                    None => detail,
+                };
+                self.fail(400, location, pointer, detail);
+                None
+            }
+        }
+    }
+
+    /// The value when it meets every constraint; otherwise records each violation.
+    fn validate<T: Validate>(&mut self, location: &str, value: T, status: u16) -> Option<T> {
+        match value.validate() {
+            Ok(()) => Some(value),
+            Err(violations) => {
+                for v in violations.0 {
+                    self.fail(status, location, v.pointer, v.detail);
+                }
+                None
+            }
+        }
+    }
+
+    /// The JSON body, decoded into `T` and validated. Checks the content type and the size.
+    pub async fn json<T: DeserializeOwned + Validate>(
+        &mut self,
+        body: Body,
+        limit: usize,
+    ) -> Option<T> {
+        let content_type = self
+            .parts
+            .headers
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
+        let is_json = content_type.is_some_and(|ct| {
+            let essence = ct
+                .split(';')
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_lowercase();
+            essence == "application/json"
+                || (essence.starts_with("application/") && essence.ends_with("+json"))
+        });
+        if !is_json {
+            self.status = 415;
+            self.errors.push(FieldError {
+                location: "header".into(),
+                pointer: "/content-type".into(),
+                detail: format!(
+                    "must be `application/json` (got `{}`)",
+                    content_type.unwrap_or("nothing")
+                ),
+            });
+            return None;
+        }
+        let bytes = match axum::body::to_bytes(body, limit).await {
+            Ok(b) => b,
+            Err(e) => {
+                let too_large = std::error::Error::source(&e)
+                    .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+                if too_large {
+                    self.status = 413;
+                    self.errors.push(FieldError {
+                        location: "body".into(),
+                        pointer: String::new(),
+                        detail: format!("the body exceeds the limit of {limit} bytes"),
+                    });
+                } else {
+                    self.fail(
+                        400,
+                        "body",
+                        String::new(),
+                        "the body could not be read".into(),
+                    );
+                }
+                return None;
+            }
+        };
+        let mut json: serde_json::Value = match serde_json::from_slice(&bytes) {
+            Ok(v) => v,
+            Err(e) => {
+                let message = strip_position(&e.to_string());
+                self.fail(
+                    400,
+                    "body",
+                    String::new(),
+                    format!("malformed JSON: {message}"),
+                );
+                return None;
+            }
+        };
+        integral_floats_to_integers(&mut json);
+        match serde_path_to_error::deserialize::<_, T>(json) {
+            Ok(value) => self.validate("body", value, 422),
+            Err(e) => {
+                let message = strip_position(&e.inner().to_string());
+                let (pointer, detail) = located(e.path(), &message);
+                self.fail(422, "body", pointer, detail);
+                None
+            }
+        }
+    }
+
+    /// The answer when any part was invalid: a problem listing every invalid field.
+    pub fn reject(self) -> Response {
+        let title = match self.status {
+            413 => "Payload too large",
+            415 => "Unsupported media type",
+            400 => "Bad request",
+            _ => "Unprocessable content",
+        };
+        let mut problem = Problem::new(self.status, title).with_detail(if self.errors.len() == 1 {
+            "the request has an invalid field".to_owned()
+        } else {
+            format!("the request has {} invalid fields", self.errors.len())
+        });
+        problem.errors = self.errors;
+        problem.into_response()
+    }
+}
+
+/// JSON Schema counts `3.0` as an integer: so does the server, for every integer field.
+fn integral_floats_to_integers(value: &mut serde_json::Value) {
+    match value {
+        serde_json::Value::Number(n) if n.is_f64() => {
+            if let Some(f) = n.as_f64()
+                && f.fract() == 0.0
+                && f >= i64::MIN as f64
+                && f < i64::MAX as f64
+            {
+                *value = serde_json::Value::from(f as i64);
+            }
+        }
+        serde_json::Value::Array(items) => items.iter_mut().for_each(integral_floats_to_integers),
+        serde_json::Value::Object(map) => map.values_mut().for_each(integral_floats_to_integers),
+        _ => {}
+    }
+}
+
+/// A JSON Pointer and message for a deserialization error: `missing field` errors point at the
+/// missing field itself.
+fn located(path: &serde_path_to_error::Path, message: &str) -> (String, String) {
+    let mut pointer = String::new();
+    for segment in path.iter() {
+        use serde_path_to_error::Segment;
+        match segment {
+            Segment::Seq { index } => pointer.push_str(&format!("/{index}")),
+            Segment::Map { key } => pointer.push_str(&format!("/{}", escape_pointer(key))),
+            Segment::Enum { .. } | Segment::Unknown => {}
+        }
+    }
+    if let Some(field) = message
+        .strip_prefix("missing field `")
+        .and_then(|m| m.strip_suffix('`'))
+    {
+        return (
+            format!("{pointer}/{}", escape_pointer(field)),
+            "is required".to_owned(),
+        );
+    }
+    (pointer, message.to_owned())
+}
+
+fn escape_pointer(key: &str) -> String {
+    key.replace('~', "~0").replace('/', "~1")
+}
+
+/// serde_json appends ` at line L column C`; the pointer says where instead.
+fn strip_position(message: &str) -> String {
+    match message.rfind(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Settings of a running service.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// The service's name, for logs.
+    pub service: &'static str,
+    /// The port used when `PORT` is not set.
+    pub default_port: u16,
+    /// Time allowed per request.
+    pub request_timeout: Duration,
+}
+
+/// Sets up logging: `RUST_LOG` filters (default `info`).
+pub fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::IsTerminal::is_terminal(&std::io::stderr()))
+        .try_init();
+}
+
+/// The address to listen on: `HOST` (default `127.0.0.1`) and `PORT` (default the spec's).
+pub fn bind_address(default_port: u16) -> Result<std::net::SocketAddr, String> {
+    let host = std::env::var("HOST").unwrap_or_else(|_| "127.0.0.1".to_owned());
+    let port = match std::env::var("PORT") {
+        Ok(p) => p
+            .parse::<u16>()
+            .map_err(|_| format!("PORT must be a port number, got `{p}`"))?,
+        Err(_) => default_port,
+    };
+    let ip: std::net::IpAddr = host
+        .parse()
+        .map_err(|_| format!("HOST must be an IP address, got `{host}`"))?;
+    Ok(std::net::SocketAddr::new(ip, port))
+}
+
+/// Adds health endpoints, problem answers for unknown routes and methods, and the middleware
+/// stack around `router`.
+pub fn app(router: Router, settings: &Settings, ready: Arc<AtomicBool>) -> Router {
+    let timeout = settings.request_timeout;
+    router
+        .route(
+            "/healthz",
+            axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+        )
+        .route(
+            "/readyz",
+            axum::routing::get(move || {
+                let ready = ready.load(Ordering::SeqCst);
+                async move {
+                    if ready {
+                        axum::Json(serde_json::json!({"status": "ready"})).into_response()
+                    } else {
+                        Problem::new(503, "Not ready")
+                            .with_detail("the service is shutting down")
+                            .into_response()
+                    }
+                }
+            }),
+        )
+        .fallback(|| async {
+            Problem::new(404, "Not found").with_detail("no route matches this path")
+        })
+        .layer(middleware::from_fn(move |req: Request, next: Next| {
+            request_stack(timeout, req, next)
+        }))
+}
+
+/// Gives error responses produced outside handlers (405 from the router, for one) a problem
+/// body, keeping their headers (such as `Allow`).
+fn problem_for_bare_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|ct| ct.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+        return response;
+    }
+    let title = status.canonical_reason().unwrap_or("Error");
+    let mut problem = Problem::new(status.as_u16(), title);
+    if status == StatusCode::METHOD_NOT_ALLOWED {
+        problem =
+            problem.with_detail("the path exists, but not for this method: see the `Allow` header");
+    }
+    let (mut parts, _) = response.into_parts();
+    parts.headers.remove(header::CONTENT_LENGTH);
+    let mut fresh = problem.into_response();
+    for (name, value) in parts.headers.iter() {
+        if name != header::CONTENT_TYPE {
+            fresh.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    fresh
+}
+
+/// A fresh request id: a random (version 4) UUID from a fast non-cryptographic generator; an id
+/// correlates logs, it guards nothing, and a system call per request would cost throughput.
+fn new_request_id() -> String {
+    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
+        .into_uuid()
+        .to_string()
+}
+
+/// The whole per-request stack in one middleware (one boxed future instead of four): accepts or
+/// creates the request id, runs the request in a tracing span carrying it, bounds it by the
+/// request timeout (503), turns a handler panic into a 500 that leaks nothing, gives error
+/// answers produced outside handlers (the router's 405) a problem body, echoes the id and logs
+/// the outcome.
+async fn request_stack(timeout: Duration, req: Request, next: Next) -> Response {
+    let id = req
+        .headers()
+        .get(REQUEST_ID_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
+        .map(str::to_owned)
+        .unwrap_or_else(new_request_id);
+    let probe = matches!(req.uri().path(), "/healthz" | "/readyz");
+    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+    let start = Instant::now();
+    let handled = async move {
+        let answer = AssertUnwindSafe(tokio::time::timeout(timeout, next.run(req)))
+            .catch_unwind()
+            .await;
+        let response = match answer {
+            Ok(Ok(response)) => response,
+            Ok(Err(_elapsed)) => Problem::new(503, "Request timed out")
+                .with_detail(format!(
+                    "the request took longer than {} ms",
+                    timeout.as_millis()
+                ))
+                .into_response(),
+            Err(_panic) => Problem::internal("a handler panicked").into_response(),
+        };
+        problem_for_bare_errors(response)
+    };
+    let mut response = with_request_id(id.clone(), handled)
+        .instrument(span.clone())
+        .await;
+    let (status, elapsed_ms) = (
+        response.status().as_u16(),
+        start.elapsed().as_millis() as u64,
+    );
+    // Health probes come every few seconds from orchestrators: logged only at debug level.
+    span.in_scope(|| {
+        if probe {
+            tracing::debug!(status, elapsed_ms, "answered");
+        } else {
+            tracing::info!(status, elapsed_ms, "answered");
+        }
+    });
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        response.headers_mut().insert(REQUEST_ID_HEADER, value);
+    }
+    response
+}
+
+/// `<binary> healthcheck`: exits 0 when the service on this machine (`PORT`) answers
+/// `GET /readyz` with 200 within 2 s, 1 otherwise. Used by container health checks, so the
+/// image needs no other tool.
+pub fn healthcheck(default_port: u16) -> ExitCode {
+    use std::io::{Read, Write};
+    let port = std::env::var("PORT")
+        .ok()
+        .and_then(|p| p.parse().ok())
+        .unwrap_or(default_port);
+    let addr = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+    let timeout = Duration::from_secs(2);
+    let answer = std::net::TcpStream::connect_timeout(&addr, timeout).and_then(|mut stream| {
+        stream.set_read_timeout(Some(timeout))?;
+        stream.write_all(
+            format!("GET /readyz HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n").as_bytes(),
+        )?;
+        let mut head = [0u8; 12];
+        stream.read_exact(&mut head)?;
+        Ok(head)
+    });
+    match answer {
+        Ok(head) if head.starts_with(b"HTTP/1.1 200") => ExitCode::SUCCESS,
+        Ok(head) => {
+            eprintln!("not ready: {}", String::from_utf8_lossy(&head));
+            ExitCode::FAILURE
+        }
+        Err(e) => {
+            eprintln!("not ready: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Serves `router` until SIGTERM or Ctrl-C, then finishes in-flight requests and exits.
+pub async fn serve(settings: Settings, router: Router) -> ExitCode {
+    let addr = match bind_address(settings.default_port) {
+        Ok(a) => a,
+        Err(e) => {
+            tracing::error!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => l,
+        Err(e) => {
+            tracing::error!(%addr, "cannot listen: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let ready = Arc::new(AtomicBool::new(true));
+    let app = app(router, &settings, ready.clone());
+    tracing::info!(service = settings.service, "listening on http://{addr}");
+    let shutdown = async move {
+        shutdown_signal().await;
+        ready.store(false, Ordering::SeqCst);
+        tracing::info!("shutting down: finishing in-flight requests");
+    };
+    match axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
+        Ok(()) => {
+            tracing::info!("stopped");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            tracing::error!("server failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}
+
+/// A service behind the gateway: where it is and how long a forwarded call may take.
+#[derive(Debug, Clone)]
+pub struct Upstream {
+    service: &'static str,
+    base: String,
+    timeout: Duration,
+    client: reqwest::Client,
+}
+
+impl Upstream {
+    /// The service at the URL in `env` (else `default`), called with a total `timeout`.
+    pub fn from_env(
+        service: &'static str,
+        env: &str,
+        default: &str,
+        timeout: Duration,
+    ) -> Result<Self, crate::client::ConfigError> {
+        let base = crate::client::url_from_env(env, default)?
+            .trim_end_matches('/')
+            .to_owned();
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .build()
+            .map_err(|e| {
+                crate::client::ConfigError(format!(
+                    "cannot build the HTTP client of {service}: {e}"
+                ))
+            })?;
+        Ok(Upstream {
+            service,
+            base,
+            timeout,
+            client,
+        })
+    }
+}
+
+/// Headers that describe one connection, not the message: never forwarded.
+const HOP_BY_HOP: &[&str] = &[
+    "connection",
+    "keep-alive",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+];
+
+/// Forwards `request` to `upstream` with `prefix` taken off its path, and answers with what
+/// the service answered. The request id goes along; a service that is down, slow or broken is
+/// answered with a 503, 504 or 502 problem naming it (not its address).
+pub async fn forward(
+    upstream: &Upstream,
+    prefix: &str,
+    request: Request,
+    limit: usize,
+) -> Response {
+    let (parts, body) = request.into_parts();
+    let path = parts
+        .uri
+        .path()
+        .strip_prefix(prefix)
+        .unwrap_or(parts.uri.path());
+    let mut url = format!("{}{path}", upstream.base);
+    if let Some(query) = parts.uri.query() {
+        url.push('?');
+        url.push_str(query);
+    }
+    let bytes = match axum::body::to_bytes(body, limit).await {
+        Ok(b) => b,
+        Err(_) => {
+            return Problem::new(413, "Payload too large")
+                .with_detail(format!("the body exceeds the limit of {limit} bytes"))
+                .into_response();
+        }
+    };
+    let mut outgoing = upstream
+        .client
+        .request(parts.method.clone(), &url)
+        .timeout(upstream.timeout);
+    for (name, value) in &parts.headers {
+        if !HOP_BY_HOP.contains(&name.as_str()) && name.as_str() != REQUEST_ID_HEADER {
+            outgoing = outgoing.header(name, value);
+        }
+    }
+    if let Some(id) = crate::context::request_id() {
+        outgoing = outgoing.header(REQUEST_ID_HEADER, id);
+    }
+    let service = upstream.service;
+    let answer = match outgoing.body(bytes).send().await {
+        Ok(answer) => answer,
+        Err(e) => {
+            tracing::warn!(service, %url, "forwarding failed: {e}");
+            let problem = if e.is_timeout() {
+                Problem::new(504, "Dependency timed out")
+                    .with_detail(format!("the {service} service did not answer in time"))
+            } else if e.is_connect() {
+                Problem::new(503, "Dependency unavailable")
+                    .with_detail(format!("the {service} service could not be reached"))
+            } else {
+                Problem::new(502, "Bad gateway")
+                    .with_detail(format!("the {service} service failed"))
+            };
+            return problem.into_response();
+        }
+    };
+    let status = answer.status();
+    let mut headers = axum::http::HeaderMap::new();
+    for (name, value) in answer.headers() {
+        if !HOP_BY_HOP.contains(&name.as_str()) && name.as_str() != REQUEST_ID_HEADER {
+            headers.insert(name.clone(), value.clone());
+        }
+    }
+    match answer.bytes().await {
+        Ok(body) => (status, headers, body).into_response(),
+        Err(e) => {
+            tracing::warn!(service, %url, "reading the answer failed: {e}");
+            Problem::new(502, "Bad gateway")
+                .with_detail(format!("the {service} service failed"))
+                .into_response()
+        }
+    }
+}
