@@ -162,6 +162,7 @@ fn generate(t: &Target, color: bool) -> Result<ExitCode, BoxError> {
     for path in &report.removed {
         eprintln!("{} {}", status("Removed", color, Style::Good), path);
     }
+    warn_about_handlers(&t.out, &loaded.systems, color);
     let services: usize = loaded.systems.iter().map(|s| s.services.len()).sum();
     eprintln!(
         "{} {} systems, {services} services into {}: {} written, {} unchanged, {} kept, {} removed in {:.2}s",
@@ -256,6 +257,7 @@ fn up(a: &UpArgs, color: bool) -> Result<ExitCode, BoxError> {
             report.written.len()
         );
     }
+    warn_about_handlers(&a.out, std::slice::from_ref(system), color);
     let workspace = a.out.join(system.dir());
     match up::run(system, &workspace, !a.no_build, color) {
         Ok(code) => Ok(code),
@@ -263,6 +265,18 @@ fn up(a: &UpArgs, color: bool) -> Result<ExitCode, BoxError> {
             eprintln!("{} {e}", status("error:", color, Style::Error));
             Ok(ExitCode::from(1))
         }
+    }
+}
+
+/// Tells the person which methods of their `handlers.rs` no longer match the trait the spec
+/// generates (located in their file), before cargo reports it in generated terms.
+fn warn_about_handlers(out: &Path, systems: &[svcgen_codegen::model::System], color: bool) {
+    let (sources, warnings) = svcgen_codegen::handlers::check(out, systems);
+    if !warnings.is_empty() {
+        eprint!(
+            "{}",
+            svcgen_codegen::diag::render_each(&sources, &warnings, color)
+        );
     }
 }
 

@@ -136,3 +136,137 @@ fn check_of_the_repository_passes() {
     let o = svcgen(&["check"]);
     assert!(o.status.success(), "generated/ is stale: {}", stderr(&o));
 }
+
+fn svcgen_in(dir: &Path, args: &[&std::ffi::OsStr]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_svcgen"))
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("svcgen runs")
+}
+
+#[test]
+fn check_gives_the_same_answer_from_any_folder() {
+    let specs = repo().join("specs");
+    let generated = repo().join("generated");
+    let elsewhere = tempfile::tempdir().unwrap();
+    let args = [
+        std::ffi::OsStr::new("check"),
+        specs.as_os_str(),
+        "--out".as_ref(),
+        generated.as_os_str(),
+    ];
+    for dir in [
+        repo().as_path(),
+        elsewhere.path(),
+        &repo().join("generated/shop"),
+    ] {
+        let o = svcgen_in(dir, &args);
+        assert!(
+            o.status.success(),
+            "check from {}: {}",
+            dir.display(),
+            stderr(&o)
+        );
+    }
+    // And generating from elsewhere writes the same bytes: nothing changes.
+    let copy = tempfile::tempdir().unwrap();
+    let out = copy.path().join("out");
+    for dir in [repo().as_path(), elsewhere.path()] {
+        let o = svcgen_in(
+            dir,
+            &[
+                "generate".as_ref(),
+                specs.as_os_str(),
+                "--out".as_ref(),
+                out.as_os_str(),
+            ],
+        );
+        assert!(o.status.success(), "{}", stderr(&o));
+    }
+    let o = svcgen_in(
+        elsewhere.path(),
+        &[
+            "check".as_ref(),
+            specs.as_os_str(),
+            "--out".as_ref(),
+            out.as_os_str(),
+        ],
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+}
+
+#[test]
+fn handlers_that_no_longer_match_the_spec_are_named_in_the_persons_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let spec = dir.path().join("tiny.toml");
+    let first = r#"
+[system]
+name = "tiny"
+
+[services.notes]
+port = 8100
+
+[services.notes.endpoints.get_note]
+method = "GET"
+path = "/notes/{id}"
+params.id = "uuid"
+response = "string"
+
+[services.notes.endpoints.delete_note]
+method = "DELETE"
+path = "/notes/{id}"
+params.id = "uuid"
+status = 204
+"#;
+    std::fs::write(&spec, first).unwrap();
+    let generate = || {
+        svcgen_in(
+            dir.path(),
+            &[
+                "generate".as_ref(),
+                "tiny.toml".as_ref(),
+                "--out".as_ref(),
+                "out".as_ref(),
+            ],
+        )
+    };
+    let o = generate();
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(!stderr(&o).contains("warning"), "{}", stderr(&o));
+
+    // The spec changes: `get_note` gains a query parameter, `delete_note` is renamed.
+    let second = first
+        .replace(
+            "params.id = \"uuid\"\nresponse",
+            "params.id = \"uuid\"\nquery.full = \"bool?\"\nresponse",
+        )
+        .replace("endpoints.delete_note", "endpoints.remove_note");
+    std::fs::write(&spec, second).unwrap();
+    let o = generate();
+    assert!(
+        o.status.success(),
+        "warnings do not fail the run: {}",
+        stderr(&o)
+    );
+    let err = stderr(&o);
+    let handlers = Path::new("out/tiny/notes/src/handlers.rs")
+        .display()
+        .to_string();
+    assert!(
+        err.contains("`get_note` takes 2 parameters after `&self`; the spec now gives it 3"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`delete_note` is no longer an endpoint of the `notes` service"),
+        "{err}"
+    );
+    assert!(
+        err.contains("`remove_note` is a new endpoint of the `notes` service"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{handlers}:")),
+        "located in the person's file: {err}"
+    );
+}

@@ -78,6 +78,18 @@ pub struct Diagnostic {
     pub secondary: Vec<(Loc, String)>,
     /// Hints on how to fix it.
     pub notes: Vec<String>,
+    /// An error stops the run; a warning is reported and the run goes on.
+    pub severity: Severity,
+}
+
+/// How serious a [`Diagnostic`] is.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum Severity {
+    /// The spec cannot be generated.
+    #[default]
+    Error,
+    /// Worth a look; nothing is held back.
+    Warning,
 }
 
 impl Diagnostic {
@@ -88,6 +100,7 @@ impl Diagnostic {
             primary: Some((loc.clone(), label.into())),
             secondary: Vec::new(),
             notes: Vec::new(),
+            severity: Severity::Error,
         }
     }
 
@@ -98,12 +111,19 @@ impl Diagnostic {
             primary: None,
             secondary: Vec::new(),
             notes: Vec::new(),
+            severity: Severity::Error,
         }
     }
 
     /// Adds a related place.
     pub fn with_secondary(mut self, loc: &Loc, label: impl Into<String>) -> Self {
         self.secondary.push((loc.clone(), label.into()));
+        self
+    }
+
+    /// Makes this a warning.
+    pub fn warning(mut self) -> Self {
+        self.severity = Severity::Warning;
         self
     }
 
@@ -121,7 +141,11 @@ impl Diagnostic {
         for (loc, label) in &self.secondary {
             labels.push(Label::secondary(loc.file, loc.span.clone()).with_message(label));
         }
-        CsDiagnostic::error()
+        let diagnostic = match self.severity {
+            Severity::Error => CsDiagnostic::error(),
+            Severity::Warning => CsDiagnostic::warning(),
+        };
+        diagnostic
             .with_message(&self.message)
             .with_labels(labels)
             .with_notes(self.notes.clone())
@@ -166,6 +190,17 @@ impl Diagnostics {
 
 /// Renders diagnostics as text: `error: ...` then `┌─ file:line:col` and the underlined line.
 pub fn render(sources: &Sources, diagnostics: &Diagnostics, color: bool) -> String {
+    let mut out = render_each(sources, diagnostics, color);
+    let n = diagnostics.len();
+    out.push_str(&format!(
+        "error: the spec has {n} problem{}; nothing was written\n",
+        if n == 1 { "" } else { "s" }
+    ));
+    out
+}
+
+/// Renders each diagnostic, with no summary line (e.g. warnings after a successful run).
+pub fn render_each(sources: &Sources, diagnostics: &Diagnostics, color: bool) -> String {
     let config = term::Config::default();
     let mut out = String::new();
     for d in diagnostics.iter() {
@@ -183,10 +218,5 @@ pub fn render(sources: &Sources, diagnostics: &Diagnostics, color: bool) -> Stri
         // the message itself still reaches the person.
         out.push_str(&text.unwrap_or_else(|_| format!("error: {}\n\n", d.message)));
     }
-    let n = diagnostics.len();
-    out.push_str(&format!(
-        "error: the spec has {n} problem{}; nothing was written\n",
-        if n == 1 { "" } else { "s" }
-    ));
     out
 }

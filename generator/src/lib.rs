@@ -14,6 +14,7 @@
 pub mod check;
 pub mod diag;
 pub mod emit;
+pub mod handlers;
 pub mod ident;
 pub mod load;
 pub mod model;

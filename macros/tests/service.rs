@@ -16,7 +16,7 @@ mod orders {
 }
 
 use users::runtime::client::{Error, Policy};
-use users::server::{Api, CreateUserError, GetUserError};
+use users::server::{Api, Context, CreateUserError, GetUserError};
 use users::types::{EmailTaken, NewUser, NotFound, User};
 
 #[derive(Default)]
@@ -25,7 +25,7 @@ struct Users {
 }
 
 impl Api for Users {
-    async fn create_user(&self, body: NewUser) -> Result<User, CreateUserError> {
+    async fn create_user(&self, _cx: Context, body: NewUser) -> Result<User, CreateUserError> {
         let mut users = self.users.lock().unwrap();
         if users.values().any(|u| u.email == body.email) {
             return Err(EmailTaken::new("taken").into());
@@ -41,7 +41,14 @@ impl Api for Users {
         Ok(user)
     }
 
-    async fn get_user(&self, id: users::types::uuid::Uuid) -> Result<User, GetUserError> {
+    async fn get_user(
+        &self,
+        cx: Context,
+        id: users::types::uuid::Uuid,
+    ) -> Result<User, GetUserError> {
+        // The router hands every handler the request's context.
+        let request_id = cx.request_id().unwrap_or_default();
+        assert!(!request_id.is_empty(), "the request has an id");
         self.users
             .lock()
             .unwrap()

@@ -2,7 +2,7 @@
 //! endpoint, parameter, body, response, typed error (as problem+json) and constraint.
 
 use super::service::service_dir;
-use super::{EmitError, GENERATED_MARKER, OutputFile, Ownership};
+use super::{EmitError, OutputFile, Ownership};
 use crate::model::*;
 use serde_json::{Map, Value, json};
 
@@ -87,7 +87,7 @@ pub fn base_document(system: &System, mut paths: Map<String, Value>) -> Value {
     schemas.insert(PROBLEM.into(), problem_schema());
     schemas.insert(FIELD_ERROR.into(), field_error_schema());
     json!({
-        "x-generated-by": format!("{GENERATED_MARKER} from {} — do not edit.", system.source),
+        "x-generated-by": super::header(system),
         "openapi": "3.1.0",
         "info": {},
         "servers": [],

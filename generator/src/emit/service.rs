@@ -73,7 +73,7 @@ fn service_files(system: &System, service: &Service) -> Result<Vec<OutputFile>, 
     }
     let owned_header = format!(
         "Written once by svcgen from {}; this file is yours to edit (svcgen never rewrites it).",
-        system.source
+        super::spec_name(&system.source)
     );
     let owned = [
         ("handlers.rs", handlers_tokens(system, service)),
@@ -367,6 +367,55 @@ fn args(system: &System, e: &Endpoint) -> Vec<Arg> {
     out
 }
 
+/// One method of a service's generated `Api` trait, as a person's `impl Api` must write it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TraitMethod {
+    /// The method's name as written in Rust (`get_user`, `r#fn`).
+    pub name: String,
+    /// Every parameter after `&self`, as `name: Type`.
+    pub params: Vec<String>,
+}
+
+/// The methods of the `Api` trait generated for `service`, in spec order.
+pub fn trait_methods(system: &System, service: &Service) -> Vec<TraitMethod> {
+    service
+        .endpoints
+        .iter()
+        .map(|e| TraitMethod {
+            name: ident(&e.name.rust).to_string(),
+            params: handler_args(system, e)
+                .iter()
+                .map(|a| {
+                    let (n, t) = (&a.name, &a.ty);
+                    let ty = t.to_string().replace(" :: ", "::").replace(" < ", "<");
+                    format!("{n}: {}", ty.replace(" >", ">"))
+                })
+                .collect(),
+        })
+        .collect()
+}
+
+/// The arguments of a handler method: the request's [`Context`] first, then [`args`]. The
+/// context's name is `cx` unless the endpoint has a parameter of that name.
+///
+/// [`Context`]: https://docs.rs/svcgen-runtime (runtime::context::Context)
+fn handler_args(system: &System, e: &Endpoint) -> Vec<Arg> {
+    let mut args = args(system, e);
+    let mut name = "cx".to_owned();
+    while args.iter().any(|a| a.name == name) {
+        name.push('_');
+    }
+    args.insert(
+        0,
+        Arg {
+            name: format_ident!("{name}"),
+            ty: quote! { Context },
+            source: quote! { Context::current() },
+        },
+    );
+    args
+}
+
 fn endpoint_doc(e: &Endpoint) -> TokenStream {
     let mut text = format!("`{} {}`", e.method.as_str(), e.path);
     if let Some(d) = &e.doc {
@@ -567,7 +616,7 @@ pub(crate) fn server_tokens(
     for e in &service.endpoints {
         let name = ident(&e.name.rust);
         let err = endpoint_type(e, "Error");
-        let args = args(system, e);
+        let args = handler_args(system, e);
         let params: Vec<_> = args
             .iter()
             .map(|a| {
@@ -764,6 +813,7 @@ pub(crate) fn server_tokens(
                 use runtime::axum::extract::State;
                 use runtime::axum::http::StatusCode;
                 use runtime::axum::response::Response;
+                use runtime::context::Context;
                 use runtime::server::{#(#responders),*};
                 use std::sync::Arc;
                 #request_use
@@ -803,6 +853,8 @@ pub(crate) fn server_tokens(
         use std::process::ExitCode;
         use std::sync::Arc;
         use std::time::Duration;
+
+        pub use runtime::context::Context;
 
         /// Largest accepted request body, in bytes.
         pub const BODY_LIMIT: usize = #body_limit;
@@ -956,7 +1008,7 @@ fn handlers_tokens(system: &System, service: &Service) -> TokenStream {
         let name = ident(&e.name.rust);
         let err = endpoint_type(e, "Error");
         imports.push(err.clone());
-        let params = args(system, e).into_iter().map(|a| {
+        let params = handler_args(system, e).into_iter().map(|a| {
             let n = format_ident!("_{}", a.name.to_string().trim_start_matches("r#"));
             let t = a.ty;
             quote! { #n: #t }
@@ -979,7 +1031,7 @@ fn handlers_tokens(system: &System, service: &Service) -> TokenStream {
         #(#![doc = #lines])*
 
         use super::deps::Deps;
-        use crate::server::{Api, #(#imports),*};
+        use crate::server::{Api, Context, #(#imports),*};
 
         #struct_doc
         pub struct #handler {

@@ -3,7 +3,7 @@
 //! Handlers of the `billing` service: invoices, in memory.
 
 use crate::deps::Deps;
-use crate::server::{Api, CreateInvoiceError, GetInvoiceError};
+use crate::server::{Api, Context, CreateInvoiceError, GetInvoiceError};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use types::uuid::Uuid;
@@ -27,7 +27,11 @@ impl Billing {
 }
 
 impl Api for Billing {
-    async fn create_invoice(&self, body: InvoiceRequest) -> Result<Invoice, CreateInvoiceError> {
+    async fn create_invoice(
+        &self,
+        _cx: Context,
+        body: InvoiceRequest,
+    ) -> Result<Invoice, CreateInvoiceError> {
         let invoice = Invoice {
             id: Uuid::new_v4(),
             policy_id: body.policy_id,
@@ -40,7 +44,7 @@ impl Api for Billing {
         Ok(invoice)
     }
 
-    async fn get_invoice(&self, id: Uuid) -> Result<Invoice, GetInvoiceError> {
+    async fn get_invoice(&self, _cx: Context, id: Uuid) -> Result<Invoice, GetInvoiceError> {
         let invoices = self.invoices.lock().unwrap_or_else(PoisonError::into_inner);
         invoices
             .get(&id)

@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -22,11 +23,13 @@ pub trait Api: Send + Sync + 'static {
     /// `POST /invoices`
     fn create_invoice(
         &self,
+        cx: Context,
         body: types::InvoiceRequest,
     ) -> impl Future<Output = Result<types::Invoice, CreateInvoiceError>> + Send;
     /// `GET /invoices/{id}`
     fn get_invoice(
         &self,
+        cx: Context,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::Invoice, GetInvoiceError>> + Send;
 }
@@ -137,6 +140,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::respond;
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -151,7 +155,7 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.create_invoice(body).await)
+        respond(StatusCode::CREATED, api.create_invoice(Context::current(), body).await)
     }
     pub(super) async fn get_invoice<A: Api>(
         State(api): State<Arc<A>>,
@@ -163,6 +167,6 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.get_invoice(path.id).await)
+        respond(StatusCode::OK, api.get_invoice(Context::current(), path.id).await)
     }
 }

@@ -3,7 +3,7 @@
 //! Handlers of the `notification` service: "emails" customers by logging and recording them.
 
 use crate::deps::Deps;
-use crate::server::{Api, SendError};
+use crate::server::{Api, Context, SendError};
 use std::sync::{Mutex, PoisonError};
 use types::chrono::Utc;
 use types::uuid::Uuid;
@@ -27,7 +27,7 @@ impl Notification {
 }
 
 impl Api for Notification {
-    async fn send(&self, body: Message) -> Result<Delivery, SendError> {
+    async fn send(&self, _cx: Context, body: Message) -> Result<Delivery, SendError> {
         let delivery = Delivery {
             id: Uuid::new_v4(),
             to: body.to,

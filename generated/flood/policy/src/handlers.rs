@@ -5,7 +5,7 @@
 //! by `notification`.
 
 use crate::deps::Deps;
-use crate::server::{Api, CancelPolicyError, GetPolicyError, PurchaseError};
+use crate::server::{Api, CancelPolicyError, Context, GetPolicyError, PurchaseError};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use types::chrono::{Days, Utc};
@@ -32,7 +32,11 @@ impl Policy {
 }
 
 impl Api for Policy {
-    async fn purchase(&self, body: QuoteRequest) -> Result<types::Policy, PurchaseError> {
+    async fn purchase(
+        &self,
+        _cx: Context,
+        body: QuoteRequest,
+    ) -> Result<types::Policy, PurchaseError> {
         let risk = self.deps.risk.assess(&body.property).await?;
         if risk.band == RiskBand::Extreme {
             return Err(Uninsurable::new(format!(
@@ -83,7 +87,7 @@ impl Api for Policy {
         Ok(policy)
     }
 
-    async fn get_policy(&self, id: Uuid) -> Result<types::Policy, GetPolicyError> {
+    async fn get_policy(&self, _cx: Context, id: Uuid) -> Result<types::Policy, GetPolicyError> {
         let policies = self.policies.lock().unwrap_or_else(PoisonError::into_inner);
         policies
             .get(&id)
@@ -91,7 +95,11 @@ impl Api for Policy {
             .ok_or_else(|| PolicyNotFound::new(format!("no policy {id}")).into())
     }
 
-    async fn cancel_policy(&self, id: Uuid) -> Result<types::Policy, CancelPolicyError> {
+    async fn cancel_policy(
+        &self,
+        _cx: Context,
+        id: Uuid,
+    ) -> Result<types::Policy, CancelPolicyError> {
         let mut policies = self.policies.lock().unwrap_or_else(PoisonError::into_inner);
         let policy = policies
             .get_mut(&id)

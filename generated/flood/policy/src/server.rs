@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -22,11 +23,13 @@ pub trait Api: Send + Sync + 'static {
     /// `POST /policies`
     fn purchase(
         &self,
+        cx: Context,
         body: types::QuoteRequest,
     ) -> impl Future<Output = Result<types::Policy, PurchaseError>> + Send;
     /// `GET /policies/{id}`
     fn get_policy(
         &self,
+        cx: Context,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::Policy, GetPolicyError>> + Send;
     /// `POST /policies/{id}/cancellation`
@@ -34,6 +37,7 @@ pub trait Api: Send + Sync + 'static {
     /// Cancels a policy; it stays on record with status `cancelled`.
     fn cancel_policy(
         &self,
+        cx: Context,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::Policy, CancelPolicyError>> + Send;
 }
@@ -199,6 +203,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::respond;
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -213,7 +218,7 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.purchase(body).await)
+        respond(StatusCode::CREATED, api.purchase(Context::current(), body).await)
     }
     pub(super) async fn get_policy<A: Api>(
         State(api): State<Arc<A>>,
@@ -225,7 +230,7 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.get_policy(path.id).await)
+        respond(StatusCode::OK, api.get_policy(Context::current(), path.id).await)
     }
     pub(super) async fn cancel_policy<A: Api>(
         State(api): State<Arc<A>>,
@@ -237,6 +242,6 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.cancel_policy(path.id).await)
+        respond(StatusCode::OK, api.cancel_policy(Context::current(), path.id).await)
     }
 }

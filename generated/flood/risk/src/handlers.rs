@@ -3,7 +3,7 @@
 //! Handlers of the `risk` service: a simple, explainable flood risk model.
 
 use crate::deps::Deps;
-use crate::server::{Api, AssessError};
+use crate::server::{Api, AssessError, Context};
 use std::collections::BTreeMap;
 use types::{Property, RiskAssessment, RiskBand};
 
@@ -46,7 +46,7 @@ fn factors(p: &Property) -> BTreeMap<String, f64> {
 }
 
 impl Api for Risk {
-    async fn assess(&self, body: Property) -> Result<RiskAssessment, AssessError> {
+    async fn assess(&self, _cx: Context, body: Property) -> Result<RiskAssessment, AssessError> {
         let factors = factors(&body);
         let score = factors.values().sum::<f64>().min(1.0);
         let band = match score {

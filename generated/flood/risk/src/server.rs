@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -22,6 +23,7 @@ pub trait Api: Send + Sync + 'static {
     /// `POST /assessments`
     fn assess(
         &self,
+        cx: Context,
         body: types::Property,
     ) -> impl Future<Output = Result<types::RiskAssessment, AssessError>> + Send;
 }
@@ -91,6 +93,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::respond;
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -105,6 +108,6 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.assess(body).await)
+        respond(StatusCode::OK, api.assess(Context::current(), body).await)
     }
 }

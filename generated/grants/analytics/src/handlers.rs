@@ -5,7 +5,7 @@
 
 use crate::api::ReportQuery;
 use crate::deps::Deps;
-use crate::server::{Api, RecordEventError, ReportError};
+use crate::server::{Api, Context, RecordEventError, ReportError};
 use grants_auth::client::VerifyError;
 use runtime::client::Error;
 use std::collections::BTreeMap;
@@ -31,7 +31,7 @@ impl Analytics {
 }
 
 impl Api for Analytics {
-    async fn record_event(&self, body: Event) -> Result<(), RecordEventError> {
+    async fn record_event(&self, _cx: Context, body: Event) -> Result<(), RecordEventError> {
         self.events
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -41,6 +41,7 @@ impl Api for Analytics {
 
     async fn report(
         &self,
+        _cx: Context,
         query: ReportQuery,
         x_session_token: String,
     ) -> Result<Report, ReportError> {

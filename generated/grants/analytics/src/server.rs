@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -22,11 +23,13 @@ pub trait Api: Send + Sync + 'static {
     /// `POST /events`
     fn record_event(
         &self,
+        cx: Context,
         body: types::Event,
     ) -> impl Future<Output = Result<(), RecordEventError>> + Send;
     /// `GET /reports/summary`
     fn report(
         &self,
+        cx: Context,
         query: super::api::ReportQuery,
         x_session_token: String,
     ) -> impl Future<Output = Result<types::Report, ReportError>> + Send;
@@ -138,6 +141,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::{respond, respond_empty};
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -152,7 +156,10 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond_empty(StatusCode::ACCEPTED, api.record_event(body).await)
+        respond_empty(
+            StatusCode::ACCEPTED,
+            api.record_event(Context::current(), body).await,
+        )
     }
     pub(super) async fn report<A: Api>(
         State(api): State<Arc<A>>,
@@ -165,6 +172,9 @@ mod endpoints {
         let (Some(query), Some(headers)) = (query, headers) else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.report(query, headers.x_session_token).await)
+        respond(
+            StatusCode::OK,
+            api.report(Context::current(), query, headers.x_session_token).await,
+        )
     }
 }

@@ -4,7 +4,7 @@
 //! (A production service would store password hashes, e.g. argon2, never the passwords.)
 
 use crate::deps::Deps;
-use crate::server::{Api, LoginError, RegisterError, VerifyError};
+use crate::server::{Api, Context, LoginError, RegisterError, VerifyError};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use types::chrono::{Duration, Utc};
@@ -52,7 +52,7 @@ fn open_session(state: &mut State, applicant_id: ApplicantId) -> Session {
 }
 
 impl Api for Auth {
-    async fn register(&self, body: Registration) -> Result<Session, RegisterError> {
+    async fn register(&self, _cx: Context, body: Registration) -> Result<Session, RegisterError> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let email = body.email.to_lowercase();
         if state.accounts.contains_key(&email) {
@@ -69,7 +69,7 @@ impl Api for Auth {
         Ok(open_session(&mut state, applicant_id))
     }
 
-    async fn login(&self, body: Credentials) -> Result<Session, LoginError> {
+    async fn login(&self, _cx: Context, body: Credentials) -> Result<Session, LoginError> {
         let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         let applicant_id = match state.accounts.get(&body.email.to_lowercase()) {
             Some(account) if account.password == body.password => account.applicant_id.clone(),
@@ -78,7 +78,7 @@ impl Api for Auth {
         Ok(open_session(&mut state, applicant_id))
     }
 
-    async fn verify(&self, x_session_token: String) -> Result<Session, VerifyError> {
+    async fn verify(&self, _cx: Context, x_session_token: String) -> Result<Session, VerifyError> {
         let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
         match state.sessions.get(&x_session_token) {
             Some(session) if session.expires_at > Utc::now() => Ok(session.clone()),

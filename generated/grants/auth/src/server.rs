@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -22,11 +23,13 @@ pub trait Api: Send + Sync + 'static {
     /// `POST /applicants`
     fn register(
         &self,
+        cx: Context,
         body: types::Registration,
     ) -> impl Future<Output = Result<types::Session, RegisterError>> + Send;
     /// `POST /sessions`
     fn login(
         &self,
+        cx: Context,
         body: types::Credentials,
     ) -> impl Future<Output = Result<types::Session, LoginError>> + Send;
     /// `GET /sessions/current`
@@ -34,6 +37,7 @@ pub trait Api: Send + Sync + 'static {
     /// Checks a session token and says whose it is.
     fn verify(
         &self,
+        cx: Context,
         x_session_token: String,
     ) -> impl Future<Output = Result<types::Session, VerifyError>> + Send;
 }
@@ -199,6 +203,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::respond;
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -213,7 +218,7 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.register(body).await)
+        respond(StatusCode::CREATED, api.register(Context::current(), body).await)
     }
     pub(super) async fn login<A: Api>(
         State(api): State<Arc<A>>,
@@ -225,7 +230,7 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.login(body).await)
+        respond(StatusCode::OK, api.login(Context::current(), body).await)
     }
     pub(super) async fn verify<A: Api>(
         State(api): State<Arc<A>>,
@@ -237,6 +242,9 @@ mod endpoints {
         let Some(headers) = headers else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.verify(headers.x_session_token).await)
+        respond(
+            StatusCode::OK,
+            api.verify(Context::current(), headers.x_session_token).await,
+        )
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::api::InboxQuery;
 use crate::deps::Deps;
-use crate::server::{Api, InboxError, SendMessageError};
+use crate::server::{Api, Context, InboxError, SendMessageError};
 use std::sync::{Mutex, PoisonError};
 use types::chrono::Utc;
 use types::uuid::Uuid;
@@ -28,7 +28,11 @@ impl Messaging {
 }
 
 impl Api for Messaging {
-    async fn send_message(&self, body: OutgoingMessage) -> Result<Thread, SendMessageError> {
+    async fn send_message(
+        &self,
+        _cx: Context,
+        body: OutgoingMessage,
+    ) -> Result<Thread, SendMessageError> {
         let thread = Thread {
             id: Uuid::new_v4(),
             applicant_id: body.applicant_id,
@@ -46,6 +50,7 @@ impl Api for Messaging {
 
     async fn inbox(
         &self,
+        _cx: Context,
         applicant_id: ApplicantId,
         query: InboxQuery,
     ) -> Result<Vec<Thread>, InboxError> {

@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -22,11 +23,13 @@ pub trait Api: Send + Sync + 'static {
     /// `POST /messages`
     fn send_message(
         &self,
+        cx: Context,
         body: types::OutgoingMessage,
     ) -> impl Future<Output = Result<types::Thread, SendMessageError>> + Send;
     /// `GET /applicants/{applicant_id}/messages`
     fn inbox(
         &self,
+        cx: Context,
         applicant_id: types::ApplicantId,
         query: super::api::InboxQuery,
     ) -> impl Future<Output = Result<Vec<types::Thread>, InboxError>> + Send;
@@ -123,6 +126,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::respond;
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -137,7 +141,7 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.send_message(body).await)
+        respond(StatusCode::CREATED, api.send_message(Context::current(), body).await)
     }
     pub(super) async fn inbox<A: Api>(
         State(api): State<Arc<A>>,
@@ -150,6 +154,9 @@ mod endpoints {
         let (Some(path), Some(query)) = (path, query) else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.inbox(path.applicant_id, query).await)
+        respond(
+            StatusCode::OK,
+            api.inbox(Context::current(), path.applicant_id, query).await,
+        )
     }
 }

@@ -4,7 +4,7 @@
 //! and the applicant is told through `messaging`.
 
 use crate::deps::Deps;
-use crate::server::{Api, GetReceiptError, PayFeeError};
+use crate::server::{Api, Context, GetReceiptError, PayFeeError};
 use grants_auth::client::VerifyError;
 use runtime::client::Error;
 use std::collections::HashMap;
@@ -36,6 +36,7 @@ impl Payment {
 impl Api for Payment {
     async fn pay_fee(
         &self,
+        _cx: Context,
         x_session_token: String,
         body: FeePayment,
     ) -> Result<Receipt, PayFeeError> {
@@ -79,7 +80,7 @@ impl Api for Payment {
         Ok(receipt)
     }
 
-    async fn get_receipt(&self, id: Uuid) -> Result<Receipt, GetReceiptError> {
+    async fn get_receipt(&self, _cx: Context, id: Uuid) -> Result<Receipt, GetReceiptError> {
         let receipts = self.receipts.lock().unwrap_or_else(PoisonError::into_inner);
         receipts
             .get(&id)

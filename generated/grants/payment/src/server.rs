@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -22,12 +23,14 @@ pub trait Api: Send + Sync + 'static {
     /// `POST /payments`
     fn pay_fee(
         &self,
+        cx: Context,
         x_session_token: String,
         body: types::FeePayment,
     ) -> impl Future<Output = Result<types::Receipt, PayFeeError>> + Send;
     /// `GET /payments/{id}`
     fn get_receipt(
         &self,
+        cx: Context,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::Receipt, GetReceiptError>> + Send;
 }
@@ -168,6 +171,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::respond;
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -183,7 +187,10 @@ mod endpoints {
         let (Some(headers), Some(body)) = (headers, body) else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.pay_fee(headers.x_session_token, body).await)
+        respond(
+            StatusCode::CREATED,
+            api.pay_fee(Context::current(), headers.x_session_token, body).await,
+        )
     }
     pub(super) async fn get_receipt<A: Api>(
         State(api): State<Arc<A>>,
@@ -195,6 +202,6 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.get_receipt(path.id).await)
+        respond(StatusCode::OK, api.get_receipt(Context::current(), path.id).await)
     }
 }

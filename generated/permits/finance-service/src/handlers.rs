@@ -3,7 +3,7 @@
 //! Handlers of `FinanceService`: the ledger of permit fees, in memory.
 
 use crate::deps::Deps;
-use crate::server::{Api, FeesForPermitError, RecordFeeError};
+use crate::server::{Api, Context, FeesForPermitError, RecordFeeError};
 use std::sync::{Mutex, PoisonError};
 use types::chrono::Utc;
 use types::uuid::Uuid;
@@ -27,7 +27,7 @@ impl FinanceService {
 }
 
 impl Api for FinanceService {
-    async fn record_fee(&self, body: NewFee) -> Result<FeeRecord, RecordFeeError> {
+    async fn record_fee(&self, _cx: Context, body: NewFee) -> Result<FeeRecord, RecordFeeError> {
         let mut ledger = self.ledger.lock().unwrap_or_else(PoisonError::into_inner);
         if ledger.iter().any(|r| r.permit_id == body.permit_id) {
             return Err(FeeAlreadyRecorded::new(format!(
@@ -45,7 +45,11 @@ impl Api for FinanceService {
         Ok(record)
     }
 
-    async fn fees_for_permit(&self, permit_id: Uuid) -> Result<Vec<FeeRecord>, FeesForPermitError> {
+    async fn fees_for_permit(
+        &self,
+        _cx: Context,
+        permit_id: Uuid,
+    ) -> Result<Vec<FeeRecord>, FeesForPermitError> {
         let ledger = self.ledger.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(ledger
             .iter()

@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -22,11 +23,13 @@ pub trait Api: Send + Sync + 'static {
     /// `POST /fees`
     fn record_fee(
         &self,
+        cx: Context,
         body: types::NewFee,
     ) -> impl Future<Output = Result<types::FeeRecord, RecordFeeError>> + Send;
     /// `GET /permits/{permit_id}/fees`
     fn fees_for_permit(
         &self,
+        cx: Context,
         permit_id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<Vec<types::FeeRecord>, FeesForPermitError>> + Send;
 }
@@ -137,6 +140,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::respond;
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -151,7 +155,7 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.record_fee(body).await)
+        respond(StatusCode::CREATED, api.record_fee(Context::current(), body).await)
     }
     pub(super) async fn fees_for_permit<A: Api>(
         State(api): State<Arc<A>>,
@@ -163,6 +167,9 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.fees_for_permit(path.permit_id).await)
+        respond(
+            StatusCode::OK,
+            api.fees_for_permit(Context::current(), path.permit_id).await,
+        )
     }
 }

@@ -5,7 +5,7 @@
 
 use crate::api::ListPermitsQuery;
 use crate::deps::Deps;
-use crate::server::{Api, ApplyError, DecideError, GetPermitError, ListPermitsError};
+use crate::server::{Api, ApplyError, Context, DecideError, GetPermitError, ListPermitsError};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 use types::chrono::Utc;
@@ -51,7 +51,7 @@ fn fee(kind: PermitKind) -> i64 {
 }
 
 impl Api for PermitService {
-    async fn apply(&self, body: PermitApplication) -> Result<Permit, ApplyError> {
+    async fn apply(&self, _cx: Context, body: PermitApplication) -> Result<Permit, ApplyError> {
         let permit = Permit {
             id: Uuid::new_v4(),
             fee_cents: fee(body.kind),
@@ -65,11 +65,15 @@ impl Api for PermitService {
         Ok(permit)
     }
 
-    async fn get_permit(&self, id: Uuid) -> Result<Permit, GetPermitError> {
+    async fn get_permit(&self, _cx: Context, id: Uuid) -> Result<Permit, GetPermitError> {
         Ok(self.find(id)?)
     }
 
-    async fn list_permits(&self, query: ListPermitsQuery) -> Result<Vec<Permit>, ListPermitsError> {
+    async fn list_permits(
+        &self,
+        _cx: Context,
+        query: ListPermitsQuery,
+    ) -> Result<Vec<Permit>, ListPermitsError> {
         let permits = self.permits.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(permits
             .values()
@@ -79,7 +83,7 @@ impl Api for PermitService {
             .collect())
     }
 
-    async fn decide(&self, id: Uuid, body: Decision) -> Result<Permit, DecideError> {
+    async fn decide(&self, _cx: Context, id: Uuid, body: Decision) -> Result<Permit, DecideError> {
         let mut permit = self.find(id)?;
         if permit.status != PermitStatus::Submitted {
             return Err(

@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -22,16 +23,19 @@ pub trait Api: Send + Sync + 'static {
     /// `POST /permits`
     fn apply(
         &self,
+        cx: Context,
         body: types::PermitApplication,
     ) -> impl Future<Output = Result<types::Permit, ApplyError>> + Send;
     /// `GET /permits/{id}`
     fn get_permit(
         &self,
+        cx: Context,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::Permit, GetPermitError>> + Send;
     /// `GET /permits`
     fn list_permits(
         &self,
+        cx: Context,
         query: super::api::ListPermitsQuery,
     ) -> impl Future<Output = Result<Vec<types::Permit>, ListPermitsError>> + Send;
     /// `POST /permits/{id}/decision`
@@ -39,6 +43,7 @@ pub trait Api: Send + Sync + 'static {
     /// Approves or rejects a permit; approval records the fee with FinanceService.
     fn decide(
         &self,
+        cx: Context,
         id: types::uuid::Uuid,
         body: types::Decision,
     ) -> impl Future<Output = Result<types::Permit, DecideError>> + Send;
@@ -229,6 +234,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::respond;
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -243,7 +249,7 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.apply(body).await)
+        respond(StatusCode::CREATED, api.apply(Context::current(), body).await)
     }
     pub(super) async fn get_permit<A: Api>(
         State(api): State<Arc<A>>,
@@ -255,7 +261,7 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.get_permit(path.id).await)
+        respond(StatusCode::OK, api.get_permit(Context::current(), path.id).await)
     }
     pub(super) async fn list_permits<A: Api>(
         State(api): State<Arc<A>>,
@@ -267,7 +273,7 @@ mod endpoints {
         let Some(query) = query else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.list_permits(query).await)
+        respond(StatusCode::OK, api.list_permits(Context::current(), query).await)
     }
     pub(super) async fn decide<A: Api>(
         State(api): State<Arc<A>>,
@@ -280,6 +286,6 @@ mod endpoints {
         let (Some(path), Some(body)) = (path, body) else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.decide(path.id, body).await)
+        respond(StatusCode::OK, api.decide(Context::current(), path.id, body).await)
     }
 }

@@ -4,7 +4,7 @@
 
 use crate::api::ListItemsQuery;
 use crate::deps::Deps;
-use crate::server::{Api, CreateItemError, GetItemError, ListItemsError, ReserveError};
+use crate::server::{Api, Context, CreateItemError, GetItemError, ListItemsError, ReserveError};
 use std::collections::BTreeMap;
 use std::sync::{Mutex, PoisonError};
 use types::{DuplicateSku, Item, NewItem, NotFound, OutOfStock, Reservation};
@@ -27,7 +27,7 @@ impl Inventory {
 }
 
 impl Api for Inventory {
-    async fn create_item(&self, body: NewItem) -> Result<Item, CreateItemError> {
+    async fn create_item(&self, _cx: Context, body: NewItem) -> Result<Item, CreateItemError> {
         let mut items = self.items.lock().unwrap_or_else(PoisonError::into_inner);
         if items.contains_key(&body.sku) {
             return Err(DuplicateSku::new(format!("{} already exists", body.sku)).into());
@@ -43,7 +43,7 @@ impl Api for Inventory {
         Ok(item)
     }
 
-    async fn get_item(&self, sku: String) -> Result<Item, GetItemError> {
+    async fn get_item(&self, _cx: Context, sku: String) -> Result<Item, GetItemError> {
         let items = self.items.lock().unwrap_or_else(PoisonError::into_inner);
         items
             .get(&sku)
@@ -51,7 +51,11 @@ impl Api for Inventory {
             .ok_or_else(|| NotFound::new(format!("no item {sku}")).into())
     }
 
-    async fn list_items(&self, query: ListItemsQuery) -> Result<Vec<Item>, ListItemsError> {
+    async fn list_items(
+        &self,
+        _cx: Context,
+        query: ListItemsQuery,
+    ) -> Result<Vec<Item>, ListItemsError> {
         let items = self.items.lock().unwrap_or_else(PoisonError::into_inner);
         Ok(items
             .values()
@@ -62,7 +66,7 @@ impl Api for Inventory {
     }
 
     /// All lines or none: every line is checked before any stock is taken.
-    async fn reserve(&self, body: Vec<Reservation>) -> Result<(), ReserveError> {
+    async fn reserve(&self, _cx: Context, body: Vec<Reservation>) -> Result<(), ReserveError> {
         let mut items = self.items.lock().unwrap_or_else(PoisonError::into_inner);
         let mut wanted: BTreeMap<&str, i64> = BTreeMap::new();
         for line in &body {

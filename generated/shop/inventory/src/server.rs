@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -22,16 +23,19 @@ pub trait Api: Send + Sync + 'static {
     /// `POST /items`
     fn create_item(
         &self,
+        cx: Context,
         body: types::NewItem,
     ) -> impl Future<Output = Result<types::Item, CreateItemError>> + Send;
     /// `GET /items/{sku}`
     fn get_item(
         &self,
+        cx: Context,
         sku: String,
     ) -> impl Future<Output = Result<types::Item, GetItemError>> + Send;
     /// `GET /items`
     fn list_items(
         &self,
+        cx: Context,
         query: super::api::ListItemsQuery,
     ) -> impl Future<Output = Result<Vec<types::Item>, ListItemsError>> + Send;
     /// `POST /reservations`
@@ -39,6 +43,7 @@ pub trait Api: Send + Sync + 'static {
     /// Takes stock for an order: all lines or none.
     fn reserve(
         &self,
+        cx: Context,
         body: Vec<types::Reservation>,
     ) -> impl Future<Output = Result<(), ReserveError>> + Send;
 }
@@ -246,6 +251,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::{respond, respond_empty};
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -260,7 +266,7 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.create_item(body).await)
+        respond(StatusCode::CREATED, api.create_item(Context::current(), body).await)
     }
     pub(super) async fn get_item<A: Api>(
         State(api): State<Arc<A>>,
@@ -272,7 +278,7 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.get_item(path.sku).await)
+        respond(StatusCode::OK, api.get_item(Context::current(), path.sku).await)
     }
     pub(super) async fn list_items<A: Api>(
         State(api): State<Arc<A>>,
@@ -284,7 +290,7 @@ mod endpoints {
         let Some(query) = query else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.list_items(query).await)
+        respond(StatusCode::OK, api.list_items(Context::current(), query).await)
     }
     pub(super) async fn reserve<A: Api>(
         State(api): State<Arc<A>>,
@@ -296,6 +302,9 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond_empty(StatusCode::NO_CONTENT, api.reserve(body).await)
+        respond_empty(
+            StatusCode::NO_CONTENT,
+            api.reserve(Context::current(), body).await,
+        )
     }
 }

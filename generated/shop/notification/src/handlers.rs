@@ -3,7 +3,7 @@
 //! Handlers of the `notification` service: "sends" messages by recording them.
 
 use crate::deps::Deps;
-use crate::server::{Api, ListForUserError, SendError};
+use crate::server::{Api, Context, ListForUserError, SendError};
 use std::sync::{Mutex, PoisonError};
 use types::chrono::Utc;
 use types::uuid::Uuid;
@@ -27,7 +27,7 @@ impl Notifications {
 }
 
 impl Api for Notifications {
-    async fn send(&self, body: Notification) -> Result<SentNotification, SendError> {
+    async fn send(&self, _cx: Context, body: Notification) -> Result<SentNotification, SendError> {
         let sent = SentNotification {
             id: Uuid::new_v4(),
             user_id: body.user_id,
@@ -45,6 +45,7 @@ impl Api for Notifications {
 
     async fn list_for_user(
         &self,
+        _cx: Context,
         user_id: Uuid,
     ) -> Result<Vec<SentNotification>, ListForUserError> {
         let sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);

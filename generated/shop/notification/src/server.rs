@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -22,11 +23,13 @@ pub trait Api: Send + Sync + 'static {
     /// `POST /notifications`
     fn send(
         &self,
+        cx: Context,
         body: types::Notification,
     ) -> impl Future<Output = Result<types::SentNotification, SendError>> + Send;
     /// `GET /users/{user_id}/notifications`
     fn list_for_user(
         &self,
+        cx: Context,
         user_id: types::uuid::Uuid,
     ) -> impl Future<
         Output = Result<Vec<types::SentNotification>, ListForUserError>,
@@ -124,6 +127,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::respond;
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -138,7 +142,7 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::ACCEPTED, api.send(body).await)
+        respond(StatusCode::ACCEPTED, api.send(Context::current(), body).await)
     }
     pub(super) async fn list_for_user<A: Api>(
         State(api): State<Arc<A>>,
@@ -150,6 +154,9 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.list_for_user(path.user_id).await)
+        respond(
+            StatusCode::OK,
+            api.list_for_user(Context::current(), path.user_id).await,
+        )
     }
 }

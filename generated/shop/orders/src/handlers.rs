@@ -4,7 +4,7 @@
 //! lines with `inventory`, records the order and asks `notification` to confirm it.
 
 use crate::deps::Deps;
-use crate::server::{Api, GetOrderError, PlaceOrderError};
+use crate::server::{Api, Context, GetOrderError, PlaceOrderError};
 use runtime::client::Error;
 use shop_inventory::client::{GetItemError, ReserveError};
 use shop_users::client::GetUserError;
@@ -32,7 +32,7 @@ impl Orders {
 }
 
 impl Api for Orders {
-    async fn place_order(&self, body: NewOrder) -> Result<Order, PlaceOrderError> {
+    async fn place_order(&self, _cx: Context, body: NewOrder) -> Result<Order, PlaceOrderError> {
         let user = match self.deps.users.get_user(&body.user_id).await {
             Ok(user) => user,
             Err(Error::Api(GetUserError::NotFound(_))) => {
@@ -95,7 +95,7 @@ impl Api for Orders {
         Ok(order)
     }
 
-    async fn get_order(&self, id: Uuid) -> Result<Order, GetOrderError> {
+    async fn get_order(&self, _cx: Context, id: Uuid) -> Result<Order, GetOrderError> {
         let orders = self.orders.lock().unwrap_or_else(PoisonError::into_inner);
         orders
             .get(&id)

@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -24,11 +25,13 @@ pub trait Api: Send + Sync + 'static {
     /// Places an order: the customer must exist (404 otherwise) and every line is reserved in inventory, or none is (409 OutOfStock).
     fn place_order(
         &self,
+        cx: Context,
         body: types::NewOrder,
     ) -> impl Future<Output = Result<types::Order, PlaceOrderError>> + Send;
     /// `GET /orders/{id}`
     fn get_order(
         &self,
+        cx: Context,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::Order, GetOrderError>> + Send;
 }
@@ -169,6 +172,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::respond;
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -183,7 +187,7 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.place_order(body).await)
+        respond(StatusCode::CREATED, api.place_order(Context::current(), body).await)
     }
     pub(super) async fn get_order<A: Api>(
         State(api): State<Arc<A>>,
@@ -195,6 +199,6 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.get_order(path.id).await)
+        respond(StatusCode::OK, api.get_order(Context::current(), path.id).await)
     }
 }

@@ -3,7 +3,7 @@
 //! Handlers of the `users` service: customers kept in memory.
 
 use crate::deps::Deps;
-use crate::server::{Api, CreateUserError, GetUserError};
+use crate::server::{Api, Context, CreateUserError, GetUserError};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use types::chrono::Utc;
@@ -28,7 +28,7 @@ impl Users {
 }
 
 impl Api for Users {
-    async fn create_user(&self, body: NewUser) -> Result<User, CreateUserError> {
+    async fn create_user(&self, _cx: Context, body: NewUser) -> Result<User, CreateUserError> {
         let mut users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
         let taken = body.email.0.to_lowercase();
         if users.values().any(|u| u.email.0.to_lowercase() == taken) {
@@ -45,7 +45,7 @@ impl Api for Users {
         Ok(user)
     }
 
-    async fn get_user(&self, id: Uuid) -> Result<User, GetUserError> {
+    async fn get_user(&self, _cx: Context, id: Uuid) -> Result<User, GetUserError> {
         let users = self.users.lock().unwrap_or_else(PoisonError::into_inner);
         users
             .get(&id)

@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -22,11 +23,13 @@ pub trait Api: Send + Sync + 'static {
     /// `POST /users`
     fn create_user(
         &self,
+        cx: Context,
         body: types::NewUser,
     ) -> impl Future<Output = Result<types::User, CreateUserError>> + Send;
     /// `GET /users/{id}`
     fn get_user(
         &self,
+        cx: Context,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::User, GetUserError>> + Send;
 }
@@ -152,6 +155,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::respond;
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -166,7 +170,7 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.create_user(body).await)
+        respond(StatusCode::CREATED, api.create_user(Context::current(), body).await)
     }
     pub(super) async fn get_user<A: Api>(
         State(api): State<Arc<A>>,
@@ -178,6 +182,6 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.get_user(path.id).await)
+        respond(StatusCode::OK, api.get_user(Context::current(), path.id).await)
     }
 }

@@ -3,7 +3,7 @@
 //! Handlers of the `finance` service: pays out approved grants, once each.
 
 use crate::deps::Deps;
-use crate::server::{Api, DisburseError, ListDisbursementsError};
+use crate::server::{Api, Context, DisburseError, ListDisbursementsError};
 use std::sync::{Mutex, PoisonError};
 use types::chrono::Utc;
 use types::uuid::Uuid;
@@ -27,7 +27,11 @@ impl Finance {
 }
 
 impl Api for Finance {
-    async fn disburse(&self, body: DisbursementRequest) -> Result<Disbursement, DisburseError> {
+    async fn disburse(
+        &self,
+        _cx: Context,
+        body: DisbursementRequest,
+    ) -> Result<Disbursement, DisburseError> {
         let mut paid = self.paid.lock().unwrap_or_else(PoisonError::into_inner);
         if paid.iter().any(|d| d.grant_id == body.grant_id) {
             return Err(AlreadyDisbursed::new(format!(
@@ -49,6 +53,7 @@ impl Api for Finance {
 
     async fn list_disbursements(
         &self,
+        _cx: Context,
         business_id: Uuid,
     ) -> Result<Vec<Disbursement>, ListDisbursementsError> {
         let paid = self.paid.lock().unwrap_or_else(PoisonError::into_inner);

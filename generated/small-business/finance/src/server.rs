@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -22,11 +23,13 @@ pub trait Api: Send + Sync + 'static {
     /// `POST /disbursements`
     fn disburse(
         &self,
+        cx: Context,
         body: types::DisbursementRequest,
     ) -> impl Future<Output = Result<types::Disbursement, DisburseError>> + Send;
     /// `GET /businesses/{business_id}/disbursements`
     fn list_disbursements(
         &self,
+        cx: Context,
         business_id: types::uuid::Uuid,
     ) -> impl Future<
         Output = Result<Vec<types::Disbursement>, ListDisbursementsError>,
@@ -142,6 +145,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::respond;
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -156,7 +160,7 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.disburse(body).await)
+        respond(StatusCode::CREATED, api.disburse(Context::current(), body).await)
     }
     pub(super) async fn list_disbursements<A: Api>(
         State(api): State<Arc<A>>,
@@ -168,6 +172,9 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.list_disbursements(path.business_id).await)
+        respond(
+            StatusCode::OK,
+            api.list_disbursements(Context::current(), path.business_id).await,
+        )
     }
 }

@@ -4,7 +4,7 @@
 //! paid out through `finance`.
 
 use crate::deps::Deps;
-use crate::server::{Api, ApplyError, DisburseError, ReviewError, StatusError};
+use crate::server::{Api, ApplyError, Context, DisburseError, ReviewError, StatusError};
 use runtime::client::Error;
 use small_business_finance::client::DisburseError as FinanceDisburseError;
 use small_business_user::client::GetBusinessError;
@@ -59,7 +59,11 @@ impl Grant {
 }
 
 impl Api for Grant {
-    async fn apply(&self, body: GrantApplication) -> Result<types::Grant, ApplyError> {
+    async fn apply(
+        &self,
+        _cx: Context,
+        body: GrantApplication,
+    ) -> Result<types::Grant, ApplyError> {
         if self.business(body.business_id).await?.is_none() {
             return Err(BusinessNotFound::new(format!("no business {}", body.business_id)).into());
         }
@@ -74,7 +78,7 @@ impl Api for Grant {
         Ok(grant)
     }
 
-    async fn status(&self, id: Uuid) -> Result<StatusView, StatusError> {
+    async fn status(&self, _cx: Context, id: Uuid) -> Result<StatusView, StatusError> {
         let grant = self.find(id)?;
         let business_id = grant.application.business_id;
         let business = self.business(business_id).await?.ok_or_else(|| {
@@ -83,7 +87,12 @@ impl Api for Grant {
         Ok(StatusView { grant, business })
     }
 
-    async fn review(&self, id: Uuid, body: Review) -> Result<types::Grant, ReviewError> {
+    async fn review(
+        &self,
+        _cx: Context,
+        id: Uuid,
+        body: Review,
+    ) -> Result<types::Grant, ReviewError> {
         let mut grant = self.find(id)?;
         grant.status = if body.approve {
             GrantStatus::Approved
@@ -95,7 +104,7 @@ impl Api for Grant {
         Ok(grant)
     }
 
-    async fn disburse(&self, id: Uuid) -> Result<Disbursement, DisburseError> {
+    async fn disburse(&self, _cx: Context, id: Uuid) -> Result<Disbursement, DisburseError> {
         let mut grant = self.find(id)?;
         if grant.status == GrantStatus::Disbursed {
             return Err(

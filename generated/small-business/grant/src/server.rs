@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -22,6 +23,7 @@ pub trait Api: Send + Sync + 'static {
     /// `POST /grants`
     fn apply(
         &self,
+        cx: Context,
         body: types::GrantApplication,
     ) -> impl Future<Output = Result<types::Grant, ApplyError>> + Send;
     /// `GET /grants/{id}`
@@ -29,17 +31,20 @@ pub trait Api: Send + Sync + 'static {
     /// A grant's status with its business, looked up across the user service.
     fn status(
         &self,
+        cx: Context,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::StatusView, StatusError>> + Send;
     /// `PUT /grants/{id}/review`
     fn review(
         &self,
+        cx: Context,
         id: types::uuid::Uuid,
         body: types::Review,
     ) -> impl Future<Output = Result<types::Grant, ReviewError>> + Send;
     /// `POST /grants/{id}/disbursement`
     fn disburse(
         &self,
+        cx: Context,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::Disbursement, DisburseError>> + Send;
 }
@@ -290,6 +295,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::respond;
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -304,7 +310,7 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.apply(body).await)
+        respond(StatusCode::CREATED, api.apply(Context::current(), body).await)
     }
     pub(super) async fn status<A: Api>(
         State(api): State<Arc<A>>,
@@ -316,7 +322,7 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.status(path.id).await)
+        respond(StatusCode::OK, api.status(Context::current(), path.id).await)
     }
     pub(super) async fn review<A: Api>(
         State(api): State<Arc<A>>,
@@ -329,7 +335,7 @@ mod endpoints {
         let (Some(path), Some(body)) = (path, body) else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.review(path.id, body).await)
+        respond(StatusCode::OK, api.review(Context::current(), path.id, body).await)
     }
     pub(super) async fn disburse<A: Api>(
         State(api): State<Arc<A>>,
@@ -341,6 +347,6 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.disburse(path.id).await)
+        respond(StatusCode::CREATED, api.disburse(Context::current(), path.id).await)
     }
 }

@@ -3,7 +3,7 @@
 //! Handlers of the `user` service: business accounts, in memory.
 
 use crate::deps::Deps;
-use crate::server::{Api, GetBusinessError, RegisterBusinessError};
+use crate::server::{Api, Context, GetBusinessError, RegisterBusinessError};
 use std::collections::HashMap;
 use std::sync::{Mutex, PoisonError};
 use types::uuid::Uuid;
@@ -29,6 +29,7 @@ impl User {
 impl Api for User {
     async fn register_business(
         &self,
+        _cx: Context,
         body: NewBusiness,
     ) -> Result<Business, RegisterBusinessError> {
         let mut businesses = self
@@ -52,7 +53,7 @@ impl Api for User {
         Ok(business)
     }
 
-    async fn get_business(&self, id: Uuid) -> Result<Business, GetBusinessError> {
+    async fn get_business(&self, _cx: Context, id: Uuid) -> Result<Business, GetBusinessError> {
         let businesses = self
             .businesses
             .lock()

@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -22,11 +23,13 @@ pub trait Api: Send + Sync + 'static {
     /// `POST /businesses`
     fn register_business(
         &self,
+        cx: Context,
         body: types::NewBusiness,
     ) -> impl Future<Output = Result<types::Business, RegisterBusinessError>> + Send;
     /// `GET /businesses/{id}`
     fn get_business(
         &self,
+        cx: Context,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::Business, GetBusinessError>> + Send;
 }
@@ -152,6 +155,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::respond;
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -166,7 +170,10 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.register_business(body).await)
+        respond(
+            StatusCode::CREATED,
+            api.register_business(Context::current(), body).await,
+        )
     }
     pub(super) async fn get_business<A: Api>(
         State(api): State<Arc<A>>,
@@ -178,6 +185,6 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.get_business(path.id).await)
+        respond(StatusCode::OK, api.get_business(Context::current(), path.id).await)
     }
 }

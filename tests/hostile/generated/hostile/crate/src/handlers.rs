@@ -4,7 +4,7 @@
 //!
 //! Every endpoint answers 501 until you implement it.
 use crate::deps::Deps;
-use crate::server::{Api, FnError, ProbeError};
+use crate::server::{Api, Context, FnError, ProbeError};
 /// The `crate` service.
 pub struct Crate {
     /// Clients of the services this one depends on.
@@ -17,10 +17,10 @@ impl Crate {
     }
 }
 impl Api for Crate {
-    async fn r#fn(&self, _type: types::Self_) -> Result<(), FnError> {
+    async fn r#fn(&self, _cx: Context, _type: types::Self_) -> Result<(), FnError> {
         Err(runtime::Problem::not_implemented("fn").into())
     }
-    async fn probe(&self, mode: String) -> Result<(), ProbeError> {
+    async fn probe(&self, _cx: Context, mode: String) -> Result<(), ProbeError> {
         // Edited by the runtime tests; `fn` above is left exactly as scaffolded.
         match mode.as_str() {
             "panic" => panic!("secret panic message"),

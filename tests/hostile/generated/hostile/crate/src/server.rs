@@ -10,6 +10,7 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+pub use runtime::context::Context;
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
 /// Time allowed to answer one request.
@@ -22,12 +23,17 @@ pub trait Api: Send + Sync + 'static {
     /// `GET /r/{type}`
     fn r#fn(
         &self,
+        cx: Context,
         r#type: types::Self_,
     ) -> impl Future<Output = Result<(), FnError>> + Send;
     /// `GET /probe/{mode}`
     ///
     /// For the runtime tests: `panic` panics, `slow` outlives the request timeout.
-    fn probe(&self, mode: String) -> impl Future<Output = Result<(), ProbeError>> + Send;
+    fn probe(
+        &self,
+        cx: Context,
+        mode: String,
+    ) -> impl Future<Output = Result<(), ProbeError>> + Send;
 }
 /// The errors `fn` may answer with.
 #[derive(Debug)]
@@ -119,6 +125,7 @@ mod endpoints {
     use runtime::axum::extract::State;
     use runtime::axum::http::StatusCode;
     use runtime::axum::response::Response;
+    use runtime::context::Context;
     use runtime::server::respond_empty;
     use std::sync::Arc;
     use runtime::axum::extract::Request;
@@ -133,7 +140,10 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond_empty(StatusCode::NO_CONTENT, api.r#fn(path.r#type).await)
+        respond_empty(
+            StatusCode::NO_CONTENT,
+            api.r#fn(Context::current(), path.r#type).await,
+        )
     }
     pub(super) async fn probe<A: Api>(
         State(api): State<Arc<A>>,
@@ -145,6 +155,9 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond_empty(StatusCode::NO_CONTENT, api.probe(path.mode).await)
+        respond_empty(
+            StatusCode::NO_CONTENT,
+            api.probe(Context::current(), path.mode).await,
+        )
     }
 }
