@@ -2,35 +2,34 @@
 
 use crate::diag::{Diagnostic, Diagnostics};
 use crate::model::{Segment, System};
-use crate::resolve::ServiceSpans;
+use crate::srcmap::SourceMap;
 use std::collections::HashMap;
 
 /// Runs every cross-item rule, pushing a diagnostic per problem.
-pub fn check_system(
-    system: &System,
-    spans: &HashMap<String, ServiceSpans>,
-    diags: &mut Diagnostics,
-) {
-    check_ports(system, spans, diags);
-    check_cycles(system, spans, diags);
-    check_routes(system, spans, diags);
+pub fn check_system(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
+    check_ports(system, map, diags);
+    check_cycles(system, map, diags);
+    check_routes(system, map, diags);
 }
 
 /// No two services of a system may listen on the same port: they run side by side.
-fn check_ports(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &mut Diagnostics) {
+fn check_ports(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
     let mut seen: HashMap<u16, &str> = HashMap::new();
     for (key, service) in &system.services {
         match seen.get(&service.port) {
             Some(first) => diags.push(
                 Diagnostic::at(
-                    &spans[key].port,
+                    &map.services[key].port,
                     format!(
                         "port {} is used by both `{first}` and `{key}`",
                         service.port
                     ),
                     "port clash",
                 )
-                .with_secondary(&spans[*first].port, format!("`{first}` uses it here")),
+                .with_secondary(
+                    &map.services[*first].port,
+                    format!("`{first}` uses it here"),
+                ),
             ),
             None => {
                 seen.insert(service.port, key);
@@ -40,7 +39,7 @@ fn check_ports(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &m
 }
 
 /// The dependency graph must be acyclic: each cycle found is named in full.
-fn check_cycles(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &mut Diagnostics) {
+fn check_cycles(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
@@ -56,7 +55,7 @@ fn check_cycles(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &
     fn visit<'s>(
         node: &'s str,
         system: &'s System,
-        spans: &HashMap<String, ServiceSpans>,
+        map: &SourceMap,
         marks: &mut HashMap<&'s str, Mark>,
         stack: &mut Vec<&'s str>,
         diags: &mut Diagnostics,
@@ -71,14 +70,14 @@ fn check_cycles(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &
         for (i, dep) in deps.iter().enumerate() {
             let target = dep.service.as_str();
             match marks.get(target).copied().unwrap_or(Mark::Done) {
-                Mark::New => visit(target, system, spans, marks, stack, diags),
+                Mark::New => visit(target, system, map, marks, stack, diags),
                 Mark::Active => {
                     let start = stack.iter().position(|s| *s == target).unwrap_or(0);
                     let mut cycle: Vec<&str> = stack[start..].to_vec();
                     cycle.push(target);
                     diags.push(
                         Diagnostic::at(
-                            &spans[node].deps[i],
+                            &map.services[node].deps[i],
                             format!("dependency cycle: {}", cycle.join(" → ")),
                             "this dependency closes the cycle",
                         )
@@ -95,16 +94,16 @@ fn check_cycles(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &
     let mut stack = Vec::new();
     for key in system.services.keys() {
         if marks[key.as_str()] == Mark::New {
-            visit(key, system, spans, &mut marks, &mut stack, diags);
+            visit(key, system, map, &mut marks, &mut stack, diags);
         }
     }
 }
 
 /// Within a service, no two endpoints may share a method and path shape, and parameters at the
 /// same position of overlapping paths must share a name (the router cannot tell them apart).
-fn check_routes(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &mut Diagnostics) {
+fn check_routes(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
     for (key, service) in &system.services {
-        let paths = &spans[key].paths;
+        let paths = &map.services[key].paths;
         let mut shapes: HashMap<(String, &str), usize> = HashMap::new();
         for (i, ep) in service.endpoints.iter().enumerate() {
             let shape = shape(&ep.segments);

@@ -19,6 +19,7 @@ pub mod model;
 pub mod output;
 pub mod resolve;
 pub mod spec;
+pub mod srcmap;
 pub mod typexpr;
 pub mod up;
 

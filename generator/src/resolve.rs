@@ -8,6 +8,7 @@ use crate::diag::{Diagnostic, Diagnostics, FileId, Loc};
 use crate::ident;
 use crate::model::*;
 use crate::spec::{self, FieldDef, SStr, SpecFile};
+use crate::srcmap::{ServiceSpans, SourceMap};
 use crate::typexpr::{self, TypeExpr};
 use indexmap::IndexMap;
 use std::collections::HashMap;
@@ -173,30 +174,19 @@ pub fn resolve(
     mark_recursion(&mut system);
     mark_validation(&mut system);
 
-    crate::check::check_system(&system, &services_spans(&services), r.diags);
+    crate::check::check_system(&system, &source_map(&services), r.diags);
     (r.diags.len() == before).then_some(system)
 }
 
-/// Spans the cross-item checks point at, per service.
-pub struct ServiceSpans {
-    /// The `port` value.
-    pub port: Loc,
-    /// Each dependency name, in spec order.
-    pub deps: Vec<Loc>,
-    /// Each endpoint's `path` value, in spec order.
-    pub paths: Vec<Loc>,
-}
-
-fn services_spans(
-    services: &IndexMap<String, Def<'_, spec::ServiceDef>>,
-) -> HashMap<String, ServiceSpans> {
-    services
+fn source_map(services: &IndexMap<String, Def<'_, spec::ServiceDef>>) -> SourceMap {
+    let services = services
         .iter()
         .map(|(k, d)| {
             let s = d.def.get_ref();
             (
                 k.clone(),
                 ServiceSpans {
+                    key: d.key_loc(),
                     port: Loc::new(d.file, s.port.span()),
                     deps: s
                         .depends_on
@@ -212,7 +202,8 @@ fn services_spans(
                 },
             )
         })
-        .collect()
+        .collect();
+    SourceMap { services }
 }
 
 #[derive(Clone, Copy)]
