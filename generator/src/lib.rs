@@ -10,6 +10,7 @@
 //! The CLI (`svcgen generate`, `svcgen check`) and the proc macros are two front ends of this
 //! library.
 
+pub mod analyze;
 pub mod check;
 pub mod diag;
 pub mod emit;
