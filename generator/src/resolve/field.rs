@@ -1,8 +1,7 @@
 //! Field-like definitions (object fields, newtypes, endpoint parameters): their type, their
 //! constraints and their default.
 
-use super::names::NameKind;
-use super::names::closest;
+use super::names::{NameKind, unknown};
 use super::scope::{Def, Resolver};
 use crate::diag::{Diagnostic, FileId, Loc};
 use crate::ident;
@@ -24,20 +23,18 @@ pub(super) enum FieldUse {
 
 impl Resolver<'_> {
     pub(super) fn unknown_type(&mut self, loc: &Loc, name: &str) {
-        let known: Vec<&str> = Prim::ALL
+        let known = Prim::ALL
             .iter()
             .map(|(n, _)| *n)
-            .chain(self.schemas.keys().map(|s| s.as_str()))
-            .collect();
-        let mut d = Diagnostic::at(
+            .chain(self.schemas.keys().map(|s| s.as_str()));
+        self.diags.push(unknown(
             loc,
-            format!("unknown type `{}`", name.escape_debug()),
+            "type",
+            name,
+            "",
             "not a primitive or a schema of this system",
-        );
-        if let Some(best) = closest(name, &known) {
-            d = d.with_note(format!("did you mean `{best}`?"));
-        }
-        self.diags.push(d);
+            known,
+        ));
     }
 
     pub(super) fn resolve_field(

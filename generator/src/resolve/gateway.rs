@@ -1,6 +1,6 @@
 //! The gateway: which services and endpoints it exposes, and under which prefix.
 
-use super::names::closest;
+use super::names::unknown;
 use super::scope::Def;
 use super::service::DEFAULT_TIMEOUT_MS;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Loc};
@@ -74,19 +74,14 @@ pub(super) fn resolve_gateway(
     for (name, expose) in &def.expose {
         let Some(service) = system.services.get(name.get_ref()) else {
             if !services.contains_key(name.get_ref()) {
-                let known: Vec<&str> = services.keys().map(|s| s.as_str()).collect();
-                let mut d = Diagnostic::at(
+                diags.push(unknown(
                     &at(name.span()),
-                    format!(
-                        "unknown service `{}` in `[gateway.expose]`",
-                        name.get_ref().escape_debug()
-                    ),
+                    "service",
+                    name.get_ref(),
+                    " in `[gateway.expose]`",
                     "no such service in this system",
-                );
-                if let Some(best) = closest(name.get_ref(), &known) {
-                    d = d.with_note(format!("did you mean `{best}`?"));
-                }
-                diags.push(d);
+                    services.keys().map(|s| s.as_str()),
+                ));
             }
             continue;
         };

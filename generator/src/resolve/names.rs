@@ -105,8 +105,30 @@ pub(super) fn insert_unique<'a, T>(
     }
 }
 
+/// Reports a name that refers to nothing: "unknown {what} `{name}`{context}", with a note
+/// naming the closest of `known` when it is close enough to be a likely typo.
+pub(super) fn unknown<'k>(
+    loc: &Loc,
+    what: &str,
+    name: &str,
+    context: &str,
+    label: &str,
+    known: impl IntoIterator<Item = &'k str>,
+) -> Diagnostic {
+    let known: Vec<&str> = known.into_iter().collect();
+    let d = Diagnostic::at(
+        loc,
+        format!("unknown {what} `{}`{context}", name.escape_debug()),
+        label,
+    );
+    match closest(name, &known) {
+        Some(best) => d.with_note(format!("did you mean `{best}`?")),
+        None => d,
+    }
+}
+
 /// The known name closest to `name`, if it is close enough to be a likely typo.
-pub(super) fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
+fn closest<'k>(name: &str, known: &[&'k str]) -> Option<&'k str> {
     known
         .iter()
         .map(|k| {

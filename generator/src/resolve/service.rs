@@ -2,7 +2,7 @@
 //! bodies, status, errors and path.
 
 use super::field::FieldUse;
-use super::names::{NameKind, closest};
+use super::names::{NameKind, unknown};
 use super::scope::{Def, Resolver};
 use crate::diag::{Diagnostic, FileId, Loc};
 use crate::ident;
@@ -68,19 +68,14 @@ impl Resolver<'_> {
         for (dep, policy) in &def.depends_on.0 {
             let loc = at(dep.span());
             if !services.contains_key(dep.get_ref()) {
-                let known: Vec<&str> = services.keys().map(|s| s.as_str()).collect();
-                let mut d = Diagnostic::at(
+                self.diags.push(unknown(
                     &loc,
-                    format!(
-                        "unknown service `{}` in `depends_on`",
-                        dep.get_ref().escape_debug()
-                    ),
+                    "service",
+                    dep.get_ref(),
+                    " in `depends_on`",
                     "no such service in this system",
-                );
-                if let Some(best) = closest(dep.get_ref(), &known) {
-                    d = d.with_note(format!("did you mean `{best}`?"));
-                }
-                self.diags.push(d);
+                    services.keys().map(|s| s.as_str()),
+                ));
                 ok = false;
                 continue;
             }
@@ -330,16 +325,14 @@ impl Resolver<'_> {
                 }
                 errors.push(e.get_ref().clone());
             } else {
-                let known: Vec<&str> = self.errors.keys().map(|s| s.as_str()).collect();
-                let mut d = Diagnostic::at(
+                self.diags.push(unknown(
                     &at(e.span()),
-                    format!("unknown error `{}`", e.get_ref().escape_debug()),
+                    "error",
+                    e.get_ref(),
+                    "",
                     "not defined in `[errors]`",
-                );
-                if let Some(best) = closest(e.get_ref(), &known) {
-                    d = d.with_note(format!("did you mean `{best}`?"));
-                }
-                self.diags.push(d);
+                    self.errors.keys().map(|s| s.as_str()),
+                ));
                 ok = false;
             }
         }
