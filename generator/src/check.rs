@@ -1,7 +1,8 @@
 //! Rules that span several items of a resolved system: one `check_*` function per rule.
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::{Segment, System};
+use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::ident::kebab_name;
+use crate::model::{Method, Segment, System};
 use crate::srcmap::SourceMap;
 use std::collections::HashMap;
 
@@ -10,6 +11,9 @@ pub fn check_system(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
     check_ports(system, map, diags);
     check_cycles(system, map, diags);
     check_routes(system, map, diags);
+    check_gateway_port(system, map, diags);
+    check_gateway_name(system, map, diags);
+    check_public_routes(system, map, diags);
 }
 
 /// No two services of a system may listen on the same port: they run side by side.
@@ -144,6 +148,101 @@ fn check_routes(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
     }
 }
 
+/// The gateway runs beside the services, so it cannot listen on a port one of them uses.
+fn check_gateway_port(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
+    let (Some(gateway), Some(spans)) = (&system.gateway, &map.gateway) else {
+        return;
+    };
+    if let Some((name, _)) = system.services.iter().find(|(_, s)| s.port == gateway.port) {
+        diags.push(
+            Diagnostic::at(
+                &spans.port,
+                format!(
+                    "port {} is used by both the gateway and `{name}`",
+                    gateway.port
+                ),
+                "port clash",
+            )
+            .with_secondary(&map.services[name].port, format!("`{name}` uses it here")),
+        );
+    }
+}
+
+/// The gateway is written beside the services as a package and deployment named `gateway`,
+/// which a service of that name would overwrite.
+fn check_gateway_name(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
+    if system.gateway.is_none() {
+        return;
+    }
+    if let Some(key) = system.services.keys().find(|k| kebab_name(k) == "gateway") {
+        diags.push(Diagnostic::at(
+            &map.services[key].key,
+            "a system with a `[gateway]` cannot have a service named `gateway`",
+            "rename this service",
+        ));
+    }
+}
+
+/// No two public routes of the gateway may match the same requests, and parameters at the
+/// same place of overlapping public routes must share a name: the gateway's router, like a
+/// service's, cannot tell them apart. Each clash is reported once, against the first route.
+fn check_public_routes(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
+    let (Some(gateway), Some(spans)) = (&system.gateway, &map.gateway) else {
+        return;
+    };
+    let mut public: Vec<(Method, String, &Loc)> = Vec::new();
+    let mut public_segments: Vec<(Vec<Segment>, String, &Loc)> = Vec::new();
+    for (route, loc) in gateway.routes.iter().zip(&spans.routes) {
+        let ep = &system.services[&route.service].endpoints[route.endpoint];
+        let prefix = &route.prefix;
+        let external = format!("{prefix}{}", shape(&ep.segments));
+        if let Some((_, _, first)) = public
+            .iter()
+            .find(|(m, p, _)| *m == ep.method && *p == external)
+        {
+            diags.push(
+                Diagnostic::at(
+                    loc,
+                    format!(
+                        "duplicate public route: `{} {prefix}{}` is exposed twice",
+                        ep.method.as_str(),
+                        ep.path
+                    ),
+                    "duplicate route",
+                )
+                .with_secondary(first, "first exposed here")
+                .with_note("give one of the services a different `prefix`"),
+            );
+            continue;
+        }
+        let segments: Vec<Segment> = prefix
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .map(|p| Segment::Literal(p.to_owned()))
+            .chain(ep.segments.iter().cloned())
+            .collect();
+        let conflict = public_segments
+            .iter()
+            .find_map(|(other, other_path, other_loc)| {
+                param_name_conflict(other, &segments).map(|(a, b)| (a, b, other_path, other_loc))
+            });
+        if let Some((a, b, other_path, other_loc)) = conflict {
+            diags.push(
+                Diagnostic::at(
+                    loc,
+                    format!("public path parameter `{b}` sits where `{other_path}` has `{a}`"),
+                    "conflicting route",
+                )
+                .with_secondary(other_loc, format!("uses `{{{a}}}`"))
+                .with_note("give one of the services a different `prefix`"),
+            );
+            continue;
+        }
+        public_segments.push((segments, format!("{prefix}{}", ep.path), loc));
+        public.push((ep.method, external, loc));
+    }
+}
+
 fn shape(segments: &[Segment]) -> String {
     segments
         .iter()
@@ -156,10 +255,7 @@ fn shape(segments: &[Segment]) -> String {
 
 /// The first pair of differently named parameters at the same position of two paths whose
 /// earlier segments have the same shape.
-pub(crate) fn param_name_conflict<'a>(
-    a: &'a [Segment],
-    b: &'a [Segment],
-) -> Option<(&'a str, &'a str)> {
+fn param_name_conflict<'a>(a: &'a [Segment], b: &'a [Segment]) -> Option<(&'a str, &'a str)> {
     for (x, y) in a.iter().zip(b) {
         match (x, y) {
             (Segment::Literal(l), Segment::Literal(m)) if l == m => {}

@@ -1,4 +1,8 @@
-//! The gateway: which services and endpoints it exposes, and under which prefix.
+//! The gateway's own table: its settings, and which services and endpoints it exposes under
+//! which prefix.
+//!
+//! Rules between the gateway and the services (ports, names, clashing public routes) need the
+//! whole resolved system and live in `check`.
 
 use super::names::unknown;
 use super::scope::Def;
@@ -6,19 +10,35 @@ use super::service::DEFAULT_TIMEOUT_MS;
 use crate::diag::{Diagnostic, Diagnostics, FileId, Loc};
 use crate::model::*;
 use crate::spec;
+use crate::srcmap::GatewaySpans;
 use indexmap::IndexMap;
+use toml::Spanned;
 
-/// The gateway's routes: known services and endpoints, valid prefixes, no two public routes
-/// alike, and no port or name clash with the services.
+/// Resolves the first of `gateways` (reporting the others) against the services of `system`;
+/// `defined` holds every service of the spec, so that one which failed to resolve is not
+/// reported a second time as unknown.
+///
+/// A gateway with problems is still returned, with every route that could be read, so that
+/// `check` reports its route clashes in the same run.
 pub(super) fn resolve_gateway(
     diags: &mut Diagnostics,
     system: &System,
-    services: &IndexMap<String, Def<'_, spec::ServiceDef>>,
-    file: FileId,
-    def: &spec::GatewayDef,
-) -> Option<Gateway> {
-    let at = |s: std::ops::Range<usize>| Loc::new(file, s);
-    let before = diags.len();
+    defined: &IndexMap<String, Def<'_, spec::ServiceDef>>,
+    gateways: &[(FileId, &Spanned<spec::GatewayDef>)],
+) -> Option<(Gateway, GatewaySpans)> {
+    let ((file, first), others) = gateways.split_first()?;
+    for (other, dup) in others {
+        diags.push(
+            Diagnostic::at(
+                &Loc::new(*other, dup.span()),
+                "`[gateway]` is defined twice",
+                "second definition",
+            )
+            .with_secondary(&Loc::new(*file, first.span()), "first definition"),
+        );
+    }
+    let def = first.get_ref();
+    let at = |s: std::ops::Range<usize>| Loc::new(*file, s);
     let port = match u16::try_from(*def.port.get_ref()) {
         Ok(p) if p > 0 => p,
         _ => {
@@ -30,32 +50,6 @@ pub(super) fn resolve_gateway(
             0
         }
     };
-    if let Some((name, d)) = services
-        .iter()
-        .find(|(_, d)| *d.def.get_ref().port.get_ref() == i64::from(port))
-    {
-        diags.push(
-            Diagnostic::at(
-                &at(def.port.span()),
-                format!("port {port} is used by both the gateway and `{name}`"),
-                "port clash",
-            )
-            .with_secondary(
-                &Loc::new(d.file, d.def.get_ref().port.span()),
-                format!("`{name}` uses it here"),
-            ),
-        );
-    }
-    if let Some(d) = services
-        .values()
-        .find(|d| crate::ident::kebab_name(d.key.get_ref()) == "gateway")
-    {
-        diags.push(Diagnostic::at(
-            &d.key_loc(),
-            "a system with a `[gateway]` cannot have a service named `gateway`",
-            "rename this service",
-        ));
-    }
     let timeout_ms = match &def.timeout_ms {
         None => DEFAULT_TIMEOUT_MS,
         Some(t) if *t.get_ref() > 0 => *t.get_ref() as u64,
@@ -69,18 +63,17 @@ pub(super) fn resolve_gateway(
         }
     };
     let mut routes = Vec::new();
-    let mut public: Vec<(Method, String, Loc)> = Vec::new();
-    let mut public_segments: Vec<(Vec<Segment>, String, Loc)> = Vec::new();
+    let mut route_locs = Vec::new();
     for (name, expose) in &def.expose {
         let Some(service) = system.services.get(name.get_ref()) else {
-            if !services.contains_key(name.get_ref()) {
+            if !defined.contains_key(name.get_ref()) {
                 diags.push(unknown(
                     &at(name.span()),
                     "service",
                     name.get_ref(),
                     " in `[gateway.expose]`",
                     "no such service in this system",
-                    services.keys().map(|s| s.as_str()),
+                    defined.keys().map(|s| s.as_str()),
                 ));
             }
             continue;
@@ -143,81 +136,23 @@ pub(super) fn resolve_gateway(
                 .collect(),
         };
         for (i, loc) in chosen {
-            let ep = &service.endpoints[i];
-            let shape: String = ep
-                .segments
-                .iter()
-                .map(|s| match s {
-                    Segment::Literal(l) => format!("/{l}"),
-                    Segment::Param(_) => "/{}".to_owned(),
-                })
-                .collect();
-            let external = format!("{prefix}{shape}");
-            if let Some((_, _, first)) = public
-                .iter()
-                .find(|(m, p, _)| *m == ep.method && *p == external)
-            {
-                diags.push(
-                    Diagnostic::at(
-                        &loc,
-                        format!(
-                            "duplicate public route: `{} {prefix}{}` is exposed twice",
-                            ep.method.as_str(),
-                            ep.path
-                        ),
-                        "duplicate route",
-                    )
-                    .with_secondary(first, "first exposed here")
-                    .with_note("give one of the services a different `prefix`"),
-                );
-                continue;
-            }
-            // The gateway's router, like a service's, cannot tell apart parameters that sit at
-            // the same place under different names.
-            let segments: Vec<Segment> = prefix
-                .split('/')
-                .filter(|p| !p.is_empty())
-                .map(|p| Segment::Literal(p.to_owned()))
-                .chain(ep.segments.iter().cloned())
-                .collect();
-            let shown = format!("{prefix}{}", ep.path);
-            let conflict = public_segments
-                .iter()
-                .find_map(|(other, other_path, other_loc)| {
-                    crate::check::param_name_conflict(other, &segments).map(|(a, b)| {
-                        (
-                            a.to_owned(),
-                            b.to_owned(),
-                            other_path.clone(),
-                            other_loc.clone(),
-                        )
-                    })
-                });
-            if let Some((a, b, other_path, other_loc)) = conflict {
-                diags.push(
-                    Diagnostic::at(
-                        &loc,
-                        format!("public path parameter `{b}` sits where `{other_path}` has `{a}`"),
-                        "conflicting route",
-                    )
-                    .with_secondary(&other_loc, format!("uses `{{{a}}}`"))
-                    .with_note("give one of the services a different `prefix`"),
-                );
-                continue;
-            }
-            public_segments.push((segments, shown, loc.clone()));
-            public.push((ep.method, external, loc));
             routes.push(GatewayRoute {
                 service: name.get_ref().clone(),
                 endpoint: i,
                 prefix: prefix.clone(),
             });
+            route_locs.push(loc);
         }
     }
-    (diags.len() == before).then(|| Gateway {
+    let gateway = Gateway {
         doc: def.doc.as_ref().map(|d| d.get_ref().clone()),
         port,
         timeout_ms,
         routes,
-    })
+    };
+    let spans = GatewaySpans {
+        port: at(def.port.span()),
+        routes: route_locs,
+    };
+    Some((gateway, spans))
 }

@@ -141,22 +141,14 @@ pub fn resolve(
         .iter()
         .filter_map(|(f, spec)| spec.gateway.as_ref().map(|g| (*f, g)))
         .collect();
-    if let Some((file, g)) = gateways.first() {
-        for (other, dup) in &gateways[1..] {
-            r.diags.push(
-                Diagnostic::at(
-                    &Loc::new(*other, dup.span()),
-                    "`[gateway]` is defined twice",
-                    "second definition",
-                )
-                .with_secondary(&Loc::new(*file, g.span()), "first definition"),
-            );
-        }
-        system.gateway = resolve_gateway(r.diags, &system, &services, *file, g.get_ref());
+    let mut map = source_map(&services);
+    if let Some((gateway, spans)) = resolve_gateway(r.diags, &system, &services, &gateways) {
+        system.gateway = Some(gateway);
+        map.gateway = Some(spans);
     }
     crate::analyze::analyze(&mut system);
 
-    crate::check::check_system(&system, &source_map(&services), r.diags);
+    crate::check::check_system(&system, &map, r.diags);
     (r.diags.len() == before).then_some(system)
 }
 
@@ -185,5 +177,8 @@ fn source_map(services: &IndexMap<String, Def<'_, spec::ServiceDef>>) -> SourceM
             )
         })
         .collect();
-    SourceMap { services }
+    SourceMap {
+        services,
+        gateway: None,
+    }
 }
