@@ -1,4 +1,8 @@
-//! Rules that span several items of a resolved system: one `check_*` function per rule.
+//! Rules that span several items: one `check_*` function per rule.
+//!
+//! They need only the model and the source map, so they run on whatever resolved: a spec's
+//! broken items and its clashes between items are reported in one run. References that did
+//! not resolve are not in the model, so no rule reports them a second time.
 
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::ident::kebab_name;
@@ -14,6 +18,20 @@ pub fn check_system(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
     check_gateway_port(system, map, diags);
     check_gateway_name(system, map, diags);
     check_public_routes(system, map, diags);
+}
+
+/// Systems of one run are written side by side, so no two may be written to the same folder.
+pub fn check_dirs(systems: &[System], diags: &mut Diagnostics) {
+    let mut dirs: HashMap<String, &str> = HashMap::new();
+    for s in systems {
+        if let Some(first) = dirs.insert(s.dir(), &s.source) {
+            diags.push(Diagnostic::global(format!(
+                "systems in `{first}` and `{}` would both be written to `{}/`: rename one",
+                s.source,
+                s.dir()
+            )));
+        }
+    }
 }
 
 /// No two services of a system may listen on the same port: they run side by side.

@@ -1,8 +1,11 @@
-//! Resolving the AST of one system into the model, checking every rule on the way.
+//! Resolving the AST of one system into the model, with the rules local to each item (names,
+//! types, constraints, defaults, paths, references).
 //!
-//! Item-local rules (names, types, constraints, defaults, paths) are checked here as each item
-//! is resolved; rules spanning several items (cycles, routes, ports) live in `check`.
-//! Problems are collected, never returned early, so a person sees all of them at once.
+//! Definitions are gathered from every file first, so items may refer to one another whatever
+//! the order or file they are written in; then each kind of item is resolved by its module.
+//! An item with a problem is reported and left out of the model, and resolving goes on, so a
+//! person sees all problems at once. Rules that span several items (ports, cycles, routes) run
+//! later, in `check`, on the model and the source map returned here.
 
 mod field;
 mod gateway;
@@ -27,13 +30,14 @@ use scope::{Def, Resolver};
 use std::collections::HashMap;
 use toml::Spanned;
 
-/// Resolves one system. Returns `None` when any problem was found (all are in `diags`).
+/// Resolves one system into its model and where its items were written. Problems are pushed
+/// to `diags`, and the items they concern are missing from the model; `None` when there is no
+/// system to go on with (no `[system]`, or a name that cannot become an identifier).
 pub fn resolve(
     display: &str,
     files: &[(FileId, SpecFile)],
     diags: &mut Diagnostics,
-) -> Option<System> {
-    let before = diags.len();
+) -> Option<(System, SourceMap)> {
     let mut r = Resolver {
         diags,
         schemas: IndexMap::new(),
@@ -126,8 +130,6 @@ pub fn resolve(
         }
     }
 
-    // Cross-item rules run on whatever resolved, so their problems are reported together with
-    // the item-local ones; the checks skip references that did not resolve.
     let mut system = System {
         name: system_name?,
         doc: sys.doc.as_ref().map(|d| d.get_ref().clone()),
@@ -146,10 +148,7 @@ pub fn resolve(
         system.gateway = Some(gateway);
         map.gateway = Some(spans);
     }
-    crate::analyze::analyze(&mut system);
-
-    crate::check::check_system(&system, &map, r.diags);
-    (r.diags.len() == before).then_some(system)
+    Some((system, map))
 }
 
 fn source_map(services: &IndexMap<String, Def<'_, spec::ServiceDef>>) -> SourceMap {
