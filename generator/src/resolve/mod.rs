@@ -139,6 +139,7 @@ pub fn resolve(
         services: resolved_services,
         gateway: None,
     };
+    // The gateway comes last: its routes name endpoints of the services as resolved.
     let gateways: Vec<(FileId, &Spanned<spec::GatewayDef>)> = files
         .iter()
         .filter_map(|(f, spec)| spec.gateway.as_ref().map(|g| (*f, g)))
@@ -151,6 +152,8 @@ pub fn resolve(
     Some((system, map))
 }
 
+/// Spans of every service defined, whether it resolved or not: a rule looks up only services
+/// that are in the model, whose dependencies and endpoints are then all there, in spec order.
 fn source_map(services: &IndexMap<String, Def<'_, spec::ServiceDef>>) -> SourceMap {
     let services = services
         .iter()

@@ -10,6 +10,7 @@ use indexmap::IndexMap;
 use std::collections::HashMap;
 use toml::Spanned;
 
+/// Which Rust identifier a spec name becomes.
 #[derive(Clone, Copy)]
 pub(super) enum NameKind {
     /// UpperCamelCase Rust name.
