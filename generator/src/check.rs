@@ -1,36 +1,57 @@
-//! Rules that span several items of a resolved system: one `check_*` function per rule.
+//! Rules that span several items: one `check_*` function per rule.
+//!
+//! They need only the model and the source map, so they run on whatever resolved: a spec's
+//! broken items and its clashes between items are reported in one run. References that did
+//! not resolve are not in the model, so no rule reports them a second time.
 
-use crate::diag::{Diagnostic, Diagnostics};
-use crate::model::{Segment, System};
-use crate::resolve::ServiceSpans;
+use crate::diag::{Diagnostic, Diagnostics, Loc};
+use crate::ident::kebab_name;
+use crate::model::{Method, Segment, System};
+use crate::srcmap::SourceMap;
 use std::collections::HashMap;
 
 /// Runs every cross-item rule, pushing a diagnostic per problem.
-pub fn check_system(
-    system: &System,
-    spans: &HashMap<String, ServiceSpans>,
-    diags: &mut Diagnostics,
-) {
-    check_ports(system, spans, diags);
-    check_cycles(system, spans, diags);
-    check_routes(system, spans, diags);
+pub fn check_system(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
+    check_ports(system, map, diags);
+    check_cycles(system, map, diags);
+    check_routes(system, map, diags);
+    check_gateway_port(system, map, diags);
+    check_gateway_name(system, map, diags);
+    check_public_routes(system, map, diags);
+}
+
+/// Systems of one run are written side by side, so no two may be written to the same folder.
+pub fn check_dirs(systems: &[System], diags: &mut Diagnostics) {
+    let mut dirs: HashMap<String, &str> = HashMap::new();
+    for s in systems {
+        if let Some(first) = dirs.insert(s.dir(), &s.source) {
+            diags.push(Diagnostic::global(format!(
+                "systems in `{first}` and `{}` would both be written to `{}/`: rename one",
+                s.source,
+                s.dir()
+            )));
+        }
+    }
 }
 
 /// No two services of a system may listen on the same port: they run side by side.
-fn check_ports(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &mut Diagnostics) {
+fn check_ports(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
     let mut seen: HashMap<u16, &str> = HashMap::new();
     for (key, service) in &system.services {
         match seen.get(&service.port) {
             Some(first) => diags.push(
                 Diagnostic::at(
-                    &spans[key].port,
+                    &map.services[key].port,
                     format!(
                         "port {} is used by both `{first}` and `{key}`",
                         service.port
                     ),
                     "port clash",
                 )
-                .with_secondary(&spans[*first].port, format!("`{first}` uses it here")),
+                .with_secondary(
+                    &map.services[*first].port,
+                    format!("`{first}` uses it here"),
+                ),
             ),
             None => {
                 seen.insert(service.port, key);
@@ -40,7 +61,7 @@ fn check_ports(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &m
 }
 
 /// The dependency graph must be acyclic: each cycle found is named in full.
-fn check_cycles(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &mut Diagnostics) {
+fn check_cycles(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
         New,
@@ -56,7 +77,7 @@ fn check_cycles(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &
     fn visit<'s>(
         node: &'s str,
         system: &'s System,
-        spans: &HashMap<String, ServiceSpans>,
+        map: &SourceMap,
         marks: &mut HashMap<&'s str, Mark>,
         stack: &mut Vec<&'s str>,
         diags: &mut Diagnostics,
@@ -71,14 +92,14 @@ fn check_cycles(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &
         for (i, dep) in deps.iter().enumerate() {
             let target = dep.service.as_str();
             match marks.get(target).copied().unwrap_or(Mark::Done) {
-                Mark::New => visit(target, system, spans, marks, stack, diags),
+                Mark::New => visit(target, system, map, marks, stack, diags),
                 Mark::Active => {
                     let start = stack.iter().position(|s| *s == target).unwrap_or(0);
                     let mut cycle: Vec<&str> = stack[start..].to_vec();
                     cycle.push(target);
                     diags.push(
                         Diagnostic::at(
-                            &spans[node].deps[i],
+                            &map.services[node].deps[i],
                             format!("dependency cycle: {}", cycle.join(" → ")),
                             "this dependency closes the cycle",
                         )
@@ -95,16 +116,16 @@ fn check_cycles(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &
     let mut stack = Vec::new();
     for key in system.services.keys() {
         if marks[key.as_str()] == Mark::New {
-            visit(key, system, spans, &mut marks, &mut stack, diags);
+            visit(key, system, map, &mut marks, &mut stack, diags);
         }
     }
 }
 
 /// Within a service, no two endpoints may share a method and path shape, and parameters at the
 /// same position of overlapping paths must share a name (the router cannot tell them apart).
-fn check_routes(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &mut Diagnostics) {
+fn check_routes(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
     for (key, service) in &system.services {
-        let paths = &spans[key].paths;
+        let paths = &map.services[key].paths;
         let mut shapes: HashMap<(String, &str), usize> = HashMap::new();
         for (i, ep) in service.endpoints.iter().enumerate() {
             let shape = shape(&ep.segments);
@@ -145,6 +166,101 @@ fn check_routes(system: &System, spans: &HashMap<String, ServiceSpans>, diags: &
     }
 }
 
+/// The gateway runs beside the services, so it cannot listen on a port one of them uses.
+fn check_gateway_port(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
+    let (Some(gateway), Some(spans)) = (&system.gateway, &map.gateway) else {
+        return;
+    };
+    if let Some((name, _)) = system.services.iter().find(|(_, s)| s.port == gateway.port) {
+        diags.push(
+            Diagnostic::at(
+                &spans.port,
+                format!(
+                    "port {} is used by both the gateway and `{name}`",
+                    gateway.port
+                ),
+                "port clash",
+            )
+            .with_secondary(&map.services[name].port, format!("`{name}` uses it here")),
+        );
+    }
+}
+
+/// The gateway is written beside the services as a package and deployment named `gateway`,
+/// which a service of that name would overwrite.
+fn check_gateway_name(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
+    if system.gateway.is_none() {
+        return;
+    }
+    if let Some(key) = system.services.keys().find(|k| kebab_name(k) == "gateway") {
+        diags.push(Diagnostic::at(
+            &map.services[key].key,
+            "a system with a `[gateway]` cannot have a service named `gateway`",
+            "rename this service",
+        ));
+    }
+}
+
+/// No two public routes of the gateway may match the same requests, and parameters at the
+/// same place of overlapping public routes must share a name: the gateway's router, like a
+/// service's, cannot tell them apart. Each clash is reported once, against the first route.
+fn check_public_routes(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
+    let (Some(gateway), Some(spans)) = (&system.gateway, &map.gateway) else {
+        return;
+    };
+    let mut public: Vec<(Method, String, &Loc)> = Vec::new();
+    let mut public_segments: Vec<(Vec<Segment>, String, &Loc)> = Vec::new();
+    for (route, loc) in gateway.routes.iter().zip(&spans.routes) {
+        let ep = &system.services[&route.service].endpoints[route.endpoint];
+        let prefix = &route.prefix;
+        let external = format!("{prefix}{}", shape(&ep.segments));
+        if let Some((_, _, first)) = public
+            .iter()
+            .find(|(m, p, _)| *m == ep.method && *p == external)
+        {
+            diags.push(
+                Diagnostic::at(
+                    loc,
+                    format!(
+                        "duplicate public route: `{} {prefix}{}` is exposed twice",
+                        ep.method.as_str(),
+                        ep.path
+                    ),
+                    "duplicate route",
+                )
+                .with_secondary(first, "first exposed here")
+                .with_note("give one of the services a different `prefix`"),
+            );
+            continue;
+        }
+        let segments: Vec<Segment> = prefix
+            .split('/')
+            .filter(|p| !p.is_empty())
+            .map(|p| Segment::Literal(p.to_owned()))
+            .chain(ep.segments.iter().cloned())
+            .collect();
+        let conflict = public_segments
+            .iter()
+            .find_map(|(other, other_path, other_loc)| {
+                param_name_conflict(other, &segments).map(|(a, b)| (a, b, other_path, other_loc))
+            });
+        if let Some((a, b, other_path, other_loc)) = conflict {
+            diags.push(
+                Diagnostic::at(
+                    loc,
+                    format!("public path parameter `{b}` sits where `{other_path}` has `{a}`"),
+                    "conflicting route",
+                )
+                .with_secondary(other_loc, format!("uses `{{{a}}}`"))
+                .with_note("give one of the services a different `prefix`"),
+            );
+            continue;
+        }
+        public_segments.push((segments, format!("{prefix}{}", ep.path), loc));
+        public.push((ep.method, external, loc));
+    }
+}
+
 fn shape(segments: &[Segment]) -> String {
     segments
         .iter()
@@ -157,10 +273,7 @@ fn shape(segments: &[Segment]) -> String {
 
 /// The first pair of differently named parameters at the same position of two paths whose
 /// earlier segments have the same shape.
-pub(crate) fn param_name_conflict<'a>(
-    a: &'a [Segment],
-    b: &'a [Segment],
-) -> Option<(&'a str, &'a str)> {
+fn param_name_conflict<'a>(a: &'a [Segment], b: &'a [Segment]) -> Option<(&'a str, &'a str)> {
     for (x, y) in a.iter().zip(b) {
         match (x, y) {
             (Segment::Literal(l), Segment::Literal(m)) if l == m => {}

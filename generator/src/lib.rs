@@ -1,16 +1,30 @@
 //! svcgen: turns TOML specs of microservice systems into Rust code and deployment files.
 //!
-//! The pipeline has a checkpoint between phases, so a spec with problems reports all of them
-//! and nothing is written:
+//! One driver, [`load`], runs the phases of each system and collects every problem they find:
 //!
 //! ```text
-//! files ──load──> spec AST ──resolve + check──> model ──emit──> files in memory ──output──> disk
+//! files ──load──> spec AST ──resolve──> model + source map ──analyze──> model ──check──> model
+//!       ──emit──> files in memory ──output──> disk
 //! ```
+//!
+//! A checkpoint after a phase stops a system with problems before the next phase, the way
+//! cxx's `errors.propagate()?` does, and nothing is emitted while any system has one:
+//! - after load: a file that did not parse leaves definitions out, and resolving the rest would
+//!   only report their absence;
+//! - after resolve, only when there is no model at all (no `[system]`, or a system name that
+//!   cannot become an identifier). An item with a problem is left out of the model and check
+//!   runs on the rest, so a spec's broken items and its clashes between items (a port used
+//!   twice, a dependency cycle, two public routes alike) are reported in one run, as
+//!   `tests/diagnostics/many_problems.toml` and `bad_gateway.toml` pin;
+//! - analyze reports nothing;
+//! - after check: the system is complete or has problems, and only complete systems take part
+//!   in the rules between systems of one run.
 //!
 //! The CLI (the `svcgen` package: `generate`, `check`, `up`) and the proc macros
 //! (`svcgen-macros`) are two front ends of this library; generated services build on
 //! `svcgen-runtime`.
 
+pub mod analyze;
 pub mod check;
 pub mod diag;
 pub mod emit;
@@ -22,11 +36,12 @@ pub mod output;
 pub mod resolve;
 pub mod settings;
 pub mod spec;
+pub mod srcmap;
 pub mod typexpr;
 
-use diag::{Diagnostic, Diagnostics, Sources};
+use diag::{Diagnostics, FileId, Sources};
 use model::System;
-use std::collections::HashMap;
+use spec::SpecFile;
 use std::path::{Path, PathBuf};
 
 /// Every spec loaded in a run, with the sources their diagnostics point into.
@@ -47,6 +62,15 @@ pub struct SpecErrors {
 }
 
 impl SpecErrors {
+    /// Orders the problems by place, so output is the same however the phases ran.
+    fn new(sources: Sources, mut diagnostics: Diagnostics) -> Self {
+        diagnostics.sort();
+        SpecErrors {
+            sources,
+            diagnostics,
+        }
+    }
+
     /// The problems rendered like rustc: message, `file:line:col`, underlined source line.
     pub fn render(&self, color: bool) -> String {
         diag::render(&self.sources, &self.diagnostics, color)
@@ -67,29 +91,15 @@ pub fn load(base: &Path, specs: &[PathBuf]) -> Result<Loaded, SpecErrors> {
     let inputs = load::discover(base, specs, &mut diags);
     let mut systems: Vec<System> = Vec::new();
     for input in &inputs {
-        let parsed = load::parse_system(base, input, &mut sources, &mut diags);
-        if let Some(system) = resolve::resolve(&input.display, &parsed, &mut diags) {
-            systems.push(system);
-        }
+        let start = Checkpoint::new(&diags);
+        let files = load::parse_system(base, input, &mut sources, &mut diags);
+        systems.extend(build(&input.display, &files, start, &mut diags));
     }
-    let mut dirs: HashMap<String, &str> = HashMap::new();
-    for s in &systems {
-        if let Some(first) = dirs.insert(s.dir(), &s.source) {
-            diags.push(Diagnostic::global(format!(
-                "systems in `{first}` and `{}` would both be written to `{}/`: rename one",
-                s.source,
-                s.dir()
-            )));
-        }
-    }
+    check::check_dirs(&systems, &mut diags);
     if diags.is_empty() {
         Ok(Loaded { sources, systems })
     } else {
-        diags.sort();
-        Err(SpecErrors {
-            sources,
-            diagnostics: diags,
-        })
+        Err(SpecErrors::new(sources, diags))
     }
 }
 
@@ -98,21 +108,48 @@ pub fn load_str(name: &str, text: &str) -> Result<System, SpecErrors> {
     let mut sources = Sources::default();
     let mut diags = Diagnostics::default();
     let id = sources.add(name.to_owned(), text.to_owned());
-    let parsed: Vec<_> = load::parse_text(id, sources.text(id), &mut diags)
+    let start = Checkpoint::new(&diags);
+    let files: Vec<_> = load::parse_text(id, sources.text(id), &mut diags)
         .map(|s| (id, s))
         .into_iter()
         .collect();
-    let system = resolve::resolve(name, &parsed, &mut diags);
-    match system {
+    match build(name, &files, start, &mut diags) {
         Some(system) if diags.is_empty() => Ok(system),
-        _ => {
-            diags.sort();
-            Err(SpecErrors {
-                sources,
-                diagnostics: diags,
-            })
-        }
+        _ => Err(SpecErrors::new(sources, diags)),
     }
+}
+
+/// The number of problems a run had when one system's phases began: each checkpoint of that
+/// system lets the next phase run only if none was found since.
+#[derive(Clone, Copy)]
+struct Checkpoint(usize);
+
+impl Checkpoint {
+    fn new(diags: &Diagnostics) -> Self {
+        Checkpoint(diags.len())
+    }
+
+    /// `None`, to stop the system with `?`, when its phases so far found a problem.
+    fn propagate(self, diags: &Diagnostics) -> Option<()> {
+        (diags.len() == self.0).then_some(())
+    }
+}
+
+/// Runs the phases after load on one system whose files were read since `start`; `None` when
+/// any phase found a problem (all are in `diags`).
+fn build(
+    display: &str,
+    files: &[(FileId, SpecFile)],
+    start: Checkpoint,
+    diags: &mut Diagnostics,
+) -> Option<System> {
+    start.propagate(diags)?;
+    // No checkpoint between resolve and check beyond resolve's own `None`: see the crate docs.
+    let (mut system, map) = resolve::resolve(display, files, diags)?;
+    analyze::analyze(&mut system);
+    check::check_system(&system, &map, diags);
+    start.propagate(diags)?;
+    Some(system)
 }
 
 /// Every file of every system, in memory. Fails only on an internal error.

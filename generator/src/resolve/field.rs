@@ -1,0 +1,450 @@
+//! Field-like definitions (object fields, newtypes, endpoint parameters): their type, their
+//! constraints and their default.
+
+use super::names::{NameKind, unknown};
+use super::scope::{Def, Resolver};
+use crate::diag::{Diagnostic, FileId, Loc};
+use crate::ident;
+use crate::model::*;
+use crate::spec::{self, FieldDef, SStr};
+use crate::typexpr::{self, TypeExpr};
+use indexmap::IndexMap;
+use toml::Spanned;
+
+/// Where a field-like definition is used; decides which types it may have.
+#[derive(Clone, Copy, PartialEq)]
+pub(super) enum FieldUse {
+    Object,
+    Newtype,
+    PathParam,
+    Query,
+    Header,
+}
+
+impl Resolver<'_> {
+    pub(super) fn unknown_type(&mut self, loc: &Loc, name: &str) {
+        let known = Prim::ALL
+            .iter()
+            .map(|(n, _)| *n)
+            .chain(self.schemas.keys().map(|s| s.as_str()));
+        self.diags.push(unknown(
+            loc,
+            "type",
+            name,
+            "",
+            "not a primitive or a schema of this system",
+            known,
+        ));
+    }
+
+    pub(super) fn resolve_field(
+        &mut self,
+        file: FileId,
+        key: &SStr,
+        def: &Spanned<FieldDef>,
+        usage: FieldUse,
+    ) -> Option<Field> {
+        let name = self.name(file, key, NameKind::Value);
+        let field = self.resolve_field_def(file, Some(key), def, usage)?;
+        Some(Field {
+            name: name?,
+            ..field
+        })
+    }
+
+    /// Resolves a field-like definition; the returned name is a placeholder for newtypes.
+    pub(super) fn resolve_field_def(
+        &mut self,
+        file: FileId,
+        key: Option<&SStr>,
+        def: &Spanned<FieldDef>,
+        usage: FieldUse,
+    ) -> Option<Field> {
+        let fd = def.get_ref();
+        let ty_str = fd.ty.as_ref()?;
+        // A bare `name = "type"` has no span of its own; the whole value is the type.
+        let ty_span = if ty_str.span().is_empty() {
+            def.span()
+        } else {
+            ty_str.span()
+        };
+        let ty_loc = Loc::new(file, ty_span);
+        let ty = self.resolve_type(&ty_loc, ty_str.get_ref())?;
+        let mut ok = self.check_use(&ty_loc, &ty, usage);
+        let at = |s: std::ops::Range<usize>| Loc::new(file, s);
+        let base = ty.required().clone();
+
+        let mut c = Constraints::default();
+        let is_string = base == Type::Prim(Prim::String);
+        let number = match &base {
+            Type::Prim(p) if p.is_number() => Some(*p),
+            _ => None,
+        };
+        let is_collection = matches!(base, Type::List(_) | Type::Map(_));
+        let type_name = ty_str.get_ref().trim().to_owned();
+        let wrong = |this: &mut Self, span: std::ops::Range<usize>, key: &str, applies: &str| {
+            this.diags.push(Diagnostic::at(
+                &at(span),
+                format!("`{key}` does not apply to `{type_name}`"),
+                format!("`{key}` applies to {applies}"),
+            ));
+        };
+        let count = |this: &mut Self, v: &Option<Spanned<i64>>| -> Option<u64> {
+            let v = v.as_ref()?;
+            match u64::try_from(*v.get_ref()) {
+                Ok(n) => Some(n),
+                Err(_) => {
+                    this.diags.push(Diagnostic::at(
+                        &at(v.span()),
+                        "invalid constraint: a count cannot be negative",
+                        "negative",
+                    ));
+                    None
+                }
+            }
+        };
+        for (key, v) in [("min_len", &fd.min_len), ("max_len", &fd.max_len)] {
+            if let Some(v) = v {
+                if !is_string {
+                    wrong(self, v.span(), key, "strings");
+                    ok = false;
+                }
+            }
+        }
+        c.min_len = count(self, &fd.min_len);
+        c.max_len = count(self, &fd.max_len);
+        for (key, v) in [("min_items", &fd.min_items), ("max_items", &fd.max_items)] {
+            if let Some(v) = v {
+                if !is_collection {
+                    wrong(self, v.span(), key, "lists and maps");
+                    ok = false;
+                }
+            }
+        }
+        c.min_items = count(self, &fd.min_items);
+        c.max_items = count(self, &fd.max_items);
+        for (key, v) in [("min", &fd.min), ("max", &fd.max)] {
+            let Some(v) = v else { continue };
+            let bound = match (number, *v.get_ref()) {
+                (None, _) => {
+                    wrong(self, v.span(), key, "numbers");
+                    ok = false;
+                    None
+                }
+                (Some(Prim::F64), n) if !n.as_f64().is_finite() => {
+                    self.diags.push(Diagnostic::at(
+                        &at(v.span()),
+                        "invalid constraint: a bound must be a finite number",
+                        "not finite",
+                    ));
+                    ok = false;
+                    None
+                }
+                (Some(Prim::F64), n) => Some(NumberBound::Float(n.as_f64())),
+                (Some(p), spec::Number::Int(i)) => {
+                    if p == Prim::I32 && i32::try_from(i).is_err() {
+                        self.diags.push(Diagnostic::at(
+                            &at(v.span()),
+                            "invalid constraint: the bound does not fit in `i32`",
+                            "out of range",
+                        ));
+                        ok = false;
+                    }
+                    Some(NumberBound::Int(i))
+                }
+                (Some(_), spec::Number::Float(_)) => {
+                    self.diags.push(Diagnostic::at(
+                        &at(v.span()),
+                        "invalid constraint: an integer bound must be a whole number",
+                        "not an integer",
+                    ));
+                    ok = false;
+                    None
+                }
+            };
+            if key == "min" {
+                c.min = bound;
+            } else {
+                c.max = bound;
+            }
+        }
+        if let Some(p) = &fd.pattern {
+            if !is_string {
+                wrong(self, p.span(), "pattern", "strings");
+                ok = false;
+            } else if let Err(e) = regex::Regex::new(p.get_ref()) {
+                let msg = e.to_string();
+                let last = msg
+                    .lines()
+                    .rfind(|l| !l.trim().is_empty())
+                    .unwrap_or("")
+                    .trim()
+                    .to_owned();
+                self.diags.push(Diagnostic::at(
+                    &at(p.span()),
+                    "invalid constraint: the pattern is not a valid regular expression",
+                    last,
+                ));
+                ok = false;
+            }
+            c.pattern = Some(p.get_ref().clone());
+        }
+        if let Some(f) = &fd.format {
+            if !is_string {
+                wrong(self, f.span(), "format", "strings");
+                ok = false;
+            }
+            match Format::ALL.iter().find(|(n, _)| n == f.get_ref()) {
+                Some((_, fmt)) => c.format = Some(*fmt),
+                None => {
+                    let names: Vec<&str> = Format::ALL.iter().map(|(n, _)| *n).collect();
+                    self.diags.push(
+                        Diagnostic::at(
+                            &at(f.span()),
+                            format!("unknown format `{}`", f.get_ref().escape_debug()),
+                            "unknown",
+                        )
+                        .with_note(format!("known formats: {}", names.join(", "))),
+                    );
+                    ok = false;
+                }
+            }
+        }
+        let pairs = [
+            (
+                "min_len",
+                "max_len",
+                c.min_len.map(|v| v as f64),
+                c.max_len.map(|v| v as f64),
+                &fd.max_len.as_ref().map(|v| v.span()),
+            ),
+            (
+                "min_items",
+                "max_items",
+                c.min_items.map(|v| v as f64),
+                c.max_items.map(|v| v as f64),
+                &fd.max_items.as_ref().map(|v| v.span()),
+            ),
+            (
+                "min",
+                "max",
+                c.min.map(bound_f64),
+                c.max.map(bound_f64),
+                &fd.max.as_ref().map(|v| v.span()),
+            ),
+        ];
+        for (lo_key, hi_key, lo, hi, span) in pairs {
+            if let (Some(lo), Some(hi), Some(span)) = (lo, hi, span) {
+                if lo > hi {
+                    self.diags.push(Diagnostic::at(
+                        &at(span.clone()),
+                        format!("invalid constraint: `{lo_key}` ({lo}) is greater than `{hi_key}` ({hi})"),
+                        "no value can satisfy this",
+                    ));
+                    ok = false;
+                }
+            }
+        }
+        let default = match &fd.default {
+            Some(d) => {
+                let v = self.resolve_default(&at(d.span()), &ty, &c, d.get_ref());
+                ok &= v.is_some();
+                v
+            }
+            None => None,
+        };
+        if !ok {
+            return None;
+        }
+        let name = key
+            .map(|k| Name {
+                wire: k.get_ref().clone(),
+                rust: String::new(),
+            })
+            .unwrap_or(Name {
+                wire: String::new(),
+                rust: String::new(),
+            });
+        Some(Field {
+            name,
+            doc: fd.doc.as_ref().map(|d| d.get_ref().clone()),
+            ty,
+            constraints: c,
+            default,
+            boxed: false,
+        })
+    }
+
+    pub(super) fn resolve_type(&mut self, loc: &Loc, text: &str) -> Option<Type> {
+        match typexpr::parse(text) {
+            Ok(expr) => self.type_from_expr(loc, &expr),
+            Err(e) => {
+                self.diags.push(
+                    Diagnostic::at(loc, format!("invalid type `{}`", text.escape_debug()), e)
+                        .with_note("types are `string`, `i32`, a schema name, `[T]` (list), `{T}` (map) or `T?` (optional)"),
+                );
+                None
+            }
+        }
+    }
+
+    fn type_from_expr(&mut self, loc: &Loc, expr: &TypeExpr) -> Option<Type> {
+        Some(match expr {
+            TypeExpr::Name(n) => match Prim::ALL.iter().find(|(s, _)| s == n) {
+                Some((_, p)) => Type::Prim(*p),
+                None if self.schemas.contains_key(n) => Type::Named(n.clone()),
+                None => {
+                    self.unknown_type(loc, n);
+                    return None;
+                }
+            },
+            TypeExpr::List(i) => Type::List(Box::new(self.type_from_expr(loc, i)?)),
+            TypeExpr::Map(i) => Type::Map(Box::new(self.type_from_expr(loc, i)?)),
+            TypeExpr::Optional(i) => Type::Optional(Box::new(self.type_from_expr(loc, i)?)),
+        })
+    }
+
+    /// Parameters and newtypes take scalars only; reports and returns false otherwise.
+    fn check_use(&mut self, loc: &Loc, ty: &Type, usage: FieldUse) -> bool {
+        let scalar = |t: &Type, schemas: &IndexMap<String, Def<'_, spec::SchemaDef>>| match t {
+            Type::Prim(_) => true,
+            Type::Named(n) => schemas.get(n).is_some_and(|d| {
+                d.def.get_ref().enum_values.is_some() || d.def.get_ref().newtype.is_some()
+            }),
+            _ => false,
+        };
+        let (fits, what) = match usage {
+            FieldUse::Object => (true, ""),
+            FieldUse::Newtype => (
+                matches!(ty, Type::Prim(_)),
+                "a newtype wraps a primitive such as `string` or `i64`",
+            ),
+            FieldUse::PathParam => (
+                scalar(ty, &self.schemas),
+                "a path parameter is a primitive, an enum or a newtype (never optional)",
+            ),
+            FieldUse::Query | FieldUse::Header => (
+                scalar(ty.required(), &self.schemas),
+                "a query or header parameter is a primitive, an enum or a newtype, optionally `?`",
+            ),
+        };
+        if !fits {
+            self.diags
+                .push(Diagnostic::at(loc, "this type is not allowed here", what));
+        }
+        fits
+    }
+
+    fn resolve_default(
+        &mut self,
+        loc: &Loc,
+        ty: &Type,
+        c: &Constraints,
+        value: &toml::Value,
+    ) -> Option<DefaultValue> {
+        use toml::Value as V;
+        let resolved = match (ty, value) {
+            (Type::Optional(_), _) => {
+                self.diags.push(Diagnostic::at(
+                    loc,
+                    "an optional field cannot have a default",
+                    "remove `?` or the default",
+                ));
+                return None;
+            }
+            (Type::Prim(Prim::String), V::String(s)) => {
+                let n = s.chars().count() as u64;
+                if c.min_len.is_some_and(|m| n < m) || c.max_len.is_some_and(|m| n > m) {
+                    self.diags.push(Diagnostic::at(
+                        loc,
+                        "the default breaks the field's length constraint",
+                        "invalid default",
+                    ));
+                    return None;
+                }
+                DefaultValue::String(s.clone())
+            }
+            (Type::Prim(Prim::Bool), V::Boolean(b)) => DefaultValue::Bool(*b),
+            (Type::Prim(p @ (Prim::I32 | Prim::I64)), V::Integer(i)) => {
+                if *p == Prim::I32 && i32::try_from(*i).is_err() {
+                    self.diags.push(Diagnostic::at(
+                        loc,
+                        "the default does not fit in `i32`",
+                        "out of range",
+                    ));
+                    return None;
+                }
+                DefaultValue::Int(*i)
+            }
+            (Type::Prim(Prim::F64), V::Float(f)) if f.is_finite() => DefaultValue::Float(*f),
+            (Type::Prim(Prim::F64), V::Integer(i)) => DefaultValue::Float(*i as f64),
+            (Type::List(_), V::Array(a)) if a.is_empty() => DefaultValue::EmptyList,
+            (Type::Map(_), V::Table(t)) if t.is_empty() => DefaultValue::EmptyMap,
+            (Type::Named(n), V::String(s))
+                if self
+                    .schemas
+                    .get(n)
+                    .is_some_and(|d| d.def.get_ref().enum_values.is_some()) =>
+            {
+                let values = self.schemas[n]
+                    .def
+                    .get_ref()
+                    .enum_values
+                    .as_ref()
+                    .map(|v| v.get_ref())
+                    .cloned()
+                    .unwrap_or_default();
+                if !values.iter().any(|v| v.get_ref() == s) {
+                    self.diags.push(Diagnostic::at(
+                        loc,
+                        format!("`{}` is not a value of enum `{n}`", s.escape_debug()),
+                        "unknown value",
+                    ));
+                    return None;
+                }
+                let rust = ident::variant_name(s)?;
+                DefaultValue::EnumVariant(
+                    n.clone(),
+                    Name {
+                        wire: s.clone(),
+                        rust,
+                    },
+                )
+            }
+            _ => {
+                self.diags.push(
+                    Diagnostic::at(
+                        loc,
+                        "the default does not match the field's type",
+                        "wrong kind of value",
+                    )
+                    .with_note("defaults are scalars, enum values, `[]` or `{}`"),
+                );
+                return None;
+            }
+        };
+        let n = match &resolved {
+            DefaultValue::Int(i) => Some(*i as f64),
+            DefaultValue::Float(f) => Some(*f),
+            _ => None,
+        };
+        if let Some(n) = n {
+            if c.min.is_some_and(|m| n < bound_f64(m)) || c.max.is_some_and(|m| n > bound_f64(m)) {
+                self.diags.push(Diagnostic::at(
+                    loc,
+                    "the default breaks the field's range constraint",
+                    "invalid default",
+                ));
+                return None;
+            }
+        }
+        Some(resolved)
+    }
+}
+
+fn bound_f64(b: NumberBound) -> f64 {
+    match b {
+        NumberBound::Int(i) => i as f64,
+        NumberBound::Float(f) => f,
+    }
+}

@@ -1,0 +1,186 @@
+//! Resolving the AST of one system into the model, with the rules local to each item (names,
+//! types, constraints, defaults, paths, references).
+//!
+//! Definitions are gathered from every file first, so items may refer to one another whatever
+//! the order or file they are written in; then each kind of item is resolved by its module.
+//! An item with a problem is reported and left out of the model, and resolving goes on, so a
+//! person sees all problems at once. Rules that span several items (ports, cycles, routes) run
+//! later, in `check`, on the model and the source map returned here.
+
+mod field;
+mod gateway;
+mod names;
+mod schema;
+mod scope;
+mod service;
+
+pub use service::{
+    DEFAULT_BODY_LIMIT, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRIES,
+    DEFAULT_TIMEOUT_MS,
+};
+
+use crate::diag::{Diagnostic, Diagnostics, FileId, Loc};
+use crate::model::*;
+use crate::spec::{self, SpecFile};
+use crate::srcmap::{ServiceSpans, SourceMap};
+use gateway::resolve_gateway;
+use indexmap::IndexMap;
+use names::{NameKind, insert_unique};
+use scope::{Def, Resolver};
+use std::collections::HashMap;
+use toml::Spanned;
+
+/// Resolves one system into its model and where its items were written. Problems are pushed
+/// to `diags`, and the items they concern are missing from the model; `None` when there is no
+/// system to go on with (no `[system]`, or a name that cannot become an identifier).
+pub fn resolve(
+    display: &str,
+    files: &[(FileId, SpecFile)],
+    diags: &mut Diagnostics,
+) -> Option<(System, SourceMap)> {
+    let mut r = Resolver {
+        diags,
+        schemas: IndexMap::new(),
+        errors: IndexMap::new(),
+    };
+
+    // [system]: exactly once.
+    let mut system_def: Option<(FileId, &Spanned<spec::SystemDef>)> = None;
+    for (file, f) in files {
+        if let Some(sys) = &f.system {
+            match system_def {
+                None => system_def = Some((*file, sys)),
+                Some((first_file, first)) => r.diags.push(
+                    Diagnostic::at(
+                        &Loc::new(*file, sys.span()),
+                        "`[system]` is defined twice",
+                        "second definition",
+                    )
+                    .with_secondary(&Loc::new(first_file, first.span()), "first definition"),
+                ),
+            }
+        }
+    }
+    let Some((sys_file, sys)) = system_def else {
+        if !files.is_empty() {
+            r.diags.push(
+                Diagnostic::global(format!("`{display}` has no `[system]` table")).with_note(
+                    "add `[system]` with a `name` (in `system.toml` for a folder of files)",
+                ),
+            );
+        }
+        return None;
+    };
+    let sys = sys.get_ref();
+    let system_name = r.name(sys_file, &sys.name, NameKind::Value);
+
+    // Gather definitions from every file, reporting duplicates.
+    let mut services: IndexMap<String, Def<'_, spec::ServiceDef>> = IndexMap::new();
+    for (file, f) in files {
+        for (key, def) in &f.schemas {
+            insert_unique(r.diags, &mut r.schemas, *file, key, def, "schema");
+        }
+        for (key, def) in &f.errors {
+            insert_unique(r.diags, &mut r.errors, *file, key, def, "error");
+        }
+        for (key, def) in &f.services {
+            insert_unique(r.diags, &mut services, *file, key, def, "service");
+        }
+    }
+
+    // Schemas and errors share the type namespace of the types crate.
+    let mut type_names: HashMap<String, Loc> = HashMap::new();
+    let mut schemas = IndexMap::new();
+    let schema_keys: Vec<String> = r.schemas.keys().cloned().collect();
+    for key in &schema_keys {
+        let (file, k) = {
+            let d = &r.schemas[key];
+            (d.file, d.key)
+        };
+        if let Some(name) = r.name(file, k, NameKind::Type) {
+            r.unique_rust(&mut type_names, &name, Loc::new(file, k.span()), "type");
+            if let Some(schema) = r.resolve_schema(key, name) {
+                schemas.insert(key.clone(), schema);
+            }
+        }
+    }
+    let mut errors = IndexMap::new();
+    let error_keys: Vec<String> = r.errors.keys().cloned().collect();
+    for key in &error_keys {
+        let (file, k, def) = {
+            let d = &r.errors[key];
+            (d.file, d.key, d.def)
+        };
+        if let Some(name) = r.name(file, k, NameKind::Type) {
+            r.unique_rust(&mut type_names, &name, Loc::new(file, k.span()), "type");
+            if let Some(e) = r.resolve_error(file, name, def.get_ref()) {
+                errors.insert(key.clone(), e);
+            }
+        }
+    }
+
+    let mut service_names: HashMap<String, Loc> = HashMap::new();
+    let mut resolved_services = IndexMap::new();
+    for (key, d) in &services {
+        if let Some(name) = r.name(d.file, d.key, NameKind::Value) {
+            r.unique_rust(&mut service_names, &name, d.key_loc(), "service");
+            if let Some(s) = r.resolve_service(d.file, name, d.def.get_ref(), &services) {
+                resolved_services.insert(key.clone(), s);
+            }
+        }
+    }
+
+    let mut system = System {
+        name: system_name?,
+        doc: sys.doc.as_ref().map(|d| d.get_ref().clone()),
+        source: display.to_owned(),
+        schemas,
+        errors,
+        services: resolved_services,
+        gateway: None,
+    };
+    // The gateway comes last: its routes name endpoints of the services as resolved.
+    let gateways: Vec<(FileId, &Spanned<spec::GatewayDef>)> = files
+        .iter()
+        .filter_map(|(f, spec)| spec.gateway.as_ref().map(|g| (*f, g)))
+        .collect();
+    let mut map = source_map(&services);
+    if let Some((gateway, spans)) = resolve_gateway(r.diags, &system, &services, &gateways) {
+        system.gateway = Some(gateway);
+        map.gateway = Some(spans);
+    }
+    Some((system, map))
+}
+
+/// Spans of every service defined, whether it resolved or not: a rule looks up only services
+/// that are in the model, whose dependencies and endpoints are then all there, in spec order.
+fn source_map(services: &IndexMap<String, Def<'_, spec::ServiceDef>>) -> SourceMap {
+    let services = services
+        .iter()
+        .map(|(k, d)| {
+            let s = d.def.get_ref();
+            (
+                k.clone(),
+                ServiceSpans {
+                    key: d.key_loc(),
+                    port: Loc::new(d.file, s.port.span()),
+                    deps: s
+                        .depends_on
+                        .0
+                        .iter()
+                        .map(|(n, _)| Loc::new(d.file, n.span()))
+                        .collect(),
+                    paths: s
+                        .endpoints
+                        .values()
+                        .map(|e| Loc::new(d.file, e.get_ref().path.span()))
+                        .collect(),
+                },
+            )
+        })
+        .collect();
+    SourceMap {
+        services,
+        gateway: None,
+    }
+}

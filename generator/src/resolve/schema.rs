@@ -1,0 +1,183 @@
+//! The items of the types crate: schemas (objects, enums, unions, newtypes) and errors, which
+//! share its namespace.
+
+use super::field::FieldUse;
+use super::scope::Resolver;
+use crate::diag::{Diagnostic, FileId, Loc};
+use crate::ident;
+use crate::model::*;
+use crate::spec;
+use std::collections::HashMap;
+
+impl Resolver<'_> {
+    pub(super) fn resolve_schema(&mut self, key: &str, name: Name) -> Option<Schema> {
+        let d = &self.schemas[key];
+        let (file, def, span) = (d.file, d.def.get_ref(), d.key.span());
+        let loc = Loc::new(file, span.clone());
+        let doc = def.doc.as_ref().map(|d| d.get_ref().clone());
+        let shapes = [
+            def.fields.is_some(),
+            def.enum_values.is_some(),
+            def.one_of.is_some(),
+            def.newtype.is_some(),
+        ];
+        if shapes.iter().filter(|s| **s).count() != 1 {
+            self.diags.push(
+                Diagnostic::at(&loc, format!("schema `{key}` must have exactly one of `fields`, `enum`, `one_of` or `newtype`"), "here")
+                    .with_note("`fields` for an object, `enum` for string values, `one_of` for a tagged union, `newtype` to wrap a primitive"),
+            );
+            return None;
+        }
+        if def.tag.is_some() && def.one_of.is_none() {
+            let t = def.tag.as_ref().map(|t| t.span()).unwrap_or(span.clone());
+            self.diags.push(Diagnostic::at(
+                &Loc::new(file, t),
+                "`tag` only applies to `one_of` unions",
+                "remove this",
+            ));
+        }
+        let kind = if let Some(fields) = &def.fields {
+            let mut out = Vec::new();
+            let mut seen = HashMap::new();
+            for (fkey, fdef) in fields.get_ref() {
+                if let Some(f) = self.resolve_field(file, fkey, fdef, FieldUse::Object) {
+                    self.unique_rust(&mut seen, &f.name, Loc::new(file, fkey.span()), "field");
+                    out.push(f);
+                }
+            }
+            SchemaKind::Object(out)
+        } else if let Some(values) = &def.enum_values {
+            let mut out: Vec<Name> = Vec::new();
+            let mut seen = HashMap::new();
+            if values.get_ref().is_empty() {
+                self.diags.push(Diagnostic::at(
+                    &Loc::new(file, values.span()),
+                    "an enum needs at least one value",
+                    "empty",
+                ));
+            }
+            for v in values.get_ref() {
+                let vloc = Loc::new(file, v.span());
+                if let Some(n) = self.variant(v, &vloc) {
+                    if out.iter().any(|o| o.wire == n.wire) {
+                        self.diags.push(Diagnostic::at(
+                            &vloc,
+                            format!(
+                                "enum value `{}` is listed twice",
+                                v.get_ref().escape_debug()
+                            ),
+                            "duplicate",
+                        ));
+                    } else {
+                        self.unique_rust(&mut seen, &n, vloc, "enum variant");
+                        out.push(n);
+                    }
+                }
+            }
+            SchemaKind::Enum(out)
+        } else if let Some(one_of) = &def.one_of {
+            let tag = def
+                .tag
+                .as_ref()
+                .map(|t| t.get_ref().clone())
+                .unwrap_or_else(|| "type".to_owned());
+            let mut variants = Vec::new();
+            let mut seen = HashMap::new();
+            if one_of.get_ref().is_empty() {
+                self.diags.push(Diagnostic::at(
+                    &Loc::new(file, one_of.span()),
+                    "a union needs at least one variant",
+                    "empty",
+                ));
+            }
+            for (tag_value, target) in one_of.get_ref() {
+                let vloc = Loc::new(file, tag_value.span());
+                let tloc = Loc::new(file, target.span());
+                let Some(n) = self.variant(tag_value, &vloc) else {
+                    continue;
+                };
+                self.unique_rust(&mut seen, &n, vloc, "union variant");
+                match self.schemas.get(target.get_ref()).map(|d| d.def.get_ref()) {
+                    None => self.unknown_type(&tloc, target.get_ref()),
+                    Some(t) if t.fields.is_none() => self.diags.push(
+                        Diagnostic::at(&tloc, format!("union variant `{}` must be an object schema", target.get_ref()), "not an object")
+                            .with_note("a tagged union carries its tag inside an object, so every variant needs `fields`"),
+                    ),
+                    Some(t) => {
+                        if let Some(clash) = t.fields.as_ref().and_then(|f| f.get_ref().keys().find(|k| *k.get_ref() == tag)) {
+                            let vfile = self.schemas[target.get_ref()].file;
+                            self.diags.push(
+                                Diagnostic::at(&tloc, format!("variant `{}` has a field named like the tag `{tag}`", target.get_ref()), "variant")
+                                    .with_secondary(&Loc::new(vfile, clash.span()), "this field clashes with the tag"),
+                            );
+                        }
+                        variants.push(UnionVariant { name: n, schema: target.get_ref().clone(), boxed: false });
+                    }
+                }
+            }
+            if let Some(t) = &def.tag {
+                if ident::check_name(t.get_ref()).is_err() {
+                    self.diags.push(Diagnostic::at(
+                        &Loc::new(file, t.span()),
+                        "the tag must be a valid field name",
+                        "invalid",
+                    ));
+                }
+            }
+            SchemaKind::Union { tag, variants }
+        } else {
+            let nt = def.newtype.as_ref()?;
+            let f = self.resolve_field_def(file, None, nt, FieldUse::Newtype)?;
+            SchemaKind::Newtype {
+                inner: f.ty,
+                constraints: f.constraints,
+            }
+        };
+        Some(Schema {
+            name,
+            doc,
+            kind,
+            needs_validation: false,
+            loc,
+        })
+    }
+
+    pub(super) fn resolve_error(
+        &mut self,
+        file: FileId,
+        name: Name,
+        def: &spec::ErrorDef,
+    ) -> Option<ErrorDef> {
+        let status = *def.status.get_ref();
+        if !(400..=599).contains(&status) {
+            self.diags.push(Diagnostic::at(
+                &Loc::new(file, def.status.span()),
+                "an error status must be 4xx or 5xx",
+                format!("{status} is not an error status"),
+            ));
+            return None;
+        }
+        let title = def
+            .title
+            .as_ref()
+            .map(|t| t.get_ref().clone())
+            .unwrap_or_else(|| words(&name.wire));
+        Some(ErrorDef {
+            name,
+            status: status as u16,
+            title,
+            doc: def.doc.as_ref().map(|d| d.get_ref().clone()),
+        })
+    }
+}
+
+/// `OutOfStock` -> `Out of stock`.
+fn words(name: &str) -> String {
+    use heck::ToSnakeCase;
+    let lower = name.to_snake_case().replace('_', " ");
+    let mut chars = lower.chars();
+    chars
+        .next()
+        .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
+        .unwrap_or_default()
+}
