@@ -145,3 +145,38 @@ port = 1
     );
     assert!(rendered.contains("hostile.toml:4:10"), "{rendered}");
 }
+
+#[test]
+fn a_spec_file_name_cannot_inject_into_any_output() {
+    // U+2028 ends a line for YAML 1.1 parsers; a newline in a file name is legal on Linux.
+    let dir = tempfile::tempdir().unwrap();
+    let name = "x\u{2028}---\napiVersion: v1\nkind: Pod\u{2029}\r# \"'.toml";
+    let spec = "[system]\nname = \"named\"\n[services.a]\nport = 9100\n";
+    std::fs::write(dir.path().join(name), spec).unwrap();
+    let loaded = svcgen_codegen::load(dir.path(), &[std::path::PathBuf::from(name)])
+        .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let files = svcgen_codegen::generate(&loaded.systems, &Default::default()).unwrap();
+    assert!(files.len() > 10);
+    for file in &files {
+        let first = file.contents.lines().next().unwrap_or_default();
+        if first.contains(svcgen_codegen::emit::GENERATED_MARKER) {
+            assert!(
+                first
+                    .chars()
+                    .all(|c| c.is_ascii_graphic() || c == ' ' || c == '—'),
+                "{}: header carries raw spec-name bytes: {first:?}",
+                file.path
+            );
+            if first.contains(" from ") {
+                assert!(first.contains("x\\u{2028}---\\u{a}apiVersion"), "{first}");
+            }
+        }
+        for bad in ['\u{2028}', '\u{2029}', '\r'] {
+            assert!(!file.contents.contains(bad), "{}: raw {bad:?}", file.path);
+        }
+        if file.path.ends_with(".yaml") {
+            let docs = file.contents.matches("\nkind: Pod").count();
+            assert_eq!(docs, 0, "{}: an injected document", file.path);
+        }
+    }
+}

@@ -4,7 +4,7 @@
 
 use super::cargo::{environment, render};
 use super::openapi;
-use super::rust::{doc, format_file, lit};
+use super::rust::{doc_str, format_file, lit};
 use super::service::{default_url, url_env};
 use super::{EmitError, OutputFile, Ownership, header};
 use crate::ident::ident;
@@ -83,12 +83,12 @@ fn main_tokens(system: &System, gateway: &Gateway) -> TokenStream {
         .collect();
     let field_docs = upstreams.iter().map(|s| {
         let svc = &system.services[*s];
-        doc(Some(&format!(
+        doc_str(&format!(
             "The `{}` service (`{}`, default `{}`).",
             svc.name.wire,
             url_env(svc),
             default_url(svc)
-        )))
+        ))
     });
     let inits = upstreams.iter().map(|s| {
         let svc = &system.services[*s];
@@ -113,7 +113,7 @@ fn main_tokens(system: &System, gateway: &Gateway) -> TokenStream {
             .unwrap_or_default();
         let prefix = lit(&prefix);
         let text = format!("Forwards to the `{}` service.", svc.name.wire);
-        let d = doc(Some(&text));
+        let d = doc_str(&text);
         quote! {
             #d
             async fn #fname(State(upstreams): State<Arc<Upstreams>>, request: Request) -> Response {
@@ -145,7 +145,7 @@ fn main_tokens(system: &System, gateway: &Gateway) -> TokenStream {
     );
     if let Some(d) = &gateway.doc {
         text.push_str("\n\n");
-        text.push_str(d);
+        text.push_str(&super::rust::inert(d));
     }
     let lines = super::rust::doc_lines(&text);
     quote! {

@@ -14,13 +14,55 @@ pub fn format_file(path: &str, header: &str, tokens: TokenStream) -> Result<Stri
     Ok(format!("// {header}\n\n{}", prettyplease::unparse(&file)))
 }
 
-/// Doc attributes for spec text: one `#[doc]` per line, so any text stays inside a literal.
+/// Doc attributes for spec text: one `#[doc]` per line, so any text stays inside a literal,
+/// made [`inert`] first.
 pub fn doc(text: Option<&str>) -> TokenStream {
     let Some(text) = text else {
         return TokenStream::new();
     };
-    let lines = doc_lines(text);
-    quote! { #(#[doc = #lines])* }
+    doc_str(&inert(text))
+}
+
+/// Spec text made inert for rustdoc, which reads doc comments as Markdown: it can never open a
+/// code block (rustdoc would make it a doctest, which `cargo test` compiles and runs) nor raw
+/// HTML.
+///
+/// - every run of three or more backticks or tildes is escaped (`\``), so no fence opens,
+///   whatever container (list item, block quote) it sits in;
+/// - runs of spaces (tabs count as spaces) shrink to one, so no line is indented enough to be
+///   an indented code block, inside a container or not;
+/// - `<` is written as `&lt;`, so no HTML element (`<pre>`, `<script>`) opens.
+///
+/// The words stay readable in the source and render as written.
+pub fn inert(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '`' | '~' => {
+                let mut run = 1;
+                while chars.peek() == Some(&c) {
+                    chars.next();
+                    run += 1;
+                }
+                for _ in 0..run {
+                    if run >= 3 {
+                        out.push('\\');
+                    }
+                    out.push(c);
+                }
+            }
+            ' ' | '\t' => {
+                while matches!(chars.peek(), Some(' ' | '\t')) {
+                    chars.next();
+                }
+                out.push(' ');
+            }
+            '<' => out.push_str("&lt;"),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Spec text as doc comment lines, each with a leading space. Any line break (`\n`, `\r\n`,
@@ -45,9 +87,25 @@ pub fn doc_lines(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Doc attributes for text written by svcgen itself.
+/// Doc attributes for text written by svcgen itself (spec text inside it already [`inert`]).
 pub fn doc_str(text: &str) -> TokenStream {
-    doc(Some(text))
+    let lines = doc_lines(text);
+    quote! { #(#[doc = #lines])* }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::inert;
+
+    #[test]
+    fn spec_text_cannot_open_a_code_block_or_html() {
+        assert_eq!(inert("```\nrun()\n```"), "\\`\\`\\`\nrun()\n\\`\\`\\`");
+        assert_eq!(inert("- ~~~rust"), "- \\~\\~\\~rust");
+        assert_eq!(inert("text\n\n    indented()"), "text\n\n indented()");
+        assert_eq!(inert(">\t\tquoted()"), "> quoted()");
+        assert_eq!(inert("<pre>x</pre>"), "&lt;pre>x&lt;/pre>");
+        assert_eq!(inert("`inline` and ``two``"), "`inline` and ``two``");
+    }
 }
 
 /// A string literal token for any text.

@@ -164,7 +164,7 @@ fn lib_tokens(system: &System, service: &Service) -> TokenStream {
     );
     if let Some(d) = &service.doc {
         text.push_str("\n\n");
-        text.push_str(d);
+        text.push_str(&super::rust::inert(d));
     }
     text.push_str(
         "\n\n- `api`: names, addresses and parameter types\n- `client` (feature `client`): the typed client\n\
@@ -420,9 +420,9 @@ fn endpoint_doc(e: &Endpoint) -> TokenStream {
     let mut text = format!("`{} {}`", e.method.as_str(), e.path);
     if let Some(d) = &e.doc {
         text.push_str("\n\n");
-        text.push_str(d);
+        text.push_str(&super::rust::inert(d));
     }
-    doc(Some(&text))
+    doc_str(&text)
 }
 
 pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
@@ -641,10 +641,10 @@ pub(crate) fn server_tokens(
                 let ed = &system.errors[n];
                 let text = format!(
                     "{} ({})",
-                    ed.doc.clone().unwrap_or_else(|| ed.title.clone()),
+                    super::rust::inert(ed.doc.as_deref().unwrap_or(&ed.title)),
                     ed.status
                 );
-                doc(Some(&text))
+                doc_str(&text)
             })
             .collect();
         errors.push(quote! {
@@ -969,7 +969,7 @@ pub(crate) fn deps_tokens(system: &System, service: &Service) -> TokenStream {
             u.name.rust
         ));
     }
-    let struct_doc = doc(Some(&text));
+    let struct_doc = doc_str(&text);
     let uses = if fields.is_empty() {
         quote! { use runtime::client::ConfigError; }
     } else {

@@ -38,7 +38,7 @@ pub fn lib_tokens(system: &System) -> TokenStream {
     let system_doc = system
         .doc
         .as_deref()
-        .map(|d| format!("\n{d}"))
+        .map(|d| format!("\n{}", super::rust::inert(d)))
         .unwrap_or_default();
     let text = format!("{crate_doc}\n{system_doc}");
     let lines = super::rust::doc_lines(&text);

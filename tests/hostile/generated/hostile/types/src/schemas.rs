@@ -13,7 +13,7 @@ static PATTERN_1: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock:
         .expect("svcgen checked this pattern when generating")
 });
 /// */ fn injected() {} /* with a carriage
-/// return, a bell \u{7}, a tab     and a NUL \u{0}
+/// return, a bell \u{7}, a tab and a NUL \u{0}
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct String {
     /// keyword field: r#type
@@ -192,6 +192,25 @@ impl validation::Validate for Result {
         }
     }
 }
+/// Planted code blocks:
+///
+/// \`\`\`
+/// panic!("spec text ran as a fenced doctest");
+/// \`\`\`
+///
+///  panic!("spec text ran as an indented doctest");
+///
+/// - in a list:
+///
+///  panic!("spec text ran as a doctest in a list");
+///
+/// > panic!("spec text ran as a doctest in a quote");
+///
+/// \~\~\~rust
+/// panic!("spec text ran as a tilde-fenced doctest");
+/// \~\~\~
+///
+/// &lt;pre>raw html&lt;/pre>
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Some {
     #[serde(rename = "None")]
