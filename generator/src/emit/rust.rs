@@ -93,6 +93,11 @@ pub fn doc_str(text: &str) -> TokenStream {
     quote! { #(#[doc = #lines])* }
 }
 
+/// A string literal token for any text.
+pub fn lit(text: &str) -> proc_macro2::Literal {
+    proc_macro2::Literal::string(text)
+}
+
 #[cfg(test)]
 mod tests {
     use super::inert;
@@ -106,9 +111,4 @@ mod tests {
         assert_eq!(inert("<pre>x</pre>"), "&lt;pre>x&lt;/pre>");
         assert_eq!(inert("`inline` and ``two``"), "`inline` and ``two``");
     }
-}
-
-/// A string literal token for any text.
-pub fn lit(text: &str) -> proc_macro2::Literal {
-    proc_macro2::Literal::string(text)
 }
