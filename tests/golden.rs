@@ -39,6 +39,18 @@ fn hostile_fixture_output_is_up_to_date() {
 }
 
 #[test]
+fn minimal_fixtures_are_up_to_date() {
+    // No schemas, no errors, a service without endpoints, docs that mention `types ::` in
+    // prose: the shapes that once produced unused imports. CI builds them under -D warnings.
+    let dir = generate_into(&["tests/minimal"]);
+    assert_same_tree(
+        &repo().join("tests/minimal/generated"),
+        dir.path(),
+        "run `cargo run -p svcgen -- generate tests/minimal --out tests/minimal/generated`",
+    );
+}
+
+#[test]
 fn every_seed_system_is_in_specs() {
     let loaded = svcgen_codegen::load(&repo(), &[PathBuf::from("specs")]).expect("specs load");
     let names: Vec<&str> = loaded

@@ -127,20 +127,12 @@ pub fn include_types(input: TokenStream) -> TokenStream {
 fn expand_types(spec: &LitStr) -> syn::Result<proc_macro2::TokenStream> {
     let (base, loaded) = load(spec)?;
     let system = &loaded.systems[0];
-    let schemas = svcgen_codegen::emit::types::schemas_tokens(system);
-    let errors = svcgen_codegen::emit::types::errors_tokens(system);
+    let modules = svcgen_codegen::emit::types::inline_modules(system);
     let rebuild = rebuild_on_change(&base, &loaded);
     Ok(quote! {
         #rebuild
 
         pub use ::svcgen_runtime::validation;
-        mod schemas {
-            #schemas
-        }
-        mod errors {
-            #errors
-        }
-        pub use errors::*;
-        pub use schemas::*;
+        #modules
     })
 }

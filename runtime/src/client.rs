@@ -172,7 +172,7 @@ impl Call {
     }
 
     /// Sets the query string from a serializable value.
-    pub fn query<Q: Serialize>(mut self, query: &Q) -> Self {
+    pub fn query<Q: Serialize + ?Sized>(mut self, query: &Q) -> Self {
         self.query = serde_urlencoded::to_string(query).unwrap_or_default();
         self
     }
@@ -184,14 +184,14 @@ impl Call {
     }
 
     /// Sets a JSON body.
-    pub fn json<B: Serialize>(mut self, body: &B) -> Self {
+    pub fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Self {
         self.body = serde_json::to_vec(body).ok();
         self
     }
 }
 
 /// A value as it appears in a path segment, query or header: strings bare, others as JSON.
-pub fn param<T: Serialize>(value: &T) -> String {
+pub fn param<T: Serialize + ?Sized>(value: &T) -> String {
     match serde_json::to_value(value) {
         Ok(serde_json::Value::String(s)) => s,
         Ok(other) => other.to_string(),
@@ -200,7 +200,7 @@ pub fn param<T: Serialize>(value: &T) -> String {
 }
 
 /// A value percent-encoded for a path segment.
-pub fn segment<T: Serialize>(value: &T) -> String {
+pub fn segment<T: Serialize + ?Sized>(value: &T) -> String {
     let raw = param(value);
     let mut out = String::with_capacity(raw.len());
     for b in raw.bytes() {

@@ -263,7 +263,7 @@ async fn grants_login_pay_and_notify() {
         "{err:?}"
     );
     let err = payments
-        .pay_fee(&"forged".to_owned(), &payment)
+        .pay_fee("forged", &payment)
         .await
         .unwrap_err();
     assert!(
@@ -303,7 +303,7 @@ async fn grants_login_pay_and_notify() {
     assert_eq!(report.root.metrics[0].value, 1.0);
     assert!(
         through_gateway
-            .report(&query, &"nope".to_owned())
+            .report(&query, "nope")
             .await
             .is_err()
     );

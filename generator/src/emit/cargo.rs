@@ -19,10 +19,6 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/types.Cargo.toml.j2"),
     ),
     (
-        "rustfmt.toml",
-        include_str!("../../templates/rustfmt.toml.j2"),
-    ),
-    (
         "workspace.Cargo.toml",
         include_str!("../../templates/workspace.Cargo.toml.j2"),
     ),
@@ -85,7 +81,7 @@ pub fn render(
 }
 
 /// Writes the system's workspace manifest, the manifests of the types and service crates,
-/// and rustfmt settings for the types crate (which holds only generated code).
+/// and the manifests of the types and service crates.
 pub fn emit(
     system: &System,
     settings: &Settings,
@@ -121,10 +117,6 @@ pub fn emit(
                 runtime_path => runtime_crate::member_path(settings),
             },
         )?,
-    );
-    push(
-        format!("{}/rustfmt.toml", types_dir(system)),
-        render(&env, "rustfmt.toml", context! { header => &header })?,
     );
     for service in system.services.values() {
         let deps: Vec<minijinja::Value> = service

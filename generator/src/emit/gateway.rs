@@ -60,10 +60,6 @@ pub fn emit(
             },
         )?,
     );
-    push(
-        format!("{dir}/rustfmt.toml"),
-        render(&env, "rustfmt.toml", context! { header => header.clone() })?,
-    );
     let path = format!("{dir}/src/main.rs");
     push(
         path.clone(),

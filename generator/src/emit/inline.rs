@@ -10,7 +10,7 @@
 
 use super::EmitError;
 use super::service::{api_tokens, client_tokens, deps_tokens, server_tokens, with_siblings};
-use super::types::{errors_tokens, schemas_tokens};
+use super::types::inline_modules;
 use crate::ident::ident;
 use crate::model::{Service, System};
 use proc_macro2::TokenStream;
@@ -45,12 +45,20 @@ pub fn service_items(system: &System, service: &Service) -> Result<TokenStream, 
             }
         }
     };
-    Ok(quote! {
+    let items = quote! {
         #types
         #runtime
         #own
         #dependencies
-    })
+    };
+    // The same presentation pass as the files get (imports pruned and sorted per module), so
+    // the expansion is item for item what the CLI writes.
+    let mut file: syn::File = syn::parse2(items).map_err(|e| EmitError::Rust {
+        path: "service expansion".into(),
+        message: e.to_string(),
+    })?;
+    super::present::tidy(&mut file);
+    Ok(quote! { #file })
 }
 
 /// `api` and `client` of a service, and with `server` also its `server` and `deps`.
@@ -81,16 +89,12 @@ fn service_modules(
 }
 
 fn types_module(system: &System) -> Result<TokenStream, EmitError> {
-    let schemas = schemas_tokens(system);
-    let errors = errors_tokens(system);
+    let modules = inline_modules(system);
     Ok(quote! {
         /// Schema and error types of the system, with validation of the spec's constraints.
         pub mod types {
             pub use super::runtime::validation;
-            mod errors { #errors }
-            mod schemas { #schemas }
-            pub use errors::*;
-            pub use schemas::*;
+            #modules
             pub use ::chrono;
             pub use ::regex;
             pub use ::uuid;

@@ -7,6 +7,7 @@ pub mod deploy;
 pub mod gateway;
 pub mod inline;
 pub mod openapi;
+pub mod present;
 pub mod runtime_crate;
 pub mod rust;
 pub mod service;

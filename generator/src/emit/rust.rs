@@ -5,13 +5,35 @@ use super::EmitError;
 use proc_macro2::TokenStream;
 use quote::quote;
 
-/// Formats `tokens` as a file with `header` as its first comment line.
+/// Formats `tokens` as a generated file with `header` as its first comment line, through the
+/// [presentation pass](super::present).
+///
+/// The file opts out of `cargo fmt` (`#![cfg_attr(rustfmt, rustfmt::skip)]`: stable rustfmt
+/// formats `@generated` files too), so formatting a workspace never makes it differ from what
+/// `svcgen check` expects; the person's own files in the same crate are formatted as usual.
 pub fn format_file(path: &str, header: &str, tokens: TokenStream) -> Result<String, EmitError> {
-    let file: syn::File = syn::parse2(tokens).map_err(|e| EmitError::Rust {
+    let mut file = parse(path, tokens)?;
+    file.attrs
+        .push(syn::parse_quote! { #![cfg_attr(rustfmt, rustfmt::skip)] });
+    finish(header, file)
+}
+
+/// Formats `tokens` as a file the person owns (written once), which `cargo fmt` may format.
+pub fn format_owned(path: &str, header: &str, tokens: TokenStream) -> Result<String, EmitError> {
+    finish(header, parse(path, tokens)?)
+}
+
+fn parse(path: &str, tokens: TokenStream) -> Result<syn::File, EmitError> {
+    syn::parse2(tokens).map_err(|e| EmitError::Rust {
         path: path.to_owned(),
         message: e.to_string(),
-    })?;
-    Ok(format!("// {header}\n\n{}", prettyplease::unparse(&file)))
+    })
+}
+
+fn finish(header: &str, mut file: syn::File) -> Result<String, EmitError> {
+    super::present::tidy(&mut file);
+    let text = super::present::space_out(&prettyplease::unparse(&file));
+    Ok(format!("// {header}\n\n{text}"))
 }
 
 /// Doc attributes for spec text: one `#[doc]` per line, so any text stays inside a literal,

@@ -82,7 +82,7 @@ fn service_files(system: &System, service: &Service) -> Result<Vec<OutputFile>, 
     for (name, tokens) in owned {
         let path = format!("{dir}/src/{name}");
         files.push(OutputFile {
-            contents: format_file(&path, &owned_header, tokens)?,
+            contents: super::rust::format_owned(&path, &owned_header, tokens)?,
             path,
             ownership: Ownership::Owned,
         });
@@ -144,17 +144,43 @@ pub fn with_siblings(tokens: TokenStream) -> Result<TokenStream, EmitError> {
         path: "service module".into(),
         message: e.to_string(),
     })?;
-    let items = &file.items;
-    let text = quote! { #(#items)* }.to_string();
-    let mut uses: Vec<syn::Item> = Vec::new();
-    for name in ["runtime", "types"] {
-        if text.contains(&format!("{name} ::")) {
+    let used = path_roots(&file.items);
+    let uses: Vec<syn::Item> = ["runtime", "types"]
+        .into_iter()
+        .filter(|name| used.contains(*name))
+        .map(|name| {
             let name = format_ident!("{}", name);
-            uses.push(syn::parse_quote! { use super::#name; });
-        }
-    }
+            syn::parse_quote! { use super::#name; }
+        })
+        .collect();
     file.items.splice(0..0, uses);
     Ok(quote! { #file })
+}
+
+/// The first segment of every path with more than one segment (`types::User` → `types`) and
+/// of every `use` in `items`, read from the syntax tree: text in doc comments and string
+/// literals never counts, so an import is emitted exactly when code needs it.
+pub(crate) fn path_roots(items: &[syn::Item]) -> std::collections::BTreeSet<String> {
+    use syn::visit::Visit;
+    #[derive(Default)]
+    struct Roots(std::collections::BTreeSet<String>);
+    impl<'ast> Visit<'ast> for Roots {
+        fn visit_path(&mut self, path: &'ast syn::Path) {
+            if path.segments.len() > 1 {
+                self.0.insert(path.segments[0].ident.to_string());
+            }
+            syn::visit::visit_path(self, path);
+        }
+        fn visit_use_path(&mut self, path: &'ast syn::UsePath) {
+            self.0.insert(path.ident.to_string());
+            syn::visit::visit_use_path(self, path);
+        }
+    }
+    let mut roots = Roots::default();
+    for item in items {
+        roots.visit_item(item);
+    }
+    roots.0
 }
 
 fn lib_tokens(system: &System, service: &Service) -> TokenStream {
@@ -176,7 +202,6 @@ fn lib_tokens(system: &System, service: &Service) -> TokenStream {
     let dependencies = if service.depends_on.is_empty() {
         quote! {}
     } else {
-        // Sorted as rustfmt sorts imports: this file is formatted by `cargo fmt` too.
         let mut pairs: Vec<(proc_macro2::Ident, proc_macro2::Ident)> = service
             .depends_on
             .iter()
@@ -203,18 +228,14 @@ fn lib_tokens(system: &System, service: &Service) -> TokenStream {
 
         #dependencies
 
-        #[rustfmt::skip]
         pub mod api;
         #[cfg(feature = "client")]
-        #[rustfmt::skip]
         pub mod client;
         #[cfg(feature = "server")]
-        #[rustfmt::skip]
         pub mod deps;
         #[cfg(feature = "server")]
         pub mod handlers;
         #[cfg(feature = "server")]
-        #[rustfmt::skip]
         pub mod server;
     }
 }
@@ -326,6 +347,8 @@ fn body_type(system: &System, ty: &Option<Type>) -> TokenStream {
 struct Arg {
     name: proc_macro2::Ident,
     ty: TokenStream,
+    /// What a client method takes a reference to: `str` for a string, `[T]` for a list.
+    borrowed: TokenStream,
     /// Where the server takes it from: `path.id`, `query`, `headers.x`, `body`.
     source: TokenStream,
 }
@@ -337,6 +360,7 @@ fn args(system: &System, e: &Endpoint) -> Vec<Arg> {
         let name = ident(&p.name.rust);
         out.push(Arg {
             ty: rust_type(system, std, &p.ty),
+            borrowed: borrowed_type(system, std, &p.ty),
             source: quote! { path.#name },
             name,
         });
@@ -346,6 +370,7 @@ fn args(system: &System, e: &Endpoint) -> Vec<Arg> {
         out.push(Arg {
             name: format_ident!("query"),
             ty: quote! { super::api::#q },
+            borrowed: quote! { super::api::#q },
             source: quote! { query },
         });
     }
@@ -353,6 +378,7 @@ fn args(system: &System, e: &Endpoint) -> Vec<Arg> {
         let name = ident(&h.name.rust);
         out.push(Arg {
             ty: rust_type(system, std, &h.ty),
+            borrowed: borrowed_type(system, std, &h.ty),
             source: quote! { headers.#name },
             name,
         });
@@ -361,6 +387,7 @@ fn args(system: &System, e: &Endpoint) -> Vec<Arg> {
         out.push(Arg {
             name: format_ident!("body"),
             ty: rust_type(system, std, t),
+            borrowed: borrowed_type(system, std, t),
             source: quote! { body },
         });
     }
@@ -410,10 +437,23 @@ fn handler_args(system: &System, e: &Endpoint) -> Vec<Arg> {
         Arg {
             name: format_ident!("{name}"),
             ty: quote! { Context },
+            borrowed: quote! { Context },
             source: quote! { Context::current() },
         },
     );
     args
+}
+
+/// The unsized form a client borrows: `str` for a string, `[T]` for a list, else the type.
+fn borrowed_type(system: &System, std: Std, ty: &Type) -> TokenStream {
+    match ty {
+        Type::Prim(Prim::String) => quote! { str },
+        Type::List(item) => {
+            let item = rust_type(system, std, item);
+            quote! { [#item] }
+        }
+        other => rust_type(system, std, other),
+    }
 }
 
 fn endpoint_doc(e: &Endpoint) -> TokenStream {
@@ -488,7 +528,7 @@ pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
         let method_name = ident(&e.name.rust);
         let args = args(system, e);
         let params = args.iter().map(|a| {
-            let (n, t) = (&a.name, &a.ty);
+            let (n, t) = (&a.name, &a.borrowed);
             quote! { #n: &#t }
         });
         let path_expr = path_format(e);
@@ -796,10 +836,14 @@ pub(crate) fn server_tokens(
             quote! {}
         };
         // The handlers live one level down: siblings of `server` are `super::super`.
-        let handler_text = quote! { #(#handlers)* }.to_string();
+        let handler_items: Vec<syn::Item> = handlers
+            .iter()
+            .filter_map(|h| syn::parse2(h.clone()).ok())
+            .collect();
+        let used = path_roots(&handler_items);
         let sibling_uses = ["api", "runtime", "types"]
             .into_iter()
-            .filter(|n| handler_text.contains(&format!("{n} ::")) || *n == "runtime")
+            .filter(|n| used.contains(*n) || *n == "runtime")
             .map(|n| {
                 let n = format_ident!("{}", n);
                 quote! { use super::super::#n; }

@@ -13,11 +13,14 @@ use quote::{format_ident, quote};
 pub fn emit(system: &System, _: &Settings, files: &mut Vec<OutputFile>) -> Result<(), EmitError> {
     let dir = types_dir(system);
     let header = header(system);
-    let modules = [
-        ("lib.rs", lib_tokens(system)),
-        ("schemas.rs", schemas_tokens(system)),
-        ("errors.rs", errors_tokens(system)),
-    ];
+    let mut modules = vec![("lib.rs", lib_tokens(system))];
+    // A module with nothing in it is not written (and not declared).
+    if !system.schemas.is_empty() {
+        modules.push(("schemas.rs", schemas_tokens(system)));
+    }
+    if !system.errors.is_empty() {
+        modules.push(("errors.rs", errors_tokens(system)));
+    }
     for (name, tokens) in modules {
         let path = format!("{dir}/src/{name}");
         files.push(OutputFile {
@@ -42,21 +45,35 @@ pub fn lib_tokens(system: &System) -> TokenStream {
         .unwrap_or_default();
     let text = format!("{crate_doc}\n{system_doc}");
     let lines = super::rust::doc_lines(&text);
+    let errors = (!system.errors.is_empty()).then(|| quote! { mod errors; pub use errors::*; });
+    let schemas = (!system.schemas.is_empty()).then(|| quote! { mod schemas; pub use schemas::*; });
     quote! {
         #(#![doc = #lines])*
 
         pub use runtime::validation;
 
-        mod errors;
-        mod schemas;
-
-        pub use errors::*;
-        pub use schemas::*;
+        #errors
+        #schemas
 
         pub use chrono;
         pub use regex;
         pub use uuid;
     }
+}
+
+/// The `errors` and `schemas` modules as inline modules with their re-exports, each only when
+/// the system has something to put in it (for the macro front end, which cannot write files).
+pub fn inline_modules(system: &System) -> TokenStream {
+    let mut out = TokenStream::new();
+    if !system.errors.is_empty() {
+        let errors = errors_tokens(system);
+        out.extend(quote! { mod errors { #errors } pub use errors::*; });
+    }
+    if !system.schemas.is_empty() {
+        let schemas = schemas_tokens(system);
+        out.extend(quote! { mod schemas { #schemas } pub use schemas::*; });
+    }
+    out
 }
 
 /// Every schema as a Rust type.
@@ -73,13 +90,17 @@ pub fn schemas_tokens(system: &System) -> TokenStream {
         .map(|s| schema(&mut cx, s))
         .collect();
     let statics = cx.patterns.statics(cx.std);
+    let body = quote! { #(#statics)* #(#items)* };
+    // Imported only when some type has constraints to check.
+    let validation = syn::parse2::<syn::File>(body.clone())
+        .is_ok_and(|f| super::service::path_roots(&f.items).contains("validation"))
+        .then(|| quote! { use super::validation; });
     quote! {
         //! Types for the schemas of the spec.
 
-        use super::validation;
+        #validation
 
-        #(#statics)*
-        #(#items)*
+        #body
     }
 }
 

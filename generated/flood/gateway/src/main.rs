@@ -4,23 +4,31 @@
 //! through the same address variables as everywhere else.
 //!
 //! Public API of the flood insurer.
-use runtime::axum::Router;
+
+#![cfg_attr(rustfmt, rustfmt::skip)]
+
 use runtime::axum::extract::{Request, State};
 use runtime::axum::response::Response;
+use runtime::axum::Router;
 use runtime::axum::routing::{get, post};
 use runtime::client::ConfigError;
 use runtime::server::{Settings, Upstream, forward};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+
 /// The port the gateway listens on unless `PORT` says otherwise.
 const DEFAULT_PORT: u16 = 8200;
+
 /// Total time for one forwarded call.
 const TIMEOUT: Duration = Duration::from_millis(8000);
+
 /// Largest accepted request body: the largest of the services behind the gateway.
 const BODY_LIMIT: usize = 1048576;
+
 /// The OpenAPI document of the public surface, served at `GET /openapi.json`.
 const OPENAPI: &str = include_str!("../openapi.json");
+
 /// The services behind the gateway.
 struct Upstreams {
     /// The `policy` service (`POLICY_URL`, default `http://127.0.0.1:8204`).
@@ -30,6 +38,7 @@ struct Upstreams {
     /// The `billing` service (`BILLING_URL`, default `http://127.0.0.1:8202`).
     billing: Upstream,
 }
+
 impl Upstreams {
     fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
@@ -54,6 +63,7 @@ impl Upstreams {
         })
     }
 }
+
 /// Forwards to the `policy` service.
 async fn to_policy(
     State(upstreams): State<Arc<Upstreams>>,
@@ -61,10 +71,12 @@ async fn to_policy(
 ) -> Response {
     forward(&upstreams.policy, "/api", request, BODY_LIMIT).await
 }
+
 /// Forwards to the `risk` service.
 async fn to_risk(State(upstreams): State<Arc<Upstreams>>, request: Request) -> Response {
     forward(&upstreams.risk, "/api", request, BODY_LIMIT).await
 }
+
 /// Forwards to the `billing` service.
 async fn to_billing(
     State(upstreams): State<Arc<Upstreams>>,
@@ -72,6 +84,7 @@ async fn to_billing(
 ) -> Response {
     forward(&upstreams.billing, "/api", request, BODY_LIMIT).await
 }
+
 #[tokio::main]
 async fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {

@@ -3,10 +3,17 @@
 //! Schema and error types of the `flood` system, with validation of the spec's constraints.
 //!
 //! Flood insurance: risk scoring, policies, billing and customer notifications.
+
+#![cfg_attr(rustfmt, rustfmt::skip)]
+
 pub use runtime::validation;
+
 mod errors;
-mod schemas;
+
 pub use errors::*;
+
+mod schemas;
+
 pub use schemas::*;
 pub use chrono;
 pub use regex;

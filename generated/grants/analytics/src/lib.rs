@@ -9,23 +9,24 @@
 //! - `server` (feature `server`): the `Api` trait to implement and its router
 //! - `deps` (feature `server`): clients of the services this one depends on
 //! - `handlers` (feature `server`): your implementation of `Api`
+
+#![cfg_attr(rustfmt, rustfmt::skip)]
+
 pub use runtime;
 pub use types;
+
 /// The crates of the services this one depends on (their clients), by service name.
 #[cfg(feature = "server")]
 pub mod dependencies {
     pub use grants_auth as auth;
 }
-#[rustfmt::skip]
+
 pub mod api;
 #[cfg(feature = "client")]
-#[rustfmt::skip]
 pub mod client;
 #[cfg(feature = "server")]
-#[rustfmt::skip]
 pub mod deps;
 #[cfg(feature = "server")]
 pub mod handlers;
 #[cfg(feature = "server")]
-#[rustfmt::skip]
 pub mod server;

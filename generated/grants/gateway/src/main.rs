@@ -4,23 +4,31 @@
 //! through the same address variables as everywhere else.
 //!
 //! Public API of the grants portal.
-use runtime::axum::Router;
+
+#![cfg_attr(rustfmt, rustfmt::skip)]
+
 use runtime::axum::extract::{Request, State};
 use runtime::axum::response::Response;
+use runtime::axum::Router;
 use runtime::axum::routing::{get, post};
 use runtime::client::ConfigError;
 use runtime::server::{Settings, Upstream, forward};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+
 /// The port the gateway listens on unless `PORT` says otherwise.
 const DEFAULT_PORT: u16 = 8300;
+
 /// Total time for one forwarded call.
 const TIMEOUT: Duration = Duration::from_millis(5000);
+
 /// Largest accepted request body: the largest of the services behind the gateway.
 const BODY_LIMIT: usize = 1048576;
+
 /// The OpenAPI document of the public surface, served at `GET /openapi.json`.
 const OPENAPI: &str = include_str!("../openapi.json");
+
 /// The services behind the gateway.
 struct Upstreams {
     /// The `auth` service (`AUTH_URL`, default `http://127.0.0.1:8301`).
@@ -32,6 +40,7 @@ struct Upstreams {
     /// The `analytics` service (`ANALYTICS_URL`, default `http://127.0.0.1:8304`).
     analytics: Upstream,
 }
+
 impl Upstreams {
     fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
@@ -62,10 +71,12 @@ impl Upstreams {
         })
     }
 }
+
 /// Forwards to the `auth` service.
 async fn to_auth(State(upstreams): State<Arc<Upstreams>>, request: Request) -> Response {
     forward(&upstreams.auth, "/api", request, BODY_LIMIT).await
 }
+
 /// Forwards to the `payment` service.
 async fn to_payment(
     State(upstreams): State<Arc<Upstreams>>,
@@ -73,6 +84,7 @@ async fn to_payment(
 ) -> Response {
     forward(&upstreams.payment, "/api", request, BODY_LIMIT).await
 }
+
 /// Forwards to the `messaging` service.
 async fn to_messaging(
     State(upstreams): State<Arc<Upstreams>>,
@@ -80,6 +92,7 @@ async fn to_messaging(
 ) -> Response {
     forward(&upstreams.messaging, "/api", request, BODY_LIMIT).await
 }
+
 /// Forwards to the `analytics` service.
 async fn to_analytics(
     State(upstreams): State<Arc<Upstreams>>,
@@ -87,6 +100,7 @@ async fn to_analytics(
 ) -> Response {
     forward(&upstreams.analytics, "/api", request, BODY_LIMIT).await
 }
+
 #[tokio::main]
 async fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {

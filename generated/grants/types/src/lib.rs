@@ -3,10 +3,17 @@
 //! Schema and error types of the `grants` system, with validation of the spec's constraints.
 //!
 //! A grants portal: sign-in, application fees, messages to applicants and analytics.
+
+#![cfg_attr(rustfmt, rustfmt::skip)]
+
 pub use runtime::validation;
+
 mod errors;
-mod schemas;
+
 pub use errors::*;
+
+mod schemas;
+
 pub use schemas::*;
 pub use chrono;
 pub use regex;

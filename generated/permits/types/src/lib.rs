@@ -3,10 +3,17 @@
 //! Schema and error types of the `permits` system, with validation of the spec's constraints.
 //!
 //! A permits office: apply for a permit, get it reviewed, pay the fee.
+
+#![cfg_attr(rustfmt, rustfmt::skip)]
+
 pub use runtime::validation;
+
 mod errors;
-mod schemas;
+
 pub use errors::*;
+
+mod schemas;
+
 pub use schemas::*;
 pub use chrono;
 pub use regex;

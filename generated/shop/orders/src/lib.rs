@@ -9,8 +9,12 @@
 //! - `server` (feature `server`): the `Api` trait to implement and its router
 //! - `deps` (feature `server`): clients of the services this one depends on
 //! - `handlers` (feature `server`): your implementation of `Api`
+
+#![cfg_attr(rustfmt, rustfmt::skip)]
+
 pub use runtime;
 pub use types;
+
 /// The crates of the services this one depends on (their clients), by service name.
 #[cfg(feature = "server")]
 pub mod dependencies {
@@ -18,16 +22,13 @@ pub mod dependencies {
     pub use shop_notification as notification;
     pub use shop_users as users;
 }
-#[rustfmt::skip]
+
 pub mod api;
 #[cfg(feature = "client")]
-#[rustfmt::skip]
 pub mod client;
 #[cfg(feature = "server")]
-#[rustfmt::skip]
 pub mod deps;
 #[cfg(feature = "server")]
 pub mod handlers;
 #[cfg(feature = "server")]
-#[rustfmt::skip]
 pub mod server;

@@ -3,10 +3,17 @@
 //! Schema and error types of the `shop` system, with validation of the spec's constraints.
 //!
 //! An online shop: customers, stock, orders and notifications, each its own service.
+
+#![cfg_attr(rustfmt, rustfmt::skip)]
+
 pub use runtime::validation;
+
 mod errors;
-mod schemas;
+
 pub use errors::*;
+
+mod schemas;
+
 pub use schemas::*;
 pub use chrono;
 pub use regex;

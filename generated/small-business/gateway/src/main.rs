@@ -4,23 +4,31 @@
 //! through the same address variables as everywhere else.
 //!
 //! Public API for small businesses.
-use runtime::axum::Router;
+
+#![cfg_attr(rustfmt, rustfmt::skip)]
+
 use runtime::axum::extract::{Request, State};
 use runtime::axum::response::Response;
+use runtime::axum::Router;
 use runtime::axum::routing::{get, post, put};
 use runtime::client::ConfigError;
 use runtime::server::{Settings, Upstream, forward};
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+
 /// The port the gateway listens on unless `PORT` says otherwise.
 const DEFAULT_PORT: u16 = 8400;
+
 /// Total time for one forwarded call.
 const TIMEOUT: Duration = Duration::from_millis(5000);
+
 /// Largest accepted request body: the largest of the services behind the gateway.
 const BODY_LIMIT: usize = 1048576;
+
 /// The OpenAPI document of the public surface, served at `GET /openapi.json`.
 const OPENAPI: &str = include_str!("../openapi.json");
+
 /// The services behind the gateway.
 struct Upstreams {
     /// The `user` service (`USER_URL`, default `http://127.0.0.1:8401`).
@@ -28,6 +36,7 @@ struct Upstreams {
     /// The `grant` service (`GRANT_URL`, default `http://127.0.0.1:8402`).
     grant: Upstream,
 }
+
 impl Upstreams {
     fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
@@ -46,10 +55,12 @@ impl Upstreams {
         })
     }
 }
+
 /// Forwards to the `user` service.
 async fn to_user(State(upstreams): State<Arc<Upstreams>>, request: Request) -> Response {
     forward(&upstreams.user, "/api", request, BODY_LIMIT).await
 }
+
 /// Forwards to the `grant` service.
 async fn to_grant(
     State(upstreams): State<Arc<Upstreams>>,
@@ -57,6 +68,7 @@ async fn to_grant(
 ) -> Response {
     forward(&upstreams.grant, "/api", request, BODY_LIMIT).await
 }
+
 #[tokio::main]
 async fn main() -> ExitCode {
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {

@@ -3,10 +3,17 @@
 //! Schema and error types of the `small-business` system, with validation of the spec's constraints.
 //!
 //! Small-business grants: business accounts, grant applications and disbursements.
+
+#![cfg_attr(rustfmt, rustfmt::skip)]
+
 pub use runtime::validation;
+
 mod errors;
-mod schemas;
+
 pub use errors::*;
+
+mod schemas;
+
 pub use schemas::*;
 pub use chrono;
 pub use regex;

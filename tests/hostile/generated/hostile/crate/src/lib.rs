@@ -9,18 +9,18 @@
 //! - `server` (feature `server`): the `Api` trait to implement and its router
 //! - `deps` (feature `server`): clients of the services this one depends on
 //! - `handlers` (feature `server`): your implementation of `Api`
+
+#![cfg_attr(rustfmt, rustfmt::skip)]
+
 pub use runtime;
 pub use types;
-#[rustfmt::skip]
+
 pub mod api;
 #[cfg(feature = "client")]
-#[rustfmt::skip]
 pub mod client;
 #[cfg(feature = "server")]
-#[rustfmt::skip]
 pub mod deps;
 #[cfg(feature = "server")]
 pub mod handlers;
 #[cfg(feature = "server")]
-#[rustfmt::skip]
 pub mod server;

@@ -4,10 +4,17 @@
 //!
 //! Ends a comment: */ and opens one: /* then a "quote", a 'single', a \ backslash,
 //! a newline, unicode ✓ ünïcödé 🦀, a #[derive] and } { braces; "); panic!("injected"); //
+
+#![cfg_attr(rustfmt, rustfmt::skip)]
+
 pub use runtime::validation;
+
 mod errors;
-mod schemas;
+
 pub use errors::*;
+
+mod schemas;
+
 pub use schemas::*;
 pub use chrono;
 pub use regex;
