@@ -262,10 +262,7 @@ async fn grants_login_pay_and_notify() {
         matches!(err, Error::Api(PayFeeError::PaymentDeclined(_))),
         "{err:?}"
     );
-    let err = payments
-        .pay_fee("forged", &payment)
-        .await
-        .unwrap_err();
+    let err = payments.pay_fee("forged", &payment).await.unwrap_err();
     assert!(
         matches!(err, Error::Api(PayFeeError::Unauthorized(_))),
         "{err:?}"
@@ -301,12 +298,7 @@ async fn grants_login_pay_and_notify() {
         .await
         .unwrap();
     assert_eq!(report.root.metrics[0].value, 1.0);
-    assert!(
-        through_gateway
-            .report(&query, "nope")
-            .await
-            .is_err()
-    );
+    assert!(through_gateway.report(&query, "nope").await.is_err());
     // Recording events is internal: not reachable through the gateway.
     assert!(through_gateway.record_event(&event).await.is_err());
 }

@@ -37,7 +37,8 @@ fn tidy_items(items: &mut Vec<syn::Item>) {
     sort_use_runs(items);
 }
 
-/// Every identifier in `items` other than in their `use` items, macro bodies included.
+/// Every identifier in `items` other than the names their `use` items bring in, macro bodies
+/// included.
 fn idents_outside_uses(items: &[syn::Item]) -> BTreeSet<String> {
     #[derive(Default)]
     struct Idents(BTreeSet<String>);
@@ -45,7 +46,13 @@ fn idents_outside_uses(items: &[syn::Item]) -> BTreeSet<String> {
         fn visit_ident(&mut self, ident: &'ast proc_macro2::Ident) {
             self.0.insert(ident.to_string());
         }
-        fn visit_item_use(&mut self, _: &'ast syn::ItemUse) {}
+        // A use's own names do not count, but its first segment does: `use runtime::x::Y;`
+        // needs a `use super::runtime;` beside it when `runtime` is a sibling module.
+        fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
+            if let syn::UseTree::Path(p) = &u.tree {
+                self.0.insert(p.ident.to_string());
+            }
+        }
         fn visit_macro(&mut self, mac: &'ast syn::Macro) {
             syn::visit::visit_macro(self, mac);
             tokens(&mac.tokens, &mut self.0);
@@ -227,6 +234,12 @@ mod tests {
         assert!(out.contains("use a::Also;\nuse b::Used;"), "{out}");
         assert!(!out.contains("Unused}"), "{out}");
         assert!(out.contains("pub use c::Reexported;"), "{out}");
+    }
+
+    #[test]
+    fn an_import_another_import_builds_on_stays() {
+        let out = tidy_text("mod m { use super::rt; use rt::X; fn f() -> X { todo!() } }");
+        assert!(out.contains("use super::rt;"), "{out}");
     }
 
     #[test]

@@ -5,6 +5,7 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
 use runtime::client::ConfigError;
+use super::runtime;
 
 /// Ready clients for exactly the services `notification` declares in `depends_on`, each with the
 /// spec's timeout and retry policy. Addresses come from the environment variables named

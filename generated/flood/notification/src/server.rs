@@ -110,6 +110,7 @@ mod endpoints {
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
+    use super::super::runtime;
     use super::super::types;
 
     pub(super) async fn send<A: Api>(

@@ -6,6 +6,7 @@
 
 use runtime::client::{ConfigError, Policy};
 use std::time::Duration;
+use super::runtime;
 
 /// Ready clients for exactly the services `analytics` declares in `depends_on`, each with the
 /// spec's timeout and retry policy. Addresses come from the environment variables named

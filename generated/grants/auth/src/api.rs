@@ -5,6 +5,7 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
 use types::validation;
+use super::types;
 
 /// The service's name in the spec.
 pub const SERVICE: &str = "auth";

@@ -334,6 +334,7 @@ mod endpoints {
     use super::Api;
     use super::BODY_LIMIT;
     use super::super::api;
+    use super::super::runtime;
     use super::super::types;
 
     pub(super) async fn apply<A: Api>(

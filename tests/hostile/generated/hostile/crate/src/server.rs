@@ -148,6 +148,7 @@ mod endpoints {
     use std::sync::Arc;
     use super::Api;
     use super::super::api;
+    use super::super::runtime;
 
     pub(super) async fn r#fn<A: Api>(
         State(api): State<Arc<A>>,

@@ -104,6 +104,7 @@ mod endpoints {
     use runtime::server::respond_empty;
     use std::sync::Arc;
     use super::Api;
+    use super::super::runtime;
 
     pub(super) async fn ping<A: Api>(State(api): State<Arc<A>>) -> Response {
         respond_empty(StatusCode::NO_CONTENT, api.ping(Context::current()).await)

@@ -109,6 +109,7 @@ mod endpoints {
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
+    use super::super::runtime;
 
     pub(super) async fn echo<A: Api>(
         State(api): State<Arc<A>>,
