@@ -127,7 +127,7 @@ pub fn include_types(input: TokenStream) -> TokenStream {
 fn expand_types(spec: &LitStr) -> syn::Result<proc_macro2::TokenStream> {
     let (base, loaded) = load(spec)?;
     let system = &loaded.systems[0];
-    let modules = svcgen_codegen::emit::types::inline_modules(system);
+    let modules = svcgen_codegen::emit::types::inline_modules(system, quote! { ::svcgen_runtime });
     let rebuild = rebuild_on_change(&base, &loaded);
     Ok(quote! {
         #rebuild

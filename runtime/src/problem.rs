@@ -42,6 +42,38 @@ pub struct Problem {
     pub request_id: Option<String>,
 }
 
+/// One of a spec's named errors. The generated error types implement it, so a server answers
+/// any of them and a client recognises any of them with no code per endpoint.
+pub trait TypedError: Sized {
+    /// The HTTP status answered with this error.
+    const STATUS: u16;
+    /// A short summary of the problem type (RFC 9457 `title`).
+    const TITLE: &'static str;
+    /// The error's name in the spec, sent as the problem's `code`.
+    const CODE: &'static str;
+
+    /// The error with an explanation of this occurrence (empty for none).
+    fn with_detail(detail: String) -> Self;
+
+    /// The explanation of this occurrence.
+    fn detail(&self) -> &str;
+
+    /// The problem answered with this error.
+    fn to_problem(&self) -> Problem {
+        let problem = Problem::new(Self::STATUS, Self::TITLE).with_code(Self::CODE);
+        match self.detail() {
+            "" => problem,
+            detail => problem.with_detail(detail),
+        }
+    }
+
+    /// The error a problem answer stands for, if it is this one (same code and status).
+    fn from_problem(problem: &Problem) -> Option<Self> {
+        (problem.code.as_deref() == Some(Self::CODE) && problem.status == Self::STATUS)
+            .then(|| Self::with_detail(problem.detail.clone().unwrap_or_default()))
+    }
+}
+
 fn about_blank() -> String {
     "about:blank".to_owned()
 }
@@ -99,3 +131,42 @@ impl std::fmt::Display for Problem {
 }
 
 impl std::error::Error for Problem {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, PartialEq)]
+    struct Gone(String);
+
+    impl TypedError for Gone {
+        const STATUS: u16 = 410;
+        const TITLE: &'static str = "Gone";
+        const CODE: &'static str = "Gone";
+        fn with_detail(detail: String) -> Self {
+            Gone(detail)
+        }
+        fn detail(&self) -> &str {
+            &self.0
+        }
+    }
+
+    #[test]
+    fn a_typed_error_goes_over_the_wire_and_back() {
+        let problem = Gone("moved away".into()).to_problem();
+        assert_eq!(
+            (problem.status, problem.code.as_deref()),
+            (410, Some("Gone"))
+        );
+        assert_eq!(problem.detail.as_deref(), Some("moved away"));
+        assert_eq!(
+            Gone::from_problem(&problem),
+            Some(Gone("moved away".into()))
+        );
+        assert_eq!(Gone("".into()).to_problem().detail, None, "no empty detail");
+        let other = Problem::new(410, "Gone").with_code("Elsewhere");
+        assert_eq!(Gone::from_problem(&other), None, "another code");
+        let status = Problem::new(404, "Gone").with_code("Gone");
+        assert_eq!(Gone::from_problem(&status), None, "another status");
+    }
+}

@@ -73,7 +73,7 @@ fn order(user: &types::User, lines: &[(&str, i32)]) -> NewOrder {
 
 async fn stock(shop: &Shop, sku: &str) -> i32 {
     shop.inventory
-        .get_item(&sku.to_owned())
+        .get_item(sku)
         .await
         .expect("item exists")
         .stock

@@ -89,7 +89,7 @@ fn service_modules(
 }
 
 fn types_module(system: &System) -> Result<TokenStream, EmitError> {
-    let modules = inline_modules(system);
+    let modules = inline_modules(system, quote! { super::runtime });
     Ok(quote! {
         /// Schema and error types of the system, with validation of the spec's constraints.
         pub mod types {

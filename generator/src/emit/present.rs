@@ -27,13 +27,20 @@ fn tidy_items(items: &mut Vec<syn::Item>) {
             tidy_items(inner);
         }
     }
-    let mentioned = idents_outside_uses(items);
-    items.retain_mut(|item| match item {
-        syn::Item::Use(u) if matches!(u.vis, syn::Visibility::Inherited) => {
-            prune(&mut u.tree, &mentioned)
+    // Until nothing changes: dropping `use types::X;` can leave `use super::types;` unneeded.
+    loop {
+        let before = items.len();
+        let mentioned = idents_outside_uses(items);
+        items.retain_mut(|item| match item {
+            syn::Item::Use(u) if matches!(u.vis, syn::Visibility::Inherited) => {
+                prune(&mut u.tree, &mentioned)
+            }
+            _ => true,
+        });
+        if items.len() == before {
+            break;
         }
-        _ => true,
-    });
+    }
     sort_use_runs(items);
 }
 
@@ -187,7 +194,9 @@ fn indent(line: &str) -> usize {
 
 fn ends_item(line: &str) -> bool {
     let t = line.trim();
-    indent(line) <= 8 && (t == "}" || t == "};" || (t.ends_with(';') && !t.starts_with("//")))
+    indent(line) <= 8
+        && !t.starts_with("//")
+        && (t.ends_with('}') || t.ends_with("};") || t.ends_with(';'))
 }
 
 fn starts_item(line: &str) -> bool {

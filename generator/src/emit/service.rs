@@ -495,11 +495,7 @@ pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
             quote! { None }
         } else {
             quote! {
-                let detail = || problem.detail.clone().unwrap_or_default();
-                match problem.code.as_deref() {
-                    #( Some(#paths::CODE) if problem.status == #paths::STATUS => Some(Self::#variants(#paths::new(detail()))), )*
-                    _ => None,
-                }
+                None #( .or_else(|| TypedError::from_problem(problem).map(Self::#variants)) )*
             }
         };
         items.push(quote! {
@@ -585,6 +581,7 @@ pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
         //! The typed client of the service.
 
         use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+        use types::TypedError;
         #segment_use
 
         #client_doc
@@ -720,7 +717,7 @@ pub(crate) fn server_tokens(
             impl IntoProblem for #err {
                 fn into_problem(self) -> runtime::Problem {
                     match self {
-                        #( Self::#variants(e) => typed_problem(#paths::STATUS, #paths::TITLE, #paths::CODE, &e.detail), )*
+                        #( Self::#variants(e) => TypedError::to_problem(&e), )*
                         Self::Problem(p) => *p,
                     }
                 }
@@ -885,7 +882,7 @@ pub(crate) fn server_tokens(
             quote! { use runtime::server::{IntoProblem, Settings}; use std::future::Future; }
         }
         (true, true) => {
-            quote! { use runtime::server::{IntoProblem, Settings, typed_problem}; use std::future::Future; }
+            quote! { use runtime::server::{IntoProblem, Settings}; use std::future::Future; use types::TypedError; }
         }
     };
     quote! {

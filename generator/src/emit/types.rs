@@ -6,6 +6,7 @@ use super::rust::{doc, doc_str, format_file, lit};
 use super::{EmitError, OutputFile, Ownership, Settings, header, types_dir};
 use crate::ident::ident;
 use crate::model::*;
+use heck::ToShoutySnakeCase;
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote};
 
@@ -45,7 +46,9 @@ pub fn lib_tokens(system: &System) -> TokenStream {
         .unwrap_or_default();
     let text = format!("{crate_doc}\n{system_doc}");
     let lines = super::rust::doc_lines(&text);
-    let errors = (!system.errors.is_empty()).then(|| quote! { mod errors; pub use errors::*; });
+    let errors = (!system.errors.is_empty()).then(|| {
+        quote! { mod errors; pub use errors::*; pub use runtime::problem::TypedError; }
+    });
     let schemas = (!system.schemas.is_empty()).then(|| quote! { mod schemas; pub use schemas::*; });
     quote! {
         #(#![doc = #lines])*
@@ -63,11 +66,16 @@ pub fn lib_tokens(system: &System) -> TokenStream {
 
 /// The `errors` and `schemas` modules as inline modules with their re-exports, each only when
 /// the system has something to put in it (for the macro front end, which cannot write files).
-pub fn inline_modules(system: &System) -> TokenStream {
+/// `runtime` is the path of `svcgen-runtime` where they are expanded.
+pub fn inline_modules(system: &System, runtime: TokenStream) -> TokenStream {
     let mut out = TokenStream::new();
     if !system.errors.is_empty() {
         let errors = errors_tokens(system);
-        out.extend(quote! { mod errors { #errors } pub use errors::*; });
+        out.extend(quote! {
+            mod errors { #errors }
+            pub use errors::*;
+            pub use #runtime::problem::TypedError;
+        });
     }
     if !system.schemas.is_empty() {
         let schemas = schemas_tokens(system);
@@ -79,11 +87,7 @@ pub fn inline_modules(system: &System) -> TokenStream {
 /// Every schema as a Rust type.
 pub fn schemas_tokens(system: &System) -> TokenStream {
     let std = Std::new(system.schemas.values().map(|s| s.name.rust.as_str()));
-    let mut cx = Cx {
-        system,
-        std,
-        patterns: Patterns::default(),
-    };
+    let mut cx = Cx::new(system, std);
     let items: Vec<TokenStream> = system
         .schemas
         .values()
@@ -109,6 +113,8 @@ pub(crate) struct Cx<'a> {
     system: &'a System,
     std: Std,
     patterns: Patterns,
+    /// What the checks being emitted belong to (`Item_sku`), to name their pattern statics.
+    owner: String,
 }
 
 impl<'a> Cx<'a> {
@@ -118,6 +124,7 @@ impl<'a> Cx<'a> {
             system,
             std,
             patterns: Patterns::default(),
+            owner: String::new(),
         }
     }
 
@@ -239,30 +246,34 @@ impl Std {
     }
 }
 
-/// Regular expressions of `pattern` constraints, compiled once each.
+/// Regular expressions of `pattern` constraints, compiled once each and named after the first
+/// field (or newtype) that uses them: `ITEM_SKU_PATTERN`.
 #[derive(Default)]
-struct Patterns(Vec<String>);
+struct Patterns(Vec<(String, String)>);
 
 impl Patterns {
-    fn get(&mut self, pattern: &str) -> proc_macro2::Ident {
-        let i = match self.0.iter().position(|p| p == pattern) {
-            Some(i) => i,
-            None => {
-                self.0.push(pattern.to_owned());
-                self.0.len() - 1
-            }
-        };
-        format_ident!("PATTERN_{}", i)
+    fn get(&mut self, pattern: &str, owner: &str) -> proc_macro2::Ident {
+        if let Some((_, name)) = self.0.iter().find(|(p, _)| p == pattern) {
+            return format_ident!("{name}");
+        }
+        let base = format!("{}_PATTERN", owner.replace("r#", "").to_shouty_snake_case());
+        let mut name = base.clone();
+        let mut n = 1;
+        while self.0.iter().any(|(_, taken)| *taken == name) {
+            n += 1;
+            name = format!("{base}_{n}");
+        }
+        self.0.push((pattern.to_owned(), name.clone()));
+        format_ident!("{name}")
     }
 
     fn statics(&self, std: Std) -> Vec<TokenStream> {
         let regex = std.krate("regex");
         self.0
             .iter()
-            .enumerate()
-            .map(|(i, p)| {
-                let name = format_ident!("PATTERN_{}", i);
-                let docs = doc_str(&format!("The pattern `{p}`."));
+            .map(|(p, name)| {
+                let name = format_ident!("{name}");
+                let docs = doc_str(&format!("The pattern {}.", super::rust::inert(&format!("`{p}`"))));
                 let p = lit(p);
                 quote! {
                     #docs
@@ -434,6 +445,7 @@ fn schema(cx: &mut Cx<'_>, s: &Schema) -> TokenStream {
         }
         SchemaKind::Newtype { inner, constraints } => {
             let inner_ty = rust_type(system, std, inner);
+            cx.owner = s.name.rust.clone();
             let checks = value_checks(cx, &Value::Place(quote! { self.0 }), inner, constraints);
             let (path, out) = params(s.needs_validation);
             let extra_derives = if *inner == Type::Prim(Prim::F64) {
@@ -520,6 +532,7 @@ pub(crate) fn object(cx: &mut Cx<'_>, s: &Schema, fields: &[Field]) -> TokenStre
         };
         decls.push(quote! { #fdoc #attr pub #fname: #ty, });
 
+        cx.owner = format!("{}_{}", s.name.rust, f.name.rust);
         let field_checks = value_checks(
             cx,
             &Value::Place(quote! { self.#fname }),
@@ -684,7 +697,7 @@ fn value_checks(cx: &mut Cx<'_>, value: &Value, ty: &Type, c: &Constraints) -> T
                 out.extend(quote! { validation::check_len(#expr, #range, path, out); });
             }
             if let Some(p) = &c.pattern {
-                let re = cx.patterns.get(p);
+                let re = cx.patterns.get(p, &cx.owner);
                 out.extend(quote! { validation::check_pattern(#expr, &#re, path, out); });
             }
             if let Some(f) = c.format {
@@ -791,6 +804,20 @@ pub fn errors_tokens(system: &System) -> TokenStream {
             }
 
             impl ::std::error::Error for #name {}
+
+            impl super::TypedError for #name {
+                const STATUS: u16 = Self::STATUS;
+                const TITLE: &'static str = Self::TITLE;
+                const CODE: &'static str = Self::CODE;
+
+                fn with_detail(detail: #string) -> Self {
+                    Self { detail }
+                }
+
+                fn detail(&self) -> &str {
+                    &self.detail
+                }
+            }
         }
     });
     quote! {

@@ -6,6 +6,7 @@
 
 use runtime::client::segment;
 use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+use types::TypedError;
 use super::runtime;
 use super::types;
 
@@ -63,6 +64,7 @@ impl Client {
 /// The errors the spec declares for `create_invoice`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CreateInvoiceError {}
+
 impl CreateInvoiceError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
@@ -77,6 +79,7 @@ impl ::std::fmt::Display for CreateInvoiceError {
 }
 
 impl ::std::error::Error for CreateInvoiceError {}
+
 /// The errors the spec declares for `get_invoice`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetInvoiceError {
@@ -86,15 +89,7 @@ pub enum GetInvoiceError {
 impl GetInvoiceError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::InvoiceNotFound::CODE,
-            ) if problem.status == types::InvoiceNotFound::STATUS => {
-                Some(Self::InvoiceNotFound(types::InvoiceNotFound::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::InvoiceNotFound))
     }
 }
 

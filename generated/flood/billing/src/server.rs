@@ -6,11 +6,12 @@
 
 use runtime::axum::Router;
 use runtime::axum::routing::{get, post};
-use runtime::server::{IntoProblem, Settings, typed_problem};
+use runtime::server::{IntoProblem, Settings};
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
@@ -101,14 +102,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for GetInvoiceError
 impl IntoProblem for GetInvoiceError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::InvoiceNotFound(e) => {
-                typed_problem(
-                    types::InvoiceNotFound::STATUS,
-                    types::InvoiceNotFound::TITLE,
-                    types::InvoiceNotFound::CODE,
-                    &e.detail,
-                )
-            }
+            Self::InvoiceNotFound(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }

@@ -51,6 +51,7 @@ impl Client {
 /// The errors the spec declares for `send`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SendError {}
+
 impl SendError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {

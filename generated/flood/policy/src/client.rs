@@ -6,6 +6,7 @@
 
 use runtime::client::segment;
 use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+use types::TypedError;
 use super::runtime;
 use super::types;
 
@@ -83,15 +84,7 @@ pub enum PurchaseError {
 impl PurchaseError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::Uninsurable::CODE,
-            ) if problem.status == types::Uninsurable::STATUS => {
-                Some(Self::Uninsurable(types::Uninsurable::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::Uninsurable))
     }
 }
 
@@ -104,6 +97,7 @@ impl ::std::fmt::Display for PurchaseError {
 }
 
 impl ::std::error::Error for PurchaseError {}
+
 /// The errors the spec declares for `get_policy`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetPolicyError {
@@ -113,15 +107,7 @@ pub enum GetPolicyError {
 impl GetPolicyError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::PolicyNotFound::CODE,
-            ) if problem.status == types::PolicyNotFound::STATUS => {
-                Some(Self::PolicyNotFound(types::PolicyNotFound::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::PolicyNotFound))
     }
 }
 
@@ -134,6 +120,7 @@ impl ::std::fmt::Display for GetPolicyError {
 }
 
 impl ::std::error::Error for GetPolicyError {}
+
 /// The errors the spec declares for `cancel_policy`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CancelPolicyError {
@@ -143,15 +130,7 @@ pub enum CancelPolicyError {
 impl CancelPolicyError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::PolicyNotFound::CODE,
-            ) if problem.status == types::PolicyNotFound::STATUS => {
-                Some(Self::PolicyNotFound(types::PolicyNotFound::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::PolicyNotFound))
     }
 }
 

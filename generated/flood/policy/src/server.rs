@@ -6,11 +6,12 @@
 
 use runtime::axum::Router;
 use runtime::axum::routing::{get, post};
-use runtime::server::{IntoProblem, Settings, typed_problem};
+use runtime::server::{IntoProblem, Settings};
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
@@ -82,14 +83,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for PurchaseError {
 impl IntoProblem for PurchaseError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::Uninsurable(e) => {
-                typed_problem(
-                    types::Uninsurable::STATUS,
-                    types::Uninsurable::TITLE,
-                    types::Uninsurable::CODE,
-                    &e.detail,
-                )
-            }
+            Self::Uninsurable(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -126,14 +120,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for GetPolicyError 
 impl IntoProblem for GetPolicyError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::PolicyNotFound(e) => {
-                typed_problem(
-                    types::PolicyNotFound::STATUS,
-                    types::PolicyNotFound::TITLE,
-                    types::PolicyNotFound::CODE,
-                    &e.detail,
-                )
-            }
+            Self::PolicyNotFound(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -170,14 +157,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for CancelPolicyErr
 impl IntoProblem for CancelPolicyError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::PolicyNotFound(e) => {
-                typed_problem(
-                    types::PolicyNotFound::STATUS,
-                    types::PolicyNotFound::TITLE,
-                    types::PolicyNotFound::CODE,
-                    &e.detail,
-                )
-            }
+            Self::PolicyNotFound(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }

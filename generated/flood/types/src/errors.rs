@@ -39,6 +39,23 @@ impl ::std::fmt::Display for Uninsurable {
 }
 
 impl ::std::error::Error for Uninsurable {}
+
+impl super::TypedError for Uninsurable {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
 /// The HTTP status answered with this error (404).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct PolicyNotFound {
@@ -73,6 +90,23 @@ impl ::std::fmt::Display for PolicyNotFound {
 }
 
 impl ::std::error::Error for PolicyNotFound {}
+
+impl super::TypedError for PolicyNotFound {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
 /// The HTTP status answered with this error (404).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct InvoiceNotFound {
@@ -107,3 +141,19 @@ impl ::std::fmt::Display for InvoiceNotFound {
 }
 
 impl ::std::error::Error for InvoiceNotFound {}
+
+impl super::TypedError for InvoiceNotFound {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}

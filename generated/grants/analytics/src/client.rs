@@ -5,6 +5,7 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
 use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+use types::TypedError;
 use super::runtime;
 use super::types;
 
@@ -66,6 +67,7 @@ impl Client {
 /// The errors the spec declares for `record_event`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum RecordEventError {}
+
 impl RecordEventError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
@@ -80,6 +82,7 @@ impl ::std::fmt::Display for RecordEventError {
 }
 
 impl ::std::error::Error for RecordEventError {}
+
 /// The errors the spec declares for `report`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReportError {
@@ -90,15 +93,7 @@ pub enum ReportError {
 impl ReportError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::Unauthorized::CODE,
-            ) if problem.status == types::Unauthorized::STATUS => {
-                Some(Self::Unauthorized(types::Unauthorized::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::Unauthorized))
     }
 }
 

@@ -6,11 +6,12 @@
 
 use runtime::axum::Router;
 use runtime::axum::routing::{get, post};
-use runtime::server::{IntoProblem, Settings, typed_problem};
+use runtime::server::{IntoProblem, Settings};
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
@@ -102,14 +103,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for ReportError {
 impl IntoProblem for ReportError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::Unauthorized(e) => {
-                typed_problem(
-                    types::Unauthorized::STATUS,
-                    types::Unauthorized::TITLE,
-                    types::Unauthorized::CODE,
-                    &e.detail,
-                )
-            }
+            Self::Unauthorized(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }

@@ -5,6 +5,7 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
 use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+use types::TypedError;
 use super::runtime;
 use super::types;
 
@@ -82,15 +83,7 @@ pub enum RegisterError {
 impl RegisterError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::EmailInUse::CODE,
-            ) if problem.status == types::EmailInUse::STATUS => {
-                Some(Self::EmailInUse(types::EmailInUse::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::EmailInUse))
     }
 }
 
@@ -103,6 +96,7 @@ impl ::std::fmt::Display for RegisterError {
 }
 
 impl ::std::error::Error for RegisterError {}
+
 /// The errors the spec declares for `login`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoginError {
@@ -113,15 +107,7 @@ pub enum LoginError {
 impl LoginError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::Unauthorized::CODE,
-            ) if problem.status == types::Unauthorized::STATUS => {
-                Some(Self::Unauthorized(types::Unauthorized::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::Unauthorized))
     }
 }
 
@@ -134,6 +120,7 @@ impl ::std::fmt::Display for LoginError {
 }
 
 impl ::std::error::Error for LoginError {}
+
 /// The errors the spec declares for `verify`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum VerifyError {
@@ -144,15 +131,7 @@ pub enum VerifyError {
 impl VerifyError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::Unauthorized::CODE,
-            ) if problem.status == types::Unauthorized::STATUS => {
-                Some(Self::Unauthorized(types::Unauthorized::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::Unauthorized))
     }
 }
 

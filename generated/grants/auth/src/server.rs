@@ -6,11 +6,12 @@
 
 use runtime::axum::Router;
 use runtime::axum::routing::{get, post};
-use runtime::server::{IntoProblem, Settings, typed_problem};
+use runtime::server::{IntoProblem, Settings};
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
@@ -82,14 +83,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for RegisterError {
 impl IntoProblem for RegisterError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::EmailInUse(e) => {
-                typed_problem(
-                    types::EmailInUse::STATUS,
-                    types::EmailInUse::TITLE,
-                    types::EmailInUse::CODE,
-                    &e.detail,
-                )
-            }
+            Self::EmailInUse(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -126,14 +120,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for LoginError {
 impl IntoProblem for LoginError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::Unauthorized(e) => {
-                typed_problem(
-                    types::Unauthorized::STATUS,
-                    types::Unauthorized::TITLE,
-                    types::Unauthorized::CODE,
-                    &e.detail,
-                )
-            }
+            Self::Unauthorized(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -170,14 +157,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for VerifyError {
 impl IntoProblem for VerifyError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::Unauthorized(e) => {
-                typed_problem(
-                    types::Unauthorized::STATUS,
-                    types::Unauthorized::TITLE,
-                    types::Unauthorized::CODE,
-                    &e.detail,
-                )
-            }
+            Self::Unauthorized(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }

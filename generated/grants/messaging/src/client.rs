@@ -64,6 +64,7 @@ impl Client {
 /// The errors the spec declares for `send_message`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SendMessageError {}
+
 impl SendMessageError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
@@ -78,9 +79,11 @@ impl ::std::fmt::Display for SendMessageError {
 }
 
 impl ::std::error::Error for SendMessageError {}
+
 /// The errors the spec declares for `inbox`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum InboxError {}
+
 impl InboxError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {

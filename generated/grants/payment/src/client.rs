@@ -6,6 +6,7 @@
 
 use runtime::client::segment;
 use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+use types::TypedError;
 use super::runtime;
 use super::types;
 
@@ -75,20 +76,8 @@ pub enum PayFeeError {
 impl PayFeeError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::Unauthorized::CODE,
-            ) if problem.status == types::Unauthorized::STATUS => {
-                Some(Self::Unauthorized(types::Unauthorized::new(detail())))
-            }
-            Some(
-                types::PaymentDeclined::CODE,
-            ) if problem.status == types::PaymentDeclined::STATUS => {
-                Some(Self::PaymentDeclined(types::PaymentDeclined::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::Unauthorized))
+            .or_else(|| TypedError::from_problem(problem).map(Self::PaymentDeclined))
     }
 }
 
@@ -102,6 +91,7 @@ impl ::std::fmt::Display for PayFeeError {
 }
 
 impl ::std::error::Error for PayFeeError {}
+
 /// The errors the spec declares for `get_receipt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetReceiptError {
@@ -111,13 +101,7 @@ pub enum GetReceiptError {
 impl GetReceiptError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(types::NotFound::CODE) if problem.status == types::NotFound::STATUS => {
-                Some(Self::NotFound(types::NotFound::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::NotFound))
     }
 }
 

@@ -6,11 +6,12 @@
 
 use runtime::axum::Router;
 use runtime::axum::routing::{get, post};
-use runtime::server::{IntoProblem, Settings, typed_problem};
+use runtime::server::{IntoProblem, Settings};
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
@@ -82,22 +83,8 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for PayFeeError {
 impl IntoProblem for PayFeeError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::Unauthorized(e) => {
-                typed_problem(
-                    types::Unauthorized::STATUS,
-                    types::Unauthorized::TITLE,
-                    types::Unauthorized::CODE,
-                    &e.detail,
-                )
-            }
-            Self::PaymentDeclined(e) => {
-                typed_problem(
-                    types::PaymentDeclined::STATUS,
-                    types::PaymentDeclined::TITLE,
-                    types::PaymentDeclined::CODE,
-                    &e.detail,
-                )
-            }
+            Self::Unauthorized(e) => TypedError::to_problem(&e),
+            Self::PaymentDeclined(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -134,14 +121,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for GetReceiptError
 impl IntoProblem for GetReceiptError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::NotFound(e) => {
-                typed_problem(
-                    types::NotFound::STATUS,
-                    types::NotFound::TITLE,
-                    types::NotFound::CODE,
-                    &e.detail,
-                )
-            }
+            Self::NotFound(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }

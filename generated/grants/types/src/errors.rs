@@ -38,6 +38,23 @@ impl ::std::fmt::Display for EmailInUse {
 }
 
 impl ::std::error::Error for EmailInUse {}
+
+impl super::TypedError for EmailInUse {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
 /// The credentials or token are not valid.
 /// The HTTP status answered with this error (401).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -73,6 +90,23 @@ impl ::std::fmt::Display for Unauthorized {
 }
 
 impl ::std::error::Error for Unauthorized {}
+
+impl super::TypedError for Unauthorized {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
 /// The HTTP status answered with this error (404).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct NotFound {
@@ -107,6 +141,23 @@ impl ::std::fmt::Display for NotFound {
 }
 
 impl ::std::error::Error for NotFound {}
+
+impl super::TypedError for NotFound {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
 /// The payment method was declined; nothing was charged.
 /// The HTTP status answered with this error (402).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -142,3 +193,19 @@ impl ::std::fmt::Display for PaymentDeclined {
 }
 
 impl ::std::error::Error for PaymentDeclined {}
+
+impl super::TypedError for PaymentDeclined {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}

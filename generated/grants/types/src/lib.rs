@@ -11,6 +11,7 @@ pub use runtime::validation;
 mod errors;
 
 pub use errors::*;
+pub use runtime::problem::TypedError;
 
 mod schemas;
 

@@ -7,31 +7,36 @@
 use super::validation;
 
 /// The pattern `^[a-z_]+$`.
-static PATTERN_0: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+static METRIC_NAME_PATTERN: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+{
     ::regex::Regex::new("^[a-z_]+$")
         .expect("svcgen checked this pattern when generating")
 });
 
 /// The pattern `^[a-z_.]+$`.
-static PATTERN_1: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+static EVENT_NAME_PATTERN: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+{
     ::regex::Regex::new("^[a-z_.]+$")
         .expect("svcgen checked this pattern when generating")
 });
 
 /// The pattern `^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$`.
-static PATTERN_2: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+static BANK_TRANSFER_IBAN_PATTERN: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+{
     ::regex::Regex::new("^[A-Z]{2}[0-9]{2}[A-Z0-9]{10,30}$")
         .expect("svcgen checked this pattern when generating")
 });
 
 /// The pattern `^APP-[0-9]{6}$`.
-static PATTERN_3: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+static APPLICANT_ID_PATTERN: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+{
     ::regex::Regex::new("^APP-[0-9]{6}$")
         .expect("svcgen checked this pattern when generating")
 });
 
 /// The pattern `^[A-Z]{3}$`.
-static PATTERN_4: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+static MONEY_CURRENCY_PATTERN: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+{
     ::regex::Regex::new("^[A-Z]{3}$")
         .expect("svcgen checked this pattern when generating")
 });
@@ -49,7 +54,7 @@ impl validation::Validate for Metric {
         out: &mut Vec<validation::Violation>,
     ) {
         path.push("name");
-        validation::check_pattern(&self.name, &PATTERN_0, path, out);
+        validation::check_pattern(&self.name, &METRIC_NAME_PATTERN, path, out);
         path.pop();
     }
 }
@@ -79,7 +84,7 @@ impl validation::Validate for Event {
         out: &mut Vec<validation::Violation>,
     ) {
         path.push("name");
-        validation::check_pattern(&self.name, &PATTERN_1, path, out);
+        validation::check_pattern(&self.name, &EVENT_NAME_PATTERN, path, out);
         path.pop();
         path.push("applicant_id");
         if let Some(value) = &self.applicant_id {
@@ -345,7 +350,7 @@ impl validation::Validate for BankTransfer {
         out: &mut Vec<validation::Violation>,
     ) {
         path.push("iban");
-        validation::check_pattern(&self.iban, &PATTERN_2, path, out);
+        validation::check_pattern(&self.iban, &BANK_TRANSFER_IBAN_PATTERN, path, out);
         path.pop();
     }
 }
@@ -502,7 +507,7 @@ impl validation::Validate for ApplicantId {
         path: &mut validation::Path,
         out: &mut Vec<validation::Violation>,
     ) {
-        validation::check_pattern(&self.0, &PATTERN_3, path, out);
+        validation::check_pattern(&self.0, &APPLICANT_ID_PATTERN, path, out);
     }
 }
 
@@ -531,7 +536,7 @@ impl validation::Validate for Money {
         validation::check_int(self.amount, 0.., path, out);
         path.pop();
         path.push("currency");
-        validation::check_pattern(&self.currency, &PATTERN_4, path, out);
+        validation::check_pattern(&self.currency, &MONEY_CURRENCY_PATTERN, path, out);
         path.pop();
     }
 }

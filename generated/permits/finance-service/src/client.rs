@@ -6,6 +6,7 @@
 
 use runtime::client::segment;
 use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+use types::TypedError;
 use super::runtime;
 use super::types;
 
@@ -69,15 +70,7 @@ pub enum RecordFeeError {
 impl RecordFeeError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::FeeAlreadyRecorded::CODE,
-            ) if problem.status == types::FeeAlreadyRecorded::STATUS => {
-                Some(Self::FeeAlreadyRecorded(types::FeeAlreadyRecorded::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::FeeAlreadyRecorded))
     }
 }
 
@@ -90,9 +83,11 @@ impl ::std::fmt::Display for RecordFeeError {
 }
 
 impl ::std::error::Error for RecordFeeError {}
+
 /// The errors the spec declares for `fees_for_permit`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeesForPermitError {}
+
 impl FeesForPermitError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {

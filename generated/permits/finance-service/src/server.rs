@@ -6,11 +6,12 @@
 
 use runtime::axum::Router;
 use runtime::axum::routing::{get, post};
-use runtime::server::{IntoProblem, Settings, typed_problem};
+use runtime::server::{IntoProblem, Settings};
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
@@ -73,14 +74,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for RecordFeeError 
 impl IntoProblem for RecordFeeError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::FeeAlreadyRecorded(e) => {
-                typed_problem(
-                    types::FeeAlreadyRecorded::STATUS,
-                    types::FeeAlreadyRecorded::TITLE,
-                    types::FeeAlreadyRecorded::CODE,
-                    &e.detail,
-                )
-            }
+            Self::FeeAlreadyRecorded(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }

@@ -6,6 +6,7 @@
 
 use runtime::client::segment;
 use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+use types::TypedError;
 use super::runtime;
 use super::types;
 
@@ -88,6 +89,7 @@ impl Client {
 /// The errors the spec declares for `apply`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ApplyError {}
+
 impl ApplyError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
@@ -102,6 +104,7 @@ impl ::std::fmt::Display for ApplyError {
 }
 
 impl ::std::error::Error for ApplyError {}
+
 /// The errors the spec declares for `get_permit`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetPermitError {
@@ -112,15 +115,7 @@ pub enum GetPermitError {
 impl GetPermitError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::PermitNotFound::CODE,
-            ) if problem.status == types::PermitNotFound::STATUS => {
-                Some(Self::PermitNotFound(types::PermitNotFound::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::PermitNotFound))
     }
 }
 
@@ -133,9 +128,11 @@ impl ::std::fmt::Display for GetPermitError {
 }
 
 impl ::std::error::Error for GetPermitError {}
+
 /// The errors the spec declares for `list_permits`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListPermitsError {}
+
 impl ListPermitsError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
@@ -150,6 +147,7 @@ impl ::std::fmt::Display for ListPermitsError {
 }
 
 impl ::std::error::Error for ListPermitsError {}
+
 /// The errors the spec declares for `decide`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DecideError {
@@ -162,20 +160,8 @@ pub enum DecideError {
 impl DecideError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::PermitNotFound::CODE,
-            ) if problem.status == types::PermitNotFound::STATUS => {
-                Some(Self::PermitNotFound(types::PermitNotFound::new(detail())))
-            }
-            Some(
-                types::AlreadyDecided::CODE,
-            ) if problem.status == types::AlreadyDecided::STATUS => {
-                Some(Self::AlreadyDecided(types::AlreadyDecided::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::PermitNotFound))
+            .or_else(|| TypedError::from_problem(problem).map(Self::AlreadyDecided))
     }
 }
 

@@ -6,11 +6,12 @@
 
 use runtime::axum::Router;
 use runtime::axum::routing::{get, post};
-use runtime::server::{IntoProblem, Settings, typed_problem};
+use runtime::server::{IntoProblem, Settings};
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
@@ -118,14 +119,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for GetPermitError 
 impl IntoProblem for GetPermitError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::PermitNotFound(e) => {
-                typed_problem(
-                    types::PermitNotFound::STATUS,
-                    types::PermitNotFound::TITLE,
-                    types::PermitNotFound::CODE,
-                    &e.detail,
-                )
-            }
+            Self::PermitNotFound(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -198,22 +192,8 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for DecideError {
 impl IntoProblem for DecideError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::PermitNotFound(e) => {
-                typed_problem(
-                    types::PermitNotFound::STATUS,
-                    types::PermitNotFound::TITLE,
-                    types::PermitNotFound::CODE,
-                    &e.detail,
-                )
-            }
-            Self::AlreadyDecided(e) => {
-                typed_problem(
-                    types::AlreadyDecided::STATUS,
-                    types::AlreadyDecided::TITLE,
-                    types::AlreadyDecided::CODE,
-                    &e.detail,
-                )
-            }
+            Self::PermitNotFound(e) => TypedError::to_problem(&e),
+            Self::AlreadyDecided(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }

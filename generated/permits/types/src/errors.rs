@@ -39,6 +39,23 @@ impl ::std::fmt::Display for PermitNotFound {
 }
 
 impl ::std::error::Error for PermitNotFound {}
+
+impl super::TypedError for PermitNotFound {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
 /// The permit was already approved or rejected.
 /// The HTTP status answered with this error (409).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -74,6 +91,23 @@ impl ::std::fmt::Display for AlreadyDecided {
 }
 
 impl ::std::error::Error for AlreadyDecided {}
+
+impl super::TypedError for AlreadyDecided {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
 /// The HTTP status answered with this error (409).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct FeeAlreadyRecorded {
@@ -108,3 +142,19 @@ impl ::std::fmt::Display for FeeAlreadyRecorded {
 }
 
 impl ::std::error::Error for FeeAlreadyRecorded {}
+
+impl super::TypedError for FeeAlreadyRecorded {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}

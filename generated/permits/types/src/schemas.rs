@@ -7,7 +7,8 @@
 use super::validation;
 
 /// The pattern `^[0-9]{5}$`.
-static PATTERN_0: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+static ADDRESS_POSTCODE_PATTERN: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+{
     ::regex::Regex::new("^[0-9]{5}$")
         .expect("svcgen checked this pattern when generating")
 });
@@ -135,7 +136,7 @@ impl validation::Validate for Address {
         validation::check_len(&self.street, 1..=200, path, out);
         path.pop();
         path.push("postcode");
-        validation::check_pattern(&self.postcode, &PATTERN_0, path, out);
+        validation::check_pattern(&self.postcode, &ADDRESS_POSTCODE_PATTERN, path, out);
         path.pop();
     }
 }

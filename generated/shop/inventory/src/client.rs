@@ -6,6 +6,7 @@
 
 use runtime::client::segment;
 use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+use types::TypedError;
 use super::runtime;
 use super::types;
 
@@ -91,15 +92,7 @@ pub enum CreateItemError {
 impl CreateItemError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::DuplicateSku::CODE,
-            ) if problem.status == types::DuplicateSku::STATUS => {
-                Some(Self::DuplicateSku(types::DuplicateSku::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::DuplicateSku))
     }
 }
 
@@ -112,6 +105,7 @@ impl ::std::fmt::Display for CreateItemError {
 }
 
 impl ::std::error::Error for CreateItemError {}
+
 /// The errors the spec declares for `get_item`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetItemError {
@@ -122,13 +116,7 @@ pub enum GetItemError {
 impl GetItemError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(types::NotFound::CODE) if problem.status == types::NotFound::STATUS => {
-                Some(Self::NotFound(types::NotFound::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::NotFound))
     }
 }
 
@@ -141,9 +129,11 @@ impl ::std::fmt::Display for GetItemError {
 }
 
 impl ::std::error::Error for GetItemError {}
+
 /// The errors the spec declares for `list_items`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListItemsError {}
+
 impl ListItemsError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
@@ -158,6 +148,7 @@ impl ::std::fmt::Display for ListItemsError {
 }
 
 impl ::std::error::Error for ListItemsError {}
+
 /// The errors the spec declares for `reserve`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReserveError {
@@ -170,18 +161,8 @@ pub enum ReserveError {
 impl ReserveError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(types::NotFound::CODE) if problem.status == types::NotFound::STATUS => {
-                Some(Self::NotFound(types::NotFound::new(detail())))
-            }
-            Some(
-                types::OutOfStock::CODE,
-            ) if problem.status == types::OutOfStock::STATUS => {
-                Some(Self::OutOfStock(types::OutOfStock::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::NotFound))
+            .or_else(|| TypedError::from_problem(problem).map(Self::OutOfStock))
     }
 }
 

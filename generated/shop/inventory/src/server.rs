@@ -6,11 +6,12 @@
 
 use runtime::axum::Router;
 use runtime::axum::routing::{get, post};
-use runtime::server::{IntoProblem, Settings, typed_problem};
+use runtime::server::{IntoProblem, Settings};
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
@@ -89,14 +90,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for CreateItemError
 impl IntoProblem for CreateItemError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::DuplicateSku(e) => {
-                typed_problem(
-                    types::DuplicateSku::STATUS,
-                    types::DuplicateSku::TITLE,
-                    types::DuplicateSku::CODE,
-                    &e.detail,
-                )
-            }
+            Self::DuplicateSku(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -133,14 +127,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for GetItemError {
 impl IntoProblem for GetItemError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::NotFound(e) => {
-                typed_problem(
-                    types::NotFound::STATUS,
-                    types::NotFound::TITLE,
-                    types::NotFound::CODE,
-                    &e.detail,
-                )
-            }
+            Self::NotFound(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -213,22 +200,8 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for ReserveError {
 impl IntoProblem for ReserveError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::NotFound(e) => {
-                typed_problem(
-                    types::NotFound::STATUS,
-                    types::NotFound::TITLE,
-                    types::NotFound::CODE,
-                    &e.detail,
-                )
-            }
-            Self::OutOfStock(e) => {
-                typed_problem(
-                    types::OutOfStock::STATUS,
-                    types::OutOfStock::TITLE,
-                    types::OutOfStock::CODE,
-                    &e.detail,
-                )
-            }
+            Self::NotFound(e) => TypedError::to_problem(&e),
+            Self::OutOfStock(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }

@@ -63,6 +63,7 @@ impl Client {
 /// The errors the spec declares for `send`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum SendError {}
+
 impl SendError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
@@ -77,9 +78,11 @@ impl ::std::fmt::Display for SendError {
 }
 
 impl ::std::error::Error for SendError {}
+
 /// The errors the spec declares for `list_for_user`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListForUserError {}
+
 impl ListForUserError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {

@@ -6,6 +6,7 @@
 
 use runtime::client::segment;
 use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+use types::TypedError;
 use super::runtime;
 use super::types;
 
@@ -74,18 +75,8 @@ pub enum PlaceOrderError {
 impl PlaceOrderError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(types::NotFound::CODE) if problem.status == types::NotFound::STATUS => {
-                Some(Self::NotFound(types::NotFound::new(detail())))
-            }
-            Some(
-                types::OutOfStock::CODE,
-            ) if problem.status == types::OutOfStock::STATUS => {
-                Some(Self::OutOfStock(types::OutOfStock::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::NotFound))
+            .or_else(|| TypedError::from_problem(problem).map(Self::OutOfStock))
     }
 }
 
@@ -99,6 +90,7 @@ impl ::std::fmt::Display for PlaceOrderError {
 }
 
 impl ::std::error::Error for PlaceOrderError {}
+
 /// The errors the spec declares for `get_order`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetOrderError {
@@ -109,13 +101,7 @@ pub enum GetOrderError {
 impl GetOrderError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(types::NotFound::CODE) if problem.status == types::NotFound::STATUS => {
-                Some(Self::NotFound(types::NotFound::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::NotFound))
     }
 }
 

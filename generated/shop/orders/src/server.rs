@@ -6,11 +6,12 @@
 
 use runtime::axum::Router;
 use runtime::axum::routing::{get, post};
-use runtime::server::{IntoProblem, Settings, typed_problem};
+use runtime::server::{IntoProblem, Settings};
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
@@ -83,22 +84,8 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for PlaceOrderError
 impl IntoProblem for PlaceOrderError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::NotFound(e) => {
-                typed_problem(
-                    types::NotFound::STATUS,
-                    types::NotFound::TITLE,
-                    types::NotFound::CODE,
-                    &e.detail,
-                )
-            }
-            Self::OutOfStock(e) => {
-                typed_problem(
-                    types::OutOfStock::STATUS,
-                    types::OutOfStock::TITLE,
-                    types::OutOfStock::CODE,
-                    &e.detail,
-                )
-            }
+            Self::NotFound(e) => TypedError::to_problem(&e),
+            Self::OutOfStock(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -135,14 +122,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for GetOrderError {
 impl IntoProblem for GetOrderError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::NotFound(e) => {
-                typed_problem(
-                    types::NotFound::STATUS,
-                    types::NotFound::TITLE,
-                    types::NotFound::CODE,
-                    &e.detail,
-                )
-            }
+            Self::NotFound(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }

@@ -39,6 +39,23 @@ impl ::std::fmt::Display for NotFound {
 }
 
 impl ::std::error::Error for NotFound {}
+
+impl super::TypedError for NotFound {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
 /// Another customer already registered this email address.
 /// The HTTP status answered with this error (409).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -74,6 +91,23 @@ impl ::std::fmt::Display for EmailTaken {
 }
 
 impl ::std::error::Error for EmailTaken {}
+
+impl super::TypedError for EmailTaken {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
 /// The HTTP status answered with this error (409).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct DuplicateSku {
@@ -108,6 +142,23 @@ impl ::std::fmt::Display for DuplicateSku {
 }
 
 impl ::std::error::Error for DuplicateSku {}
+
+impl super::TypedError for DuplicateSku {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
 /// The item has too little stock for the requested quantity; nothing was reserved.
 /// The HTTP status answered with this error (409).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -143,3 +194,19 @@ impl ::std::fmt::Display for OutOfStock {
 }
 
 impl ::std::error::Error for OutOfStock {}
+
+impl super::TypedError for OutOfStock {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}

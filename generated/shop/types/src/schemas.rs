@@ -7,7 +7,8 @@
 use super::validation;
 
 /// The pattern `^[A-Z]{3}-[0-9]{4}$`.
-static PATTERN_0: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+static ITEM_SKU_PATTERN: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+{
     ::regex::Regex::new("^[A-Z]{3}-[0-9]{4}$")
         .expect("svcgen checked this pattern when generating")
 });
@@ -135,7 +136,7 @@ impl validation::Validate for Item {
         out: &mut Vec<validation::Violation>,
     ) {
         path.push("sku");
-        validation::check_pattern(&self.sku, &PATTERN_0, path, out);
+        validation::check_pattern(&self.sku, &ITEM_SKU_PATTERN, path, out);
         path.pop();
         path.push("name");
         validation::check_len(&self.name, 1..=200, path, out);
@@ -183,7 +184,7 @@ impl validation::Validate for NewItem {
         out: &mut Vec<validation::Violation>,
     ) {
         path.push("sku");
-        validation::check_pattern(&self.sku, &PATTERN_0, path, out);
+        validation::check_pattern(&self.sku, &ITEM_SKU_PATTERN, path, out);
         path.pop();
         path.push("name");
         validation::check_len(&self.name, 1..=200, path, out);
@@ -233,7 +234,7 @@ impl validation::Validate for OrderLine {
         out: &mut Vec<validation::Violation>,
     ) {
         path.push("sku");
-        validation::check_pattern(&self.sku, &PATTERN_0, path, out);
+        validation::check_pattern(&self.sku, &ITEM_SKU_PATTERN, path, out);
         path.pop();
         path.push("quantity");
         validation::check_int(i64::from(self.quantity), 1..=1000, path, out);

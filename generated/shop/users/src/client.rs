@@ -6,6 +6,7 @@
 
 use runtime::client::segment;
 use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+use types::TypedError;
 use super::runtime;
 use super::types;
 
@@ -70,15 +71,7 @@ pub enum CreateUserError {
 impl CreateUserError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::EmailTaken::CODE,
-            ) if problem.status == types::EmailTaken::STATUS => {
-                Some(Self::EmailTaken(types::EmailTaken::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::EmailTaken))
     }
 }
 
@@ -91,6 +84,7 @@ impl ::std::fmt::Display for CreateUserError {
 }
 
 impl ::std::error::Error for CreateUserError {}
+
 /// The errors the spec declares for `get_user`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetUserError {
@@ -101,13 +95,7 @@ pub enum GetUserError {
 impl GetUserError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(types::NotFound::CODE) if problem.status == types::NotFound::STATUS => {
-                Some(Self::NotFound(types::NotFound::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::NotFound))
     }
 }
 

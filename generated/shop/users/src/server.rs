@@ -6,11 +6,12 @@
 
 use runtime::axum::Router;
 use runtime::axum::routing::{get, post};
-use runtime::server::{IntoProblem, Settings, typed_problem};
+use runtime::server::{IntoProblem, Settings};
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
@@ -73,14 +74,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for CreateUserError
 impl IntoProblem for CreateUserError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::EmailTaken(e) => {
-                typed_problem(
-                    types::EmailTaken::STATUS,
-                    types::EmailTaken::TITLE,
-                    types::EmailTaken::CODE,
-                    &e.detail,
-                )
-            }
+            Self::EmailTaken(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -117,14 +111,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for GetUserError {
 impl IntoProblem for GetUserError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::NotFound(e) => {
-                typed_problem(
-                    types::NotFound::STATUS,
-                    types::NotFound::TITLE,
-                    types::NotFound::CODE,
-                    &e.detail,
-                )
-            }
+            Self::NotFound(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }

@@ -6,6 +6,7 @@
 
 use runtime::client::segment;
 use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+use types::TypedError;
 use super::runtime;
 use super::types;
 
@@ -69,15 +70,7 @@ pub enum DisburseError {
 impl DisburseError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::AlreadyDisbursed::CODE,
-            ) if problem.status == types::AlreadyDisbursed::STATUS => {
-                Some(Self::AlreadyDisbursed(types::AlreadyDisbursed::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::AlreadyDisbursed))
     }
 }
 
@@ -90,9 +83,11 @@ impl ::std::fmt::Display for DisburseError {
 }
 
 impl ::std::error::Error for DisburseError {}
+
 /// The errors the spec declares for `list_disbursements`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListDisbursementsError {}
+
 impl ListDisbursementsError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {

@@ -6,11 +6,12 @@
 
 use runtime::axum::Router;
 use runtime::axum::routing::{get, post};
-use runtime::server::{IntoProblem, Settings, typed_problem};
+use runtime::server::{IntoProblem, Settings};
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
@@ -75,14 +76,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for DisburseError {
 impl IntoProblem for DisburseError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::AlreadyDisbursed(e) => {
-                typed_problem(
-                    types::AlreadyDisbursed::STATUS,
-                    types::AlreadyDisbursed::TITLE,
-                    types::AlreadyDisbursed::CODE,
-                    &e.detail,
-                )
-            }
+            Self::AlreadyDisbursed(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }

@@ -6,6 +6,7 @@
 
 use runtime::client::segment;
 use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+use types::TypedError;
 use super::runtime;
 use super::types;
 
@@ -94,15 +95,7 @@ pub enum ApplyError {
 impl ApplyError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::BusinessNotFound::CODE,
-            ) if problem.status == types::BusinessNotFound::STATUS => {
-                Some(Self::BusinessNotFound(types::BusinessNotFound::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::BusinessNotFound))
     }
 }
 
@@ -115,6 +108,7 @@ impl ::std::fmt::Display for ApplyError {
 }
 
 impl ::std::error::Error for ApplyError {}
+
 /// The errors the spec declares for `status`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatusError {
@@ -125,20 +119,8 @@ pub enum StatusError {
 impl StatusError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::GrantNotFound::CODE,
-            ) if problem.status == types::GrantNotFound::STATUS => {
-                Some(Self::GrantNotFound(types::GrantNotFound::new(detail())))
-            }
-            Some(
-                types::BusinessNotFound::CODE,
-            ) if problem.status == types::BusinessNotFound::STATUS => {
-                Some(Self::BusinessNotFound(types::BusinessNotFound::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::GrantNotFound))
+            .or_else(|| TypedError::from_problem(problem).map(Self::BusinessNotFound))
     }
 }
 
@@ -152,6 +134,7 @@ impl ::std::fmt::Display for StatusError {
 }
 
 impl ::std::error::Error for StatusError {}
+
 /// The errors the spec declares for `review`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReviewError {
@@ -161,15 +144,7 @@ pub enum ReviewError {
 impl ReviewError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::GrantNotFound::CODE,
-            ) if problem.status == types::GrantNotFound::STATUS => {
-                Some(Self::GrantNotFound(types::GrantNotFound::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::GrantNotFound))
     }
 }
 
@@ -182,6 +157,7 @@ impl ::std::fmt::Display for ReviewError {
 }
 
 impl ::std::error::Error for ReviewError {}
+
 /// The errors the spec declares for `disburse`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DisburseError {
@@ -194,25 +170,9 @@ pub enum DisburseError {
 impl DisburseError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::GrantNotFound::CODE,
-            ) if problem.status == types::GrantNotFound::STATUS => {
-                Some(Self::GrantNotFound(types::GrantNotFound::new(detail())))
-            }
-            Some(
-                types::NotApproved::CODE,
-            ) if problem.status == types::NotApproved::STATUS => {
-                Some(Self::NotApproved(types::NotApproved::new(detail())))
-            }
-            Some(
-                types::AlreadyDisbursed::CODE,
-            ) if problem.status == types::AlreadyDisbursed::STATUS => {
-                Some(Self::AlreadyDisbursed(types::AlreadyDisbursed::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::GrantNotFound))
+            .or_else(|| TypedError::from_problem(problem).map(Self::NotApproved))
+            .or_else(|| TypedError::from_problem(problem).map(Self::AlreadyDisbursed))
     }
 }
 

@@ -6,11 +6,12 @@
 
 use runtime::axum::Router;
 use runtime::axum::routing::{get, post, put};
-use runtime::server::{IntoProblem, Settings, typed_problem};
+use runtime::server::{IntoProblem, Settings};
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
@@ -90,14 +91,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for ApplyError {
 impl IntoProblem for ApplyError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::BusinessNotFound(e) => {
-                typed_problem(
-                    types::BusinessNotFound::STATUS,
-                    types::BusinessNotFound::TITLE,
-                    types::BusinessNotFound::CODE,
-                    &e.detail,
-                )
-            }
+            Self::BusinessNotFound(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -142,22 +136,8 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for StatusError {
 impl IntoProblem for StatusError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::GrantNotFound(e) => {
-                typed_problem(
-                    types::GrantNotFound::STATUS,
-                    types::GrantNotFound::TITLE,
-                    types::GrantNotFound::CODE,
-                    &e.detail,
-                )
-            }
-            Self::BusinessNotFound(e) => {
-                typed_problem(
-                    types::BusinessNotFound::STATUS,
-                    types::BusinessNotFound::TITLE,
-                    types::BusinessNotFound::CODE,
-                    &e.detail,
-                )
-            }
+            Self::GrantNotFound(e) => TypedError::to_problem(&e),
+            Self::BusinessNotFound(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -194,14 +174,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for ReviewError {
 impl IntoProblem for ReviewError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::GrantNotFound(e) => {
-                typed_problem(
-                    types::GrantNotFound::STATUS,
-                    types::GrantNotFound::TITLE,
-                    types::GrantNotFound::CODE,
-                    &e.detail,
-                )
-            }
+            Self::GrantNotFound(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -254,30 +227,9 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for DisburseError {
 impl IntoProblem for DisburseError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::GrantNotFound(e) => {
-                typed_problem(
-                    types::GrantNotFound::STATUS,
-                    types::GrantNotFound::TITLE,
-                    types::GrantNotFound::CODE,
-                    &e.detail,
-                )
-            }
-            Self::NotApproved(e) => {
-                typed_problem(
-                    types::NotApproved::STATUS,
-                    types::NotApproved::TITLE,
-                    types::NotApproved::CODE,
-                    &e.detail,
-                )
-            }
-            Self::AlreadyDisbursed(e) => {
-                typed_problem(
-                    types::AlreadyDisbursed::STATUS,
-                    types::AlreadyDisbursed::TITLE,
-                    types::AlreadyDisbursed::CODE,
-                    &e.detail,
-                )
-            }
+            Self::GrantNotFound(e) => TypedError::to_problem(&e),
+            Self::NotApproved(e) => TypedError::to_problem(&e),
+            Self::AlreadyDisbursed(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }

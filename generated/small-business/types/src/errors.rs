@@ -38,6 +38,23 @@ impl ::std::fmt::Display for BusinessNotFound {
 }
 
 impl ::std::error::Error for BusinessNotFound {}
+
+impl super::TypedError for BusinessNotFound {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
 /// The HTTP status answered with this error (404).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GrantNotFound {
@@ -72,6 +89,23 @@ impl ::std::fmt::Display for GrantNotFound {
 }
 
 impl ::std::error::Error for GrantNotFound {}
+
+impl super::TypedError for GrantNotFound {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
 /// The HTTP status answered with this error (409).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct TaxIdTaken {
@@ -106,6 +140,23 @@ impl ::std::fmt::Display for TaxIdTaken {
 }
 
 impl ::std::error::Error for TaxIdTaken {}
+
+impl super::TypedError for TaxIdTaken {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
 /// Only approved grants can be disbursed.
 /// The HTTP status answered with this error (409).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
@@ -141,6 +192,23 @@ impl ::std::fmt::Display for NotApproved {
 }
 
 impl ::std::error::Error for NotApproved {}
+
+impl super::TypedError for NotApproved {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
 /// The HTTP status answered with this error (409).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct AlreadyDisbursed {
@@ -175,3 +243,19 @@ impl ::std::fmt::Display for AlreadyDisbursed {
 }
 
 impl ::std::error::Error for AlreadyDisbursed {}
+
+impl super::TypedError for AlreadyDisbursed {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}

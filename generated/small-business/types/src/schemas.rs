@@ -7,7 +7,8 @@
 use super::validation;
 
 /// The pattern `^[0-9]{2}-[0-9]{7}$`.
-static PATTERN_0: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+static BUSINESS_TAX_ID_PATTERN: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+{
     ::regex::Regex::new("^[0-9]{2}-[0-9]{7}$")
         .expect("svcgen checked this pattern when generating")
 });
@@ -82,7 +83,7 @@ impl validation::Validate for Business {
         validation::check_len(&self.legal_name, 1..=200, path, out);
         path.pop();
         path.push("tax_id");
-        validation::check_pattern(&self.tax_id, &PATTERN_0, path, out);
+        validation::check_pattern(&self.tax_id, &BUSINESS_TAX_ID_PATTERN, path, out);
         path.pop();
         path.push("contact_email");
         validation::check_format(
@@ -120,7 +121,7 @@ impl validation::Validate for NewBusiness {
         validation::check_len(&self.legal_name, 1..=200, path, out);
         path.pop();
         path.push("tax_id");
-        validation::check_pattern(&self.tax_id, &PATTERN_0, path, out);
+        validation::check_pattern(&self.tax_id, &BUSINESS_TAX_ID_PATTERN, path, out);
         path.pop();
         path.push("contact_email");
         validation::check_format(

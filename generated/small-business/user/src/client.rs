@@ -6,6 +6,7 @@
 
 use runtime::client::segment;
 use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+use types::TypedError;
 use super::runtime;
 use super::types;
 
@@ -69,15 +70,7 @@ pub enum RegisterBusinessError {
 impl RegisterBusinessError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::TaxIdTaken::CODE,
-            ) if problem.status == types::TaxIdTaken::STATUS => {
-                Some(Self::TaxIdTaken(types::TaxIdTaken::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::TaxIdTaken))
     }
 }
 
@@ -90,6 +83,7 @@ impl ::std::fmt::Display for RegisterBusinessError {
 }
 
 impl ::std::error::Error for RegisterBusinessError {}
+
 /// The errors the spec declares for `get_business`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetBusinessError {
@@ -99,15 +93,7 @@ pub enum GetBusinessError {
 impl GetBusinessError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        let detail = || problem.detail.clone().unwrap_or_default();
-        match problem.code.as_deref() {
-            Some(
-                types::BusinessNotFound::CODE,
-            ) if problem.status == types::BusinessNotFound::STATUS => {
-                Some(Self::BusinessNotFound(types::BusinessNotFound::new(detail())))
-            }
-            _ => None,
-        }
+        None.or_else(|| TypedError::from_problem(problem).map(Self::BusinessNotFound))
     }
 }
 

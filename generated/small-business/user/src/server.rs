@@ -6,11 +6,12 @@
 
 use runtime::axum::Router;
 use runtime::axum::routing::{get, post};
-use runtime::server::{IntoProblem, Settings, typed_problem};
+use runtime::server::{IntoProblem, Settings};
 use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
@@ -73,14 +74,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for RegisterBusines
 impl IntoProblem for RegisterBusinessError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::TaxIdTaken(e) => {
-                typed_problem(
-                    types::TaxIdTaken::STATUS,
-                    types::TaxIdTaken::TITLE,
-                    types::TaxIdTaken::CODE,
-                    &e.detail,
-                )
-            }
+            Self::TaxIdTaken(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -117,14 +111,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for GetBusinessErro
 impl IntoProblem for GetBusinessError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::BusinessNotFound(e) => {
-                typed_problem(
-                    types::BusinessNotFound::STATUS,
-                    types::BusinessNotFound::TITLE,
-                    types::BusinessNotFound::CODE,
-                    &e.detail,
-                )
-            }
+            Self::BusinessNotFound(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }

@@ -61,6 +61,7 @@ impl Client {
 /// The errors the spec declares for `fn`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FnError {}
+
 impl FnError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
@@ -75,9 +76,11 @@ impl ::std::fmt::Display for FnError {
 }
 
 impl ::std::error::Error for FnError {}
+
 /// The errors the spec declares for `probe`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProbeError {}
+
 impl ProbeError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {

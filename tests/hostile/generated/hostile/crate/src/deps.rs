@@ -12,6 +12,7 @@ use super::runtime;
 /// below, falling back to this machine.
 #[derive(Debug, Clone)]
 pub struct Deps {}
+
 impl Deps {
     /// Builds every client from the environment.
     pub fn from_env() -> Result<Self, ConfigError> {

@@ -39,6 +39,23 @@ impl ::std::fmt::Display for Into {
 }
 
 impl ::std::error::Error for Into {}
+
+impl super::TypedError for Into {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: ::std::string::String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}
+
 /// The HTTP status answered with this error (500).
 #[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Error {
@@ -73,3 +90,19 @@ impl ::std::fmt::Display for Error {
 }
 
 impl ::std::error::Error for Error {}
+
+impl super::TypedError for Error {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: ::std::string::String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}

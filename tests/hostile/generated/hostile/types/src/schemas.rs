@@ -7,13 +7,15 @@
 use super::validation;
 
 /// The pattern `^"quoted" \d+ */ '$`.
-static PATTERN_0: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+static STRING_TYPE_PATTERN: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+{
     ::regex::Regex::new("^\"quoted\" \\d+ */ '$")
         .expect("svcgen checked this pattern when generating")
 });
 
 /// The pattern `\\"*/\n`.
-static PATTERN_1: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(|| {
+static SELF_PATTERN: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+{
     ::regex::Regex::new("\\\\\"*/\\n")
         .expect("svcgen checked this pattern when generating")
 });
@@ -66,7 +68,7 @@ impl validation::Validate for String {
         out: &mut ::std::vec::Vec<validation::Violation>,
     ) {
         path.push("type");
-        validation::check_pattern(&self.r#type, &PATTERN_0, path, out);
+        validation::check_pattern(&self.r#type, &STRING_TYPE_PATTERN, path, out);
         path.pop();
         path.push("match");
         validation::check_int(self.r#match, -5..=5, path, out);
@@ -273,6 +275,6 @@ impl validation::Validate for Self_ {
         path: &mut validation::Path,
         out: &mut ::std::vec::Vec<validation::Violation>,
     ) {
-        validation::check_pattern(&self.0, &PATTERN_1, path, out);
+        validation::check_pattern(&self.0, &SELF_PATTERN, path, out);
     }
 }

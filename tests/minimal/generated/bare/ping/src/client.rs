@@ -50,6 +50,7 @@ impl Client {
 /// The errors the spec declares for `ping`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PingError {}
+
 impl PingError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {

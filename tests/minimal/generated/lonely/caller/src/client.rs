@@ -47,6 +47,7 @@ impl Client {
 /// The errors the spec declares for `echo`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum EchoError {}
+
 impl EchoError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {

@@ -20,6 +20,7 @@ use super::runtime;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Deps {}
+
 impl Deps {
     /// Builds every client from the environment.
     pub fn from_env() -> Result<Self, ConfigError> {

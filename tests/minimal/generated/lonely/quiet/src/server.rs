@@ -25,6 +25,7 @@ pub const OPENAPI: &str = include_str!("../openapi.json");
 /// The endpoints of the `quiet` service: implement this trait, and [`router`] does the rest
 /// (extraction, validation, problem answers).
 pub trait Api: Send + Sync + 'static {}
+
 /// The service's routes, answering with `api`, and its OpenAPI document. [`run`] adds
 /// health endpoints and middleware.
 pub fn router<A: Api>(api: Arc<A>) -> Router {
