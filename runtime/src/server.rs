@@ -709,7 +709,7 @@ pub async fn forward(
     let mut headers = axum::http::HeaderMap::new();
     for (name, value) in answer.headers() {
         if !HOP_BY_HOP.contains(&name.as_str()) && name.as_str() != REQUEST_ID_HEADER {
-            headers.insert(name.clone(), value.clone());
+            headers.append(name.clone(), value.clone());
         }
     }
     match answer.bytes().await {
