@@ -30,7 +30,10 @@ fn types_nested_200_deep_are_a_diagnostic() {
         let err = load(text).expect_err("too deep");
         let rendered = err.render(false);
         assert_eq!(err.diagnostics.len(), 2, "{rendered}");
-        assert!(rendered.contains("type nested deeper than 32 levels"), "{rendered}");
+        assert!(
+            rendered.contains("type nested deeper than 32 levels"),
+            "{rendered}"
+        );
         assert!(rendered.contains("spec.toml:4:12"), "{rendered}");
         assert!(err.diagnostics.iter().all(|d| d.primary.is_some()));
     }
@@ -77,7 +80,10 @@ fn a_20000_service_cycle_is_one_diagnostic() {
         messages[0],
         "dependency cycle: s0 → s1 → s2 → s3 → s4 → … 19990 more … → s19995 → s19996 → s19997 → s19998 → s19999 → s0"
     );
-    assert!(err.render(false).contains(&format!("spec.toml:{}:15", 3 * n + 2)));
+    assert!(
+        err.render(false)
+            .contains(&format!("spec.toml:{}:15", 3 * n + 2))
+    );
 }
 
 #[test]
@@ -92,7 +98,10 @@ fn a_20000_schema_chain_resolves_and_only_cycles_are_boxed() {
     let n = 20_000;
     let mut text = String::from("[system]\nname = \"chain\"\n");
     for i in 0..n {
-        text.push_str(&format!("[schemas.S{i}]\nfields.next = \"S{}?\"\n", (i + 1) % n));
+        text.push_str(&format!(
+            "[schemas.S{i}]\nfields.next = \"S{}?\"\n",
+            (i + 1) % n
+        ));
     }
     text.push_str("[schemas.Leaf]\nfields.a = { type = \"string\", max_len = 3 }\n[schemas.Top]\nfields.leaf = \"Leaf\"\n");
     let system = load(text).expect("resolves");
@@ -123,7 +132,10 @@ fn an_object_of_more_than_1000_fields_is_a_diagnostic() {
     let err = load(object(max + 1)).expect_err("over the limit");
     assert_eq!(
         messages(&err),
-        [format!("schema `Wide` has {} fields; an object has at most {max}", max + 1)]
+        [format!(
+            "schema `Wide` has {} fields; an object has at most {max}",
+            max + 1
+        )]
     );
     assert!(err.diagnostics.iter().all(|d| d.primary.is_some()));
 }

@@ -146,15 +146,27 @@ fn links_below_out_are_refused_and_nothing_is_written_or_removed() {
         std::os::unix::fs::symlink(&outside, out.join(link)).unwrap();
         let (before_out, before_outside) = (tree(&out), tree(&outside));
 
-        let o = svcgen(&["generate", "specs/shop.toml", "--out", out.to_str().unwrap()]);
+        let o = svcgen(&[
+            "generate",
+            "specs/shop.toml",
+            "--out",
+            out.to_str().unwrap(),
+        ]);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(2), "{err}");
         assert!(err.contains(&out.join(link).display().to_string()), "{err}");
         assert!(err.contains("symbolic link"), "{err}");
         assert!(err.contains("nothing was written"), "{err}");
         assert_eq!(tree(&out), before_out, "nothing written below --out");
-        assert_eq!(tree(&outside), before_outside, "nothing written or removed outside");
-        assert_eq!(std::fs::read_to_string(outside.join("src/stale.rs")).unwrap(), marker);
+        assert_eq!(
+            tree(&outside),
+            before_outside,
+            "nothing written or removed outside"
+        );
+        assert_eq!(
+            std::fs::read_to_string(outside.join("src/stale.rs")).unwrap(),
+            marker
+        );
 
         // `check` refuses the same way, and the default input (all of specs/) too.
         let o = svcgen(&["check", "specs/shop.toml", "--out", out.to_str().unwrap()]);
@@ -173,7 +185,12 @@ fn out_itself_may_be_a_link() {
     std::fs::create_dir_all(&real).unwrap();
     let out = root.path().join("out");
     std::os::unix::fs::symlink(&real, &out).unwrap();
-    let o = svcgen(&["generate", "specs/shop.toml", "--out", out.to_str().unwrap()]);
+    let o = svcgen(&[
+        "generate",
+        "specs/shop.toml",
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(real.join("shop/users/src/client.rs").is_file());
 }

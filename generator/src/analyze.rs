@@ -53,7 +53,11 @@ fn mark_recursion(system: &mut System) {
         })
         .collect();
     let component = strongly_connected(&edges);
-    let same = |from: usize, to: &str| index.get(to).is_some_and(|&t| component[t] == component[from]);
+    let same = |from: usize, to: &str| {
+        index
+            .get(to)
+            .is_some_and(|&t| component[t] == component[from])
+    };
     let boxes: Vec<Vec<bool>> = system
         .schemas
         .values()
@@ -223,7 +227,9 @@ mod tests {
         let edges: Vec<Vec<usize>> = (0..n).map(|i| vec![(i + 1) % n]).collect();
         let c = strongly_connected(&edges);
         assert!(c.iter().all(|&x| x == c[0]), "one cycle through every node");
-        let chain: Vec<Vec<usize>> = (0..n).map(|i| if i + 1 < n { vec![i + 1] } else { vec![] }).collect();
+        let chain: Vec<Vec<usize>> = (0..n)
+            .map(|i| if i + 1 < n { vec![i + 1] } else { vec![] })
+            .collect();
         let c = strongly_connected(&chain);
         let distinct: std::collections::HashSet<_> = c.iter().collect();
         assert_eq!(distinct.len(), n);

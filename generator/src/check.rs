@@ -133,7 +133,8 @@ fn check_cycles(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
 /// lie between, so a cycle through thousands of services stays one readable line.
 fn cycle_text(path: &[(&str, usize)], back_to: &str) -> String {
     const SHOWN: usize = 5;
-    let names = |part: &[(&str, usize)]| part.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(" → ");
+    let names =
+        |part: &[(&str, usize)]| part.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(" → ");
     if path.len() <= 2 * SHOWN + 1 {
         return format!("{} → {back_to}", names(path));
     }
@@ -242,7 +243,10 @@ fn check_public_routes(system: &System, map: &SourceMap, diags: &mut Diagnostics
             diags.push(
                 Diagnostic::at(
                     loc,
-                    format!("public route `{} {external}` takes a path the gateway serves itself", ep.method.as_str()),
+                    format!(
+                        "public route `{} {external}` takes a path the gateway serves itself",
+                        ep.method.as_str()
+                    ),
                     "reserved path",
                 )
                 .with_note("give the service a `prefix`"),

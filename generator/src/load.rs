@@ -164,8 +164,8 @@ pub fn parse_text(id: FileId, text: &str, diags: &mut Diagnostics) -> Option<Spe
 /// rejects them in comments and literals alike (`text_direction_codepoint_in_comment`,
 /// `text_direction_codepoint_in_literal`), and a reviewer of the spec would not see them.
 const BIDI: &[char] = &[
-    '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}',
-    '\u{2066}', '\u{2067}', '\u{2068}', '\u{2069}',
+    '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}',
+    '\u{2067}', '\u{2068}', '\u{2069}',
 ];
 
 /// Reports every bidirectional control character of a spec file, written as such or as a
@@ -223,7 +223,12 @@ mod tests {
         check_bidi(0, text, &mut diags);
         diags
             .iter()
-            .map(|d| (d.primary.as_ref().unwrap().0.span.clone(), d.message.clone()))
+            .map(|d| {
+                (
+                    d.primary.as_ref().unwrap().0.span.clone(),
+                    d.message.clone(),
+                )
+            })
             .collect()
     }
 

@@ -90,7 +90,11 @@ impl OutputError {
 ///
 /// Every path is checked before the first write (see the module docs); on an I/O error midway
 /// the error lists what was written and what was not.
-pub fn write(out: &Path, files: &[OutputFile], scope: &[String]) -> Result<WriteReport, OutputError> {
+pub fn write(
+    out: &Path,
+    files: &[OutputFile],
+    scope: &[String],
+) -> Result<WriteReport, OutputError> {
     check_paths(out, files, scope)?;
     let mut report = WriteReport::default();
     for (i, file) in files.iter().enumerate() {
@@ -151,7 +155,10 @@ fn check_paths(out: &Path, files: &[OutputFile], scope: &[String]) -> Result<(),
     let mut folders: HashSet<String> = HashSet::new();
     for file in files {
         if !listed.insert(&file.path) {
-            return Err(refuse(&file.path, "it is generated twice (a bug in svcgen)".into()));
+            return Err(refuse(
+                &file.path,
+                "it is generated twice (a bug in svcgen)".into(),
+            ));
         }
         let parts = components(&file.path).map_err(|why| refuse(&file.path, why))?;
         for end in 1..parts.len() {
@@ -159,7 +166,10 @@ fn check_paths(out: &Path, files: &[OutputFile], scope: &[String]) -> Result<(),
         }
     }
     if let Some(both) = files.iter().find(|f| folders.contains(&f.path)) {
-        return Err(refuse(&both.path, "it would be both a file and a folder (a bug in svcgen)".into()));
+        return Err(refuse(
+            &both.path,
+            "it would be both a file and a folder (a bug in svcgen)".into(),
+        ));
     }
     // Each existing prefix is looked at once, however many files share it.
     let mut seen: HashSet<PathBuf> = HashSet::new();
@@ -176,7 +186,10 @@ fn check_paths(out: &Path, files: &[OutputFile], scope: &[String]) -> Result<(),
                 Ok(m) => m,
                 Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
                 Err(e) => {
-                    return Err(OutputError::io(format!("cannot inspect {}", path.display()), e));
+                    return Err(OutputError::io(
+                        format!("cannot inspect {}", path.display()),
+                        e,
+                    ));
                 }
             };
             let shown = parts[..=i].join("/");
@@ -191,7 +204,11 @@ fn check_paths(out: &Path, files: &[OutputFile], scope: &[String]) -> Result<(),
                 return Err(refuse(&shown, "it is a file where a folder must be".into()));
             }
             if last && !last_is_dir && !meta.is_file() {
-                return Err(refuse(&shown, "it is not a regular file (a folder, a socket or a pipe) where a file must be".into()));
+                return Err(refuse(
+                    &shown,
+                    "it is not a regular file (a folder, a socket or a pipe) where a file must be"
+                        .into(),
+                ));
             }
         }
         Ok(())
@@ -231,7 +248,11 @@ fn components(rel: &str) -> Result<Vec<&str>, String> {
 /// Compares `out` with what [`write`] would produce, without writing anything.
 ///
 /// The paths are checked as [`write`] checks them, so a link below `out` is reported here too.
-pub fn check(out: &Path, files: &[OutputFile], scope: &[String]) -> Result<CheckReport, OutputError> {
+pub fn check(
+    out: &Path,
+    files: &[OutputFile],
+    scope: &[String],
+) -> Result<CheckReport, OutputError> {
     check_paths(out, files, scope)?;
     check_contents(out, files, scope)
         .map_err(|e| OutputError::io(format!("cannot read {}", out.display()), e))
@@ -377,11 +398,7 @@ mod tests {
     }
 
     pub(super) fn fail_if_asked(path: &Path) -> io::Result<()> {
-        let fail = FAIL_AT.with(|f| {
-            f.borrow()
-                .as_ref()
-                .is_some_and(|name| path.ends_with(name))
-        });
+        let fail = FAIL_AT.with(|f| f.borrow().as_ref().is_some_and(|name| path.ends_with(name)));
         if fail {
             return Err(io::Error::other("injected failure"));
         }
@@ -409,7 +426,10 @@ mod tests {
         assert_eq!(not_written, &["s/b.rs", "s/c.rs"]);
         let text = err.to_string();
         assert!(text.contains("stopped at s/b.rs"), "{text}");
-        assert!(text.contains("1 of 3 files were written before the error, 2 were not"), "{text}");
+        assert!(
+            text.contains("1 of 3 files were written before the error, 2 were not"),
+            "{text}"
+        );
         assert!(!dir.path().join("s/c.rs").exists());
     }
 
@@ -435,7 +455,11 @@ mod tests {
             names
         };
         // A system folder, a crate folder inside one, and a file, each a link to outside.
-        for (link, target) in [("s", &outside), ("s/crate", &outside), ("a/x.rs", &outside.join("old.rs"))] {
+        for (link, target) in [
+            ("s", &outside),
+            ("s/crate", &outside),
+            ("a/x.rs", &outside.join("old.rs")),
+        ] {
             let _ = std::fs::remove_dir_all(&out);
             std::fs::create_dir_all(out.join(link).parent().unwrap()).unwrap();
             std::os::unix::fs::symlink(target, out.join(link)).unwrap();
@@ -446,11 +470,17 @@ mod tests {
                 let err = result.unwrap_err();
                 let text = err.to_string();
                 assert!(matches!(err, OutputError::Refused { .. }), "{text}");
-                assert!(text.contains(&format!("{}", out.join(link).display())), "{text}");
+                assert!(
+                    text.contains(&format!("{}", out.join(link).display())),
+                    "{text}"
+                );
                 assert!(text.contains("symbolic link"), "{text}");
             }
             assert_eq!(outside_files(), ["old.rs"], "nothing written outside");
-            assert_eq!(std::fs::read_to_string(outside.join("old.rs")).unwrap(), GEN);
+            assert_eq!(
+                std::fs::read_to_string(outside.join("old.rs")).unwrap(),
+                GEN
+            );
             assert!(!out.join("a/x.rs").is_file() || link == "a/x.rs");
             assert!(!out.join("s/crate/b.rs").exists() || link != "s/crate");
         }
@@ -468,9 +498,18 @@ mod tests {
         for bad in [
             vec![file("../x.rs", GEN, Ownership::Generated)],
             vec![file("/etc/x.rs", GEN, Ownership::Generated)],
-            vec![file("s/a.rs", GEN, Ownership::Generated), file(&long, GEN, Ownership::Generated)],
-            vec![file("s/a.rs", GEN, Ownership::Generated), file("s/a.rs", GEN, Ownership::Generated)],
-            vec![file("s/a", GEN, Ownership::Generated), file("s/a/b.rs", GEN, Ownership::Generated)],
+            vec![
+                file("s/a.rs", GEN, Ownership::Generated),
+                file(&long, GEN, Ownership::Generated),
+            ],
+            vec![
+                file("s/a.rs", GEN, Ownership::Generated),
+                file("s/a.rs", GEN, Ownership::Generated),
+            ],
+            vec![
+                file("s/a", GEN, Ownership::Generated),
+                file("s/a/b.rs", GEN, Ownership::Generated),
+            ],
         ] {
             let err = write(dir.path(), &bad, &[]).unwrap_err();
             assert!(matches!(err, OutputError::Refused { .. }), "{err}");
