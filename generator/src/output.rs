@@ -68,7 +68,7 @@ pub enum OutputError {
         #[source]
         source: io::Error,
         /// What had been done before it.
-        done: WriteReport,
+        done: Box<WriteReport>,
         /// Files of the output that were not written (the failing one first).
         not_written: Vec<String>,
     },
@@ -79,7 +79,7 @@ impl OutputError {
         OutputError::Io {
             what,
             source,
-            done: WriteReport::default(),
+            done: Box::default(),
             not_written: Vec::new(),
         }
     }
@@ -117,7 +117,7 @@ pub fn write(
                 return Err(OutputError::Io {
                     what: format!("stopped at {}", file.path),
                     source: e,
-                    done: report,
+                    done: Box::new(report),
                     not_written: files[i..].iter().map(|f| f.path.clone()).collect(),
                 });
             }
@@ -131,7 +131,7 @@ pub fn write(
             return Err(OutputError::Io {
                 what: format!("cannot remove the stale file {}", path.display()),
                 source: e,
-                done: report,
+                done: Box::new(report),
                 not_written: Vec::new(),
             });
         }
