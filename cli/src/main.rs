@@ -149,7 +149,7 @@ fn generate(t: &Target, color: bool) -> Result<ExitCode, BoxError> {
         return Ok(ExitCode::from(1));
     };
     let report = svcgen_codegen::output::write(&t.out, &files, &scope)
-        .map_err(|e| format!("writing to {}: {e}", t.out.display()))?;
+        .map_err(|e| output_error(&t.out, &e))?;
     for s in &loaded.systems {
         eprintln!(
             "{} {} ({} services) from {}",
@@ -183,7 +183,7 @@ fn check(t: &Target, color: bool) -> Result<ExitCode, BoxError> {
         return Ok(ExitCode::from(1));
     };
     let report = svcgen_codegen::output::check(&t.out, &files, &scope)
-        .map_err(|e| format!("reading {}: {e}", t.out.display()))?;
+        .map_err(|e| output_error(&t.out, &e))?;
     if report.is_clean() {
         eprintln!(
             "{} {} is up to date with {} systems",
@@ -248,8 +248,11 @@ fn up(a: &UpArgs, color: bool) -> Result<ExitCode, BoxError> {
     let settings = a.runtime.settings(&base, std::slice::from_ref(&spec))?;
     let files = svcgen_codegen::generate(std::slice::from_ref(system), &settings)?;
     let scope = svcgen_codegen::scope(std::slice::from_ref(system));
-    if !svcgen_codegen::output::check(&a.out, &files, &scope)?.is_clean() {
-        let report = svcgen_codegen::output::write(&a.out, &files, &scope)?;
+    let stale = svcgen_codegen::output::check(&a.out, &files, &scope)
+        .map_err(|e| output_error(&a.out, &e))?;
+    if !stale.is_clean() {
+        let report = svcgen_codegen::output::write(&a.out, &files, &scope)
+            .map_err(|e| output_error(&a.out, &e))?;
         eprintln!(
             "{} {} ({} files written)",
             status("Regenerated", color, Style::Good),
@@ -266,6 +269,34 @@ fn up(a: &UpArgs, color: bool) -> Result<ExitCode, BoxError> {
             Ok(ExitCode::from(1))
         }
     }
+}
+
+/// The whole story of a failed write: the error, then which files were written before it and
+/// which were not (the first few of each), so the person knows what state the folder is in.
+fn output_error(out: &Path, e: &svcgen_codegen::output::OutputError) -> String {
+    use svcgen_codegen::output::OutputError;
+    let mut text = format!("writing to {}: {e}", out.display());
+    if let OutputError::Io {
+        done, not_written, ..
+    } = e
+    {
+        for (label, paths) in [
+            ("written before the error", &done.written),
+            ("removed before the error", &done.removed),
+            ("not written", not_written),
+        ] {
+            if paths.is_empty() {
+                continue;
+            }
+            const SHOWN: usize = 10;
+            let mut list = paths[..paths.len().min(SHOWN)].join(", ");
+            if paths.len() > SHOWN {
+                list.push_str(&format!(" and {} more", paths.len() - SHOWN));
+            }
+            text.push_str(&format!("\n  {label}: {list}"));
+        }
+    }
+    text
 }
 
 /// Tells the person which methods of their `handlers.rs` no longer match the trait the spec

@@ -6,7 +6,7 @@
 
 use crate::diag::{Diagnostic, Diagnostics, Loc};
 use crate::ident::kebab_name;
-use crate::model::{Method, Segment, System};
+use crate::model::{Method, RESERVED_PATHS, Segment, System};
 use crate::srcmap::SourceMap;
 use std::collections::HashMap;
 
@@ -61,6 +61,9 @@ fn check_ports(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
 }
 
 /// The dependency graph must be acyclic: each cycle found is named in full.
+///
+/// A depth-first search with an explicit stack: a chain of thousands of services must not
+/// overflow the generator's own stack.
 fn check_cycles(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
     #[derive(Clone, Copy, PartialEq)]
     enum Mark {
@@ -73,34 +76,48 @@ fn check_cycles(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
         .keys()
         .map(|k| (k.as_str(), Mark::New))
         .collect();
-
-    fn visit<'s>(
-        node: &'s str,
-        system: &'s System,
-        map: &SourceMap,
-        marks: &mut HashMap<&'s str, Mark>,
-        stack: &mut Vec<&'s str>,
-        diags: &mut Diagnostics,
-    ) {
-        marks.insert(node, Mark::Active);
-        stack.push(node);
-        let deps = system
+    let deps_of = |node: &str| {
+        system
             .services
             .get(node)
             .map(|s| s.depends_on.as_slice())
-            .unwrap_or_default();
-        for (i, dep) in deps.iter().enumerate() {
+            .unwrap_or_default()
+    };
+    // The path from the root being searched, each service with how many of its dependencies
+    // have been followed.
+    let mut path: Vec<(&str, usize)> = Vec::new();
+    // Where each service on the path sits in it.
+    let mut depth: HashMap<&str, usize> = HashMap::new();
+    for root in system.services.keys() {
+        if marks[root.as_str()] != Mark::New {
+            continue;
+        }
+        marks.insert(root, Mark::Active);
+        depth.insert(root, 0);
+        path.push((root, 0));
+        while let Some(&(node, i)) = path.last() {
+            let Some(dep) = deps_of(node).get(i) else {
+                marks.insert(node, Mark::Done);
+                depth.remove(node);
+                path.pop();
+                continue;
+            };
+            if let Some(top) = path.last_mut() {
+                top.1 += 1;
+            }
             let target = dep.service.as_str();
             match marks.get(target).copied().unwrap_or(Mark::Done) {
-                Mark::New => visit(target, system, map, marks, stack, diags),
+                Mark::New => {
+                    marks.insert(target, Mark::Active);
+                    depth.insert(target, path.len());
+                    path.push((target, 0));
+                }
                 Mark::Active => {
-                    let start = stack.iter().position(|s| *s == target).unwrap_or(0);
-                    let mut cycle: Vec<&str> = stack[start..].to_vec();
-                    cycle.push(target);
+                    let start = depth.get(target).copied().unwrap_or(0);
                     diags.push(
                         Diagnostic::at(
                             &map.services[node].deps[i],
-                            format!("dependency cycle: {}", cycle.join(" → ")),
+                            format!("dependency cycle: {}", cycle_text(&path[start..], target)),
                             "this dependency closes the cycle",
                         )
                         .with_note("services must form a directed acyclic graph; move the shared part into its own service"),
@@ -109,16 +126,24 @@ fn check_cycles(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
                 Mark::Done => {}
             }
         }
-        stack.pop();
-        marks.insert(node, Mark::Done);
     }
+}
 
-    let mut stack = Vec::new();
-    for key in system.services.keys() {
-        if marks[key.as_str()] == Mark::New {
-            visit(key, system, map, &mut marks, &mut stack, diags);
-        }
+/// A cycle as `a → b → c → a`; a long one shows its first and last services and how many
+/// lie between, so a cycle through thousands of services stays one readable line.
+fn cycle_text(path: &[(&str, usize)], back_to: &str) -> String {
+    const SHOWN: usize = 5;
+    let names =
+        |part: &[(&str, usize)]| part.iter().map(|(s, _)| *s).collect::<Vec<_>>().join(" → ");
+    if path.len() <= 2 * SHOWN + 1 {
+        return format!("{} → {back_to}", names(path));
     }
+    format!(
+        "{} → … {} more … → {} → {back_to}",
+        names(&path[..SHOWN]),
+        path.len() - 2 * SHOWN,
+        names(&path[path.len() - SHOWN..])
+    )
 }
 
 /// Within a service, no two endpoints may share a method and path shape, and parameters at the
@@ -214,6 +239,20 @@ fn check_public_routes(system: &System, map: &SourceMap, diags: &mut Diagnostics
         let ep = &system.services[&route.service].endpoints[route.endpoint];
         let prefix = &route.prefix;
         let external = format!("{prefix}{}", shape(&ep.segments));
+        if RESERVED_PATHS.contains(&external.as_str()) {
+            diags.push(
+                Diagnostic::at(
+                    loc,
+                    format!(
+                        "public route `{} {external}` takes a path the gateway serves itself",
+                        ep.method.as_str()
+                    ),
+                    "reserved path",
+                )
+                .with_note("give the service a `prefix`"),
+            );
+            continue;
+        }
         if let Some((_, _, first)) = public
             .iter()
             .find(|(m, p, _)| *m == ep.method && *p == external)

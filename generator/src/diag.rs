@@ -152,6 +152,19 @@ impl Diagnostic {
     }
 }
 
+/// Spec text quoted in a message: escaped, and cut to its first 40 characters when longer, so
+/// a message stays one line whatever the spec holds (the label underlines all of it).
+pub fn excerpt(text: &str) -> String {
+    const MAX: usize = 40;
+    let mut chars = text.chars();
+    let head: String = chars.by_ref().take(MAX).collect();
+    if chars.next().is_some() {
+        format!("{}…", head.escape_debug())
+    } else {
+        head.escape_debug().to_string()
+    }
+}
+
 /// The problems found so far in a run.
 #[derive(Debug, Default)]
 pub struct Diagnostics {

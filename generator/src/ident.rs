@@ -7,6 +7,9 @@
 //!   smuggle code into Rust source or a path out of the output directory.
 //! - Enum values are wire strings and may hold anything; their variant identifiers are built
 //!   from the ASCII letters and digits they contain.
+//! - A name is at most [`MAX_NAME_LEN`] characters: names become folder, file and crate names,
+//!   and a file system refuses a component longer than 255 bytes (a kebab-case name can be
+//!   almost twice as long as the spec name it comes from).
 //! - Case is converted with `heck`; a result that is a Rust keyword becomes a raw identifier
 //!   (`r#type`) or, for the keywords that cannot be raw (`self`, `Self`, `super`, `crate`),
 //!   gets a `_` suffix. The wire name is kept beside it for serde renames.
@@ -28,12 +31,30 @@ const KEYWORDS: &[&str] = &[
 /// Keywords that `r#` cannot escape.
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
+/// Folder names inside a system folder that are not a service's: the shared types crate, the
+/// vendored runtime crate, and cargo's build output of the system's workspace. (`gateway` is
+/// taken only in systems with a `[gateway]`, which `check` handles.)
+pub const RESERVED_SERVICE_DIRS: &[&str] = &["types", "runtime", "target"];
+
+/// Methods of a generated `Client` besides its endpoints' (inherent ones, and the trait methods
+/// of its derives that method-call syntax would find after an inherent method of that name).
+pub const CLIENT_METHODS: &[&str] = &["new", "from_env", "base_url", "clone", "clone_from", "fmt"];
+
 /// Why a spec name cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadName(pub String);
 
+/// The longest spec name, in characters.
+pub const MAX_NAME_LEN: usize = 64;
+
 /// Checks that `name` is a valid spec name (see the module docs).
 pub fn check_name(name: &str) -> Result<(), BadName> {
+    if name.len() > MAX_NAME_LEN {
+        return Err(BadName(format!(
+            "a name is at most {MAX_NAME_LEN} characters; this one has {}",
+            name.chars().count()
+        )));
+    }
     let mut chars = name.chars();
     match chars.next() {
         None => return Err(BadName("a name cannot be empty".into())),
@@ -169,6 +190,15 @@ mod tests {
         for good in ["users", "PermitService", "get-user", "x_1"] {
             assert!(check_name(good).is_ok(), "{good:?} should be accepted");
         }
+    }
+
+    #[test]
+    fn names_are_bounded() {
+        assert!(check_name(&"a".repeat(MAX_NAME_LEN)).is_ok());
+        assert!(check_name(&"a".repeat(MAX_NAME_LEN + 1)).is_err());
+        assert!(check_name(&"a".repeat(300)).is_err());
+        // Even the longest name's kebab form fits a file name.
+        assert!(kebab_name(&"aB".repeat(MAX_NAME_LEN / 2)).len() < 255);
     }
 
     #[test]

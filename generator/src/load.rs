@@ -143,6 +143,7 @@ pub fn parse_system(
 
 /// Parses one file's text.
 pub fn parse_text(id: FileId, text: &str, diags: &mut Diagnostics) -> Option<SpecFile> {
+    check_bidi(id, text, diags);
     match toml::from_str::<SpecFile>(text) {
         Ok(spec) => Some(spec),
         Err(e) => {
@@ -155,6 +156,95 @@ pub fn parse_text(id: FileId, text: &str, diags: &mut Diagnostics) -> Option<Spe
                 message,
             ));
             None
+        }
+    }
+}
+
+/// Characters that reorder how text is displayed (the "Trojan Source" characters): rustc
+/// rejects them in comments and literals alike (`text_direction_codepoint_in_comment`,
+/// `text_direction_codepoint_in_literal`), and a reviewer of the spec would not see them.
+const BIDI: &[char] = &[
+    '\u{200E}', '\u{200F}', '\u{202A}', '\u{202B}', '\u{202C}', '\u{202D}', '\u{202E}', '\u{2066}',
+    '\u{2067}', '\u{2068}', '\u{2069}',
+];
+
+/// Reports every bidirectional control character of a spec file, written as such or as a
+/// TOML escape (`\u202E`, `\U0000202E`). Spec text reaches generated Rust (docs, literals),
+/// so the file is rejected wherever one appears, comments and literal strings included.
+fn check_bidi(id: FileId, text: &str, diags: &mut Diagnostics) {
+    let report = |diags: &mut Diagnostics, span: std::ops::Range<usize>, c: char, how: &str| {
+        diags.push(
+            Diagnostic::at(
+                &Loc::new(id, span),
+                format!(
+                    "the spec holds a bidirectional control character (U+{:04X}){how}",
+                    u32::from(c)
+                ),
+                "remove this character",
+            )
+            .with_note("it changes how the text around it is displayed, and rustc rejects it in generated code"),
+        );
+    };
+    let bytes = text.as_bytes();
+    let mut backslashes = 0;
+    for (i, c) in text.char_indices() {
+        if BIDI.contains(&c) {
+            report(diags, i..i + c.len_utf8(), c, "");
+        }
+        if c != '\\' {
+            backslashes = 0;
+            continue;
+        }
+        backslashes += 1;
+        if backslashes % 2 == 0 {
+            continue; // `\\` is an escaped backslash
+        }
+        let digits = match bytes.get(i + 1) {
+            Some(b'u') => 4,
+            Some(b'U') => 8,
+            _ => continue,
+        };
+        let escaped = text
+            .get(i + 2..i + 2 + digits)
+            .and_then(|hex| u32::from_str_radix(hex, 16).ok())
+            .and_then(char::from_u32);
+        if let Some(c) = escaped.filter(|c| BIDI.contains(c)) {
+            report(diags, i..i + 2 + digits, c, ", written as an escape");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn bidi(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
+        let mut diags = Diagnostics::default();
+        check_bidi(0, text, &mut diags);
+        diags
+            .iter()
+            .map(|d| {
+                (
+                    d.primary.as_ref().unwrap().0.span.clone(),
+                    d.message.clone(),
+                )
+            })
+            .collect()
+    }
+
+    #[test]
+    fn bidi_characters_are_found_raw_and_escaped() {
+        assert!(bidi("doc = \"plain text, é ✓ 🦀\"").is_empty());
+        let found = bidi("doc = \"a\u{202E}b\" # \u{2066}");
+        assert_eq!(found.len(), 2);
+        assert_eq!(found[0].0, 8..11);
+        assert!(found[0].1.contains("U+202E"));
+        let found = bidi(r#"doc = "x\u202e \U00002069 \\u202E \u0041""#);
+        assert_eq!(found.len(), 2, "{found:?}");
+        assert_eq!(found[0].0, 8..14);
+        assert!(found[1].1.contains("U+2069"));
+        for c in BIDI {
+            assert_eq!(bidi(&format!("x = \"{c}\"")).len(), 1);
         }
     }
 }

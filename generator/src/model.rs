@@ -16,6 +16,10 @@ pub struct Name {
     pub rust: String,
 }
 
+/// Paths every generated service and gateway serves itself (health probes and its OpenAPI
+/// document), which no endpoint or public route may take.
+pub const RESERVED_PATHS: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
+
 /// A whole system: what one spec file or spec folder describes.
 #[derive(Debug, Clone)]
 pub struct System {

@@ -1,10 +1,16 @@
 //! Writing output files: atomic, skipping unchanged bytes, never touching owned files once
 //! written, and removing generated files that no longer belong to the output.
+//!
+//! Nothing is written or removed outside the output folder: before the first write, every
+//! path is checked component by component below `out`, and a symbolic link anywhere below it
+//! (a system folder, a crate folder, a file) stops the run with an error naming it. `out`
+//! itself may be a link: the person chose it. The check is made once, before writing; svcgen
+//! does not defend against another process swapping folders for links while it writes.
 
 use crate::emit::{GENERATED_MARKER, OutputFile, Ownership};
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashSet};
 use std::io::{self, Read, Write};
-use std::path::{Path, PathBuf};
+use std::path::{Component, Path, PathBuf};
 
 /// What a write did.
 #[derive(Debug, Default, Clone, PartialEq, Eq)]
@@ -37,34 +43,222 @@ impl CheckReport {
     }
 }
 
+/// Why the output could not be written (or compared).
+#[derive(Debug, thiserror::Error)]
+pub enum OutputError {
+    /// A path below the output folder cannot be used; found before anything was written.
+    #[error("cannot write to `{}`: {reason}; nothing was written", path.display())]
+    Refused {
+        /// The offending path (the output folder joined with a relative path).
+        path: PathBuf,
+        /// Why, in words.
+        reason: String,
+    },
+    /// An I/O error, with what had been done when it happened.
+    #[error(
+        "{what}: {source}; {} of {} files were written before the error, {} were not",
+        done.written.len(),
+        done.written.len() + done.unchanged.len() + done.kept.len() + not_written.len(),
+        not_written.len()
+    )]
+    Io {
+        /// What was being done (`cannot write out/x/y.rs`).
+        what: String,
+        /// The error.
+        #[source]
+        source: io::Error,
+        /// What had been done before it.
+        done: Box<WriteReport>,
+        /// Files of the output that were not written (the failing one first).
+        not_written: Vec<String>,
+    },
+}
+
+impl OutputError {
+    fn io(what: String, source: io::Error) -> Self {
+        OutputError::Io {
+            what,
+            source,
+            done: Box::default(),
+            not_written: Vec::new(),
+        }
+    }
+}
+
 /// Writes `files` under `out`. Generated files under the `scope` folders (relative to `out`)
 /// that are not in `files` are removed; owned files are never removed.
-pub fn write(out: &Path, files: &[OutputFile], scope: &[String]) -> io::Result<WriteReport> {
+///
+/// Every path is checked before the first write (see the module docs); on an I/O error midway
+/// the error lists what was written and what was not.
+pub fn write(
+    out: &Path,
+    files: &[OutputFile],
+    scope: &[String],
+) -> Result<WriteReport, OutputError> {
+    check_paths(out, files, scope)?;
     let mut report = WriteReport::default();
-    for file in files {
+    for (i, file) in files.iter().enumerate() {
         let path = out.join(&file.path);
-        let existing = read_if_exists(&path)?;
-        match (file.ownership, existing) {
-            (Ownership::Owned, Some(_)) => report.kept.push(file.path.clone()),
-            (Ownership::Generated, Some(bytes)) if bytes == file.contents.as_bytes() => {
-                report.unchanged.push(file.path.clone())
-            }
-            _ => {
-                write_atomic(&path, file.contents.as_bytes())?;
-                report.written.push(file.path.clone());
+        let step = read_if_exists(&path).and_then(|existing| {
+            Ok(match (file.ownership, existing) {
+                (Ownership::Owned, Some(_)) => &mut report.kept,
+                (Ownership::Generated, Some(bytes)) if bytes == file.contents.as_bytes() => {
+                    &mut report.unchanged
+                }
+                _ => {
+                    write_atomic(&path, file.contents.as_bytes())?;
+                    &mut report.written
+                }
+            })
+        });
+        match step {
+            Ok(list) => list.push(file.path.clone()),
+            Err(e) => {
+                return Err(OutputError::Io {
+                    what: format!("stopped at {}", file.path),
+                    source: e,
+                    done: Box::new(report),
+                    not_written: files[i..].iter().map(|f| f.path.clone()).collect(),
+                });
             }
         }
     }
-    for stale in stale_files(out, files, scope)? {
-        std::fs::remove_file(out.join(&stale))?;
-        remove_empty_parents(out, &out.join(&stale));
+    let stale = stale_files(out, files, scope)
+        .map_err(|e| OutputError::io(format!("cannot list {}", out.display()), e))?;
+    for stale in stale {
+        let path = out.join(&stale);
+        if let Err(e) = std::fs::remove_file(&path) {
+            return Err(OutputError::Io {
+                what: format!("cannot remove the stale file {}", path.display()),
+                source: e,
+                done: Box::new(report),
+                not_written: Vec::new(),
+            });
+        }
+        remove_empty_parents(out, &path);
         report.removed.push(stale);
     }
     Ok(report)
 }
 
+/// Checks, before anything is written, that every file of the output and every scope folder
+/// lies below `out` through real folders only: relative paths of plain components, none
+/// longer than a file system allows, no path listed twice or used as both file and folder,
+/// and no symbolic link, no file where a folder must be and no folder where a file must be
+/// among what already exists below `out`.
+fn check_paths(out: &Path, files: &[OutputFile], scope: &[String]) -> Result<(), OutputError> {
+    let refuse = |rel: &str, reason: String| OutputError::Refused {
+        path: out.join(rel),
+        reason,
+    };
+    let mut listed: HashSet<&str> = HashSet::new();
+    let mut folders: HashSet<String> = HashSet::new();
+    for file in files {
+        if !listed.insert(&file.path) {
+            return Err(refuse(
+                &file.path,
+                "it is generated twice (a bug in svcgen)".into(),
+            ));
+        }
+        let parts = components(&file.path).map_err(|why| refuse(&file.path, why))?;
+        for end in 1..parts.len() {
+            folders.insert(parts[..end].join("/"));
+        }
+    }
+    if let Some(both) = files.iter().find(|f| folders.contains(&f.path)) {
+        return Err(refuse(
+            &both.path,
+            "it would be both a file and a folder (a bug in svcgen)".into(),
+        ));
+    }
+    // Each existing prefix is looked at once, however many files share it.
+    let mut seen: HashSet<PathBuf> = HashSet::new();
+    let mut check = |rel: &str, last_is_dir: bool| -> Result<(), OutputError> {
+        let parts = components(rel).map_err(|why| refuse(rel, why))?;
+        let mut path = out.to_path_buf();
+        for (i, part) in parts.iter().enumerate() {
+            path.push(part);
+            let last = i + 1 == parts.len();
+            if !last && !seen.insert(path.clone()) {
+                continue;
+            }
+            let meta = match std::fs::symlink_metadata(&path) {
+                Ok(m) => m,
+                Err(e) if e.kind() == io::ErrorKind::NotFound => return Ok(()),
+                Err(e) => {
+                    return Err(OutputError::io(
+                        format!("cannot inspect {}", path.display()),
+                        e,
+                    ));
+                }
+            };
+            let shown = parts[..=i].join("/");
+            if meta.file_type().is_symlink() {
+                return Err(refuse(
+                    &shown,
+                    "it is a symbolic link, and svcgen never writes or removes through a link below the output folder"
+                        .into(),
+                ));
+            }
+            if (!last || last_is_dir) && !meta.is_dir() {
+                return Err(refuse(&shown, "it is a file where a folder must be".into()));
+            }
+            if last && !last_is_dir && !meta.is_file() {
+                return Err(refuse(
+                    &shown,
+                    "it is not a regular file (a folder, a socket or a pipe) where a file must be"
+                        .into(),
+                ));
+            }
+        }
+        Ok(())
+    };
+    for dir in scope.iter().filter(|d| !d.is_empty()) {
+        check(dir, true)?;
+    }
+    for file in files {
+        check(&file.path, false)?;
+    }
+    Ok(())
+}
+
+/// The components of a relative output path, or why it is not one.
+fn components(rel: &str) -> Result<Vec<&str>, String> {
+    // The longest file name most file systems accept, in bytes.
+    const NAME_MAX: usize = 255;
+    let mut parts = Vec::new();
+    for c in Path::new(rel).components() {
+        match c {
+            Component::Normal(part) => {
+                let part = part.to_str().ok_or("the path is not UTF-8")?;
+                if part.len() > NAME_MAX {
+                    return Err(format!("`{part}` is longer than {NAME_MAX} bytes"));
+                }
+                parts.push(part);
+            }
+            _ => return Err("the path leaves the output folder (a bug in svcgen)".into()),
+        }
+    }
+    if parts.is_empty() {
+        return Err("the path is empty (a bug in svcgen)".into());
+    }
+    Ok(parts)
+}
+
 /// Compares `out` with what [`write`] would produce, without writing anything.
-pub fn check(out: &Path, files: &[OutputFile], scope: &[String]) -> io::Result<CheckReport> {
+///
+/// The paths are checked as [`write`] checks them, so a link below `out` is reported here too.
+pub fn check(
+    out: &Path,
+    files: &[OutputFile],
+    scope: &[String],
+) -> Result<CheckReport, OutputError> {
+    check_paths(out, files, scope)?;
+    check_contents(out, files, scope)
+        .map_err(|e| OutputError::io(format!("cannot read {}", out.display()), e))
+}
+
+fn check_contents(out: &Path, files: &[OutputFile], scope: &[String]) -> io::Result<CheckReport> {
     let mut report = CheckReport::default();
     for file in files {
         match read_if_exists(&out.join(&file.path))? {
@@ -106,6 +300,8 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
         use std::os::unix::fs::PermissionsExt;
         builder.permissions(std::fs::Permissions::from_mode(0o644));
     }
+    #[cfg(test)]
+    tests::fail_if_asked(path)?;
     let mut tmp = builder.tempfile_in(parent)?;
     // No fsync: the rename alone guarantees readers never see a partial file, and generated
     // files can always be regenerated; syncing each of thousands of files costs seconds.
@@ -195,6 +391,138 @@ mod tests {
     }
 
     const GEN: &str = "// @generated by svcgen from x.toml — do not edit.\n";
+
+    thread_local! {
+        /// A file name whose write fails, to test what a failure midway leaves.
+        static FAIL_AT: std::cell::RefCell<Option<String>> = const { std::cell::RefCell::new(None) };
+    }
+
+    pub(super) fn fail_if_asked(path: &Path) -> io::Result<()> {
+        let fail = FAIL_AT.with(|f| f.borrow().as_ref().is_some_and(|name| path.ends_with(name)));
+        if fail {
+            return Err(io::Error::other("injected failure"));
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn a_failure_midway_says_what_was_and_was_not_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let files = [
+            file("s/a.rs", GEN, Ownership::Generated),
+            file("s/b.rs", GEN, Ownership::Generated),
+            file("s/c.rs", GEN, Ownership::Generated),
+        ];
+        FAIL_AT.with(|f| *f.borrow_mut() = Some("s/b.rs".into()));
+        let err = write(dir.path(), &files, &["s".into()]).unwrap_err();
+        FAIL_AT.with(|f| *f.borrow_mut() = None);
+        let OutputError::Io {
+            done, not_written, ..
+        } = &err
+        else {
+            panic!("expected an I/O error, got {err}");
+        };
+        assert_eq!(done.written, ["s/a.rs"]);
+        assert_eq!(not_written, &["s/b.rs", "s/c.rs"]);
+        let text = err.to_string();
+        assert!(text.contains("stopped at s/b.rs"), "{text}");
+        assert!(
+            text.contains("1 of 3 files were written before the error, 2 were not"),
+            "{text}"
+        );
+        assert!(!dir.path().join("s/c.rs").exists());
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn links_below_the_output_folder_are_refused_before_anything_is_written() {
+        let root = tempfile::tempdir().unwrap();
+        let (out, outside) = (root.path().join("out"), root.path().join("outside"));
+        std::fs::create_dir_all(&out).unwrap();
+        std::fs::create_dir_all(&outside).unwrap();
+        std::fs::write(outside.join("old.rs"), GEN).unwrap();
+        let files = [
+            file("a/x.rs", GEN, Ownership::Generated),
+            file("s/crate/b.rs", GEN, Ownership::Generated),
+        ];
+        let scope = ["s".to_owned()];
+        let outside_files = || {
+            let mut names: Vec<_> = std::fs::read_dir(&outside)
+                .unwrap()
+                .map(|e| e.unwrap().file_name())
+                .collect();
+            names.sort();
+            names
+        };
+        // A system folder, a crate folder inside one, and a file, each a link to outside.
+        for (link, target) in [
+            ("s", &outside),
+            ("s/crate", &outside),
+            ("a/x.rs", &outside.join("old.rs")),
+        ] {
+            let _ = std::fs::remove_dir_all(&out);
+            std::fs::create_dir_all(out.join(link).parent().unwrap()).unwrap();
+            std::os::unix::fs::symlink(target, out.join(link)).unwrap();
+            for result in [
+                write(&out, &files, &scope).map(|_| ()),
+                check(&out, &files, &scope).map(|_| ()),
+            ] {
+                let err = result.unwrap_err();
+                let text = err.to_string();
+                assert!(matches!(err, OutputError::Refused { .. }), "{text}");
+                assert!(
+                    text.contains(&format!("{}", out.join(link).display())),
+                    "{text}"
+                );
+                assert!(text.contains("symbolic link"), "{text}");
+            }
+            assert_eq!(outside_files(), ["old.rs"], "nothing written outside");
+            assert_eq!(
+                std::fs::read_to_string(outside.join("old.rs")).unwrap(),
+                GEN
+            );
+            assert!(!out.join("a/x.rs").is_file() || link == "a/x.rs");
+            assert!(!out.join("s/crate/b.rs").exists() || link != "s/crate");
+        }
+        // The output folder itself may be a link: the person chose it.
+        let chosen = root.path().join("chosen");
+        std::os::unix::fs::symlink(&outside, &chosen).unwrap();
+        write(&chosen, &files, &scope).unwrap();
+        assert!(outside.join("s/crate/b.rs").is_file());
+    }
+
+    #[test]
+    fn paths_that_cannot_be_written_are_refused_before_anything_is_written() {
+        let dir = tempfile::tempdir().unwrap();
+        let long = format!("s/{}.rs", "x".repeat(300));
+        for bad in [
+            vec![file("../x.rs", GEN, Ownership::Generated)],
+            vec![file("/etc/x.rs", GEN, Ownership::Generated)],
+            vec![
+                file("s/a.rs", GEN, Ownership::Generated),
+                file(&long, GEN, Ownership::Generated),
+            ],
+            vec![
+                file("s/a.rs", GEN, Ownership::Generated),
+                file("s/a.rs", GEN, Ownership::Generated),
+            ],
+            vec![
+                file("s/a", GEN, Ownership::Generated),
+                file("s/a/b.rs", GEN, Ownership::Generated),
+            ],
+        ] {
+            let err = write(dir.path(), &bad, &[]).unwrap_err();
+            assert!(matches!(err, OutputError::Refused { .. }), "{err}");
+            assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "{err}");
+        }
+        // A folder where a file goes, and a file where a folder goes.
+        std::fs::create_dir_all(dir.path().join("s/a.rs")).unwrap();
+        std::fs::write(dir.path().join("t"), "x").unwrap();
+        for bad in ["s/a.rs", "t/b.rs"] {
+            let err = write(dir.path(), &[file(bad, GEN, Ownership::Generated)], &[]).unwrap_err();
+            assert!(matches!(err, OutputError::Refused { .. }), "{err}");
+        }
+    }
 
     #[test]
     fn unchanged_files_are_not_rewritten() {

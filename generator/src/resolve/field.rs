@@ -280,7 +280,7 @@ impl Resolver<'_> {
             Ok(expr) => self.type_from_expr(loc, &expr),
             Err(e) => {
                 self.diags.push(
-                    Diagnostic::at(loc, format!("invalid type `{}`", text.escape_debug()), e)
+                    Diagnostic::at(loc, format!("invalid type `{}`", crate::diag::excerpt(text)), e)
                         .with_note("types are `string`, `i32`, a schema name, `[T]` (list), `{T}` (map) or `T?` (optional)"),
                 );
                 None

@@ -14,6 +14,7 @@ mod schema;
 mod scope;
 mod service;
 
+pub use schema::MAX_FIELDS;
 pub use service::{
     DEFAULT_BODY_LIMIT, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRIES,
     DEFAULT_TIMEOUT_MS,
@@ -124,6 +125,21 @@ pub fn resolve(
     for (key, d) in &services {
         if let Some(name) = r.name(d.file, d.key, NameKind::Value) {
             r.unique_rust(&mut service_names, &name, d.key_loc(), "service");
+            let dir = crate::ident::kebab_name(&name.wire);
+            if crate::ident::RESERVED_SERVICE_DIRS.contains(&dir.as_str()) {
+                r.diags.push(
+                    Diagnostic::at(
+                        &d.key_loc(),
+                        format!("a service cannot be named `{}`: its folder `{dir}/` would take the place of the system's `{dir}/`", name.wire),
+                        "rename this service",
+                    )
+                    .with_note(format!(
+                        "reserved service names: {}",
+                        crate::ident::RESERVED_SERVICE_DIRS.join(", ")
+                    )),
+                );
+                continue;
+            }
             if let Some(s) = r.resolve_service(d.file, name, d.def.get_ref(), &services) {
                 resolved_services.insert(key.clone(), s);
             }

@@ -130,6 +130,24 @@ impl Resolver<'_> {
                 continue;
             };
             self.unique_rust(&mut seen_names, &ename, at(key.span()), "endpoint");
+            if ident::CLIENT_METHODS.contains(&ename.rust.as_str()) {
+                self.diags.push(
+                    Diagnostic::at(
+                        &at(key.span()),
+                        format!(
+                            "endpoint name `{}` is taken: the service's client already has a method `{}`",
+                            ename.wire, ename.rust
+                        ),
+                        "rename this endpoint",
+                    )
+                    .with_note(format!(
+                        "names the client keeps for itself: {}",
+                        ident::CLIENT_METHODS.join(", ")
+                    )),
+                );
+                ok = false;
+                continue;
+            }
             match self.resolve_endpoint(file, ename, e.get_ref()) {
                 Some(ep) => endpoints.push(ep),
                 None => ok = false,
@@ -177,6 +195,17 @@ impl Resolver<'_> {
         let path_loc = at(def.path.span());
         let segments = self.parse_path(&path_loc, def.path.get_ref());
         ok &= segments.is_some();
+        if RESERVED_PATHS.contains(&def.path.get_ref().as_str()) {
+            self.diags.push(
+                Diagnostic::at(
+                    &path_loc,
+                    format!("`{}` is served by every service itself", def.path.get_ref()),
+                    "reserved path",
+                )
+                .with_note(format!("reserved paths: {}", RESERVED_PATHS.join(", "))),
+            );
+            ok = false;
+        }
 
         let mut seen = HashMap::new();
         let mut fields = |this: &mut Self,
