@@ -6,11 +6,14 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
-cargo build --quiet --release -p shop-users -p bench-handwritten
+# The generated shop is a workspace of its own; both build into the root target directory.
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+cargo build --quiet --release -p bench-handwritten
+cargo build --quiet --release --manifest-path generated/shop/Cargo.toml -p shop-users
 
 run() { # binary port -> requests/s
   local bin=$1 port=$2
-  PORT=$port RUST_LOG=warn "target/release/$bin" >/dev/null 2>&1 &
+  PORT=$port RUST_LOG=warn "$CARGO_TARGET_DIR/release/$bin" >/dev/null 2>&1 &
   local pid=$!
   for _ in $(seq 50); do curl -sf "http://127.0.0.1:$port/users" -o /dev/null -X POST && break; sleep 0.1; done
   local id
