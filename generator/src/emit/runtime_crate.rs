@@ -36,6 +36,10 @@ const FILES: &[(&str, &str)] = &[
         "src/validation.rs",
         include_str!("../../../runtime/src/validation.rs"),
     ),
+    (
+        "tests/gateway.rs",
+        include_str!("../../../runtime/tests/gateway.rs"),
+    ),
 ];
 
 /// The runtime crate's source of `name` (`"validation.rs"`), as vendored.
@@ -73,4 +77,35 @@ pub fn emit(
         });
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FILES;
+    use std::path::Path;
+
+    /// A file added to the runtime crate and not to [`FILES`] would be missing from every
+    /// vendored copy (and its manifest might name it): keep the two lists the same.
+    #[test]
+    fn every_file_of_the_runtime_crate_is_vendored() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
+        let mut on_disk = vec!["Cargo.toml".to_owned()];
+        for dir in ["src", "tests"] {
+            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
+                let name = entry.unwrap().file_name().into_string().unwrap();
+                on_disk.push(format!("{dir}/{name}"));
+            }
+        }
+        on_disk.sort();
+        let mut listed: Vec<String> = FILES.iter().map(|(p, _)| (*p).to_owned()).collect();
+        listed.sort();
+        assert_eq!(listed, on_disk);
+        for (path, text) in FILES {
+            assert_eq!(
+                *text,
+                std::fs::read_to_string(root.join(path)).unwrap(),
+                "{path}"
+            );
+        }
+    }
 }
