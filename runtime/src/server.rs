@@ -722,3 +722,25 @@ pub async fn forward(
         }
     }
 }
+
+/// Everything a service binary does, around the parts that are its own: with the argument
+/// `healthcheck`, asks the service on this machine whether it is ready (for container health
+/// checks); otherwise logs from `RUST_LOG`, builds the router with `build` (which reads the
+/// configuration, e.g. dependency addresses, and may refuse it) and [`serve`]s it until SIGTERM
+/// or Ctrl-C.
+pub async fn main<E: std::fmt::Display>(
+    settings: Settings,
+    build: impl FnOnce() -> Result<Router, E>,
+) -> ExitCode {
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return healthcheck(settings.default_port);
+    }
+    init_tracing();
+    match build() {
+        Ok(router) => serve(settings, router).await,
+        Err(e) => {
+            tracing::error!("invalid configuration: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}

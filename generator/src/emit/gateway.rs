@@ -181,23 +181,17 @@ fn main_tokens(system: &System, gateway: &Gateway) -> TokenStream {
 
         #[tokio::main]
         async fn main() -> ExitCode {
-            if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-                return runtime::server::healthcheck(DEFAULT_PORT);
-            }
-            runtime::server::init_tracing();
-            let upstreams = match Upstreams::from_env() {
-                Ok(u) => Arc::new(u),
-                Err(e) => {
-                    runtime::tracing::error!("invalid configuration: {e}");
-                    return ExitCode::FAILURE;
-                }
-            };
-            let router = Router::new()
-                #(#route_calls)*
-                .route("/openapi.json", get(|| async { runtime::server::json_document(OPENAPI) }))
-                .with_state(upstreams);
             let settings = Settings { service: "gateway", default_port: DEFAULT_PORT, request_timeout: TIMEOUT + Duration::from_secs(1) };
-            runtime::server::serve(settings, router).await
+            runtime::server::main(settings, || {
+                let upstreams = Arc::new(Upstreams::from_env()?);
+                Ok::<_, runtime::client::ConfigError>(
+                    Router::new()
+                        #(#route_calls)*
+                        .route("/openapi.json", get(|| async { runtime::server::json_document(OPENAPI) }))
+                        .with_state(upstreams),
+                )
+            })
+            .await
         }
     }
 }

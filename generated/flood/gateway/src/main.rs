@@ -87,32 +87,32 @@ async fn to_billing(
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-        return runtime::server::healthcheck(DEFAULT_PORT);
-    }
-    runtime::server::init_tracing();
-    let upstreams = match Upstreams::from_env() {
-        Ok(u) => Arc::new(u),
-        Err(e) => {
-            runtime::tracing::error!("invalid configuration: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let router = Router::new()
-        .route("/api/policies", post(to_policy))
-        .route("/api/policies/{id}", get(to_policy))
-        .route("/api/policies/{id}/cancellation", post(to_policy))
-        .route("/api/assessments", post(to_risk))
-        .route("/api/invoices/{id}", get(to_billing))
-        .route(
-            "/openapi.json",
-            get(|| async { runtime::server::json_document(OPENAPI) }),
-        )
-        .with_state(upstreams);
     let settings = Settings {
         service: "gateway",
         default_port: DEFAULT_PORT,
         request_timeout: TIMEOUT + Duration::from_secs(1),
     };
-    runtime::server::serve(settings, router).await
+    runtime::server::main(
+            settings,
+            || {
+                let upstreams = Arc::new(Upstreams::from_env()?);
+                Ok::<
+                    _,
+                    runtime::client::ConfigError,
+                >(
+                    Router::new()
+                        .route("/api/policies", post(to_policy))
+                        .route("/api/policies/{id}", get(to_policy))
+                        .route("/api/policies/{id}/cancellation", post(to_policy))
+                        .route("/api/assessments", post(to_risk))
+                        .route("/api/invoices/{id}", get(to_billing))
+                        .route(
+                            "/openapi.json",
+                            get(|| async { runtime::server::json_document(OPENAPI) }),
+                        )
+                        .with_state(upstreams),
+                )
+            },
+        )
+        .await
 }

@@ -117,23 +117,19 @@ pub fn router<A: Api>(api: Arc<A>) -> Router {
 /// the environment, the address from `HOST` and `PORT`. With the argument
 /// `healthcheck`, checks instead whether the service on this machine is ready.
 pub async fn run<A: Api>(make: impl FnOnce(super::deps::Deps) -> A) -> ExitCode {
-    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
-        return runtime::server::healthcheck(super::api::DEFAULT_PORT);
-    }
-    runtime::server::init_tracing();
-    let deps = match super::deps::Deps::from_env() {
-        Ok(deps) => deps,
-        Err(e) => {
-            runtime::tracing::error!("invalid configuration: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     let settings = Settings {
         service: super::api::SERVICE,
         default_port: super::api::DEFAULT_PORT,
         request_timeout: REQUEST_TIMEOUT,
     };
-    runtime::server::serve(settings, router(Arc::new(make(deps)))).await
+    runtime::server::main(
+            settings,
+            || {
+                let deps = super::deps::Deps::from_env()?;
+                Ok::<_, runtime::client::ConfigError>(router(Arc::new(make(deps))))
+            },
+        )
+        .await
 }
 
 /// One axum handler per endpoint.
