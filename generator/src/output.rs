@@ -293,26 +293,46 @@ fn write_atomic(path: &Path, bytes: &[u8]) -> io::Result<()> {
     std::fs::create_dir_all(parent).map_err(|e| {
         io::Error::new(e.kind(), format!("cannot create {}: {e}", parent.display()))
     })?;
-    let mut builder = tempfile::Builder::new();
-    builder.prefix(".svcgen-").suffix(".tmp");
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::PermissionsExt;
-        builder.permissions(std::fs::Permissions::from_mode(0o644));
-    }
     #[cfg(test)]
     tests::fail_if_asked(path)?;
-    let mut tmp = builder.tempfile_in(parent)?;
-    // No fsync: the rename alone guarantees readers never see a partial file, and generated
-    // files can always be regenerated; syncing each of thousands of files costs seconds.
-    tmp.write_all(bytes)?;
-    tmp.persist(path).map_err(|e| {
-        io::Error::new(
-            e.error.kind(),
-            format!("cannot write {}: {}", path.display(), e.error),
-        )
-    })?;
+    // A new file beside the target, never an existing one (`create_new`), renamed over it: a
+    // reader sees the old bytes or the new ones, never part of them. No fsync: generated
+    // files can always be regenerated, and syncing each of thousands of files costs seconds.
+    let (tmp_path, mut tmp) = new_temp_file(parent)?;
+    let written = tmp
+        .write_all(bytes)
+        .and_then(|()| std::fs::rename(&tmp_path, path));
+    if let Err(e) = written {
+        let _ = std::fs::remove_file(&tmp_path);
+        return Err(io::Error::new(
+            e.kind(),
+            format!("cannot write {}: {e}", path.display()),
+        ));
+    }
     Ok(())
+}
+
+/// A file created for this write only, in `dir`: `.svcgen-<pid>-<n>.tmp`.
+fn new_temp_file(dir: &Path) -> io::Result<(PathBuf, std::fs::File)> {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    static NEXT: AtomicU64 = AtomicU64::new(0);
+    loop {
+        let n = NEXT.fetch_add(1, Ordering::Relaxed);
+        let path = dir.join(format!(".svcgen-{}-{n}.tmp", std::process::id()));
+        let mut options = std::fs::OpenOptions::new();
+        options.write(true).create_new(true);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::OpenOptionsExt;
+            options.mode(0o644);
+        }
+        match options.open(&path) {
+            Ok(file) => return Ok((path, file)),
+            // Left by a run that was killed: take the next name.
+            Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+            Err(e) => return Err(e),
+        }
+    }
 }
 
 /// Generated files (those carrying the marker) under the scope folders that `files` does not
