@@ -153,6 +153,7 @@ fn build(
 }
 
 /// Every file of every system, in memory. Fails only on an internal error.
+#[cfg(feature = "files")]
 pub fn generate(
     systems: &[System],
     settings: &emit::Settings,

@@ -2,8 +2,11 @@
 //!
 //! Adding an output kind means adding one module and one entry in [`EMITTERS`].
 
+#[cfg(feature = "files")]
 pub mod cargo;
+#[cfg(feature = "files")]
 pub mod deploy;
+#[cfg(feature = "files")]
 pub mod gateway;
 pub mod inline;
 pub mod openapi;
@@ -50,6 +53,7 @@ pub enum EmitError {
         message: String,
     },
     /// A template failed to render.
+    #[cfg(feature = "files")]
     #[error("internal error: template `{name}` failed")]
     Template {
         /// The template's name.
@@ -80,9 +84,11 @@ pub struct Settings {
     pub runtime: RuntimeSource,
 }
 
+#[cfg(feature = "files")]
 type Emitter = fn(&System, &Settings, &mut Vec<OutputFile>) -> Result<(), EmitError>;
 
 /// Every output kind, in the order their files are listed.
+#[cfg(feature = "files")]
 const EMITTERS: &[Emitter] = &[
     types::emit,
     runtime_crate::emit,
@@ -94,6 +100,7 @@ const EMITTERS: &[Emitter] = &[
 ];
 
 /// Every file of one system, sorted by path.
+#[cfg(feature = "files")]
 pub fn emit_system(system: &System, settings: &Settings) -> Result<Vec<OutputFile>, EmitError> {
     let mut files = Vec::new();
     for emitter in EMITTERS {
