@@ -11,13 +11,14 @@
 //! written outside that folder; an abort (a stack overflow) kills the run, and the case being
 //! run is always in `$CARGO_TARGET_TMPDIR/fuzz-case.toml` to reproduce it.
 //!
-//! `SVCGEN_FUZZ_CASES` (default 10 000) and `SVCGEN_FUZZ_SEED` (default fixed) choose the run;
-//! `SVCGEN_FUZZ_CASE=N` runs case N alone.
+//! `SVCGEN_FUZZ_CASES` and `SVCGEN_FUZZ_SEED` (default fixed) choose the run;
+//! `SVCGEN_FUZZ_CASE=N` runs case N alone. The default is 10 000 cases in an optimised build
+//! (CI: `cargo test --release -p svcgen-codegen --test fuzz`) and 1 000 in a debug one, which
+//! `cargo test --workspace` runs as a quick pass.
 
 use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
-use svcgen_tests::repo;
 use toml::{Table, Value};
 
 /// The longest one case may take (debug build, loaded 2-core machine) before it is a hang.
@@ -502,6 +503,21 @@ fn tree(dir: &Path) -> Vec<(String, bool)> {
     out
 }
 
+/// Cases per run unless `SVCGEN_FUZZ_CASES` says otherwise.
+const DEFAULT_CASES: u64 = if cfg!(debug_assertions) {
+    1_000
+} else {
+    10_000
+};
+
+/// The repository root.
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("generator/ has a parent")
+        .to_path_buf()
+}
+
 fn env_u64(name: &str) -> Option<u64> {
     std::env::var(name)
         .ok()
@@ -513,7 +529,7 @@ fn mutated_specs_never_panic_hang_or_write_outside_out() {
     let seed = env_u64("SVCGEN_FUZZ_SEED").unwrap_or(0x5EED_5BC6);
     let cases: Vec<u64> = match env_u64("SVCGEN_FUZZ_CASE") {
         Some(one) => vec![one],
-        None => (0..env_u64("SVCGEN_FUZZ_CASES").unwrap_or(10_000)).collect(),
+        None => (0..env_u64("SVCGEN_FUZZ_CASES").unwrap_or(DEFAULT_CASES)).collect(),
     };
     let seeds = seeds();
     let hostile = hostile_words();
