@@ -11,7 +11,9 @@
 //! - `client` (feature `client`): HTTP calls with deadlines, bounded retries and request id
 //!   propagation, used by every typed client;
 //! - `server` (feature `server`): input extraction and validation, the per-request middleware,
-//!   health endpoints and graceful shutdown.
+//!   health endpoints and graceful shutdown;
+//! - `connections` (feature `server`): the accept loop, connection limits and timeouts, and
+//!   draining at shutdown.
 //!
 //! The crates generated code names through this one are re-exported, so a generated crate
 //! needs no direct dependency on them.
@@ -22,6 +24,8 @@ pub mod validation;
 
 #[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "server")]
+pub mod connections;
 #[cfg(feature = "server")]
 pub mod server;
 
