@@ -8,8 +8,9 @@
 //!   violation with a JSON Pointer;
 //! - [`context`]: the request being served (its id today; more as services gain stores,
 //!   events and callers);
+//! - [`redact`]: bounded, redacted excerpts of text from elsewhere, for logs;
 //! - `client` (feature `client`): HTTP calls with deadlines, bounded retries and request id
-//!   propagation, used by every typed client;
+//!   propagation, used by every typed client, and `breaker`, the circuit breaker of each;
 //! - `server` (feature `server`): input extraction and validation, the per-request middleware,
 //!   health endpoints and graceful shutdown;
 //! - `connections` (feature `server`): the accept loop, connection limits and timeouts, and
@@ -20,8 +21,11 @@
 
 pub mod context;
 pub mod problem;
+pub mod redact;
 pub mod validation;
 
+#[cfg(feature = "client")]
+pub mod breaker;
 #[cfg(feature = "client")]
 pub mod client;
 #[cfg(feature = "server")]
