@@ -27,7 +27,7 @@ use std::convert::Infallible;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
-use std::task::{Context, Poll};
+use std::task::{Context, Poll, Waker};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
@@ -137,42 +137,114 @@ struct Activity {
 
 /// One open connection, shared by its task, its socket wrapper and the accept loop.
 struct Conn {
-    activity: Mutex<Activity>,
-    /// Woken whenever the activity changes, so the task re-evaluates its deadline.
-    changed: Notify,
+    watch: Mutex<Watch>,
+    limits: Limits,
+    /// Woken when the accept loop asks the connection to close to make room.
+    evict: Notify,
+}
+
+/// A connection's activity and the timer of its deadline.
+struct Watch {
+    activity: Activity,
+    /// Wakes the connection's task at its deadline, so that hyper reads the socket and
+    /// `Tracked` finds the deadline passed. Moving it later (after each request) is an atomic
+    /// update in tokio; only an earlier deadline (a head started) touches the timer wheel.
+    timer: Pin<Box<tokio::time::Sleep>>,
+    /// The task that last waited for bytes, to wake if the timer already fired.
+    waker: Option<Waker>,
 }
 
 impl Conn {
-    fn activity(&self) -> std::sync::MutexGuard<'_, Activity> {
-        self.activity.lock().unwrap_or_else(PoisonError::into_inner)
+    fn new(limits: Limits) -> Self {
+        let now = Instant::now();
+        Conn {
+            watch: Mutex::new(Watch {
+                activity: Activity {
+                    in_flight: 0,
+                    served: 0,
+                    head_since: None,
+                    idle_since: now,
+                    evict: false,
+                },
+                timer: Box::pin(tokio::time::sleep_until(now + limits.idle_timeout)),
+                waker: None,
+            }),
+            limits,
+            evict: Notify::new(),
+        }
     }
 
+    fn watch(&self) -> std::sync::MutexGuard<'_, Watch> {
+        self.watch.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    // No wake-ups here: every request passes through these.
+
     fn bytes_read(&self) {
-        let mut a = self.activity();
+        let a = &mut self.watch().activity;
         if a.in_flight == 0 && a.head_since.is_none() {
             a.head_since = Some(Instant::now());
-            drop(a);
-            self.changed.notify_one();
         }
     }
 
     fn request_started(&self) {
-        let mut a = self.activity();
+        let a = &mut self.watch().activity;
         a.in_flight += 1;
         a.served += 1;
         a.head_since = None;
-        drop(a);
-        self.changed.notify_one();
     }
 
     fn request_finished(&self) {
-        let mut a = self.activity();
+        let mut w = self.watch();
+        let a = &mut w.activity;
         a.in_flight = a.in_flight.saturating_sub(1);
         // Bytes read while busy were the request's body.
         a.head_since = None;
         a.idle_since = Instant::now();
-        drop(a);
-        self.changed.notify_one();
+        // hyper may not read again until bytes arrive: the timer must wake it at the idle
+        // deadline.
+        if let Some(d) = deadline(&w.activity, &self.limits) {
+            let fired = w.timer.is_elapsed();
+            w.timer.as_mut().reset(d);
+            if fired && let Some(waker) = w.waker.take() {
+                waker.wake();
+            }
+        }
+    }
+
+    /// After a read found nothing: `Ready(Err)` past the deadline, else `Pending` with the
+    /// timer set to wake the task at the deadline (or, while busy, to look again later).
+    fn wait_for_bytes(&self, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        let mut w = self.watch();
+        if !w.waker.as_ref().is_some_and(|k| k.will_wake(cx.waker())) {
+            w.waker = Some(cx.waker().clone());
+        }
+        let now = Instant::now();
+        let timed_out = || {
+            Poll::Ready(Err(std::io::Error::new(
+                std::io::ErrorKind::TimedOut,
+                "header-read or idle timeout",
+            )))
+        };
+        match deadline(&w.activity, &self.limits) {
+            Some(d) if now >= d => timed_out(),
+            Some(d) => {
+                if w.timer.deadline() != d {
+                    w.timer.as_mut().reset(d);
+                }
+                match w.timer.as_mut().poll(cx) {
+                    Poll::Pending => Poll::Pending,
+                    // The timer fires at or after its deadline, never before.
+                    Poll::Ready(()) => timed_out(),
+                }
+            }
+            None => {
+                // Busy: keep the timer's waker current; `request_finished` sets the deadline.
+                w.timer.as_mut().reset(now + self.limits.idle_timeout);
+                let _ = w.timer.as_mut().poll(cx);
+                Poll::Pending
+            }
+        }
     }
 }
 
@@ -185,7 +257,22 @@ impl Drop for InFlight {
     }
 }
 
-/// The socket, reporting each read to its connection.
+/// The deadline of a connection in its present state: none while busy, the header-read
+/// timeout from the first byte of a head, the idle timeout from the last answer otherwise.
+fn deadline(a: &Activity, limits: &Limits) -> Option<Instant> {
+    if a.in_flight > 0 {
+        None
+    } else if let Some(since) = a.head_since {
+        Some(since + limits.header_read_timeout)
+    } else {
+        Some(a.idle_since + limits.idle_timeout)
+    }
+}
+
+/// The socket, reporting each read to its connection and enforcing the header-read and idle
+/// timeouts: when hyper waits for bytes past the deadline, the read fails (`TimedOut`) and
+/// hyper drops the connection. A read that finds bytes never fails, so a request that arrived
+/// is never cut off by these timeouts.
 struct Tracked {
     stream: TcpStream,
     conn: Arc<Conn>,
@@ -198,11 +285,16 @@ impl AsyncRead for Tracked {
         buf: &mut ReadBuf<'_>,
     ) -> Poll<std::io::Result<()>> {
         let before = buf.filled().len();
-        let polled = Pin::new(&mut self.stream).poll_read(cx, buf);
-        if matches!(polled, Poll::Ready(Ok(()))) && buf.filled().len() > before {
-            self.conn.bytes_read();
+        match Pin::new(&mut self.stream).poll_read(cx, buf) {
+            Poll::Ready(Ok(())) => {
+                if buf.filled().len() > before {
+                    self.conn.bytes_read();
+                }
+                Poll::Ready(Ok(()))
+            }
+            Poll::Pending => self.conn.wait_for_bytes(cx),
+            other => other,
         }
-        polled
     }
 }
 
@@ -268,56 +360,46 @@ fn has_unread_bytes(_fd: Fd) -> bool {
     false
 }
 
-/// What to do with a connection now.
+/// What to do with a connection asked to close (draining, or to make room).
 #[derive(Debug, PartialEq, Eq)]
 enum Verdict {
-    /// Leave it; look again at the deadline, if any.
-    Keep(Option<Instant>),
+    /// Leave it: its request is answered (with `connection: close` when draining), or the
+    /// timeouts end it.
+    Keep,
+    /// A request is arriving (unread bytes): look again shortly.
+    Recheck,
     /// Let hyper finish what it is writing, then close.
     Finish,
     /// Close now: nothing is owed to the client.
     Close,
 }
 
-/// The rules of the module's header, for one connection at `now`.
-fn verdict(
-    a: &Activity,
-    limits: &Limits,
-    draining: bool,
-    unread: impl FnOnce() -> bool,
-    now: Instant,
-) -> Verdict {
+/// The rules of the module's header for a connection asked to close.
+fn verdict(a: &Activity, draining: bool, unread: impl FnOnce() -> bool) -> Verdict {
     if a.in_flight > 0 {
         return if draining {
             Verdict::Finish
         } else {
-            Verdict::Keep(None)
+            Verdict::Keep
         };
     }
-    if let Some(since) = a.head_since {
-        let deadline = since + limits.header_read_timeout;
-        return if now >= deadline || a.evict {
-            Verdict::Close
+    if a.head_since.is_some() {
+        // Draining: the head may be a whole request not yet parsed; its answer closes.
+        return if draining {
+            Verdict::Keep
         } else {
-            Verdict::Keep(Some(deadline))
+            Verdict::Close
         };
     }
-    let deadline = a.idle_since + limits.idle_timeout;
-    let closing = draining || a.evict || now >= deadline;
-    if closing && unread() {
-        // A request is arriving: the next read reports it.
-        return Verdict::Keep(Some(now + Duration::from_millis(50)));
+    if unread() {
+        return Verdict::Recheck;
     }
-    if closing {
-        // A connection that answered a request may still be writing the answer: hyper closes
-        // it once done. One that never had a request owes nothing.
-        if a.served > 0 {
-            Verdict::Finish
-        } else {
-            Verdict::Close
-        }
+    // A connection that answered a request may still be writing the answer: hyper closes it
+    // once done. One that never had a request owes nothing.
+    if a.served > 0 {
+        Verdict::Finish
     } else {
-        Verdict::Keep(Some(deadline))
+        Verdict::Close
     }
 }
 
@@ -345,7 +427,7 @@ impl Shared {
         let victim = open
             .values()
             .filter_map(|c| {
-                let a = c.activity();
+                let a = &c.watch().activity;
                 (a.in_flight == 0 && !a.evict).then(|| (a.head_since.unwrap_or(a.idle_since), c))
             })
             .min_by_key(|(since, _)| *since)
@@ -353,8 +435,8 @@ impl Shared {
         drop(open);
         match victim {
             Some(c) => {
-                c.activity().evict = true;
-                c.changed.notify_one();
+                c.watch().activity.evict = true;
+                c.evict.notify_one();
                 true
             }
             None => false,
@@ -454,16 +536,7 @@ pub async fn serve(
 fn spawn_connection(shared: &Arc<Shared>, stream: TcpStream, permit: Option<OwnedSemaphorePermit>) {
     let _ = stream.set_nodelay(true);
     let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
-    let conn = Arc::new(Conn {
-        activity: Mutex::new(Activity {
-            in_flight: 0,
-            served: 0,
-            head_since: None,
-            idle_since: Instant::now(),
-            evict: false,
-        }),
-        changed: Notify::new(),
-    });
+    let conn = Arc::new(Conn::new(shared.limits));
     shared.open().insert(id, conn.clone());
     let shared = shared.clone();
     tokio::spawn(async move {
@@ -513,31 +586,39 @@ async fn connection(shared: &Arc<Shared>, stream: TcpStream, conn: Arc<Conn>) {
     loop {
         let draining = *drain.borrow();
         let verdict = {
-            let a = conn.activity();
-            let unread = || has_unread_bytes(fd);
-            verdict(&a, &shared.limits, draining, unread, Instant::now())
+            let mut w = conn.watch();
+            let a = &mut w.activity;
+            if draining || a.evict {
+                let v = verdict(a, draining, || has_unread_bytes(fd));
+                if v == Verdict::Keep {
+                    // Busy or reading a head: it may be picked again once idle.
+                    a.evict = false;
+                }
+                Some(v)
+            } else {
+                None
+            }
         };
         let wake = match verdict {
-            Verdict::Close => return,
-            Verdict::Finish => {
+            Some(Verdict::Close) => return,
+            Some(Verdict::Finish) => {
                 let since = *finishing.get_or_insert_with(|| {
                     serving.as_mut().graceful_shutdown();
                     Instant::now()
                 });
                 // A client that does not read its answer cannot hold the connection forever.
-                Some(since + shared.limits.header_read_timeout)
+                let give_up = since + shared.limits.header_read_timeout;
+                if Instant::now() >= give_up {
+                    return;
+                }
+                Some(give_up)
             }
-            Verdict::Keep(deadline) => deadline,
+            Some(Verdict::Recheck) => Some(Instant::now() + Duration::from_millis(20)),
+            Some(Verdict::Keep) | None => None,
         };
-        if finishing
-            .is_some_and(|since| Instant::now() >= since + shared.limits.header_read_timeout)
-        {
-            return;
-        }
-        let notified = conn.changed.notified();
         tokio::select! {
             _ = serving.as_mut() => return,
-            () = notified => {}
+            () = conn.evict.notified() => {}
             _ = drain.changed(), if !draining => {}
             () = sleep_until_opt(wake) => {}
         }
@@ -575,60 +656,53 @@ mod tests {
     }
 
     #[test]
-    fn a_slow_head_is_closed_at_the_header_read_timeout() {
+    fn deadlines_follow_the_state() {
         let t = Instant::now();
-        let a = Activity {
+        let l = limits();
+        assert_eq!(deadline(&idle(t), &l), Some(t + l.idle_timeout));
+        let head = Activity {
             head_since: Some(t),
             ..idle(t)
         };
-        let l = limits();
-        assert_eq!(
-            verdict(&a, &l, false, || false, t + Duration::from_secs(9)),
-            Verdict::Keep(Some(t + l.header_read_timeout))
-        );
-        assert_eq!(
-            verdict(&a, &l, false, || false, t + Duration::from_secs(10)),
-            Verdict::Close
-        );
-    }
-
-    #[test]
-    fn idle_connections_close_at_the_idle_timeout_or_when_draining() {
-        let t = Instant::now();
-        let l = limits();
-        let fresh = idle(t);
-        assert_eq!(
-            verdict(&fresh, &l, false, || false, t),
-            Verdict::Keep(Some(t + l.idle_timeout))
-        );
-        assert_eq!(verdict(&fresh, &l, true, || false, t), Verdict::Close);
-        let used = Activity {
-            served: 1,
-            ..idle(t)
+        assert_eq!(deadline(&head, &l), Some(t + l.header_read_timeout));
+        let busy = Activity {
+            in_flight: 1,
+            ..head
         };
-        assert_eq!(
-            verdict(&used, &l, false, || false, t + l.idle_timeout),
-            Verdict::Finish
-        );
-        assert!(
-            matches!(verdict(&used, &l, true, || true, t), Verdict::Keep(_)),
-            "a request has arrived: it is answered"
-        );
+        assert_eq!(deadline(&busy, &l), None);
     }
 
     #[test]
-    fn busy_connections_finish_when_draining() {
+    fn draining_finishes_busy_connections_and_closes_idle_ones() {
         let t = Instant::now();
-        let l = limits();
         let busy = Activity {
             in_flight: 1,
             served: 1,
             ..idle(t)
         };
+        assert_eq!(verdict(&busy, true, || false), Verdict::Finish);
+        assert_eq!(verdict(&busy, false, || false), Verdict::Keep);
+        assert_eq!(verdict(&idle(t), true, || false), Verdict::Close);
+        let used = Activity {
+            served: 1,
+            ..idle(t)
+        };
+        assert_eq!(verdict(&used, true, || false), Verdict::Finish);
         assert_eq!(
-            verdict(&busy, &l, false, || false, t + l.idle_timeout * 2),
-            Verdict::Keep(None)
+            verdict(&used, true, || true),
+            Verdict::Recheck,
+            "a request has arrived: it is answered"
         );
-        assert_eq!(verdict(&busy, &l, true, || false, t), Verdict::Finish);
+    }
+
+    #[test]
+    fn a_head_in_progress_is_answered_when_draining_and_evicted_otherwise() {
+        let t = Instant::now();
+        let head = Activity {
+            head_since: Some(t),
+            ..idle(t)
+        };
+        assert_eq!(verdict(&head, true, || false), Verdict::Keep);
+        assert_eq!(verdict(&head, false, || false), Verdict::Close);
     }
 }

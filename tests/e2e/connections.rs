@@ -128,10 +128,16 @@ async fn idle_connections_are_capped_below_the_file_limit_and_closed_when_idle()
             let (addr, answered) = (addr.clone(), answered_tx.clone());
             tokio::spawn(async move {
                 let mut stream = TcpStream::connect(&addr).await.expect("connect");
-                let ok = stream.write_all(get("/healthz").as_bytes()).await.is_ok()
-                    && read_answer(&mut stream)
-                        .await
-                        .is_ok_and(|a| a.status == 200);
+                // Bounded: a server out of file descriptors never answers.
+                let request = async {
+                    stream.write_all(get("/healthz").as_bytes()).await.is_ok()
+                        && read_answer(&mut stream)
+                            .await
+                            .is_ok_and(|a| a.status == 200)
+                };
+                let ok = tokio::time::timeout(Duration::from_secs(20), request)
+                    .await
+                    .unwrap_or(false);
                 answered.send(ok).await.unwrap();
                 let idle_from = Instant::now();
                 closed_by_server(&mut stream).await;
