@@ -469,29 +469,41 @@ pub async fn serve(
     let mut last_full_warning: Option<Instant> = None;
     tokio::pin!(shutdown);
 
+    // A connection accepted at the limit, waiting for room. Room is made only for a connection
+    // that is there (evicting on a guess could close a new connection before its request
+    // arrives), and never by closing the newcomer.
+    let mut waiting: Option<TcpStream> = None;
     loop {
-        let permit = match slots.clone().try_acquire_owned() {
-            Ok(permit) => permit,
-            Err(_) => {
-                if last_full_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
-                    tracing::warn!(
-                        max_connections = limits.max_connections,
-                        "connection limit reached: closing the longest-idle connections"
-                    );
-                    last_full_warning = Some(Instant::now());
-                }
-                shared.evict_one();
-                tokio::select! {
-                    () = &mut shutdown => break,
-                    permit = slots.clone().acquire_owned() => permit.expect("never closed"),
-                    () = tokio::time::sleep(Duration::from_millis(20)) => continue,
-                }
+        if let Some(stream) = waiting.take() {
+            if let Ok(permit) = slots.clone().try_acquire_owned() {
+                spawn_connection(&shared, stream, Some(permit));
+                continue;
             }
-        };
+            if last_full_warning.is_none_or(|t| t.elapsed() > Duration::from_secs(10)) {
+                tracing::warn!(
+                    max_connections = limits.max_connections,
+                    "connection limit reached: closing the longest-idle connections"
+                );
+                last_full_warning = Some(Instant::now());
+            }
+            shared.evict_one();
+            tokio::select! {
+                () = &mut shutdown => {
+                    waiting = Some(stream);
+                    break;
+                }
+                permit = slots.clone().acquire_owned() => {
+                    spawn_connection(&shared, stream, Some(permit.expect("never closed")));
+                }
+                // Every connection was busy, or the one asked to close has not yet: again.
+                () = tokio::time::sleep(Duration::from_millis(50)) => waiting = Some(stream),
+            }
+            continue;
+        }
         tokio::select! {
             () = &mut shutdown => break,
             accepted = listener.accept() => match accepted {
-                Ok((stream, _)) => spawn_connection(&shared, stream, Some(permit)),
+                Ok((stream, _)) => waiting = Some(stream),
                 Err(e) => {
                     // Out of file descriptors, most likely: make room rather than spin.
                     tracing::warn!("accepting a connection failed: {e}");
@@ -507,6 +519,10 @@ pub async fn serve(
     shared.draining.store(true, Ordering::SeqCst);
     let _ = drain_tx.send(true);
     let mut taken = 0;
+    if let Some(stream) = waiting {
+        spawn_connection(&shared, stream, None);
+        taken += 1;
+    }
     while let Some(Ok((stream, _))) = listener.accept().now_or_never() {
         spawn_connection(&shared, stream, slots.clone().try_acquire_owned().ok());
         taken += 1;
