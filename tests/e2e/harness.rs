@@ -101,6 +101,31 @@ impl Service {
         wait_ready(&self.url(), &self.binary);
     }
 
+    /// What the process has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(
+            target_dir().join(format!("e2e-logs/{}-{}.log", self.binary, self.port)),
+        )
+        .unwrap_or_default()
+    }
+
+    /// Waits until the log holds `n` lines containing `needle` (at most 10 s).
+    pub fn wait_for_log(&self, needle: &str, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let seen = self.log().lines().filter(|l| l.contains(needle)).count();
+            if seen >= n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} logged `{needle}` {seen} times, not {n}, in 10 s",
+                self.binary
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
     /// The process id, while it runs.
     pub fn pid(&self) -> Option<u32> {
         self.child.as_ref().map(Child::id)

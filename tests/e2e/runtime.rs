@@ -112,6 +112,56 @@ async fn requests_in_flight_on_fresh_and_kept_alive_connections_are_answered_at_
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn requests_waiting_in_the_listen_backlog_are_answered_at_shutdown() {
+    const SLOTS: usize = 4;
+    const WAITING: usize = 8;
+    let mut system = System::start_with(
+        &[("crate", "hostile-crate", "CRATE_URL")],
+        &[("MAX_CONNECTIONS", "4"), ("SHUTDOWN_GRACE_MS", "5000")],
+        None,
+    );
+    let base = system.url("crate");
+    let addr = base.trim_start_matches("http://").to_owned();
+    // Every connection slot holds a request in flight (seen in the log: no slot is left to
+    // ask over HTTP)...
+    let held: Vec<_> = (0..SLOTS)
+        .map(|_| tokio::spawn(held_request(addr.clone(), false)))
+        .collect();
+    system.services["crate"].wait_for_log("probe started mode=hold", SLOTS);
+    // ...so these connections wait in the kernel's backlog, their requests sent: connected
+    // and written, not accepted.
+    let mut waiting = Vec::new();
+    for _ in 0..WAITING {
+        let mut stream = TcpStream::connect(&addr).await.unwrap();
+        stream
+            .write_all(get("/probe/now").as_bytes())
+            .await
+            .unwrap();
+        waiting.push(stream);
+    }
+    let stopping = std::thread::spawn(move || {
+        let took = system
+            .service("crate")
+            .terminate_within(Duration::from_secs(10));
+        (system, took)
+    });
+    for r in held {
+        assert_eq!(r.await.unwrap().expect("answered").status, 501);
+    }
+    for (i, mut stream) in waiting.into_iter().enumerate() {
+        let answer = read_answer(&mut stream)
+            .await
+            .unwrap_or_else(|e| panic!("request {i} from the backlog was cut off: {e}"));
+        assert_eq!(answer.status, 501, "{answer:?}");
+    }
+    let (_system, took) = stopping.join().unwrap();
+    let took = took.expect("the service exits after SIGTERM");
+    println!(
+        "{SLOTS} requests in flight and {WAITING} in the backlog answered; exit {took:?} after SIGTERM"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn a_half_sent_request_does_not_hold_the_process_past_the_grace_period() {
     let mut system = System::start_with(
         &[("crate", "hostile-crate", "CRATE_URL")],

@@ -231,6 +231,14 @@ fn start_up() -> Up {
     }
 }
 
+impl Drop for Up {
+    /// A failed test leaves nothing running: the services follow `up` (their stdin ends).
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
 /// Whether process `pid` is gone (a zombie waiting for its reaper counts as gone).
 fn gone(pid: u32) -> bool {
     match std::fs::read_to_string(format!("/proc/{pid}/stat")) {

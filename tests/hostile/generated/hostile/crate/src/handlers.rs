@@ -31,6 +31,8 @@ impl Api for Crate {
                 .into());
         }
         let _running = Running::start();
+        // Also observable without a connection (when every connection slot is taken).
+        runtime::tracing::info!(mode = %mode, "probe started");
         match mode.as_str() {
             "panic" => panic!("secret panic message"),
             "slow" => tokio::time::sleep(std::time::Duration::from_secs(3)).await,
