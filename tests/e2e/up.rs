@@ -5,8 +5,23 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// One `svcgen up shop` at a time: each picks the spec's ports when free, and two starting
+/// together would race for them.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[tokio::test(flavor = "multi_thread")]
+#[expect(
+    clippy::await_holding_lock,
+    reason = "the guard serialises whole tests across test threads; no task of this runtime takes it"
+)]
 async fn up_runs_the_shop_and_stops_every_child() {
+    let _one = one_at_a_time();
     svcgen_tests::e2e::build_binaries();
     let repo = svcgen_tests::repo();
     let target = svcgen_tests::e2e::target_dir();
@@ -167,9 +182,11 @@ struct Up {
     process: std::process::Child,
     rows: Vec<(String, String, u32)>,
     stdout: BufReader<std::process::ChildStdout>,
+    _one: std::sync::MutexGuard<'static, ()>,
 }
 
 fn start_up() -> Up {
+    let one = one_at_a_time();
     svcgen_tests::e2e::build_binaries();
     let repo = svcgen_tests::repo();
     let target = svcgen_tests::e2e::target_dir();
@@ -228,6 +245,7 @@ fn start_up() -> Up {
         process,
         rows,
         stdout,
+        _one: one,
     }
 }
 
