@@ -3,17 +3,30 @@
 //! Regenerates the system if its output is stale, builds its binaries with cargo, starts every
 //! service (and the gateway) as a child process wired through the registry variables, waits
 //! for each to be ready, prints where everything is, prefixes each child's log lines with its
-//! name, keeps the others running when one exits, and stops them all on Ctrl-C or SIGTERM.
+//! name, keeps the others running when one exits, and stops them all on Ctrl-C, SIGTERM or
+//! SIGHUP.
+//!
+//! Two promises hold whatever happens to `up` itself:
+//!
+//! - **Children never block on their output.** Their pipes are read by threads into a bounded
+//!   queue that one thread writes to stdout; when stdout is slow (piped to a consumer that does
+//!   not read), lines are dropped and counted ("N lines dropped"), never waited for. `up`'s
+//!   own messages take the same path, so a stalled stdout cannot stall `up` either.
+//! - **Children do not outlive `up`.** Each child gets a pipe on stdin from `up` and
+//!   `SVCGEN_UP_PARENT_PIPE=stdin`; the runtime's `serve()` treats the end of stdin like
+//!   SIGTERM. When `up` dies, even by SIGKILL, the kernel closes the pipes and every child
+//!   drains and exits.
 
 use anstyle::{AnsiColor, Style};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
-use std::io::{BufRead, BufReader, Write};
+use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, SyncSender, TrySendError};
 use std::time::{Duration, Instant};
 use svcgen_codegen::emit::gateway::{GATEWAY_URL_ENV, gateway_package};
 use svcgen_codegen::emit::service::{service_package, url_env};
@@ -40,7 +53,100 @@ const COLOURS: &[AnsiColor] = &[
     AnsiColor::BrightYellow,
 ];
 
-/// Runs `system`, generated into the cargo workspace `workspace`, until Ctrl-C or SIGTERM.
+/// Lines waiting for stdout; past this, children's lines are dropped rather than waited for.
+const OUTPUT_QUEUE: usize = 1024;
+
+/// How long `up` waits, after SIGTERM to its children, before killing them: longer than the
+/// runtime's default shutdown grace period (10 s).
+const STOP_TIMEOUT: Duration = Duration::from_secs(15);
+
+/// The environment variable the runtime reads to watch its stdin for `up`'s exit.
+const PARENT_PIPE_ENV: &str = "SVCGEN_UP_PARENT_PIPE";
+
+/// stdout, written by one thread from a bounded queue so that no writer ever blocks on it.
+#[derive(Clone)]
+struct Output {
+    queue: SyncSender<String>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl Output {
+    /// Starts the writer thread; the receiver of the returned channel says when it is done.
+    fn start() -> (Output, Receiver<()>) {
+        let (queue, lines) = std::sync::mpsc::sync_channel::<String>(OUTPUT_QUEUE);
+        let dropped = Arc::new(AtomicU64::new(0));
+        let (done_tx, done) = std::sync::mpsc::channel();
+        let counter = dropped.clone();
+        std::thread::spawn(move || {
+            let mut out = std::io::stdout().lock();
+            for line in lines {
+                let lost = counter.swap(0, Ordering::Relaxed);
+                if lost > 0 {
+                    let _ = writeln!(
+                        out,
+                        "svcgen up: {lost} lines dropped (stdout was not read fast enough)"
+                    );
+                }
+                let _ = writeln!(out, "{line}");
+                let _ = out.flush();
+            }
+            let _ = done_tx.send(());
+        });
+        (Output { queue, dropped }, done)
+    }
+
+    /// Queues a child's line, or drops and counts it when the queue is full.
+    fn line(&self, line: String) {
+        if let Err(TrySendError::Full(_)) = self.queue.try_send(line) {
+            self.dropped.fetch_add(1, Ordering::Relaxed);
+        }
+    }
+
+    /// Queues one of `up`'s own messages, waiting a little for room before dropping it.
+    fn message(&self, mut line: String) {
+        for _ in 0..20 {
+            match self.queue.try_send(line) {
+                Ok(()) | Err(TrySendError::Disconnected(_)) => return,
+                Err(TrySendError::Full(back)) => line = back,
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        self.dropped.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn status(&self, word: &str, text: &str, color: bool) {
+        self.message(format!(
+            "{} {text}",
+            crate::status(word, color, crate::Style::Good)
+        ));
+    }
+
+    /// Lets the writer empty the queue, for at most `limit` (stdout may never be read).
+    fn finish(self, done: Receiver<()>, limit: Duration) {
+        drop(self);
+        let _ = done.recv_timeout(limit);
+    }
+}
+
+/// Copies a child's pipe to `out`, line by line, until the child closes it. Bytes that are
+/// not UTF-8 are replaced, never a reason to stop reading (the child would block).
+fn forward_lines(pipe: Box<dyn Read + Send>, prefix: String, out: Output) {
+    let mut reader = BufReader::new(pipe);
+    let mut line = Vec::new();
+    loop {
+        line.clear();
+        match reader.read_until(b'\n', &mut line) {
+            Ok(0) | Err(_) => return,
+            Ok(_) => {
+                let text = String::from_utf8_lossy(&line);
+                out.line(format!("{prefix}{}", text.trim_end_matches(['\n', '\r'])));
+            }
+        }
+    }
+}
+
+/// Runs `system`, generated into the cargo workspace `workspace`, until Ctrl-C, SIGTERM or
+/// SIGHUP.
 /// `build` false skips `cargo build`.
 pub fn run(
     system: &System,
@@ -50,7 +156,11 @@ pub fn run(
 ) -> Result<ExitCode, String> {
     let target_dir = target_dir(workspace);
     let stop = Arc::new(AtomicBool::new(false));
-    for signal in [signal_hook::consts::SIGINT, signal_hook::consts::SIGTERM] {
+    for signal in [
+        signal_hook::consts::SIGINT,
+        signal_hook::consts::SIGTERM,
+        signal_hook::consts::SIGHUP,
+    ] {
         signal_hook::flag::register(signal, stop.clone())
             .map_err(|e| format!("cannot handle signals: {e}"))?;
     }
@@ -134,6 +244,8 @@ pub fn run(
         ));
     }
 
+    // From here on, everything goes through `out`: stdout may stop being read.
+    let (out, written) = Output::start();
     let width = units.iter().map(|u| u.name.len()).max().unwrap_or(0);
     for (i, u) in units.iter_mut().enumerate() {
         let binary = target_dir.join("debug").join(&u.binary);
@@ -141,6 +253,9 @@ pub fn run(
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("PORT", u.port.to_string())
             .env("HOST", "127.0.0.1")
+            .env(PARENT_PIPE_ENV, "stdin")
+            // Never written: its end (up exiting, however) tells the child to stop.
+            .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .spawn()
@@ -164,44 +279,40 @@ pub fn run(
         .into_iter()
         .flatten()
         {
-            let prefix = prefix.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    let mut out = std::io::stdout().lock();
-                    let _ = writeln!(out, "{prefix}{line}");
-                }
-            });
+            let (prefix, out) = (prefix.clone(), out.clone());
+            std::thread::spawn(move || forward_lines(pipe, prefix, out));
         }
         u.child = Some(child);
         let started = Instant::now();
         match wait_ready(u, &stop) {
-            Ok(()) => status(
+            Ok(()) => out.status(
                 "Ready",
                 &format!("{} in {:.1}s", u.name, started.elapsed().as_secs_f64()),
                 color,
             ),
             Err(e) => {
                 stop_all(&mut units);
+                out.finish(written, Duration::from_secs(1));
                 return Err(e);
             }
         }
     }
 
-    println!();
-    println!(
+    out.message(String::new());
+    out.message(format!(
         "  {:<width$}  {:<24}  {:<8}  OPENAPI",
         "SERVICE", "URL", "PID"
-    );
+    ));
     for u in &units {
         let url = format!("http://127.0.0.1:{}", u.port);
         let pid = u.child.as_ref().map(Child::id).unwrap_or(0);
-        println!(
+        out.message(format!(
             "  {:<width$}  {url:<24}  {pid:<8}  {url}/openapi.json",
             u.name
-        );
+        ));
     }
-    println!();
-    status(
+    out.message(String::new());
+    out.status(
         "Running",
         &format!("{} (Ctrl-C stops everything)", system.name.wire),
         color,
@@ -214,7 +325,7 @@ pub fn run(
                 && !u.announced_exit
             {
                 u.announced_exit = true;
-                status(
+                out.status(
                     "Exited",
                     &format!("{} ({exit}); the others keep running", u.name),
                     color,
@@ -223,9 +334,10 @@ pub fn run(
         }
         std::thread::sleep(Duration::from_millis(100));
     }
-    status("Stopping", &format!("{} processes", units.len()), color);
+    out.status("Stopping", &format!("{} processes", units.len()), color);
     stop_all(&mut units);
-    status("Stopped", system.name.wire.as_str(), color);
+    out.status("Stopped", system.name.wire.as_str(), color);
+    out.finish(written, Duration::from_secs(1));
     Ok(ExitCode::SUCCESS)
 }
 
@@ -282,14 +394,15 @@ fn is_ready(addr: SocketAddr) -> bool {
     std::io::Read::read_exact(&mut stream, &mut head).is_ok() && head.starts_with(b"HTTP/1.1 200")
 }
 
-/// SIGTERM to every child (each finishes its in-flight requests), then a kill after 10 s.
+/// SIGTERM to every child (each finishes its in-flight requests), then a kill after
+/// [`STOP_TIMEOUT`].
 fn stop_all(units: &mut [Unit]) {
     for u in units.iter() {
         if let Some(child) = &u.child {
             terminate(child.id());
         }
     }
-    let deadline = Instant::now() + Duration::from_secs(10);
+    let deadline = Instant::now() + STOP_TIMEOUT;
     for u in units.iter_mut() {
         if let Some(mut child) = u.child.take() {
             while Instant::now() < deadline {

@@ -1,9 +1,12 @@
 //! The client side: one HTTP call with a total deadline, connect timeout, bounded retries with
 //! exponential backoff and jitter for idempotent methods, request id propagation, and errors
-//! that say which service and URL failed.
+//! that say which service and URL failed; a circuit breaker per dependency ([`crate::breaker`]);
+//! what a dependency sent is logged only as a bounded, redacted excerpt ([`crate::redact`]).
 
+use crate::breaker::{Breaker, BreakerPolicy};
 use crate::context::{REQUEST_ID_HEADER, request_id};
 use crate::problem::Problem;
+use crate::redact::{excerpt, redact};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -41,6 +44,8 @@ pub enum TransportKind {
     Timeout,
     /// Any other failure while sending or receiving.
     Other,
+    /// Not called: the circuit breaker is open after a run of failures.
+    CircuitOpen,
 }
 
 /// A failed call. `E` is the endpoint's typed error.
@@ -82,12 +87,19 @@ pub enum Error<E> {
 impl<E: fmt::Display> fmt::Display for Error<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            // What came from elsewhere (URLs, answers, decode errors quoting them) is shown as a
+            // bounded, redacted excerpt: this text goes to logs.
             Error::Api(e) => write!(f, "{e}"),
             Error::Problem {
                 service,
                 url,
                 problem,
-            } => write!(f, "{service} ({url}) answered {problem}"),
+            } => write!(
+                f,
+                "{service} ({}) answered {}",
+                redact(url),
+                excerpt(&problem.to_string())
+            ),
             Error::Transport {
                 service,
                 url,
@@ -98,14 +110,25 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
                     TransportKind::Connect => "could not be reached",
                     TransportKind::Timeout => "did not answer in time",
                     TransportKind::Other => "failed",
+                    TransportKind::CircuitOpen => "was not called",
                 };
-                write!(f, "{service} ({url}) {what}: {message}")
+                write!(
+                    f,
+                    "{service} ({}) {what}: {}",
+                    redact(url),
+                    excerpt(message)
+                )
             }
             Error::Decode {
                 service,
                 url,
                 message,
-            } => write!(f, "{service} ({url}) sent an invalid answer: {message}"),
+            } => write!(
+                f,
+                "{service} ({}) sent an invalid answer: {}",
+                redact(url),
+                excerpt(message)
+            ),
         }
     }
 }
@@ -114,14 +137,14 @@ impl<E: fmt::Debug + fmt::Display> std::error::Error for Error<E> {}
 
 impl<E: fmt::Display> Error<E> {
     /// The problem a service answers with when this dependency call fails and the handler does
-    /// not handle it: 503 when unreachable, 504 on timeout, 502 otherwise. Internal URLs are
-    /// logged, not sent.
+    /// not handle it: 503 when unreachable (or its circuit is open), 504 on timeout, 502
+    /// otherwise. Internal URLs are logged, not sent.
     pub fn upstream_problem(&self) -> Problem {
         tracing::warn!(error = %self, "dependency call failed");
         match self {
             Error::Transport {
                 service,
-                kind: TransportKind::Connect,
+                kind: TransportKind::Connect | TransportKind::CircuitOpen,
                 ..
             } => Problem::new(503, "Dependency unavailable")
                 .with_detail(format!("the {service} service could not be reached")),
@@ -220,6 +243,7 @@ pub struct Http {
     base: String,
     policy: Policy,
     client: reqwest::Client,
+    breaker: Breaker,
 }
 
 /// A base URL that is not usable.
@@ -250,7 +274,8 @@ pub fn url_from_env(env: &str, default: &str) -> Result<String, ConfigError> {
 }
 
 impl Http {
-    /// A client of `service` at `base_url` (e.g. `http://127.0.0.1:8001`).
+    /// A client of `service` at `base_url` (e.g. `http://127.0.0.1:8001`), with a circuit
+    /// breaker configured from the environment ([`BreakerPolicy::from_env`]).
     pub fn new(service: &'static str, base_url: &str, policy: Policy) -> Result<Self, ConfigError> {
         if !base_url.starts_with("http://") {
             return Err(ConfigError(format!(
@@ -272,7 +297,14 @@ impl Http {
             base: base_url.trim_end_matches('/').to_owned(),
             policy,
             client,
+            breaker: Breaker::new(service, BreakerPolicy::from_env()),
         })
+    }
+
+    /// The same client with a breaker of its own following `policy`.
+    pub fn with_breaker(mut self, policy: BreakerPolicy) -> Self {
+        self.breaker = Breaker::new(self.service, policy);
+        self
     }
 
     /// The base URL.
@@ -281,7 +313,8 @@ impl Http {
     }
 
     /// Sends `call`, retrying idempotent methods on transport failures and 502/503/504, all
-    /// within the policy's total timeout. Returns the success body; a problem answer becomes
+    /// within the policy's total timeout, each attempt admitted by the circuit breaker (an
+    /// open circuit ends the call at once). Returns the success body; a problem answer becomes
     /// the endpoint's typed error when `typed` recognises it.
     pub async fn send<E>(
         &self,
@@ -309,8 +342,28 @@ impl Http {
         let mut attempt = 0;
         loop {
             attempt += 1;
-            let result = self.attempt(&call, &url, deadline).await;
+            let result = match self.breaker.admit() {
+                Ok(()) => {
+                    let verdict = Verdict(&self.breaker, false);
+                    let result = self.attempt(&call, &url, deadline).await;
+                    verdict.record(match &result {
+                        Err(Failure::Transport(..)) => true,
+                        Err(Failure::Problem(problem)) => problem.status >= 500,
+                        Ok(_) => false,
+                    });
+                    result
+                }
+                Err(refused) => Err(Failure::Transport(
+                    TransportKind::CircuitOpen,
+                    format!(
+                        "circuit open after {} failed attempts in a row; next probe in {} ms",
+                        self.breaker.policy().failures,
+                        refused.retry_in.as_millis()
+                    ),
+                )),
+            };
             let retryable = match &result {
+                Err(Failure::Transport(TransportKind::CircuitOpen, _)) => false,
                 Err(Failure::Transport(..)) => true,
                 Err(Failure::Problem(problem)) => matches!(problem.status, 502..=504),
                 Ok(_) => false,
@@ -366,9 +419,9 @@ impl Http {
         let status = response.status().as_u16();
         let body = response.bytes().await.map_err(transport)?;
         if status >= 400 {
+            // A body that is not a problem is kept only as an excerpt: it may hold anything.
             let problem = serde_json::from_slice::<Problem>(&body).unwrap_or_else(|_| {
-                Problem::new(status, "Error")
-                    .with_detail(String::from_utf8_lossy(&body).into_owned())
+                Problem::new(status, "Error").with_detail(excerpt(&String::from_utf8_lossy(&body)))
             });
             return Err(Failure::Problem(problem));
         }
@@ -415,6 +468,25 @@ impl Http {
             url: format!("{}{}", self.base, path),
             message: e.to_string(),
         })
+    }
+}
+
+/// Records an attempt's outcome with the breaker; an attempt dropped midway (the call was
+/// cancelled) gives its probe slot back instead.
+struct Verdict<'b>(&'b Breaker, bool);
+
+impl Verdict<'_> {
+    fn record(mut self, failed: bool) {
+        self.1 = true;
+        self.0.record(failed);
+    }
+}
+
+impl Drop for Verdict<'_> {
+    fn drop(&mut self) {
+        if !self.1 {
+            self.0.release();
+        }
     }
 }
 

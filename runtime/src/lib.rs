@@ -8,20 +8,28 @@
 //!   violation with a JSON Pointer;
 //! - [`context`]: the request being served (its id today; more as services gain stores,
 //!   events and callers);
+//! - [`redact`]: bounded, redacted excerpts of text from elsewhere, for logs;
 //! - `client` (feature `client`): HTTP calls with deadlines, bounded retries and request id
-//!   propagation, used by every typed client;
+//!   propagation, used by every typed client, and `breaker`, the circuit breaker of each;
 //! - `server` (feature `server`): input extraction and validation, the per-request middleware,
-//!   health endpoints and graceful shutdown.
+//!   health endpoints and graceful shutdown;
+//! - `connections` (feature `server`): the accept loop, connection limits and timeouts, and
+//!   draining at shutdown.
 //!
 //! The crates generated code names through this one are re-exported, so a generated crate
 //! needs no direct dependency on them.
 
 pub mod context;
 pub mod problem;
+pub mod redact;
 pub mod validation;
 
 #[cfg(feature = "client")]
+pub mod breaker;
+#[cfg(feature = "client")]
 pub mod client;
+#[cfg(feature = "server")]
+pub mod connections;
 #[cfg(feature = "server")]
 pub mod server;
 

@@ -1,6 +1,6 @@
 //! The server side: request input parsing that reports every invalid field at once, problem
 //! responses, middleware (request id, tracing, timeout, panic catching), health endpoints and
-//! graceful shutdown.
+//! graceful shutdown (the connections themselves are handled in `connections`).
 
 use crate::context::{REQUEST_ID_HEADER, with_request_id};
 use crate::problem::{FieldError, PROBLEM_JSON, Problem};
@@ -536,10 +536,17 @@ pub fn healthcheck(default_port: u16) -> ExitCode {
     }
 }
 
-/// Serves `router` until SIGTERM or Ctrl-C, then finishes in-flight requests and exits.
+/// Serves `router` until SIGTERM or Ctrl-C (or, under `svcgen up`, until `up` is gone), then
+/// drains: `/readyz` answers 503, connections already accepted by the kernel are taken in and
+/// the listener is closed, every request whose bytes arrived is answered (with
+/// `connection: close`), idle connections are closed, and the process exits at the latest when
+/// the grace period (`SHUTDOWN_GRACE_MS`) ends. Connection limits and timeouts come from the
+/// environment (see [`Limits::from_env`](crate::connections::Limits::from_env)).
 pub async fn serve(settings: Settings, router: Router) -> ExitCode {
-    let addr = match bind_address(settings.default_port) {
-        Ok(a) => a,
+    let (addr, limits) = match bind_address(settings.default_port)
+        .and_then(|addr| crate::connections::Limits::from_env().map(|limits| (addr, limits)))
+    {
+        Ok(found) => found,
         Err(e) => {
             tracing::error!("{e}");
             return ExitCode::FAILURE;
@@ -554,28 +561,39 @@ pub async fn serve(settings: Settings, router: Router) -> ExitCode {
     };
     let ready = Arc::new(AtomicBool::new(true));
     let app = app(router, &settings, ready.clone());
-    tracing::info!(service = settings.service, "listening on http://{addr}");
+    tracing::info!(
+        service = settings.service,
+        header_read_timeout_ms = limits.header_read_timeout.as_millis() as u64,
+        idle_timeout_ms = limits.idle_timeout.as_millis() as u64,
+        max_connections = limits.max_connections,
+        shutdown_grace_ms = limits.shutdown_grace.as_millis() as u64,
+        "listening on http://{addr}"
+    );
     let shutdown = async move {
-        shutdown_signal().await;
+        let why = shutdown_signal().await;
         ready.store(false, Ordering::SeqCst);
-        tracing::info!("shutting down: finishing in-flight requests");
+        tracing::info!("shutting down ({why})");
     };
-    match axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
-        Ok(()) => {
-            tracing::info!("stopped");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            tracing::error!("server failed: {e}");
-            ExitCode::FAILURE
-        }
+    let cut_off = crate::connections::serve(listener, app, limits, shutdown).await;
+    if cut_off > 0 {
+        tracing::warn!(
+            connections = cut_off,
+            "stopped: the grace period of {} ms ended with connections still open; they are cut off",
+            limits.shutdown_grace.as_millis()
+        );
+    } else {
+        tracing::info!("stopped");
     }
+    ExitCode::SUCCESS
 }
 
-async fn shutdown_signal() {
+/// The environment variable that tells a service `svcgen up` started it with a pipe on stdin:
+/// when set to `stdin`, the end of stdin (up exited, even by SIGKILL) stops the service like
+/// SIGTERM does.
+pub const PARENT_PIPE_ENV: &str = "SVCGEN_UP_PARENT_PIPE";
+
+/// Waits for SIGTERM, Ctrl-C, or the end of the parent's pipe; says which.
+async fn shutdown_signal() -> &'static str {
     let ctrl_c = async {
         let _ = tokio::signal::ctrl_c().await;
     };
@@ -591,8 +609,37 @@ async fn shutdown_signal() {
     #[cfg(not(unix))]
     let terminate = std::future::pending::<()>();
     tokio::select! {
-        () = ctrl_c => {},
-        () = terminate => {},
+        () = ctrl_c => "interrupted",
+        () = terminate => "SIGTERM",
+        () = parent_gone() => "svcgen up is gone: stdin closed",
+    }
+}
+
+/// Completes when stdin reaches its end, if [`PARENT_PIPE_ENV`] is `stdin`; never otherwise.
+async fn parent_gone() {
+    if std::env::var(PARENT_PIPE_ENV).as_deref() != Ok("stdin") {
+        return std::future::pending().await;
+    }
+    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+    // A thread of its own, not tokio's blocking pool: a read that never ends must not hold the
+    // runtime (and the exit) back.
+    let spawned = std::thread::Builder::new()
+        .name("parent-pipe".into())
+        .spawn(move || {
+            use std::io::Read;
+            let mut stdin = std::io::stdin().lock();
+            let mut buf = [0u8; 256];
+            while matches!(stdin.read(&mut buf), Ok(n) if n > 0) {}
+            let _ = tx.send(());
+        });
+    match spawned {
+        Ok(_) => {
+            let _ = rx.await;
+        }
+        Err(e) => {
+            tracing::warn!("cannot watch stdin for the parent's exit: {e}");
+            std::future::pending::<()>().await;
+        }
     }
 }
 

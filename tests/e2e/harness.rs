@@ -59,6 +59,8 @@ pub struct Service {
     /// The port it listens on.
     pub port: u16,
     env: Vec<(String, String)>,
+    /// An open-file limit (`ulimit -n`) to start the process with.
+    nofile: Option<u32>,
     child: Option<Child>,
 }
 
@@ -75,7 +77,18 @@ impl Service {
         let _ = std::fs::create_dir_all(&log_dir);
         let log = std::fs::File::create(log_dir.join(format!("{}-{}.log", self.binary, self.port)))
             .expect("log file");
-        let child = Command::new(target_dir().join("debug").join(&self.binary))
+        let binary = target_dir().join("debug").join(&self.binary);
+        let mut command = match self.nofile {
+            Some(n) => {
+                let mut sh = Command::new("sh");
+                sh.arg("-c")
+                    .arg(format!("ulimit -n {n} && exec \"$0\""))
+                    .arg(&binary);
+                sh
+            }
+            None => Command::new(&binary),
+        };
+        let child = command
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("PORT", self.port.to_string())
             .env("HOST", "127.0.0.1")
@@ -86,6 +99,55 @@ impl Service {
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.binary));
         self.child = Some(child);
         wait_ready(&self.url(), &self.binary);
+    }
+
+    /// What the process has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(
+            target_dir().join(format!("e2e-logs/{}-{}.log", self.binary, self.port)),
+        )
+        .unwrap_or_default()
+    }
+
+    /// Waits until the log holds `n` lines containing `needle` (at most 10 s).
+    pub fn wait_for_log(&self, needle: &str, n: usize) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let seen = self.log().lines().filter(|l| l.contains(needle)).count();
+            if seen >= n {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{} logged `{needle}` {seen} times, not {n}, in 10 s",
+                self.binary
+            );
+            std::thread::sleep(Duration::from_millis(5));
+        }
+    }
+
+    /// The process id, while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
+    }
+
+    /// Sends SIGTERM and waits up to `limit` for the exit; returns how long it took, or `None`
+    /// (after killing it) when it did not exit in time.
+    pub fn terminate_within(&mut self, limit: Duration) -> Option<Duration> {
+        let mut child = self.child.take()?;
+        let started = Instant::now();
+        let _ = Command::new("kill")
+            .args(["-TERM", &child.id().to_string()])
+            .status();
+        while started.elapsed() < limit {
+            if let Ok(Some(_)) = child.try_wait() {
+                return Some(started.elapsed());
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        let _ = child.kill();
+        let _ = child.wait();
+        None
     }
 
     /// Stops the process with SIGTERM (graceful), killing it if it does not exit in 5 s.
@@ -151,11 +213,26 @@ pub struct System {
 impl System {
     /// Starts `services` (spec name, binary, URL variable) with every `*_URL` variable set.
     pub fn start(services: &[(&str, &str, &str)]) -> System {
+        Self::start_with(services, &[], None)
+    }
+
+    /// Like [`System::start`], with `extra` variables for every service and, when given, an
+    /// open-file limit.
+    pub fn start_with(
+        services: &[(&str, &str, &str)],
+        extra: &[(&str, &str)],
+        nofile: Option<u32>,
+    ) -> System {
         let ports: Vec<u16> = services.iter().map(|_| free_port()).collect();
         let env: Vec<(String, String)> = services
             .iter()
             .zip(&ports)
             .map(|((_, _, var), port)| ((*var).to_owned(), format!("http://127.0.0.1:{port}")))
+            .chain(
+                extra
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+            )
             .collect();
         let mut map = BTreeMap::new();
         for ((name, binary, _), port) in services.iter().zip(ports) {
@@ -163,6 +240,7 @@ impl System {
                 binary: (*binary).to_owned(),
                 port,
                 env: env.clone(),
+                nofile,
                 child: None,
             };
             s.start();
@@ -206,4 +284,132 @@ pub async fn raw(
     let bytes = resp.bytes().await.expect("a body");
     let json = serde_json::from_slice(&bytes).unwrap_or(serde_json::Value::Null);
     (status, headers, json)
+}
+
+/// One HTTP/1.1 answer read off a raw socket.
+#[derive(Debug)]
+pub struct RawAnswer {
+    /// The status code.
+    pub status: u16,
+    /// The head, lower-cased (status line and headers).
+    pub head: String,
+    /// The body (as long as `content-length` says).
+    pub body: Vec<u8>,
+}
+
+impl RawAnswer {
+    /// Whether the server said it closes the connection after this answer.
+    pub fn closes(&self) -> bool {
+        self.head.contains("\r\nconnection: close")
+    }
+}
+
+/// Reads one answer from `stream` (which must carry no other bytes after it).
+pub async fn read_answer(stream: &mut tokio::net::TcpStream) -> std::io::Result<RawAnswer> {
+    use tokio::io::AsyncReadExt;
+    let mut buf = Vec::new();
+    let mut chunk = [0u8; 4096];
+    let head_end = loop {
+        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+            break i + 4;
+        }
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            return Err(std::io::Error::new(
+                std::io::ErrorKind::UnexpectedEof,
+                format!(
+                    "closed before a full answer ({} bytes: {:?})",
+                    buf.len(),
+                    String::from_utf8_lossy(&buf)
+                ),
+            ));
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    };
+    let head = String::from_utf8_lossy(&buf[..head_end]).to_ascii_lowercase();
+    let status = head
+        .get(9..12)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_default();
+    let length: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0);
+    while buf.len() < head_end + length {
+        let n = stream.read(&mut chunk).await?;
+        if n == 0 {
+            break;
+        }
+        buf.extend_from_slice(&chunk[..n]);
+    }
+    Ok(RawAnswer {
+        status,
+        head,
+        body: buf[head_end..].to_vec(),
+    })
+}
+
+/// A GET request head for a raw socket.
+pub fn get(path: &str) -> String {
+    format!("GET {path} HTTP/1.1\r\nhost: 127.0.0.1\r\n\r\n")
+}
+
+/// Waits until `probe/inflight` of the hostile service at `base` reports `n` probes running:
+/// the observable moment requests are in flight, instead of a sleep.
+pub async fn wait_in_flight(base: &str, n: usize) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let client = reqwest::Client::new();
+    loop {
+        let answer = client
+            .get(format!("{base}/probe/inflight"))
+            .send()
+            .await
+            .expect("the service answers");
+        let bytes = answer.bytes().await.expect("a body");
+        let problem: serde_json::Value = serde_json::from_slice(&bytes).expect("a problem");
+        let running: usize = problem["detail"]
+            .as_str()
+            .and_then(|d| d.parse().ok())
+            .expect("a count");
+        if running >= n {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {running} of {n} probes in flight after 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+/// The open files and resident memory (kB) of process `pid`, from `/proc`.
+pub fn process_usage(pid: u32) -> (usize, u64) {
+    let files = std::fs::read_dir(format!("/proc/{pid}/fd"))
+        .map(|d| d.count())
+        .unwrap_or(0);
+    let rss = std::fs::read_to_string(format!("/proc/{pid}/status"))
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmRSS:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+        })
+        .unwrap_or(0);
+    (files, rss)
+}
+
+/// Raises this process's soft open-file limit to at least `wanted` (up to the hard limit);
+/// returns the limit now in force.
+pub fn raise_open_files(wanted: u64) -> u64 {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    let (soft, hard) = getrlimit(Resource::RLIMIT_NOFILE).expect("getrlimit");
+    if soft >= wanted {
+        return soft;
+    }
+    let target = wanted.min(hard);
+    match setrlimit(Resource::RLIMIT_NOFILE, target, hard) {
+        Ok(()) => target,
+        Err(_) => soft,
+    }
 }

@@ -1,9 +1,13 @@
 //! Runtime behaviour every generated service shares, on the hostile fixture's scaffolded
 //! service: 501 until implemented, panics answered with a 500 that leaks nothing, the request
-//! timeout, health endpoints and graceful shutdown.
+//! timeout, health endpoints and graceful shutdown: requests in flight on fresh and kept-alive
+//! connections are answered, and a half-sent request cannot hold the process past the grace
+//! period.
 
 use std::time::{Duration, Instant};
-use svcgen_tests::e2e::{System, raw};
+use svcgen_tests::e2e::{RawAnswer, System, get, raw, read_answer, wait_in_flight};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
 
 #[tokio::test(flavor = "multi_thread")]
 async fn scaffolds_panics_timeouts_and_shutdown() {
@@ -49,29 +53,156 @@ async fn scaffolds_panics_timeouts_and_shutdown() {
     assert!(!service.is_running());
 }
 
+/// Opens a connection that sends `GET /probe/hold` (in flight for 800 ms); with `keep_alive`,
+/// it first makes a request and reads its answer, so the held request is its second.
+async fn held_request(addr: String, keep_alive: bool) -> std::io::Result<RawAnswer> {
+    let mut stream = TcpStream::connect(&addr).await?;
+    if keep_alive {
+        stream.write_all(get("/healthz").as_bytes()).await?;
+        let first = read_answer(&mut stream).await?;
+        assert!(!first.closes(), "kept alive");
+    }
+    stream.write_all(get("/probe/hold").as_bytes()).await?;
+    let answer = read_answer(&mut stream).await?;
+    // After the answer the server closes the connection.
+    let mut rest = Vec::new();
+    stream.read_to_end(&mut rest).await?;
+    Ok(answer)
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn in_flight_requests_finish_during_shutdown() {
-    let mut system = System::start(&[("crate", "hostile-crate", "CRATE_URL")]);
+async fn requests_in_flight_on_fresh_and_kept_alive_connections_are_answered_at_shutdown() {
+    const EACH: usize = 16;
+    let mut system = System::start_with(
+        &[("crate", "hostile-crate", "CRATE_URL")],
+        &[("SHUTDOWN_GRACE_MS", "5000")],
+        None,
+    );
     let base = system.url("crate");
-    // `probe/work` takes 500 ms; SIGTERM arrives while every request is being served.
-    let requests: Vec<_> = (0..4)
-        .map(|_| {
-            let url = format!("{base}/probe/work");
-            tokio::spawn(async move { reqwest::get(&url).await.map(|r| r.status().as_u16()) })
-        })
+    let addr = base.trim_start_matches("http://").to_owned();
+    let requests: Vec<_> = (0..2 * EACH)
+        .map(|i| tokio::spawn(held_request(addr.clone(), i % 2 == 0)))
         .collect();
-    tokio::time::sleep(Duration::from_millis(200)).await;
+    // Every request is being handled (the handlers say so), then SIGTERM.
+    wait_in_flight(&base, 2 * EACH).await;
     let stopping = std::thread::spawn(move || {
-        system.service("crate").stop();
-        system
+        let took = system
+            .service("crate")
+            .terminate_within(Duration::from_secs(10));
+        (system, took)
     });
-    for r in requests {
-        let status = r
+    for (i, r) in requests.into_iter().enumerate() {
+        let kind = if i % 2 == 0 { "kept-alive" } else { "fresh" };
+        let answer = r
             .await
             .expect("task")
-            .expect("the request was answered, not cut off");
-        assert_eq!(status, 501);
+            .unwrap_or_else(|e| panic!("request {i} on a {kind} connection was cut off: {e}"));
+        assert_eq!(answer.status, 501, "{kind}: {answer:?}");
+        assert!(
+            answer.closes(),
+            "{kind}: the answer says the connection closes"
+        );
     }
-    let mut system = stopping.join().unwrap();
-    assert!(!system.service("crate").is_running());
+    let (_system, took) = stopping.join().unwrap();
+    let took = took.expect("the service exits after SIGTERM");
+    println!(
+        "{} requests in flight answered; exit {took:?} after SIGTERM",
+        2 * EACH
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn requests_waiting_in_the_listen_backlog_are_answered_at_shutdown() {
+    const SLOTS: usize = 4;
+    const WAITING: usize = 8;
+    let mut system = System::start_with(
+        &[("crate", "hostile-crate", "CRATE_URL")],
+        &[("MAX_CONNECTIONS", "4"), ("SHUTDOWN_GRACE_MS", "5000")],
+        None,
+    );
+    let base = system.url("crate");
+    let addr = base.trim_start_matches("http://").to_owned();
+    // Every connection slot holds a request in flight (seen in the log: no slot is left to
+    // ask over HTTP)...
+    let held: Vec<_> = (0..SLOTS)
+        .map(|_| tokio::spawn(held_request(addr.clone(), false)))
+        .collect();
+    system.services["crate"].wait_for_log("probe started mode=hold", SLOTS);
+    // ...so these connections wait in the kernel's backlog, their requests sent: connected
+    // and written, not accepted.
+    let mut waiting = Vec::new();
+    for _ in 0..WAITING {
+        let mut stream = TcpStream::connect(&addr).await.unwrap();
+        stream
+            .write_all(get("/probe/now").as_bytes())
+            .await
+            .unwrap();
+        waiting.push(stream);
+    }
+    let stopping = std::thread::spawn(move || {
+        let took = system
+            .service("crate")
+            .terminate_within(Duration::from_secs(10));
+        (system, took)
+    });
+    for r in held {
+        assert_eq!(r.await.unwrap().expect("answered").status, 501);
+    }
+    for (i, mut stream) in waiting.into_iter().enumerate() {
+        let answer = read_answer(&mut stream)
+            .await
+            .unwrap_or_else(|e| panic!("request {i} from the backlog was cut off: {e}"));
+        assert_eq!(answer.status, 501, "{answer:?}");
+    }
+    let (_system, took) = stopping.join().unwrap();
+    let took = took.expect("the service exits after SIGTERM");
+    println!(
+        "{SLOTS} requests in flight and {WAITING} in the backlog answered; exit {took:?} after SIGTERM"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_half_sent_request_does_not_hold_the_process_past_the_grace_period() {
+    let mut system = System::start_with(
+        &[("crate", "hostile-crate", "CRATE_URL")],
+        // The header-read timeout is long: only the grace period can end the wait.
+        &[
+            ("SHUTDOWN_GRACE_MS", "1500"),
+            ("HEADER_READ_TIMEOUT_MS", "60000"),
+        ],
+        None,
+    );
+    let base = system.url("crate");
+    let addr = base.trim_start_matches("http://").to_owned();
+    // Half a request head, and a connection that never sends a byte.
+    let mut half = TcpStream::connect(&addr).await.unwrap();
+    half.write_all(b"GET /probe/hold HTTP/1.1\r\nhost: 127.0.0.1\r\nx-slow: ")
+        .await
+        .unwrap();
+    let _silent = TcpStream::connect(&addr).await.unwrap();
+    // And a request in flight, which is still answered.
+    let held = tokio::spawn(held_request(addr.clone(), false));
+    wait_in_flight(&base, 1).await;
+    let stopping = std::thread::spawn(move || {
+        let took = system
+            .service("crate")
+            .terminate_within(Duration::from_secs(20));
+        (system, took)
+    });
+    let answer = held
+        .await
+        .unwrap()
+        .expect("the request in flight is answered");
+    assert_eq!(answer.status, 501);
+    let (_system, took) = stopping.join().unwrap();
+    let took = took.expect("the service exits despite the half-sent request");
+    println!("exit {took:?} after SIGTERM with a half-sent request open (grace 1.5 s)");
+    assert!(
+        took < Duration::from_millis(1500) + Duration::from_secs(5),
+        "{took:?}"
+    );
+    assert!(
+        took >= Duration::from_millis(1400),
+        "the grace period was given: {took:?}"
+    );
 }

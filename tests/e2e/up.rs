@@ -5,8 +5,23 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+/// One `svcgen up shop` at a time: each picks the spec's ports when free, and two starting
+/// together would race for them.
+static ONE_AT_A_TIME: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn one_at_a_time() -> std::sync::MutexGuard<'static, ()> {
+    ONE_AT_A_TIME
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
 #[tokio::test(flavor = "multi_thread")]
+#[expect(
+    clippy::await_holding_lock,
+    reason = "the guard serialises whole tests across test threads; no task of this runtime takes it"
+)]
 async fn up_runs_the_shop_and_stops_every_child() {
+    let _one = one_at_a_time();
     svcgen_tests::e2e::build_binaries();
     let repo = svcgen_tests::repo();
     let target = svcgen_tests::e2e::target_dir();
@@ -159,4 +174,238 @@ async fn up_runs_the_shop_and_stops_every_child() {
             "{name} (pid {pid}) is still running"
         );
     }
+}
+
+/// `svcgen up shop` started, its table read: the process, the rows (name, URL, pid) and its
+/// stdout, positioned after the "Running" line and not read any further.
+struct Up {
+    process: std::process::Child,
+    rows: Vec<(String, String, u32)>,
+    stdout: BufReader<std::process::ChildStdout>,
+    _one: std::sync::MutexGuard<'static, ()>,
+}
+
+fn start_up() -> Up {
+    let one = one_at_a_time();
+    svcgen_tests::e2e::build_binaries();
+    let repo = svcgen_tests::repo();
+    let target = svcgen_tests::e2e::target_dir();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let built = Command::new(cargo)
+        .args([
+            "build",
+            "--quiet",
+            "-p",
+            "svcgen",
+            "--bin",
+            "svcgen",
+            "--target-dir",
+        ])
+        .arg(&target)
+        .current_dir(&repo)
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "cargo build -p svcgen: {built}");
+    let mut process = Command::new(target.join("debug/svcgen"))
+        .args(["up", "shop", "--no-build"])
+        .env("CARGO_TARGET_DIR", &target)
+        .current_dir(&repo)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("svcgen runs");
+    let mut stdout = BufReader::new(process.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let mut rows = Vec::new();
+        let mut line = String::new();
+        loop {
+            line.clear();
+            if stdout.read_line(&mut line).unwrap_or(0) == 0 {
+                return;
+            }
+            if line.contains("Running shop") {
+                let _ = tx.send((rows, stdout));
+                return;
+            }
+            let cols: Vec<&str> = line.split_whitespace().collect();
+            if cols.len() >= 3
+                && cols[1].starts_with("http://127.0.0.1:")
+                && let Ok(pid) = cols[2].parse::<u32>()
+            {
+                rows.push((cols[0].to_owned(), cols[1].to_owned(), pid));
+            }
+        }
+    });
+    let (rows, stdout) = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("svcgen up reports readiness");
+    assert_eq!(rows.len(), 4, "{rows:?}");
+    Up {
+        process,
+        rows,
+        stdout,
+        _one: one,
+    }
+}
+
+impl Drop for Up {
+    /// A failed test leaves nothing running: the services follow `up` (their stdin ends).
+    fn drop(&mut self) {
+        let _ = self.process.kill();
+        let _ = self.process.wait();
+    }
+}
+
+/// Whether process `pid` is gone (a zombie waiting for its reaper counts as gone).
+fn gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .is_some_and(|(_, rest)| rest.trim_start().starts_with('Z')),
+    }
+}
+
+/// Waits up to `limit` for every service of `up` to be gone; returns how long it took.
+fn wait_all_gone(up: &Up, limit: Duration) -> Duration {
+    let started = Instant::now();
+    loop {
+        let left: Vec<_> = up.rows.iter().filter(|r| !gone(r.2)).collect();
+        if left.is_empty() {
+            return started.elapsed();
+        }
+        if started.elapsed() > limit {
+            for (_, _, pid) in &left {
+                let _ = Command::new("kill")
+                    .args(["-KILL", &pid.to_string()])
+                    .status();
+            }
+            panic!("still running after {limit:?}: {left:?}");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Reads `stdout` on a thread until it ends, so `up` never waits on it.
+fn drain(stdout: BufReader<std::process::ChildStdout>) -> std::sync::mpsc::Receiver<String> {
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    rx
+}
+
+#[test]
+fn sigkill_of_up_leaves_no_service_running() {
+    let mut up = start_up();
+    let stdout = std::mem::replace(&mut up.stdout, BufReader::new(empty_stdout()));
+    let _lines = drain(stdout);
+    up.process.kill().unwrap();
+    up.process.wait().unwrap();
+    let took = wait_all_gone(&up, Duration::from_secs(20));
+    println!("after SIGKILL of svcgen up, its 4 services were gone in {took:?}");
+}
+
+#[test]
+fn sighup_to_up_stops_every_service() {
+    let mut up = start_up();
+    let stdout = std::mem::replace(&mut up.stdout, BufReader::new(empty_stdout()));
+    let _lines = drain(stdout);
+    Command::new("kill")
+        .args(["-HUP", &up.process.id().to_string()])
+        .status()
+        .unwrap();
+    let started = Instant::now();
+    let exit = loop {
+        if let Some(exit) = up.process.try_wait().unwrap() {
+            break exit;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "svcgen up did not stop on SIGHUP"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    };
+    assert!(exit.success(), "{exit}");
+    wait_all_gone(&up, Duration::from_secs(1));
+    println!("svcgen up stopped on SIGHUP in {:?}", started.elapsed());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unread_stdout_stalls_neither_services_nor_up() {
+    const REQUESTS: usize = 3000;
+    let mut up = start_up();
+    // From here on nobody reads up's stdout: every request logs a line into it.
+    let users = up.rows.iter().find(|r| r.0 == "users").unwrap().1.clone();
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..4)
+        .map(|t| {
+            let (client, users) = (client.clone(), users.clone());
+            tokio::spawn(async move {
+                for i in 0..REQUESTS / 4 {
+                    let url = format!("{users}/users/00000000-0000-4000-8000-{t:04}{i:08}");
+                    let answer = client
+                        .get(&url)
+                        .send()
+                        .await
+                        .unwrap_or_else(|e| panic!("request {i} of task {t} stalled: {e}"));
+                    assert_eq!(answer.status().as_u16(), 404);
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    println!(
+        "{REQUESTS} requests answered in {:?} while svcgen up's stdout was not read",
+        started.elapsed()
+    );
+
+    // Reading again: up says how many lines it dropped, and still stops on SIGTERM.
+    let stdout = std::mem::replace(&mut up.stdout, BufReader::new(empty_stdout()));
+    let lines = drain(stdout);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let dropped = loop {
+        let line = lines
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("svcgen up reports the lines it dropped");
+        if line.contains("lines dropped") {
+            break line;
+        }
+    };
+    println!("{dropped}");
+    Command::new("kill")
+        .args(["-TERM", &up.process.id().to_string()])
+        .status()
+        .unwrap();
+    let started = Instant::now();
+    while up.process.try_wait().unwrap().is_none() {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "svcgen up did not stop"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    wait_all_gone(&up, Duration::from_secs(1));
+}
+
+/// A stand-in for a stdout already handed to a reader thread.
+fn empty_stdout() -> std::process::ChildStdout {
+    let mut child = Command::new("true")
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("true runs");
+    let stdout = child.stdout.take().unwrap();
+    let _ = child.wait();
+    stdout
 }
