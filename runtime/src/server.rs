@@ -559,6 +559,8 @@ pub async fn serve(settings: Settings, router: Router) -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    // The port the system gave when `PORT=0` asked for any: what a supervisor reads from here.
+    let addr = listener.local_addr().unwrap_or(addr);
     let ready = Arc::new(AtomicBool::new(true));
     let app = app(router, &settings, ready.clone());
     tracing::info!(

@@ -5,6 +5,7 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// Builds the binaries of every example system and of the hostile fixture once per test
@@ -70,13 +71,21 @@ impl Service {
         format!("http://127.0.0.1:{}", self.port)
     }
 
-    /// Starts the process and waits until `/readyz` answers 200.
+    /// Starts the process and waits until `/readyz` answers 200. The first start asks for any
+    /// free port (`PORT=0`) and reads the one the service got from its log, so tests never race
+    /// for a port; a restart takes the same port again, where the others expect it.
     pub fn start(&mut self) {
         build_binaries();
+        static STARTS: AtomicUsize = AtomicUsize::new(0);
         let log_dir = target_dir().join("e2e-logs");
         let _ = std::fs::create_dir_all(&log_dir);
-        let log = std::fs::File::create(log_dir.join(format!("{}-{}.log", self.binary, self.port)))
-            .expect("log file");
+        let starting = log_dir.join(format!(
+            "{}-starting-{}-{}.log",
+            self.binary,
+            std::process::id(),
+            STARTS.fetch_add(1, Ordering::Relaxed)
+        ));
+        let log = std::fs::File::create(&starting).expect("log file");
         let binary = target_dir().join("debug").join(&self.binary);
         let mut command = match self.nofile {
             Some(n) => {
@@ -98,15 +107,21 @@ impl Service {
             .spawn()
             .unwrap_or_else(|e| panic!("cannot start {}: {e}", self.binary));
         self.child = Some(child);
+        if self.port == 0 {
+            self.port = port_from_log(&starting, &self.binary);
+        }
+        // The process keeps writing to the renamed file.
+        std::fs::rename(&starting, self.log_path()).expect("log file renamed");
         wait_ready(&self.url(), &self.binary);
+    }
+
+    fn log_path(&self) -> PathBuf {
+        target_dir().join(format!("e2e-logs/{}-{}.log", self.binary, self.port))
     }
 
     /// What the process has logged so far.
     pub fn log(&self) -> String {
-        std::fs::read_to_string(
-            target_dir().join(format!("e2e-logs/{}-{}.log", self.binary, self.port)),
-        )
-        .unwrap_or_default()
+        std::fs::read_to_string(self.log_path()).unwrap_or_default()
     }
 
     /// Waits until the log holds `n` lines containing `needle` (at most 10 s).
@@ -182,6 +197,29 @@ impl Drop for Service {
     }
 }
 
+/// The port in the service's `listening on http://127.0.0.1:PORT` log line (at most 30 s).
+fn port_from_log(log: &std::path::Path, name: &str) -> u16 {
+    const MARK: &str = "listening on http://127.0.0.1:";
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let text = std::fs::read_to_string(log).unwrap_or_default();
+        if let Some(port) = text.lines().find_map(|l| {
+            let rest = &l[l.find(MARK)? + MARK.len()..];
+            rest.split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        }) {
+            return port;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{name} did not say where it listens within 30 s:\n{text}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
 fn wait_ready(url: &str, name: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     let addr = url.trim_start_matches("http://");
@@ -204,7 +242,8 @@ fn wait_ready(url: &str, name: &str) {
     panic!("{name} did not become ready at {url} within 30 s");
 }
 
-/// The services of one system, each on a free port, each told where the others are.
+/// The services of one system, each on a port of its own, each told where the ones it may call
+/// are.
 pub struct System {
     /// Services by spec name.
     pub services: BTreeMap<String, Service>,
@@ -223,27 +262,23 @@ impl System {
         extra: &[(&str, &str)],
         nofile: Option<u32>,
     ) -> System {
-        let ports: Vec<u16> = services.iter().map(|_| free_port()).collect();
-        let env: Vec<(String, String)> = services
+        // In the order given (dependencies first): each service binds any free port and is
+        // told where the ones started before it are.
+        let mut env: Vec<(String, String)> = extra
             .iter()
-            .zip(&ports)
-            .map(|((_, _, var), port)| ((*var).to_owned(), format!("http://127.0.0.1:{port}")))
-            .chain(
-                extra
-                    .iter()
-                    .map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
-            )
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
         let mut map = BTreeMap::new();
-        for ((name, binary, _), port) in services.iter().zip(ports) {
+        for (name, binary, var) in services {
             let mut s = Service {
                 binary: (*binary).to_owned(),
-                port,
+                port: 0,
                 env: env.clone(),
                 nofile,
                 child: None,
             };
             s.start();
+            env.push(((*var).to_owned(), s.url()));
             map.insert((*name).to_owned(), s);
         }
         System { services: map }

@@ -17,6 +17,18 @@ const FILES: &[(&str, &str)] = &[
     ("Cargo.toml", include_str!("../../../runtime/Cargo.toml")),
     ("src/lib.rs", include_str!("../../../runtime/src/lib.rs")),
     (
+        "src/breaker.rs",
+        include_str!("../../../runtime/src/breaker.rs"),
+    ),
+    (
+        "src/connections.rs",
+        include_str!("../../../runtime/src/connections.rs"),
+    ),
+    (
+        "src/redact.rs",
+        include_str!("../../../runtime/src/redact.rs"),
+    ),
+    (
         "src/client.rs",
         include_str!("../../../runtime/src/client.rs"),
     ),
