@@ -92,6 +92,9 @@ fn compose_files_wire_the_registry_and_publish_only_the_gateway() {
             !text.lines().any(|l| l.starts_with("version:")),
             "no `version:` key"
         );
+        // Longer than the services' 10 s drain limit: Compose's own 10 s would cut it short.
+        let units = system.services.len() + usize::from(system.gateway.is_some());
+        assert_eq!(text.matches("    stop_grace_period: 15s\n").count(), units);
         let published = text.matches("    ports:").count();
         match &system.gateway {
             Some(g) => {
@@ -144,5 +147,11 @@ fn kubernetes_manifests_probe_health_and_run_as_non_root() {
         assert_eq!(text.matches("path: /readyz").count(), units);
         assert_eq!(text.matches("path: /healthz").count(), units);
         assert_eq!(text.matches("runAsNonRoot: true").count(), units);
+        // Endpoint removal propagates before the drain starts.
+        assert_eq!(
+            text.matches("preStop:\n              sleep:\n                seconds: 5")
+                .count(),
+            units
+        );
     }
 }
