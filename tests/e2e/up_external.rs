@@ -1,6 +1,6 @@
-//! `svcgen up` of a spec that lives outside this repository, with nothing written by hand: it
-//! is generated into a fresh folder as a workspace of its own (runtime vendored), built, run
-//! and stopped.
+//! `svcgen up` of a spec that is not one of this repository's, run from its own folder with
+//! nothing written by hand: it is generated as a workspace of its own (runtime vendored, no
+//! `svcgen.toml`), built, run and stopped.
 
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
@@ -40,12 +40,15 @@ fn up_runs_a_spec_from_anywhere() {
         .expect("cargo runs");
     assert!(built.success());
 
-    let dir = tempfile::tempdir().unwrap();
-    std::fs::write(dir.path().join("outside.toml"), SPEC).unwrap();
+    // Outside the repository's tree of specs and outputs; kept between runs (under the target
+    // directory) so cargo reuses what it built for this path.
+    let dir = target.join("up-external");
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("outside.toml"), SPEC).unwrap();
     let mut up = Command::new(target.join("debug/svcgen"))
         .args(["up", "outside.toml", "--out", "gen"])
         .env("CARGO_TARGET_DIR", &target)
-        .current_dir(dir.path())
+        .current_dir(&dir)
         .stdout(Stdio::piped())
         .stderr(Stdio::inherit())
         .spawn()
@@ -75,7 +78,7 @@ fn up_runs_a_spec_from_anywhere() {
     }
     let url = url.expect("the table lists the echo service");
 
-    let system = dir.path().join("gen/outside");
+    let system = dir.join("gen/outside");
     assert!(
         system.join("Cargo.toml").is_file(),
         "a workspace of its own"
