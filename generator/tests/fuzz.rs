@@ -13,7 +13,7 @@
 //!
 //! `SVCGEN_FUZZ_CASES` and `SVCGEN_FUZZ_SEED` (default fixed) choose the run;
 //! `SVCGEN_FUZZ_CASE=N` runs case N alone. The default is 10 000 cases in an optimised build
-//! (CI: `cargo test --release -p svcgen-codegen --test fuzz`) and 1 000 in a debug one, which
+//! (CI: `cargo test --release -p svcgen-codegen --test fuzz`) and 300 in a debug one, which
 //! `cargo test --workspace` runs as a quick pass.
 
 use std::path::{Path, PathBuf};
