@@ -504,11 +504,7 @@ fn tree(dir: &Path) -> Vec<(String, bool)> {
 }
 
 /// Cases per run unless `SVCGEN_FUZZ_CASES` says otherwise.
-const DEFAULT_CASES: u64 = if cfg!(debug_assertions) {
-    300
-} else {
-    10_000
-};
+const DEFAULT_CASES: u64 = if cfg!(debug_assertions) { 300 } else { 10_000 };
 
 /// The repository root.
 fn repo() -> PathBuf {
