@@ -38,6 +38,30 @@ pub fn build_binaries() {
     }
 }
 
+/// The `svcgen` binary, built once per test process into [`target_dir`].
+pub fn svcgen_binary() -> PathBuf {
+    static BUILT: OnceLock<()> = OnceLock::new();
+    BUILT.get_or_init(|| {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let built = Command::new(cargo)
+            .args([
+                "build",
+                "--quiet",
+                "-p",
+                "svcgen",
+                "--bin",
+                "svcgen",
+                "--target-dir",
+            ])
+            .arg(target_dir())
+            .current_dir(crate::repo())
+            .status()
+            .expect("cargo runs");
+        assert!(built.success(), "cargo build -p svcgen: {built}");
+    });
+    target_dir().join("debug/svcgen")
+}
+
 /// The cargo target directory: `CARGO_TARGET_DIR` when set, else the repository's `target/`.
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")

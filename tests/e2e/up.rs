@@ -25,23 +25,7 @@ async fn up_runs_the_shop_and_stops_every_child() {
     svcgen_tests::e2e::build_binaries();
     let repo = svcgen_tests::repo();
     let target = svcgen_tests::e2e::target_dir();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "svcgen",
-            "--bin",
-            "svcgen",
-            "--target-dir",
-        ])
-        .arg(&target)
-        .current_dir(&repo)
-        .status()
-        .expect("cargo runs");
-    assert!(built.success(), "cargo build -p svcgen: {built}");
-    let mut up = Command::new(target.join("debug/svcgen"))
+    let mut up = Command::new(svcgen_tests::e2e::svcgen_binary())
         .args(["up", "shop", "--no-build"])
         .env("CARGO_TARGET_DIR", &target)
         .current_dir(&repo)
@@ -190,23 +174,7 @@ fn start_up() -> Up {
     svcgen_tests::e2e::build_binaries();
     let repo = svcgen_tests::repo();
     let target = svcgen_tests::e2e::target_dir();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = Command::new(cargo)
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "svcgen",
-            "--bin",
-            "svcgen",
-            "--target-dir",
-        ])
-        .arg(&target)
-        .current_dir(&repo)
-        .status()
-        .expect("cargo runs");
-    assert!(built.success(), "cargo build -p svcgen: {built}");
-    let mut process = Command::new(target.join("debug/svcgen"))
+    let mut process = Command::new(svcgen_tests::e2e::svcgen_binary())
         .args(["up", "shop", "--no-build"])
         .env("CARGO_TARGET_DIR", &target)
         .current_dir(&repo)

@@ -23,29 +23,13 @@ response = "string"
 #[test]
 fn up_runs_a_spec_from_anywhere() {
     let target = svcgen_tests::e2e::target_dir();
-    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-    let built = Command::new(&cargo)
-        .args([
-            "build",
-            "--quiet",
-            "-p",
-            "svcgen",
-            "--bin",
-            "svcgen",
-            "--target-dir",
-        ])
-        .arg(&target)
-        .current_dir(svcgen_tests::repo())
-        .status()
-        .expect("cargo runs");
-    assert!(built.success());
 
     // Outside the repository's tree of specs and outputs; kept between runs (under the target
     // directory) so cargo reuses what it built for this path.
     let dir = target.join("up-external");
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("outside.toml"), SPEC).unwrap();
-    let mut up = Command::new(target.join("debug/svcgen"))
+    let mut up = Command::new(svcgen_tests::e2e::svcgen_binary())
         .args(["up", "outside.toml", "--out", "gen"])
         .env("CARGO_TARGET_DIR", &target)
         .current_dir(&dir)
