@@ -45,16 +45,6 @@ impl IntoResponse for Problem {
     }
 }
 
-/// The problem for a typed error of the spec.
-pub fn typed_problem(status: u16, title: &str, code: &str, detail: &str) -> Problem {
-    let problem = Problem::new(status, title).with_code(code);
-    if detail.is_empty() {
-        problem
-    } else {
-        problem.with_detail(detail)
-    }
-}
-
 /// Answers a handler's result: the success status with a JSON body, or the error's problem.
 pub fn respond<T: Serialize, E: IntoProblem>(status: StatusCode, result: Result<T, E>) -> Response {
     match result {

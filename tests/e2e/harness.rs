@@ -62,6 +62,22 @@ pub fn svcgen_binary() -> PathBuf {
     target_dir().join("debug/svcgen")
 }
 
+/// Sends SIGTERM to a running `svcgen up` and asserts it exits cleanly within 20 s.
+pub fn terminate_up(up: &mut Child) {
+    let _ = Command::new("kill")
+        .args(["-TERM", &up.id().to_string()])
+        .status();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let exit = loop {
+        if let Some(exit) = up.try_wait().expect("svcgen up can be waited for") {
+            break exit;
+        }
+        assert!(Instant::now() < deadline, "svcgen up did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(exit.success(), "{exit}");
+}
+
 /// The cargo target directory: `CARGO_TARGET_DIR` when set, else the repository's `target/`.
 pub fn target_dir() -> PathBuf {
     std::env::var_os("CARGO_TARGET_DIR")

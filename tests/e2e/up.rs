@@ -139,19 +139,7 @@ async fn up_runs_the_shop_and_stops_every_child() {
     assert_eq!(users.get_user(&user.id).await.unwrap().id, user.id);
 
     // SIGTERM to `svcgen up`: it stops every child and exits cleanly.
-    Command::new("kill")
-        .args(["-TERM", &up.id().to_string()])
-        .status()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(exit) = up.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "svcgen up did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(exit.success(), "{exit}");
+    svcgen_tests::e2e::terminate_up(&mut up);
     for (name, _, pid) in &rows {
         assert!(
             !std::path::Path::new(&format!("/proc/{pid}")).exists(),

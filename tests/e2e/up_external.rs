@@ -84,19 +84,7 @@ fn up_runs_a_spec_from_anywhere() {
         "a body of the wrong type"
     );
 
-    Command::new("kill")
-        .args(["-TERM", &up.id().to_string()])
-        .status()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    let exit = loop {
-        if let Some(exit) = up.try_wait().unwrap() {
-            break exit;
-        }
-        assert!(Instant::now() < deadline, "svcgen up did not stop");
-        std::thread::sleep(Duration::from_millis(50));
-    };
-    assert!(exit.success(), "{exit}");
+    svcgen_tests::e2e::terminate_up(&mut up);
 }
 
 /// The status of a `POST` with a JSON body, over a plain TCP connection.
