@@ -14,7 +14,9 @@
 //! - `server` (feature `server`): input extraction and validation, the per-request middleware,
 //!   health endpoints and graceful shutdown;
 //! - `connections` (feature `server`): the accept loop, connection limits and timeouts, and
-//!   draining at shutdown.
+//!   draining at shutdown;
+//! - `store` (feature `store`): the service's own database (SQLite or PostgreSQL), its
+//!   migrations, statements in both dialects, and a fresh database per test.
 //!
 //! The crates generated code names through this one are re-exported, so a generated crate
 //! needs no direct dependency on them.
@@ -32,6 +34,8 @@ pub mod client;
 pub mod connections;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "store")]
+pub mod store;
 
 pub use problem::{FieldError, Problem};
 pub use tracing;

@@ -372,9 +372,24 @@ pub fn bind_address(default_port: u16) -> Result<std::net::SocketAddr, String> {
     Ok(std::net::SocketAddr::new(ip, port))
 }
 
+/// A check `/readyz` runs beside its own (e.g. that the service's database answers): `Err`
+/// says why the service cannot serve now.
+pub type ReadyProbe = Arc<
+    dyn Fn() -> std::pin::Pin<Box<dyn Future<Output = Result<(), String>> + Send>> + Send + Sync,
+>;
+
+/// How long `/readyz` waits for a [`ReadyProbe`].
+const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
+
 /// Adds health endpoints, problem answers for unknown routes and methods, and the middleware
-/// stack around `router`.
-pub fn app(router: Router, settings: &Settings, ready: Arc<AtomicBool>) -> Router {
+/// stack around `router`. `/readyz` is 503 once shutdown has begun (`ready` false) or while
+/// `probe` fails.
+pub fn app(
+    router: Router,
+    settings: &Settings,
+    ready: Arc<AtomicBool>,
+    probe: Option<ReadyProbe>,
+) -> Router {
     let timeout = settings.request_timeout;
     router
         .route(
@@ -385,13 +400,26 @@ pub fn app(router: Router, settings: &Settings, ready: Arc<AtomicBool>) -> Route
             "/readyz",
             axum::routing::get(move || {
                 let ready = ready.load(Ordering::SeqCst);
+                let probe = probe.clone();
                 async move {
-                    if ready {
-                        axum::Json(serde_json::json!({"status": "ready"})).into_response()
-                    } else {
-                        Problem::new(503, "Not ready")
+                    if !ready {
+                        return Problem::new(503, "Not ready")
                             .with_detail("the service is shutting down")
-                            .into_response()
+                            .into_response();
+                    }
+                    let verdict = match probe {
+                        Some(probe) => tokio::time::timeout(PROBE_TIMEOUT, probe())
+                            .await
+                            .unwrap_or_else(|_| Err("no answer within 1 s".to_owned())),
+                        None => Ok(()),
+                    };
+                    match verdict {
+                        Ok(()) => {
+                            axum::Json(serde_json::json!({"status": "ready"})).into_response()
+                        }
+                        Err(why) => Problem::new(503, "Not ready")
+                            .with_detail(why)
+                            .into_response(),
                     }
                 }
             }),
@@ -533,6 +561,11 @@ pub fn healthcheck(default_port: u16) -> ExitCode {
 /// the grace period (`SHUTDOWN_GRACE_MS`) ends. Connection limits and timeouts come from the
 /// environment (see [`Limits::from_env`](crate::connections::Limits::from_env)).
 pub async fn serve(settings: Settings, router: Router) -> ExitCode {
+    serve_with(settings, router, None).await
+}
+
+/// [`serve`], with a check `/readyz` runs beside its own.
+pub async fn serve_with(settings: Settings, router: Router, probe: Option<ReadyProbe>) -> ExitCode {
     let (addr, limits) = match bind_address(settings.default_port)
         .and_then(|addr| crate::connections::Limits::from_env().map(|limits| (addr, limits)))
     {
@@ -552,7 +585,7 @@ pub async fn serve(settings: Settings, router: Router) -> ExitCode {
     // The port the system gave when `PORT=0` asked for any: what a supervisor reads from here.
     let addr = listener.local_addr().unwrap_or(addr);
     let ready = Arc::new(AtomicBool::new(true));
-    let app = app(router, &settings, ready.clone());
+    let app = app(router, &settings, ready.clone(), probe);
     tracing::info!(
         service = settings.service,
         header_read_timeout_ms = limits.header_read_timeout.as_millis() as u64,
@@ -779,6 +812,26 @@ pub async fn main<E: std::fmt::Display>(
         Ok(router) => serve(settings, router).await,
         Err(e) => {
             tracing::error!("invalid configuration: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// [`main`] for a service that prepares asynchronously before serving (connects to its
+/// database, applies migrations): `build` gives the router and a [`ReadyProbe`], or a one-line
+/// reason to exit with a failure.
+pub async fn main_async<F>(settings: Settings, build: impl FnOnce() -> F) -> ExitCode
+where
+    F: Future<Output = Result<(Router, Option<ReadyProbe>), String>>,
+{
+    if std::env::args().nth(1).as_deref() == Some("healthcheck") {
+        return healthcheck(settings.default_port);
+    }
+    init_tracing();
+    match build().await {
+        Ok((router, probe)) => serve_with(settings, router, probe).await,
+        Err(e) => {
+            tracing::error!(service = settings.service, "{e}");
             ExitCode::FAILURE
         }
     }

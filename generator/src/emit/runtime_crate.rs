@@ -45,12 +45,20 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../../runtime/src/server.rs"),
     ),
     (
+        "src/store.rs",
+        include_str!("../../../runtime/src/store.rs"),
+    ),
+    (
         "src/validation.rs",
         include_str!("../../../runtime/src/validation.rs"),
     ),
     (
         "tests/gateway.rs",
         include_str!("../../../runtime/tests/gateway.rs"),
+    ),
+    (
+        "tests/store.rs",
+        include_str!("../../../runtime/tests/store.rs"),
     ),
 ];
 
