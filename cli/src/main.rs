@@ -246,7 +246,14 @@ fn up(a: &UpArgs, color: bool) -> Result<ExitCode, BoxError> {
         return Ok(ExitCode::from(1));
     };
     let settings = a.runtime.settings(&base, std::slice::from_ref(&spec))?;
-    let files = svcgen_codegen::generate(std::slice::from_ref(system), &settings)?;
+    let only = svcgen_codegen::Loaded {
+        sources: loaded.sources,
+        systems: vec![system.clone()],
+    };
+    let Some((only, files)) = generate_into(&a.out, only, &settings, color)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let system = &only.systems[0];
     let scope = svcgen_codegen::scope(std::slice::from_ref(system));
     let stale = svcgen_codegen::output::check(&a.out, &files, &scope)
         .map_err(|e| output_error(&a.out, &e))?;
@@ -330,7 +337,9 @@ fn prepare(t: &Target, color: bool) -> Result<Option<Prepared>, BoxError> {
         }
     };
     let settings = t.runtime.settings(&base, &specs)?;
-    let files = svcgen_codegen::generate(&loaded.systems, &settings)?;
+    let Some((loaded, files)) = generate_into(&t.out, loaded, &settings, color)? else {
+        return Ok(None);
+    };
     // With the default input every system is known, so the whole output folder is in scope;
     // otherwise only the folders of the systems named.
     let scope = if all {
@@ -339,6 +348,30 @@ fn prepare(t: &Target, color: bool) -> Result<Option<Prepared>, BoxError> {
         svcgen_codegen::scope(&loaded.systems)
     };
     Ok(Some((loaded, files, scope)))
+}
+
+/// Plans migrations and builds every file; prints the problems and gives `None` when a
+/// change would lose data or a migration was edited.
+fn generate_into(
+    out: &Path,
+    loaded: svcgen_codegen::Loaded,
+    settings: &svcgen_codegen::emit::Settings,
+    color: bool,
+) -> Result<
+    Option<(
+        svcgen_codegen::Loaded,
+        Vec<svcgen_codegen::emit::OutputFile>,
+    )>,
+    BoxError,
+> {
+    match svcgen_codegen::generate_into(out, loaded, settings) {
+        Ok(done) => Ok(Some(done)),
+        Err(svcgen_codegen::GenerateError::Spec(errors)) => {
+            eprint!("{}", errors.render(color));
+            Ok(None)
+        }
+        Err(svcgen_codegen::GenerateError::Emit(e)) => Err(e.into()),
+    }
 }
 
 enum Style {

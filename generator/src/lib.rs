@@ -31,6 +31,8 @@ pub mod emit;
 pub mod handlers;
 pub mod ident;
 pub mod load;
+#[cfg(feature = "files")]
+pub mod migrate;
 pub mod model;
 pub mod output;
 pub mod resolve;
@@ -163,6 +165,58 @@ pub fn generate(
         files.extend(emit::emit_system(s, settings)?);
     }
     Ok(files)
+}
+
+/// Plans the migrations of every loaded system against the output under `out` (see
+/// [`migrate`]): fills each service's list of migrations, which `generate` then embeds, and
+/// returns the new migration files and store snapshots to write with the rest. Changes that
+/// would lose data, and migrations missing or edited, are reported like spec problems.
+#[cfg(feature = "files")]
+pub fn plan_migrations(
+    out: &Path,
+    mut loaded: Loaded,
+) -> Result<(Loaded, Vec<emit::OutputFile>), SpecErrors> {
+    let mut diags = Diagnostics::default();
+    let mut files = Vec::new();
+    for system in &mut loaded.systems {
+        match migrate::plan(out, system, &mut diags) {
+            Ok(f) => files.extend(f),
+            Err(e) => diags.push(diag::Diagnostic::global(format!(
+                "cannot read the migrations of `{}` under {}: {e}",
+                system.name.wire,
+                out.display()
+            ))),
+        }
+    }
+    if diags.is_empty() {
+        Ok((loaded, files))
+    } else {
+        Err(SpecErrors::new(loaded.sources, diags))
+    }
+}
+
+/// Every file of every system with its migrations planned: [`plan_migrations`] then
+/// [`generate`], sorted by path.
+#[cfg(feature = "files")]
+pub fn generate_into(
+    out: &Path,
+    loaded: Loaded,
+    settings: &emit::Settings,
+) -> Result<(Loaded, Vec<emit::OutputFile>), GenerateError> {
+    let (loaded, mut files) = plan_migrations(out, loaded).map_err(GenerateError::Spec)?;
+    files.extend(generate(&loaded.systems, settings).map_err(GenerateError::Emit)?);
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    Ok((loaded, files))
+}
+
+/// Why [`generate_into`] produced nothing.
+#[cfg(feature = "files")]
+#[derive(Debug)]
+pub enum GenerateError {
+    /// The migrations cannot be planned (a change that would lose data, an edited migration).
+    Spec(SpecErrors),
+    /// An internal error of an emitter.
+    Emit(emit::EmitError),
 }
 
 /// The folders (relative to the output directory) whose stale generated files belong to

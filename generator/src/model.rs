@@ -373,6 +373,113 @@ pub struct Service {
     pub depends_on: Vec<Dependency>,
     /// Endpoints in spec order.
     pub endpoints: Vec<Endpoint>,
+    /// The records kept in the service's own database, in spec order (none: no database).
+    pub records: Vec<Record>,
+    /// The service's migrations, as found and planned beside its crate (see `migrate`); empty
+    /// until planned.
+    pub migrations: Vec<MigrationFile>,
+}
+
+/// One kind of record a service stores: one table of its database.
+#[derive(Debug, Clone)]
+pub struct Record {
+    /// Spec name; `rust` is the snake_case name of its table and repository accessor.
+    pub name: Name,
+    /// Documentation.
+    pub doc: Option<String>,
+    /// The object schema each record is (spec name).
+    pub schema: String,
+    /// The columns, one per field of the schema, in field order.
+    pub columns: Vec<Column>,
+    /// The key column (index into `columns`).
+    pub key: usize,
+    /// Unique columns with the error (spec name) a duplicate is answered with.
+    pub unique: Vec<(usize, String)>,
+    /// Indexed columns, each listed by equality with keyset pagination on the key.
+    pub index: Vec<usize>,
+    /// Changes accepted explicitly.
+    pub evolve: Evolve,
+    /// Where the record was declared.
+    pub loc: Loc,
+}
+
+impl Record {
+    /// The table's name.
+    pub fn table(&self) -> &str {
+        self.name.rust.trim_start_matches("r#")
+    }
+}
+
+/// One column: a field of the record's schema.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// The field (its Rust name is how the record's value is reached).
+    pub field: Name,
+    /// The column's name: the field's snake_case name.
+    pub name: String,
+    /// How the value is stored.
+    pub kind: ColumnKind,
+    /// Whether the field is optional (a NULL column).
+    pub nullable: bool,
+    /// The field's default, used for rows that existed before the column.
+    pub default: Option<DefaultValue>,
+    /// The field's type, for decoding.
+    pub ty: Type,
+}
+
+/// How a field's value is stored.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ColumnKind {
+    /// A primitive, directly.
+    Prim(Prim),
+    /// A newtype over a primitive (schema spec name), as the primitive.
+    Newtype(String, Prim),
+    /// A string enum (schema spec name), as its wire text.
+    Enum(String),
+    /// Anything else (lists, maps, objects, unions), as JSON (`jsonb` on PostgreSQL).
+    Json,
+}
+
+impl ColumnKind {
+    /// Whether a key, a unique constraint or an index can be on such a column.
+    pub fn is_scalar(&self) -> bool {
+        !matches!(self, ColumnKind::Json)
+    }
+
+    /// The name written into the store snapshot, to detect a changed type.
+    pub fn sql_type(&self) -> &'static str {
+        match self {
+            ColumnKind::Prim(p) | ColumnKind::Newtype(_, p) => p.spec_name(),
+            ColumnKind::Enum(_) => "string",
+            ColumnKind::Json => "json",
+        }
+    }
+}
+
+/// Explicitly accepted changes to a stored record.
+#[derive(Debug, Clone, Default)]
+pub struct Evolve {
+    /// Removed fields whose columns are dropped.
+    pub drop: Vec<String>,
+    /// New column name -> old column name.
+    pub rename: Vec<(String, String)>,
+    /// Columns newly unique.
+    pub add_unique: Vec<String>,
+}
+
+/// A migration of a service, in both dialects.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MigrationFile {
+    /// Its version: the number its file names start with.
+    pub version: i64,
+    /// Its file name (the same in `migrations/sqlite/` and `migrations/postgres/`).
+    pub file: String,
+    /// Its description (from the file name).
+    pub description: String,
+    /// Whether the SQLite folder has it.
+    pub sqlite: bool,
+    /// Whether the PostgreSQL folder has it.
+    pub postgres: bool,
 }
 
 /// A declared dependency of one service on another, with the client policy for the edge.

@@ -101,7 +101,7 @@ pub fn write(
         let path = out.join(&file.path);
         let step = read_if_exists(&path).and_then(|existing| {
             Ok(match (file.ownership, existing) {
-                (Ownership::Owned, Some(_)) => &mut report.kept,
+                (Ownership::Owned | Ownership::Migration, Some(_)) => &mut report.kept,
                 (Ownership::Generated, Some(bytes)) if bytes == file.contents.as_bytes() => {
                     &mut report.unchanged
                 }

@@ -238,6 +238,46 @@ pub struct ServiceDef {
     /// The endpoints, by name.
     #[serde(default)]
     pub endpoints: IndexMap<SStr, Spanned<EndpointDef>>,
+    /// The records the service keeps in its own database, by name.
+    #[serde(default)]
+    pub records: IndexMap<SStr, Spanned<RecordDef>>,
+}
+
+/// `[services.<name>.records.<name>]`: one kind of record the service stores, one table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RecordDef {
+    /// What the record is.
+    pub doc: Option<SStr>,
+    /// The object schema of each record.
+    pub schema: SStr,
+    /// The field that identifies a record.
+    pub key: SStr,
+    /// Fields no two records share, each with the error a duplicate is answered with (the key
+    /// may be listed, to name the error a duplicate key is answered with).
+    #[serde(default)]
+    pub unique: IndexMap<SStr, SStr>,
+    /// Fields records are looked up and listed by.
+    #[serde(default)]
+    pub index: Vec<SStr>,
+    /// Changes that lose or refuse existing data, accepted explicitly.
+    pub evolve: Option<Spanned<EvolveDef>>,
+}
+
+/// `evolve`: the changes to a stored record that `generate` refuses unless named here.
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvolveDef {
+    /// Fields removed from the schema whose column, and data, are dropped.
+    #[serde(default)]
+    pub drop: Vec<SStr>,
+    /// Renamed fields: new name -> old name (the column is renamed, its data kept).
+    #[serde(default)]
+    pub rename: IndexMap<SStr, SStr>,
+    /// Fields newly unique although existing records may share a value (the migration
+    /// fails on such data, and the service does not start, until it is fixed).
+    #[serde(default)]
+    pub add_unique: Vec<SStr>,
 }
 
 /// `depends_on`: a list of names, or a table of name -> policy.

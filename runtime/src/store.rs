@@ -655,6 +655,26 @@ impl Row {
     }
 }
 
+impl Row {
+    /// Column `index` holding the text of one of a string enum's values, or NULL.
+    pub fn get_enum_opt<E: Copy + 'static>(
+        &self,
+        index: usize,
+        all: &[E],
+        as_str: fn(E) -> &'static str,
+    ) -> Result<Option<E>, Error> {
+        match self.get::<Option<String>>(index)? {
+            None => Ok(None),
+            Some(text) => all
+                .iter()
+                .copied()
+                .find(|v| as_str(*v) == text)
+                .map(Some)
+                .ok_or_else(|| Error::Other(format!("column {index}: unknown value `{text}`"))),
+        }
+    }
+}
+
 /// What went wrong with the database.
 #[derive(Debug)]
 #[non_exhaustive]

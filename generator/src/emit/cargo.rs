@@ -153,6 +153,7 @@ pub fn emit(
                     types_package => types_crate(system),
                     description,
                     deps,
+                    store => !service.records.is_empty(),
                     runtime_version => runtime_crate::VERSION,
                     runtime_path => runtime_crate::member_path(settings),
                 },

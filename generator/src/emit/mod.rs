@@ -14,6 +14,7 @@ pub mod present;
 pub mod runtime_crate;
 pub mod rust;
 pub mod service;
+pub mod store;
 pub mod types;
 
 use crate::model::System;
@@ -28,6 +29,10 @@ pub enum Ownership {
     Generated,
     /// Written once when missing, then the person's: never overwritten or removed.
     Owned,
+    /// A database migration: append-only, written once when new and never rewritten; the
+    /// store snapshot beside it records its checksum, so `check` reports one that is missing
+    /// or was edited.
+    Migration,
 }
 
 /// One file to write, relative to the output directory.

@@ -63,7 +63,9 @@ fn service_files(system: &System, service: &Service) -> Result<Vec<OutputFile>, 
         ),
         ("deps.rs", with_siblings(deps_tokens(system, service))?),
     ];
-    for (name, tokens) in generated {
+    let store = (!service.records.is_empty())
+        .then(|| ("store.rs", super::store::store_tokens(system, service)));
+    for (name, tokens) in generated.into_iter().chain(store) {
         let path = format!("{dir}/src/{name}");
         files.push(OutputFile {
             contents: format_file(&path, &header, tokens)?,
@@ -198,6 +200,11 @@ fn lib_tokens(system: &System, service: &Service) -> TokenStream {
          - `deps` (feature `server`): clients of the services this one depends on\n\
          - `handlers` (feature `server`): your implementation of `Api`",
     );
+    if !service.records.is_empty() {
+        text.push_str(
+            "\n- `store` (feature `server`): the service's own database, a repository per record",
+        );
+    }
     let lines = super::rust::doc_lines(&text);
     let dependencies = if service.depends_on.is_empty() {
         quote! {}
@@ -220,6 +227,14 @@ fn lib_tokens(system: &System, service: &Service) -> TokenStream {
             }
         }
     };
+    let store_mod = if service.records.is_empty() {
+        quote! {}
+    } else {
+        quote! {
+            #[cfg(feature = "server")]
+            pub mod store;
+        }
+    };
     quote! {
         #(#![doc = #lines])*
 
@@ -237,6 +252,7 @@ fn lib_tokens(system: &System, service: &Service) -> TokenStream {
         pub mod handlers;
         #[cfg(feature = "server")]
         pub mod server;
+        #store_mod
     }
 }
 
@@ -650,6 +666,7 @@ pub(crate) fn server_tokens(
     let mut methods = Vec::new();
     let mut errors = Vec::new();
     let mut handlers = Vec::new();
+    let run = run_tokens(service);
     for e in &service.endpoints {
         let name = ident(&e.name.rust);
         let err = endpoint_type(e, "Error");
@@ -684,6 +701,7 @@ pub(crate) fn server_tokens(
                 doc_str(&text)
             })
             .collect();
+        let store_from = store_error_from(system, service, e, &err);
         errors.push(quote! {
             #err_doc
             #[derive(Debug)]
@@ -706,6 +724,8 @@ pub(crate) fn server_tokens(
                     Self::Problem(Box::new(p))
                 }
             }
+
+            #store_from
 
             impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for #err {
                 /// A dependency call that failed in a way this endpoint does not handle.
@@ -917,23 +937,96 @@ pub(crate) fn server_tokens(
             #router_body
         }
 
+        #run
+
+        #endpoints_mod
+    }
+}
+
+/// `From<store::Error>` for an endpoint's errors, in a service with records: a duplicate of a
+/// unique field answers with the error the spec names for it when the endpoint declares it.
+fn store_error_from(
+    system: &System,
+    service: &Service,
+    e: &Endpoint,
+    err: &proc_macro2::Ident,
+) -> TokenStream {
+    if service.records.is_empty() {
+        return quote! {};
+    }
+    let mut arms = Vec::new();
+    for r in &service.records {
+        let repo = super::store::repository_type(r);
+        for (i, error) in &r.unique {
+            if !e.errors.contains(error) {
+                continue;
+            }
+            let c = &r.columns[*i];
+            let constraint = super::store::unique_const(c);
+            let variant = ident(&system.errors[error].name.rust);
+            let path = Std::service().schema(&system.errors[error].name.rust);
+            let detail = lit(&format!(
+                "another record of `{}` has this `{}`",
+                r.name.wire, c.field.wire
+            ));
+            arms.push(quote! {
+                if e.violates(&super::store::#repo::#constraint) {
+                    return Self::#variant(#path::new(#detail));
+                }
+            });
+        }
+    }
+    quote! {
+        impl From<runtime::store::Error> for #err {
+            /// A database error: a duplicate unique value answers with the error the spec names
+            /// for it, an unreachable database with 503.
+            fn from(e: runtime::store::Error) -> Self {
+                #(#arms)*
+                Self::Problem(Box::new(e.into()))
+            }
+        }
+    }
+}
+
+/// `run`: main of the service binary; with records, the database is opened first.
+fn run_tokens(service: &Service) -> TokenStream {
+    let settings = quote! {
+        let settings = Settings {
+            service: super::api::SERVICE,
+            default_port: super::api::DEFAULT_PORT,
+            request_timeout: REQUEST_TIMEOUT,
+        };
+    };
+    if service.records.is_empty() {
+        return quote! {
+            /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from
+            /// the environment, the address from `HOST` and `PORT`. With the argument
+            /// `healthcheck`, checks instead whether the service on this machine is ready.
+            pub async fn run<A: Api>(make: impl FnOnce(super::deps::Deps) -> A) -> ExitCode {
+                #settings
+                runtime::server::main(settings, || {
+                    let deps = super::deps::Deps::from_env()?;
+                    Ok::<_, runtime::client::ConfigError>(router(Arc::new(make(deps))))
+                })
+                .await
+            }
+        };
+    }
+    quote! {
         /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from
-        /// the environment, the address from `HOST` and `PORT`. With the argument
-        /// `healthcheck`, checks instead whether the service on this machine is ready.
-        pub async fn run<A: Api>(make: impl FnOnce(super::deps::Deps) -> A) -> ExitCode {
-            let settings = Settings {
-                service: super::api::SERVICE,
-                default_port: super::api::DEFAULT_PORT,
-                request_timeout: REQUEST_TIMEOUT,
-            };
-            runtime::server::main(settings, || {
-                let deps = super::deps::Deps::from_env()?;
-                Ok::<_, runtime::client::ConfigError>(router(Arc::new(make(deps))))
+        /// the environment, the address from `HOST` and `PORT`, the database from
+        /// `DATABASE_URL` (default: an SQLite file in `SVCGEN_DATA_DIR`), migrated before the
+        /// first request. With the argument `healthcheck`, checks instead whether the service
+        /// on this machine is ready; with `migrations`, lists which migrations its database
+        /// has applied and which would run.
+        pub async fn run<A: Api>(make: impl FnOnce(super::deps::Deps, super::store::Store) -> A) -> ExitCode {
+            #settings
+            runtime::store::main(settings, &super::store::MIGRATIONS, |db| {
+                let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
             })
             .await
         }
-
-        #endpoints_mod
     }
 }
 
@@ -1061,22 +1154,37 @@ fn handlers_tokens(system: &System, service: &Service) -> TokenStream {
     );
     let lines = super::rust::doc_lines(&text);
     let struct_doc = doc_str(&format!("The `{}` service.", service.name.wire));
+    let (store_use, store_field, store_param, store_init) = if service.records.is_empty() {
+        (quote! {}, quote! {}, quote! {}, quote! {})
+    } else {
+        (
+            quote! { use super::store::Store; },
+            quote! {
+                /// The service's own database.
+                pub store: Store,
+            },
+            quote! { , store: Store },
+            quote! { , store },
+        )
+    };
     quote! {
         #(#![doc = #lines])*
 
         use super::deps::Deps;
+        #store_use
         use crate::server::{Api, Context, #(#imports),*};
 
         #struct_doc
         pub struct #handler {
             /// Clients of the services this one depends on.
             pub deps: Deps,
+            #store_field
         }
 
         impl #handler {
             /// The handlers, with their dependencies.
-            pub fn new(deps: Deps) -> Self {
-                Self { deps }
+            pub fn new(deps: Deps #store_param) -> Self {
+                Self { deps #store_init }
             }
         }
 

@@ -13,6 +13,7 @@ mod names;
 mod schema;
 mod scope;
 mod service;
+mod store;
 
 pub use schema::MAX_FIELDS;
 pub use service::{
@@ -140,7 +141,16 @@ pub fn resolve(
                 );
                 continue;
             }
-            if let Some(s) = r.resolve_service(d.file, name, d.def.get_ref(), &services) {
+            let service = r.resolve_service(d.file, name, d.def.get_ref(), &services);
+            let records = store::resolve_records(
+                r.diags,
+                d.file,
+                &d.def.get_ref().records,
+                &schemas,
+                &errors,
+            );
+            if let (Some(mut s), Some(records)) = (service, records) {
+                s.records = records;
                 resolved_services.insert(key.clone(), s);
             }
         }

@@ -161,6 +161,8 @@ impl Resolver<'_> {
             request_timeout_ms,
             depends_on,
             endpoints,
+            records: Vec::new(),
+            migrations: Vec::new(),
         })
     }
 

@@ -1,37 +1,37 @@
 // Written once by svcgen from specs/shop.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Handlers of the `inventory` service: the catalogue and its stock, in memory.
+//! Handlers of the `inventory` service: the catalogue and its stock, kept in the service's own
+//! database; reservations are transactions.
 
 use crate::api::ListItemsQuery;
 use crate::deps::Deps;
 use crate::server::{Api, Context, CreateItemError, GetItemError, ListItemsError, ReserveError};
+use crate::store::Store;
 use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
-use types::{DuplicateSku, Item, NewItem, NotFound, OutOfStock, Reservation};
+use types::{Item, NewItem, NotFound, OutOfStock, Reservation};
+
+/// Records read from the store per query when listing by tag.
+const PAGE: u32 = 100;
 
 /// The `inventory` service.
 pub struct Inventory {
     /// Clients of the services this one depends on.
     pub deps: Deps,
-    items: Mutex<BTreeMap<String, Item>>,
+    /// The service's own database.
+    pub store: Store,
 }
 
 impl Inventory {
-    /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self {
-            deps,
-            items: Mutex::default(),
-        }
+    /// The handlers, with their dependencies and their store.
+    pub fn new(deps: Deps, store: Store) -> Self {
+        Self { deps, store }
     }
 }
 
 impl Api for Inventory {
+    /// A second item with the same SKU is refused by the store's key, which the spec maps to
+    /// `DuplicateSku` (409).
     async fn create_item(&self, _cx: Context, body: NewItem) -> Result<Item, CreateItemError> {
-        let mut items = self.items.lock().unwrap_or_else(PoisonError::into_inner);
-        if items.contains_key(&body.sku) {
-            return Err(DuplicateSku::new(format!("{} already exists", body.sku)).into());
-        }
         let item = Item {
             sku: body.sku,
             name: body.name,
@@ -39,42 +39,57 @@ impl Api for Inventory {
             stock: body.stock,
             tags: body.tags,
         };
-        items.insert(item.sku.clone(), item.clone());
+        self.store.items().insert(&item).await?;
         Ok(item)
     }
 
     async fn get_item(&self, _cx: Context, sku: String) -> Result<Item, GetItemError> {
-        let items = self.items.lock().unwrap_or_else(PoisonError::into_inner);
-        items
+        self.store
+            .items()
             .get(&sku)
-            .cloned()
+            .await?
             .ok_or_else(|| NotFound::new(format!("no item {sku}")).into())
     }
 
+    /// Items in SKU order; with a tag, only the items carrying it.
     async fn list_items(
         &self,
         _cx: Context,
         query: ListItemsQuery,
     ) -> Result<Vec<Item>, ListItemsError> {
-        let items = self.items.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok(items
-            .values()
-            .filter(|i| query.tag.as_ref().is_none_or(|t| i.tags.contains(t)))
-            .take(usize::try_from(query.limit).unwrap_or(0))
-            .cloned()
-            .collect())
+        let limit = usize::try_from(query.limit).unwrap_or(0);
+        let mut found: Vec<Item> = Vec::new();
+        let mut after: Option<String> = None;
+        loop {
+            let page = self.store.items().list(after.as_deref(), PAGE).await?;
+            let done = page.len() < PAGE as usize;
+            after = page.last().map(|i| i.sku.clone());
+            found.extend(
+                page.into_iter()
+                    .filter(|i| query.tag.as_ref().is_none_or(|t| i.tags.contains(t))),
+            );
+            if done || found.len() >= limit {
+                found.truncate(limit);
+                return Ok(found);
+            }
+        }
     }
 
-    /// All lines or none: every line is checked before any stock is taken.
+    /// All lines or none, in one transaction: each item is read locked against other
+    /// reservations, every line is checked before any stock is taken, and nothing is kept
+    /// unless all of it is.
     async fn reserve(&self, _cx: Context, body: Vec<Reservation>) -> Result<(), ReserveError> {
-        let mut items = self.items.lock().unwrap_or_else(PoisonError::into_inner);
         let mut wanted: BTreeMap<&str, i64> = BTreeMap::new();
         for line in &body {
             *wanted.entry(&line.sku).or_default() += i64::from(line.quantity);
         }
+        let mut tx = self.store.begin().await?;
+        let mut items = Vec::new();
         for (sku, quantity) in &wanted {
-            let item = items
-                .get(*sku)
+            let item = tx
+                .items()
+                .get_for_update(sku)
+                .await?
                 .ok_or_else(|| NotFound::new(format!("no item {sku}")))?;
             if i64::from(item.stock) < *quantity {
                 return Err(OutOfStock::new(format!(
@@ -83,13 +98,14 @@ impl Api for Inventory {
                 ))
                 .into());
             }
+            items.push((item, *quantity));
         }
-        for (sku, quantity) in wanted {
-            if let Some(item) = items.get_mut(sku) {
-                // Checked above: the stock covers the quantity, which fits in i32.
-                item.stock -= i32::try_from(quantity).unwrap_or(item.stock);
-            }
+        for (mut item, quantity) in items {
+            // Checked above: the stock covers the quantity, which fits in i32.
+            item.stock -= i32::try_from(quantity).unwrap_or(item.stock);
+            tx.items().update(&item).await?;
         }
+        tx.commit().await?;
         Ok(())
     }
 }

@@ -1,28 +1,30 @@
 // Written once by svcgen from specs/shop.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Handlers of the `notification` service: "sends" messages by recording them.
+//! Handlers of the `notification` service: "sends" messages by recording them in the
+//! service's own database.
 
 use crate::deps::Deps;
 use crate::server::{Api, Context, ListForUserError, SendError};
-use std::sync::{Mutex, PoisonError};
+use crate::store::Store;
 use types::chrono::Utc;
 use types::uuid::Uuid;
 use types::{Notification, SentNotification};
+
+/// Records read from the store per query when listing a customer's notifications.
+const PAGE: u32 = 100;
 
 /// The `notification` service.
 pub struct Notifications {
     /// Clients of the services this one depends on.
     pub deps: Deps,
-    sent: Mutex<Vec<SentNotification>>,
+    /// The service's own database.
+    pub store: Store,
 }
 
 impl Notifications {
-    /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self {
-            deps,
-            sent: Mutex::default(),
-        }
+    /// The handlers, with their dependencies and their store.
+    pub fn new(deps: Deps, store: Store) -> Self {
+        Self { deps, store }
     }
 }
 
@@ -35,24 +37,32 @@ impl Api for Notifications {
             subject: body.subject,
             sent_at: Utc::now(),
         };
+        self.store.notifications().insert(&sent).await?;
         runtime::tracing::info!(user = %sent.user_id, subject = %sent.subject, "notification sent");
-        self.sent
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(sent.clone());
         Ok(sent)
     }
 
+    /// Every notification of the customer, oldest first, read page by page through the
+    /// store's index on `user_id`.
     async fn list_for_user(
         &self,
         _cx: Context,
         user_id: Uuid,
     ) -> Result<Vec<SentNotification>, ListForUserError> {
-        let sent = self.sent.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok(sent
-            .iter()
-            .filter(|n| n.user_id == user_id)
-            .cloned()
-            .collect())
+        let mut all = Vec::new();
+        loop {
+            let after = all.last().map(|n: &SentNotification| n.id);
+            let page = self
+                .store
+                .notifications()
+                .list_by_user_id(&user_id, after.as_ref(), PAGE)
+                .await?;
+            let done = page.len() < PAGE as usize;
+            all.extend(page);
+            if done {
+                all.sort_by_key(|n| n.sent_at);
+                return Ok(all);
+            }
+        }
     }
 }

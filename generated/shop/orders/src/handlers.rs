@@ -1,15 +1,15 @@
 // Written once by svcgen from specs/shop.toml; this file is yours to edit (svcgen never rewrites it).
 
 //! Handlers of the `orders` service: checks the customer with `users`, prices and reserves the
-//! lines with `inventory`, records the order and asks `notification` to confirm it.
+//! lines with `inventory`, records the order in its own database and asks `notification` to
+//! confirm it.
 
 use crate::deps::Deps;
 use crate::server::{Api, Context, GetOrderError, PlaceOrderError};
+use crate::store::Store;
 use runtime::client::Error;
 use shop_inventory::client::{GetItemError, ReserveError};
 use shop_users::client::GetUserError;
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
 use types::chrono::Utc;
 use types::uuid::Uuid;
 use types::{Channel, NewOrder, NotFound, Notification, Order, OrderStatus, Reservation};
@@ -18,16 +18,14 @@ use types::{Channel, NewOrder, NotFound, Notification, Order, OrderStatus, Reser
 pub struct Orders {
     /// Clients of the services this one depends on.
     pub deps: Deps,
-    orders: Mutex<HashMap<Uuid, Order>>,
+    /// The service's own database.
+    pub store: Store,
 }
 
 impl Orders {
-    /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self {
-            deps,
-            orders: Mutex::default(),
-        }
+    /// The handlers, with their dependencies and their store.
+    pub fn new(deps: Deps, store: Store) -> Self {
+        Self { deps, store }
     }
 }
 
@@ -74,10 +72,7 @@ impl Api for Orders {
             status: OrderStatus::Placed,
             placed_at: Utc::now(),
         };
-        self.orders
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(order.id, order.clone());
+        self.store.orders().insert(&order).await?;
 
         // The order stands even if the confirmation cannot be sent now.
         let confirmation = Notification {
@@ -96,10 +91,10 @@ impl Api for Orders {
     }
 
     async fn get_order(&self, _cx: Context, id: Uuid) -> Result<Order, GetOrderError> {
-        let orders = self.orders.lock().unwrap_or_else(PoisonError::into_inner);
-        orders
+        self.store
+            .orders()
             .get(&id)
-            .cloned()
+            .await?
             .ok_or_else(|| NotFound::new(format!("no order {id}")).into())
     }
 }
