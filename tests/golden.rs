@@ -3,7 +3,16 @@
 use std::path::PathBuf;
 use svcgen_tests::{assert_same_tree, repo};
 
-fn generate_into(specs: &[&str]) -> tempfile::TempDir {
+/// Generates `specs` into a fresh folder, with migrations planned against the checked-in
+/// output `out` (its migration history decides what a new migration would be), or from
+/// nothing when `out` is empty.
+fn generate_into(specs: &[&str], out: &str) -> tempfile::TempDir {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let history = if out.is_empty() {
+        dir.path().to_path_buf()
+    } else {
+        repo().join(out)
+    };
     let loaded = svcgen_codegen::load(
         &repo(),
         &specs.iter().map(PathBuf::from).collect::<Vec<_>>(),
@@ -11,8 +20,11 @@ fn generate_into(specs: &[&str]) -> tempfile::TempDir {
     .unwrap_or_else(|e| panic!("example specs must load:\n{}", e.render(false)));
     let specs: Vec<PathBuf> = specs.iter().map(PathBuf::from).collect();
     let settings = svcgen_codegen::settings::discover(&repo(), &specs).expect("settings");
-    let files = svcgen_codegen::generate(&loaded.systems, &settings).expect("generation succeeds");
-    let dir = tempfile::tempdir().expect("temp dir");
+    let (loaded, files) = match svcgen_codegen::generate_into(&history, loaded, &settings) {
+        Ok(done) => done,
+        Err(svcgen_codegen::GenerateError::Spec(e)) => panic!("migrations:\n{}", e.render(false)),
+        Err(svcgen_codegen::GenerateError::Emit(e)) => panic!("generation: {e}"),
+    };
     svcgen_codegen::output::write(dir.path(), &files, &svcgen_codegen::scope(&loaded.systems))
         .expect("write");
     dir
@@ -20,7 +32,7 @@ fn generate_into(specs: &[&str]) -> tempfile::TempDir {
 
 #[test]
 fn generated_folder_matches_the_example_specs() {
-    let dir = generate_into(&["specs"]);
+    let dir = generate_into(&["specs"], "generated");
     assert_same_tree(
         &repo().join("generated"),
         dir.path(),
@@ -30,7 +42,7 @@ fn generated_folder_matches_the_example_specs() {
 
 #[test]
 fn hostile_fixture_output_is_up_to_date() {
-    let dir = generate_into(&["tests/hostile/spec.toml"]);
+    let dir = generate_into(&["tests/hostile/spec.toml"], "tests/hostile/generated");
     assert_same_tree(
         &repo().join("tests/hostile/generated"),
         dir.path(),
@@ -42,7 +54,7 @@ fn hostile_fixture_output_is_up_to_date() {
 fn minimal_fixtures_are_up_to_date() {
     // No schemas, no errors, a service without endpoints, docs that mention `types ::` in
     // prose: the shapes that once produced unused imports. CI builds them under -D warnings.
-    let dir = generate_into(&["tests/minimal"]);
+    let dir = generate_into(&["tests/minimal"], "tests/minimal/generated");
     assert_same_tree(
         &repo().join("tests/minimal/generated"),
         dir.path(),
@@ -107,7 +119,7 @@ fn regenerating_is_byte_identical_and_touches_nothing() {
 
 #[test]
 fn a_removed_service_folder_is_cleaned_up_but_other_files_stay() {
-    let dir = generate_into(&["specs/shop.toml"]);
+    let dir = generate_into(&["specs/shop.toml"], "");
     let stray = dir.path().join("shop/old-service/src/lib.rs");
     std::fs::create_dir_all(stray.parent().unwrap()).unwrap();
     std::fs::write(
@@ -119,7 +131,8 @@ fn a_removed_service_folder_is_cleaned_up_but_other_files_stay() {
     std::fs::write(&mine, "my notes\n").unwrap();
 
     let loaded = svcgen_codegen::load(&repo(), &[PathBuf::from("specs/shop.toml")]).unwrap();
-    let files = svcgen_codegen::generate(&loaded.systems, &Default::default()).unwrap();
+    let (loaded, files) =
+        svcgen_codegen::generate_into(dir.path(), loaded, &Default::default()).unwrap();
     let report =
         svcgen_codegen::output::write(dir.path(), &files, &svcgen_codegen::scope(&loaded.systems))
             .unwrap();

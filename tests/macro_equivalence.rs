@@ -54,8 +54,12 @@ fn assert_same(expanded: &[Item], path: &str) {
 fn the_expansion_of_orders_is_what_the_cli_writes() {
     let loaded = svcgen_codegen::load(&repo(), &[PathBuf::from("specs/shop.toml")]).unwrap();
     let system = &loaded.systems[0];
-    let tokens =
-        svcgen_codegen::emit::inline::service_items(system, &system.services["orders"]).unwrap();
+    // The macro embeds the migrations it finds beside the crate; here, those the CLI wrote.
+    let mut orders = system.services["orders"].clone();
+    orders.migrations =
+        svcgen_codegen::migrate::existing(&repo().join("generated/shop/orders/migrations"))
+            .unwrap();
+    let tokens = svcgen_codegen::emit::inline::service_items(system, &orders).unwrap();
     let file: syn::File = syn::parse2(tokens).unwrap();
 
     for (name, path) in [
@@ -63,6 +67,7 @@ fn the_expansion_of_orders_is_what_the_cli_writes() {
         ("client", "generated/shop/orders/src/client.rs"),
         ("deps", "generated/shop/orders/src/deps.rs"),
         ("server", "generated/shop/orders/src/server.rs"),
+        ("store", "generated/shop/orders/src/store.rs"),
     ] {
         assert_same(module(&file.items, name), path);
     }

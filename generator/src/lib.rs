@@ -31,7 +31,6 @@ pub mod emit;
 pub mod handlers;
 pub mod ident;
 pub mod load;
-#[cfg(feature = "files")]
 pub mod migrate;
 pub mod model;
 pub mod output;
@@ -155,6 +154,10 @@ fn build(
 }
 
 /// Every file of every system, in memory. Fails only on an internal error.
+///
+/// The store module of a service with records lists the service's migrations, which
+/// [`plan_migrations`] finds and plans first: use [`generate_into`], which does both, unless
+/// the systems' migrations are planned already.
 #[cfg(feature = "files")]
 pub fn generate(
     systems: &[System],

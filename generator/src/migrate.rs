@@ -238,8 +238,9 @@ fn service_loc(service: &Service) -> crate::diag::Loc {
     service.records[0].loc.clone()
 }
 
-/// The numbered SQL files of both dialect folders under `dir`.
-fn existing(dir: &Path) -> std::io::Result<Vec<MigrationFile>> {
+/// The numbered SQL files of both dialect folders under `dir` (a service's `migrations/`), in
+/// version order. The macro front end embeds these: it reads migrations, never writes them.
+pub fn existing(dir: &Path) -> std::io::Result<Vec<MigrationFile>> {
     let mut out: Vec<MigrationFile> = Vec::new();
     for d in Dialect::ALL {
         let entries = match std::fs::read_dir(dir.join(d.dir())) {
@@ -277,6 +278,7 @@ fn existing(dir: &Path) -> std::io::Result<Vec<MigrationFile>> {
             }
         }
     }
+    out.sort_by(|a, b| (a.version, &a.file).cmp(&(b.version, &b.file)));
     Ok(out)
 }
 

@@ -64,7 +64,19 @@ fn expand_service(input: &ServiceInput) -> syn::Result<proc_macro2::TokenStream>
             ),
         ));
     };
-    let items = svcgen_codegen::emit::inline::service_items(system, service)
+    // Migrations come from the CLI (`svcgen generate` plans and writes them); the macro embeds
+    // the ones in `migrations/` beside the invoking crate's manifest.
+    let mut service = service.clone();
+    if !service.records.is_empty() {
+        service.migrations =
+            svcgen_codegen::migrate::existing(&base.join("migrations")).map_err(|e| {
+                syn::Error::new(
+                    input.spec.span(),
+                    format!("cannot read the migrations in `migrations/`: {e}"),
+                )
+            })?;
+    }
+    let items = svcgen_codegen::emit::inline::service_items(system, &service)
         .map_err(|e| syn::Error::new(input.spec.span(), e.to_string()))?;
     let rebuild = rebuild_on_change(&base, &loaded);
     Ok(quote! {

@@ -70,6 +70,7 @@ async fn serve() -> String {
         users::server::router(Arc::new(Users::default())),
         &settings,
         Arc::new(AtomicBool::new(true)),
+        None,
     );
     tokio::spawn(async move { users::runtime::axum::serve(listener, app).await });
     url

@@ -80,11 +80,18 @@ fn service_modules(
         serde_json::to_string(&super::openapi::document(system, service)).unwrap_or_default();
     let server = with_siblings(server_tokens(system, service, quote! { #json }))?;
     let deps = with_siblings(deps_tokens(system, service))?;
+    let store = if service.records.is_empty() {
+        quote! {}
+    } else {
+        let store = super::store::store_tokens(system, service);
+        quote! { pub mod store { #store } }
+    };
     Ok(quote! {
         pub mod api { #api }
         pub mod client { #client }
         pub mod deps { #deps }
         pub mod server { #server }
+        #store
     })
 }
 
