@@ -28,6 +28,18 @@ use std::time::Duration;
 pub use sqlx;
 pub use sqlx::types::Json;
 
+/// The current time as a store keeps it: to the microsecond, PostgreSQL's precision (SQLite
+/// is given the same, so both keep what a handler answers with).
+pub fn now() -> chrono::DateTime<chrono::Utc> {
+    micros(&chrono::Utc::now())
+}
+
+/// `t` to the microsecond, as stored: the generated repositories bind every date-time so.
+pub fn micros(t: &chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc> {
+    use chrono::SubsecRound;
+    t.trunc_subsecs(6)
+}
+
 /// The variable naming the database: `sqlite:<path>` or `postgres://…`.
 pub const DATABASE_URL: &str = "DATABASE_URL";
 /// The variable naming a file that holds the database URL (a Compose or Kubernetes secret).

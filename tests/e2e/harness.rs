@@ -223,6 +223,14 @@ impl Service {
         }
     }
 
+    /// Kills the process with SIGKILL, giving it no chance to finish anything, and reaps it.
+    pub fn kill(&mut self) {
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+
     /// The exit status, once stopped by [`Service::stop`] or by itself.
     pub fn is_running(&mut self) -> bool {
         self.child
@@ -282,11 +290,61 @@ fn wait_ready(url: &str, name: &str) {
     panic!("{name} did not become ready at {url} within 30 s");
 }
 
+/// Which database the services of a system keep their records in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Database {
+    /// The embedded default: an SQLite file per service, in a data folder of the system's own.
+    Sqlite,
+    /// The machine's PostgreSQL server (`SVCGEN_TEST_POSTGRES`, default
+    /// `postgres://postgres@127.0.0.1:5432/postgres`): a fresh database per service.
+    Postgres,
+}
+
+/// The PostgreSQL server tests create their databases on.
+pub fn postgres_admin_url() -> String {
+    std::env::var("SVCGEN_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
+}
+
+/// Runs `f` on a runtime of its own, on a thread of its own (callers may be inside a runtime).
+pub fn block_on<T: Send + 'static>(f: impl std::future::Future<Output = T> + Send + 'static) -> T {
+    std::thread::spawn(move || {
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("a runtime")
+            .block_on(f)
+    })
+    .join()
+    .expect("the database thread")
+}
+
+/// The data of one system under test: removed when the system is dropped.
+struct Data {
+    dir: tempfile::TempDir,
+    databases: Vec<svcgen_runtime::store::TestDb>,
+}
+
+impl Drop for Data {
+    fn drop(&mut self) {
+        let databases = std::mem::take(&mut self.databases);
+        if !databases.is_empty() {
+            block_on(async move {
+                for db in databases {
+                    db.drop().await;
+                }
+            });
+        }
+    }
+}
+
 /// The services of one system, each on a port of its own, each told where the ones it may call
-/// are.
+/// are, each with its own database.
 pub struct System {
     /// Services by spec name.
     pub services: BTreeMap<String, Service>,
+    /// Dropped after the services (field order): their databases go once they have stopped.
+    data: Data,
 }
 
 impl System {
@@ -302,18 +360,47 @@ impl System {
         extra: &[(&str, &str)],
         nofile: Option<u32>,
     ) -> System {
+        Self::start_on(Database::Sqlite, services, extra, nofile)
+    }
+
+    /// Like [`System::start_with`], on the given database.
+    pub fn start_on(
+        database: Database,
+        services: &[(&str, &str, &str)],
+        extra: &[(&str, &str)],
+        nofile: Option<u32>,
+    ) -> System {
+        let mut data = Data {
+            dir: tempfile::tempdir().expect("a data folder"),
+            databases: Vec::new(),
+        };
         // In the order given (dependencies first): each service binds any free port and is
         // told where the ones started before it are.
         let mut env: Vec<(String, String)> = extra
             .iter()
             .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
             .collect();
+        env.push((
+            "SVCGEN_DATA_DIR".to_owned(),
+            data.dir.path().to_string_lossy().into_owned(),
+        ));
         let mut map = BTreeMap::new();
         for (name, binary, var) in services {
+            let mut own = env.clone();
+            if database == Database::Postgres {
+                let unique = format!("svcgen_e2e_{}_{}", name.replace('-', "_"), uuid_like());
+                let admin = postgres_admin_url();
+                let db = block_on(async move {
+                    svcgen_runtime::store::TestDb::postgres(&admin, &unique).await
+                })
+                .expect("a test database on the machine's PostgreSQL");
+                own.push(("DATABASE_URL".to_owned(), db.url().to_owned()));
+                data.databases.push(db);
+            }
             let mut s = Service {
                 binary: (*binary).to_owned(),
                 port: 0,
-                env: env.clone(),
+                env: own,
                 nofile,
                 child: None,
             };
@@ -321,7 +408,15 @@ impl System {
             env.push(((*var).to_owned(), s.url()));
             map.insert((*name).to_owned(), s);
         }
-        System { services: map }
+        System {
+            services: map,
+            data,
+        }
+    }
+
+    /// The folder of the services' SQLite files (on [`Database::Sqlite`]).
+    pub fn data_dir(&self) -> &std::path::Path {
+        self.data.dir.path()
     }
 
     /// The base URL of a service.
@@ -335,6 +430,20 @@ impl System {
             .get_mut(name)
             .expect("a service of this system")
     }
+}
+
+/// A name part no other test process or run shares.
+fn uuid_like() -> String {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.subsec_nanos())
+        .unwrap_or(0);
+    format!(
+        "{}_{}_{nanos}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// A raw HTTP request for bad-input tests: returns status, headers and the body as JSON.

@@ -1,5 +1,6 @@
 //! The shop, end to end: four service processes on loopback, wired only through `*_URL`
-//! variables, driven through the generated typed clients.
+//! variables, driven through the generated typed clients; each service keeps its records in a
+//! database of its own, on the SQLite default and on the machine's PostgreSQL.
 
 use runtime::client::{Error, Policy};
 use shop_inventory::client::Client as Inventory;
@@ -9,7 +10,26 @@ use shop_orders::runtime;
 use shop_orders::types::{self, NewItem, NewOrder, NewUser, OrderLine};
 use shop_users::client::Client as Users;
 use std::time::{Duration, Instant};
-use svcgen_tests::e2e::System;
+use svcgen_tests::e2e::{Database, System};
+
+/// Two tests of one scenario: on the SQLite default and on PostgreSQL.
+macro_rules! on_both_databases {
+    ($scenario:ident) => {
+        mod $scenario {
+            use super::*;
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn on_sqlite() {
+                super::$scenario(Database::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn on_postgres() {
+                super::$scenario(Database::Postgres).await;
+            }
+        }
+    };
+}
 
 struct Shop {
     system: System,
@@ -20,12 +40,21 @@ struct Shop {
 }
 
 fn start() -> Shop {
-    let system = System::start(&[
-        ("users", "shop-users", "USERS_URL"),
-        ("inventory", "shop-inventory", "INVENTORY_URL"),
-        ("notification", "shop-notification", "NOTIFICATION_URL"),
-        ("orders", "shop-orders", "ORDERS_URL"),
-    ]);
+    start_on(Database::Sqlite)
+}
+
+fn start_on(database: Database) -> Shop {
+    let system = System::start_on(
+        database,
+        &[
+            ("users", "shop-users", "USERS_URL"),
+            ("inventory", "shop-inventory", "INVENTORY_URL"),
+            ("notification", "shop-notification", "NOTIFICATION_URL"),
+            ("orders", "shop-orders", "ORDERS_URL"),
+        ],
+        &[],
+        None,
+    );
     let policy = Policy {
         timeout: Duration::from_secs(5),
         ..Policy::default()
@@ -79,9 +108,10 @@ async fn stock(shop: &Shop, sku: &str) -> i32 {
         .stock
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn an_order_reserves_stock_and_sends_a_confirmation() {
-    let shop = start();
+on_both_databases!(an_order_reserves_stock_and_sends_a_confirmation);
+
+async fn an_order_reserves_stock_and_sends_a_confirmation(database: Database) {
+    let shop = start_on(database);
     let user = customer(&shop).await;
     shop.inventory
         .create_item(&item("TEA-0001", 450, 5))
@@ -128,9 +158,10 @@ async fn an_order_reserves_stock_and_sends_a_confirmation() {
     );
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn unknown_users_and_short_stock_reserve_nothing() {
-    let shop = start();
+on_both_databases!(unknown_users_and_short_stock_reserve_nothing);
+
+async fn unknown_users_and_short_stock_reserve_nothing(database: Database) {
+    let shop = start_on(database);
     let user = customer(&shop).await;
     shop.inventory
         .create_item(&item("TEA-0001", 450, 5))

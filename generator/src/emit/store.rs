@@ -167,24 +167,30 @@ fn sql_const(name: &str, doc_text: &str, sqlite: &str, postgres: &str) -> TokenS
 }
 
 /// The value of column `c` of `record` (an expression of type `&Record`), as bound.
-fn bind_field(system: &System, c: &Column) -> TokenStream {
+fn bind_field(c: &Column) -> TokenStream {
     let f = ident(&c.field.rust);
     let v = quote! { record.#f };
-    bind_value(system, c, v, true)
+    bind_value(c, v)
 }
 
 /// `value` (a place of the column's Rust type, or of its optional) made bindable.
-fn bind_value(system: &System, c: &Column, value: TokenStream, place: bool) -> TokenStream {
-    let _ = system;
-    let r = if place {
-        quote! { &#value }
-    } else {
-        value.clone()
-    };
+fn bind_value(c: &Column, value: TokenStream) -> TokenStream {
+    let r = quote! { &#value };
     match (&c.kind, c.nullable) {
-        (ColumnKind::Prim(_), _) => r,
-        (ColumnKind::Newtype(..), false) => quote! { &#value.0 },
-        (ColumnKind::Newtype(..), true) => quote! { #value.as_ref().map(|v| &v.0) },
+        // Kept to the microsecond on both databases (PostgreSQL's precision).
+        (ColumnKind::Prim(Prim::DateTime), false) => quote! { store::micros(#r) },
+        (ColumnKind::Prim(Prim::DateTime), true) => quote! { #value.as_ref().map(store::micros) },
+        (ColumnKind::Newtype(_, Prim::DateTime), false) => quote! { store::micros(&#value.0) },
+        (ColumnKind::Newtype(_, Prim::DateTime), true) => {
+            quote! { #value.as_ref().map(|v| store::micros(&v.0)) }
+        }
+        // Text by reference, every other primitive (all `Copy`) by value.
+        (ColumnKind::Prim(Prim::String), _) => r,
+        (ColumnKind::Prim(_), _) => value,
+        (ColumnKind::Newtype(_, Prim::String), false) => quote! { &#value.0 },
+        (ColumnKind::Newtype(_, Prim::String), true) => quote! { #value.as_ref().map(|v| &v.0) },
+        (ColumnKind::Newtype(..), false) => quote! { #value.0 },
+        (ColumnKind::Newtype(..), true) => quote! { #value.as_ref().map(|v| v.0) },
         (ColumnKind::Enum(_), false) => quote! { #value.as_str() },
         (ColumnKind::Enum(_), true) => quote! { #value.map(|v| v.as_str()) },
         (ColumnKind::Json, false) => quote! { Json(#r) },
@@ -248,6 +254,8 @@ fn param_type(system: &System, c: &Column) -> TokenStream {
 /// Binds a method parameter `name` of [`param_type`].
 fn bind_param(c: &Column, name: &proc_macro2::Ident) -> TokenStream {
     match &c.kind {
+        ColumnKind::Prim(Prim::DateTime) => quote! { store::micros(#name) },
+        ColumnKind::Newtype(_, Prim::DateTime) => quote! { store::micros(&#name.0) },
         ColumnKind::Newtype(..) => quote! { &#name.0 },
         ColumnKind::Enum(_) => quote! { #name.as_str() },
         _ => quote! { #name },
@@ -334,14 +342,14 @@ pub fn store_tokens(system: &System, service: &Service) -> TokenStream {
         let key_ty = param_type(system, key);
         let key_name = ident(&key.field.rust);
         let key_bind = bind_param(key, &key_name);
-        let binds: Vec<TokenStream> = r.columns.iter().map(|c| bind_field(system, c)).collect();
+        let binds: Vec<TokenStream> = r.columns.iter().map(|c| bind_field(c)).collect();
         let update_binds: Vec<TokenStream> = r
             .columns
             .iter()
             .enumerate()
             .filter(|(i, _)| *i != r.key)
-            .map(|(_, c)| bind_field(system, c))
-            .chain([bind_field(system, key)])
+            .map(|(_, c)| bind_field(c))
+            .chain([bind_field(key)])
             .collect();
         let decode_fields: Vec<TokenStream> = r
             .columns
@@ -448,7 +456,9 @@ pub fn store_tokens(system: &System, service: &Service) -> TokenStream {
                 #(#unique_consts)*
                 #(#consts)*
 
-                /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`].
+                /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`]. Times
+                /// are kept to the microsecond: make them with `runtime::store::now()`, so what
+                /// a handler answers with is what it stored.
                 pub async fn insert(&mut self, record: &#record_ty) -> Result<(), Error> {
                     self.on.query(&Self::INSERT)#(.bind(#binds))*.execute(&mut self.on).await.map(drop)
                 }

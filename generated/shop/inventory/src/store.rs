@@ -147,14 +147,16 @@ impl Items<'_> {
         postgres: "SELECT \"sku\", \"name\", \"price_cents\", \"stock\", \"tags\" FROM \"items\" WHERE \"sku\" > $1 ORDER BY \"sku\" LIMIT $2",
     };
 
-    /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`].
+    /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`]. Times
+    /// are kept to the microsecond: make them with `runtime::store::now()`, so what
+    /// a handler answers with is what it stored.
     pub async fn insert(&mut self, record: &types::Item) -> Result<(), Error> {
         self.on
             .query(&Self::INSERT)
             .bind(&record.sku)
             .bind(&record.name)
-            .bind(&record.price_cents)
-            .bind(&record.stock)
+            .bind(record.price_cents)
+            .bind(record.stock)
             .bind(Json(&record.tags))
             .execute(&mut self.on)
             .await
@@ -193,8 +195,8 @@ impl Items<'_> {
             .on
             .query(&Self::UPDATE)
             .bind(&record.name)
-            .bind(&record.price_cents)
-            .bind(&record.stock)
+            .bind(record.price_cents)
+            .bind(record.stock)
             .bind(Json(&record.tags))
             .bind(&record.sku)
             .execute(&mut self.on)

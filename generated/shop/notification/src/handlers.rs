@@ -6,7 +6,6 @@
 use crate::deps::Deps;
 use crate::server::{Api, Context, ListForUserError, SendError};
 use crate::store::Store;
-use types::chrono::Utc;
 use types::uuid::Uuid;
 use types::{Notification, SentNotification};
 
@@ -35,7 +34,7 @@ impl Api for Notifications {
             user_id: body.user_id,
             channel: body.channel,
             subject: body.subject,
-            sent_at: Utc::now(),
+            sent_at: runtime::store::now(),
         };
         self.store.notifications().insert(&sent).await?;
         runtime::tracing::info!(user = %sent.user_id, subject = %sent.subject, "notification sent");

@@ -157,18 +157,20 @@ impl Notifications<'_> {
         postgres: "SELECT \"id\", \"user_id\", \"channel\", \"subject\", \"sent_at\" FROM \"notifications\" WHERE \"user_id\" = $1 AND \"id\" > $2 ORDER BY \"id\" LIMIT $3",
     };
 
-    /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`].
+    /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`]. Times
+    /// are kept to the microsecond: make them with `runtime::store::now()`, so what
+    /// a handler answers with is what it stored.
     pub async fn insert(
         &mut self,
         record: &types::SentNotification,
     ) -> Result<(), Error> {
         self.on
             .query(&Self::INSERT)
-            .bind(&record.id)
-            .bind(&record.user_id)
+            .bind(record.id)
+            .bind(record.user_id)
             .bind(record.channel.as_str())
             .bind(&record.subject)
-            .bind(&record.sent_at)
+            .bind(store::micros(&record.sent_at))
             .execute(&mut self.on)
             .await
             .map(drop)
@@ -206,11 +208,11 @@ impl Notifications<'_> {
         let changed = self
             .on
             .query(&Self::UPDATE)
-            .bind(&record.user_id)
+            .bind(record.user_id)
             .bind(record.channel.as_str())
             .bind(&record.subject)
-            .bind(&record.sent_at)
-            .bind(&record.id)
+            .bind(store::micros(&record.sent_at))
+            .bind(record.id)
             .execute(&mut self.on)
             .await?;
         Ok(changed > 0)

@@ -10,7 +10,6 @@ use crate::store::Store;
 use runtime::client::Error;
 use shop_inventory::client::{GetItemError, ReserveError};
 use shop_users::client::GetUserError;
-use types::chrono::Utc;
 use types::uuid::Uuid;
 use types::{Channel, NewOrder, NotFound, Notification, Order, OrderStatus, Reservation};
 
@@ -70,7 +69,7 @@ impl Api for Orders {
             lines: body.lines,
             total_cents,
             status: OrderStatus::Placed,
-            placed_at: Utc::now(),
+            placed_at: runtime::store::now(),
         };
         self.store.orders().insert(&order).await?;
 

@@ -153,16 +153,18 @@ impl Orders<'_> {
         postgres: "SELECT \"id\", \"user_id\", \"lines\", \"total_cents\", \"status\", \"placed_at\" FROM \"orders\" WHERE \"user_id\" = $1 AND \"id\" > $2 ORDER BY \"id\" LIMIT $3",
     };
 
-    /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`].
+    /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`]. Times
+    /// are kept to the microsecond: make them with `runtime::store::now()`, so what
+    /// a handler answers with is what it stored.
     pub async fn insert(&mut self, record: &types::Order) -> Result<(), Error> {
         self.on
             .query(&Self::INSERT)
-            .bind(&record.id)
-            .bind(&record.user_id)
+            .bind(record.id)
+            .bind(record.user_id)
             .bind(Json(&record.lines))
-            .bind(&record.total_cents)
+            .bind(record.total_cents)
             .bind(record.status.as_str())
-            .bind(&record.placed_at)
+            .bind(store::micros(&record.placed_at))
             .execute(&mut self.on)
             .await
             .map(drop)
@@ -197,12 +199,12 @@ impl Orders<'_> {
         let changed = self
             .on
             .query(&Self::UPDATE)
-            .bind(&record.user_id)
+            .bind(record.user_id)
             .bind(Json(&record.lines))
-            .bind(&record.total_cents)
+            .bind(record.total_cents)
             .bind(record.status.as_str())
-            .bind(&record.placed_at)
-            .bind(&record.id)
+            .bind(store::micros(&record.placed_at))
+            .bind(record.id)
             .execute(&mut self.on)
             .await?;
         Ok(changed > 0)

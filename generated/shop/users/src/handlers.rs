@@ -5,7 +5,6 @@
 use crate::deps::Deps;
 use crate::server::{Api, Context, CreateUserError, GetUserError};
 use crate::store::Store;
-use types::chrono::Utc;
 use types::uuid::Uuid;
 use types::{NewUser, NotFound, User};
 
@@ -33,7 +32,7 @@ impl Api for Users {
             name: body.name,
             email: body.email,
             nickname: body.nickname,
-            created_at: Utc::now(),
+            created_at: runtime::store::now(),
         };
         self.store.users().insert(&user).await?;
         Ok(user)

@@ -153,15 +153,17 @@ impl Users<'_> {
         postgres: "SELECT \"id\", \"name\", \"email\", \"nickname\", \"created_at\" FROM \"users\" WHERE \"email\" = $1",
     };
 
-    /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`].
+    /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`]. Times
+    /// are kept to the microsecond: make them with `runtime::store::now()`, so what
+    /// a handler answers with is what it stored.
     pub async fn insert(&mut self, record: &types::User) -> Result<(), Error> {
         self.on
             .query(&Self::INSERT)
-            .bind(&record.id)
+            .bind(record.id)
             .bind(&record.name)
             .bind(&record.email.0)
             .bind(&record.nickname)
-            .bind(&record.created_at)
+            .bind(store::micros(&record.created_at))
             .execute(&mut self.on)
             .await
             .map(drop)
@@ -199,8 +201,8 @@ impl Users<'_> {
             .bind(&record.name)
             .bind(&record.email.0)
             .bind(&record.nickname)
-            .bind(&record.created_at)
-            .bind(&record.id)
+            .bind(store::micros(&record.created_at))
+            .bind(record.id)
             .execute(&mut self.on)
             .await?;
         Ok(changed > 0)
