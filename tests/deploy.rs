@@ -128,11 +128,149 @@ fn compose_files_wire_the_registry_and_publish_only_the_gateway() {
             text.contains("condition: service_healthy")
                 || system.services.values().all(|s| s.depends_on.is_empty())
         );
+        // Credentials come only from secret files: no URL with credentials, no inline
+        // password variable.
+        for (i, _) in text.match_indices("://") {
+            let url: String = text[i..]
+                .chars()
+                .take_while(|c| !c.is_whitespace() && *c != '"')
+                .collect();
+            assert!(
+                !url.contains('@'),
+                "{}: credentials inline: {url}",
+                system.name.wire
+            );
+        }
+        for line in text.lines() {
+            // An environment variable (upper-case key) carrying a password or URL itself.
+            let key = line.trim_start();
+            let env_key = key.starts_with(|c: char| c.is_ascii_uppercase());
+            if env_key && (key.contains("PASSWORD:") || key.contains("DATABASE_URL:")) {
+                panic!("{}: an inline secret: {line}", system.name.wire);
+            }
+        }
+        let stores: Vec<_> = system
+            .services
+            .values()
+            .filter(|s| !s.records.is_empty())
+            .collect();
+        if stores.is_empty() {
+            assert!(!text.contains("postgres"), "{}", system.name.wire);
+            continue;
+        }
+        for needle in [
+            "    image: \"postgres:17\"\n",
+            "      POSTGRES_PASSWORD_FILE: /run/secrets/postgres-password\n",
+            "      test: [\"CMD\", \"pg_isready\"",
+            "      - postgres-data:/var/lib/postgresql/data\n",
+            "volumes:\n  postgres-data:\n",
+        ] {
+            assert!(
+                text.contains(needle),
+                "{}: missing {needle:?}",
+                system.name.wire
+            );
+        }
+        for s in stores {
+            let name = svcgen_codegen::ident::kebab_name(&s.name.wire);
+            let section = compose_service(&text, &name);
+            assert!(
+                section.contains(&format!(
+                    "DATABASE_URL_FILE: /run/secrets/{name}-database-url"
+                )),
+                "{section}"
+            );
+            assert!(
+                section.contains("      postgres:\n        condition: service_healthy"),
+                "{section}"
+            );
+            assert!(text.contains(&format!(
+                "  {name}-database-url:\n    file: ./secrets/{name}-database-url\n"
+            )));
+        }
+    }
+}
+
+/// The lines of one service of a Compose file (those indented under `  <name>:`).
+fn compose_service(text: &str, name: &str) -> String {
+    text.lines()
+        .skip_while(|l| *l != format!("  {name}:"))
+        .skip(1)
+        .take_while(|l| l.starts_with("    "))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The SQL the Compose PostgreSQL runs at first start, run here against the machine's
+/// PostgreSQL with psql (as the image's init script does): each service's role owns its
+/// database and cannot connect to another service's.
+#[test]
+fn the_compose_init_sql_gives_each_service_a_database_only_it_can_open() {
+    let sql = repo().join("generated/shop/postgres/service-database.sql");
+    let admin = svcgen_tests::e2e::postgres_admin_url();
+    let unique = format!("svcgen_init_{}", std::process::id());
+    let (a, b) = (format!("{unique}_a"), format!("{unique}_b"));
+    let psql = |url: &str, args: &[&str]| {
+        std::process::Command::new("psql")
+            .arg(url)
+            .args(["-v", "ON_ERROR_STOP=1", "-q"])
+            .args(args)
+            .output()
+            .expect("psql runs")
+    };
+    let cleanup = || {
+        for name in [&a, &b] {
+            psql(
+                &admin,
+                &[
+                    "-c",
+                    &format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)"),
+                ],
+            );
+            psql(&admin, &["-c", &format!("DROP ROLE IF EXISTS \"{name}\"")]);
+        }
+    };
+    cleanup();
+    for name in [&a, &b] {
+        let out = psql(
+            &admin,
+            &[
+                "-v",
+                &format!("service={name}"),
+                "-v",
+                "password=it's a secret",
+                "-f",
+                sql.to_str().unwrap(),
+            ],
+        );
         assert!(
-            !text.to_lowercase().contains("password"),
-            "no secret values inline"
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
         );
     }
+    let as_role = |role: &str, db: &str| {
+        let url = svcgen_runtime::store::with_database(&admin, db).replacen(
+            "postgres@",
+            &format!("{role}@"),
+            1,
+        );
+        psql(&url, &["-c", "CREATE TABLE t (x int); SELECT 1"])
+    };
+    let own = as_role(&a, &a);
+    let other = as_role(&a, &b);
+    cleanup();
+    assert!(
+        own.status.success(),
+        "{}",
+        String::from_utf8_lossy(&own.stderr)
+    );
+    assert!(!other.status.success());
+    assert!(
+        String::from_utf8_lossy(&other.stderr).contains("permission denied"),
+        "{}",
+        String::from_utf8_lossy(&other.stderr)
+    );
 }
 
 #[test]
@@ -153,5 +291,20 @@ fn kubernetes_manifests_probe_health_and_run_as_non_root() {
                 .count(),
             units
         );
+        // A service with records reads its database URL from a Secret it names.
+        for service in system.services.values().filter(|s| !s.records.is_empty()) {
+            let name = svcgen_codegen::ident::kebab_name(&service.name.wire);
+            let wanted = format!(
+                "            - name: DATABASE_URL\n              valueFrom:\n                secretKeyRef:\n                  name: {name}-database\n                  key: url\n"
+            );
+            assert!(text.contains(&wanted), "{}: {name}", system.name.wire);
+        }
+        let with_url = text.matches("- name: DATABASE_URL\n").count();
+        let stores = system
+            .services
+            .values()
+            .filter(|s| !s.records.is_empty())
+            .count();
+        assert_eq!(with_url, stores, "{}", system.name.wire);
     }
 }

@@ -72,6 +72,10 @@ struct UpArgs {
     /// Do not run `cargo build` first.
     #[arg(long)]
     no_build: bool,
+    /// Start from empty data: remove the system's data folder (`<out>/<system>/data`, the
+    /// services' SQLite files) first. Without it, data survives from one `up` to the next.
+    #[arg(long)]
+    fresh: bool,
 }
 
 #[derive(Args)]
@@ -269,7 +273,7 @@ fn up(a: &UpArgs, color: bool) -> Result<ExitCode, BoxError> {
     }
     warn_about_handlers(&a.out, std::slice::from_ref(system), color);
     let workspace = a.out.join(system.dir());
-    match up::run(system, &workspace, !a.no_build, color) {
+    match up::run(system, &workspace, !a.no_build, a.fresh, color) {
         Ok(code) => Ok(code),
         Err(e) => {
             eprintln!("{} {e}", status("error:", color, Style::Error));

@@ -152,9 +152,11 @@ pub fn run(
     system: &System,
     workspace: &Path,
     build: bool,
+    fresh: bool,
     color: bool,
 ) -> Result<ExitCode, String> {
     let target_dir = target_dir(workspace);
+    let data = data_dir(workspace, fresh, color)?;
     let stop = Arc::new(AtomicBool::new(false));
     for signal in [
         signal_hook::consts::SIGINT,
@@ -254,6 +256,11 @@ pub fn run(
             .env("PORT", u.port.to_string())
             .env("HOST", "127.0.0.1")
             .env(PARENT_PIPE_ENV, "stdin")
+            // Every service with records on its own SQLite file in the system's data folder;
+            // a database URL of the calling shell would put them all in one database.
+            .env("SVCGEN_DATA_DIR", &data)
+            .env_remove("DATABASE_URL")
+            .env_remove("DATABASE_URL_FILE")
             // Never written: its end (up exiting, however) tells the child to stop.
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -299,15 +306,29 @@ pub fn run(
     }
 
     out.message(String::new());
+    let databases: Vec<String> = units
+        .iter()
+        .map(|u| match system.services.get(&u.name) {
+            Some(s) if !s.records.is_empty() => data
+                .join(format!("{}.db", s.name.wire))
+                .strip_prefix(std::env::current_dir().unwrap_or_default())
+                .map(Path::to_path_buf)
+                .unwrap_or_else(|_| data.join(format!("{}.db", s.name.wire)))
+                .display()
+                .to_string(),
+            _ => "-".to_owned(),
+        })
+        .collect();
+    let db_width = databases.iter().map(String::len).max().unwrap_or(0).max(8);
     out.message(format!(
-        "  {:<width$}  {:<24}  {:<8}  OPENAPI",
-        "SERVICE", "URL", "PID"
+        "  {:<width$}  {:<24}  {:<8}  {:<db_width$}  OPENAPI",
+        "SERVICE", "URL", "PID", "DATABASE"
     ));
-    for u in &units {
+    for (u, db) in units.iter().zip(&databases) {
         let url = format!("http://127.0.0.1:{}", u.port);
         let pid = u.child.as_ref().map(Child::id).unwrap_or(0);
         out.message(format!(
-            "  {:<width$}  {url:<24}  {pid:<8}  {url}/openapi.json",
+            "  {:<width$}  {url:<24}  {pid:<8}  {db:<db_width$}  {url}/openapi.json",
             u.name
         ));
     }
@@ -339,6 +360,28 @@ pub fn run(
     out.status("Stopped", system.name.wire.as_str(), color);
     out.finish(written, Duration::from_secs(1));
     Ok(ExitCode::SUCCESS)
+}
+
+/// The system's data folder (`<workspace>/data`, absolute), created with a `.gitignore` that
+/// keeps the databases out of version control; emptied first with `fresh`.
+fn data_dir(workspace: &Path, fresh: bool, color: bool) -> Result<PathBuf, String> {
+    let data = std::path::absolute(workspace.join("data"))
+        .map_err(|e| format!("cannot resolve the data folder: {e}"))?;
+    if fresh && data.exists() {
+        std::fs::remove_dir_all(&data)
+            .map_err(|e| format!("cannot empty {}: {e}", data.display()))?;
+        status("Emptied", &data.display().to_string(), color);
+    }
+    std::fs::create_dir_all(&data).map_err(|e| format!("cannot create {}: {e}", data.display()))?;
+    let ignore = data.join(".gitignore");
+    if !ignore.exists() {
+        std::fs::write(
+            &ignore,
+            "# Databases of `svcgen up`: not for version control.\n*\n",
+        )
+        .map_err(|e| format!("cannot write {}: {e}", ignore.display()))?;
+    }
+    Ok(data)
 }
 
 /// Services after the ones they depend on, so each starts with its dependencies ready.

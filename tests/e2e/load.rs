@@ -82,10 +82,13 @@ async fn place_order_under_load_keeps_memory_flat() {
         .zip(&ports)
         .map(|((_, var), port)| (*var, format!("http://127.0.0.1:{port}")))
         .collect();
+    // Each service keeps its records in an SQLite file of its own, in a folder of this run.
+    let data = tempfile::tempdir().expect("a data folder");
     let mut procs = Procs(Vec::new());
     for ((name, _), port) in SERVICES.iter().zip(&ports) {
         let child = Command::new(target.join(format!("release/shop-{name}")))
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .env("SVCGEN_DATA_DIR", data.path())
             .env("PORT", port.to_string())
             .env("RUST_LOG", "warn")
             .stdout(Stdio::null())

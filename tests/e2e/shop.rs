@@ -265,12 +265,9 @@ async fn a_stopped_dependency_is_a_fast_503_and_recovery_needs_no_restart() {
     );
     assert!(shop.system.service("orders").is_running());
 
-    // Inventory comes back (empty: it keeps state in memory); orders works again as is.
+    // Inventory comes back with its data (its own database); orders works again as is.
     shop.system.service("inventory").start();
-    shop.inventory
-        .create_item(&item("TEA-0001", 450, 5))
-        .await
-        .unwrap();
+    assert_eq!(stock(&shop, "TEA-0001").await, 5);
     let placed = shop
         .orders
         .place_order(&order(&user, &[("TEA-0001", 1)]))

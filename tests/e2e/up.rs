@@ -25,8 +25,9 @@ async fn up_runs_the_shop_and_stops_every_child() {
     svcgen_tests::e2e::build_binaries();
     let repo = svcgen_tests::repo();
     let target = svcgen_tests::e2e::target_dir();
+    // From empty data: a user of an earlier run would make this one's email taken.
     let mut up = Command::new(svcgen_tests::e2e::svcgen_binary())
-        .args(["up", "shop", "--no-build"])
+        .args(["up", "shop", "--no-build", "--fresh"])
         .env("CARGO_TARGET_DIR", &target)
         .current_dir(&repo)
         .stdout(Stdio::piped())
@@ -79,6 +80,11 @@ async fn up_runs_the_shop_and_stops_every_child() {
         ["users", "inventory", "notification", "orders"],
         "dependencies first"
     );
+    // Each service's database is in the table.
+    for (line, name) in table.iter().zip(&names) {
+        let db = format!("generated/shop/data/{name}.db");
+        assert!(line.split_whitespace().any(|c| c == db), "{line}");
+    }
     let url = |name: &str| rows.iter().find(|r| r.0 == name).unwrap().1.clone();
 
     use shop_orders::runtime::client::Policy;
@@ -146,6 +152,15 @@ async fn up_runs_the_shop_and_stops_every_child() {
             "{name} (pid {pid}) is still running"
         );
     }
+
+    // `up` again: the data is still there.
+    let (mut again, rows, _stdout) = launch(&[]);
+    let url = |name: &str| rows.iter().find(|r| r.0 == name).unwrap().1.clone();
+    let users = shop_users::client::Client::new(&url("users"), Policy::default()).unwrap();
+    let orders = shop_orders::client::Client::new(&url("orders"), Policy::default()).unwrap();
+    assert_eq!(users.get_user(&user.id).await.unwrap(), user);
+    assert_eq!(orders.get_order(&order.id).await.unwrap(), order);
+    svcgen_tests::e2e::terminate_up(&mut again);
 }
 
 /// `svcgen up shop` started, its table read: the process, the rows (name, URL, pid) and its
@@ -159,11 +174,30 @@ struct Up {
 
 fn start_up() -> Up {
     let one = one_at_a_time();
+    let (process, rows, stdout) = launch(&[]);
+    Up {
+        process,
+        rows,
+        stdout,
+        _one: one,
+    }
+}
+
+/// Starts `svcgen up shop --no-build` with `extra` arguments and reads its table: the process,
+/// the rows (name, URL, pid) and its stdout after the "Running" line.
+fn launch(
+    extra: &[&str],
+) -> (
+    std::process::Child,
+    Vec<(String, String, u32)>,
+    BufReader<std::process::ChildStdout>,
+) {
     svcgen_tests::e2e::build_binaries();
     let repo = svcgen_tests::repo();
     let target = svcgen_tests::e2e::target_dir();
     let mut process = Command::new(svcgen_tests::e2e::svcgen_binary())
         .args(["up", "shop", "--no-build"])
+        .args(extra)
         .env("CARGO_TARGET_DIR", &target)
         .current_dir(&repo)
         .stdout(Stdio::piped())
@@ -197,12 +231,7 @@ fn start_up() -> Up {
         .recv_timeout(Duration::from_secs(60))
         .expect("svcgen up reports readiness");
     assert_eq!(rows.len(), 4, "{rows:?}");
-    Up {
-        process,
-        rows,
-        stdout,
-        _one: one,
-    }
+    (process, rows, stdout)
 }
 
 impl Drop for Up {

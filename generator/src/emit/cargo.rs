@@ -31,6 +31,18 @@ const TEMPLATES: &[(&str, &str)] = &[
         include_str!("../../templates/compose.yaml.j2"),
     ),
     ("k8s.yaml", include_str!("../../templates/k8s.yaml.j2")),
+    (
+        "postgres-init.sh",
+        include_str!("../../templates/postgres-init.sh.j2"),
+    ),
+    (
+        "service-database.sql",
+        include_str!("../../templates/service-database.sql.j2"),
+    ),
+    (
+        "make-secrets.sh",
+        include_str!("../../templates/make-secrets.sh.j2"),
+    ),
     ("Dockerfile", include_str!("../../templates/Dockerfile.j2")),
     (
         "dockerignore",

@@ -30,9 +30,13 @@ fn view(system: &System, service: &Service) -> Value {
         .iter()
         .map(|d| dependency(&system.services[&d.service]))
         .collect();
+    let store = !service.records.is_empty();
     context! {
         name => host_name(service),
         dir => kebab_name(&service.name.wire),
+        store,
+        // The service's database and role on the system's PostgreSQL (a plain identifier).
+        database => database_name(service),
         port => service.port,
         image => format!("{binary}:latest"),
         binary_path => format!("/usr/local/bin/{binary}"),
@@ -41,6 +45,11 @@ fn view(system: &System, service: &Service) -> Value {
         publish => system.gateway.is_none(),
         deps,
     }
+}
+
+/// The name of a service's database, and of the role that owns it: its snake_case name.
+pub fn database_name(service: &Service) -> String {
+    service.name.rust.trim_start_matches("r#").to_owned()
 }
 
 /// The gateway, as a deployable unit beside the services.
@@ -54,6 +63,8 @@ fn gateway_view(system: &System, gateway: &crate::model::Gateway) -> Value {
     context! {
         name => "gateway",
         dir => "gateway",
+        store => false,
+        database => "",
         port => gateway.port,
         image => format!("{binary}:latest"),
         binary_path => format!("/usr/local/bin/{binary}"),
@@ -84,7 +95,14 @@ pub fn emit(
         .map(url_env)
         .collect::<Vec<_>>()
         .join(", ");
-    let ctx = context! { header => header.clone(), system => system.dir(), services, url_vars };
+    let stores: Vec<Value> = system
+        .services
+        .values()
+        .filter(|s| !s.records.is_empty())
+        .map(|s| view(system, s))
+        .collect();
+    let ctx =
+        context! { header => header.clone(), system => system.dir(), services, url_vars, stores };
     let mut push = |path: String, contents: String| {
         files.push(OutputFile {
             path,
@@ -100,6 +118,20 @@ pub fn emit(
         format!("{}/k8s.yaml", system.dir()),
         render(&env, "k8s.yaml", ctx.clone())?,
     );
+    if system.services.values().any(|s| !s.records.is_empty()) {
+        push(
+            format!("{}/postgres/init.sh", system.dir()),
+            render(&env, "postgres-init.sh", ctx.clone())?,
+        );
+        push(
+            format!("{}/postgres/service-database.sql", system.dir()),
+            render(&env, "service-database.sql", ctx.clone())?,
+        );
+        push(
+            format!("{}/postgres/make-secrets.sh", system.dir()),
+            render(&env, "make-secrets.sh", ctx.clone())?,
+        );
+    }
     push(
         format!("{}/.dockerignore", system.dir()),
         render(&env, "dockerignore", ctx)?,
