@@ -10,10 +10,12 @@ import argparse
 import json
 import os
 import pathlib
+import shutil
 import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import tomllib
 
@@ -54,12 +56,16 @@ def main():
 
     logs = target / "conformance-logs"
     logs.mkdir(parents=True, exist_ok=True)
+    # Services with records keep them in SQLite files of this run only.
+    data = tempfile.mkdtemp(prefix="svcgen-conformance-")
+    env = dict(os.environ, SVCGEN_DATA_DIR=data)
+    env.pop("DATABASE_URL", None)
     children = []
     failed = []
     try:
         for name, port, _ in services:
             log = open(logs / f"{name}.log", "w")
-            children.append(subprocess.Popen([target / "debug" / name], stdout=log, stderr=log))
+            children.append(subprocess.Popen([target / "debug" / name], stdout=log, stderr=log, env=env))
         for name, port, _ in services:
             wait_ready(port, name)
         for name, port, doc in services:
@@ -90,6 +96,7 @@ def main():
                 child.wait(timeout=10)
             except subprocess.TimeoutExpired:
                 child.kill()
+        shutil.rmtree(data, ignore_errors=True)
     if failed:
         raise SystemExit(f"schemathesis found problems in: {', '.join(failed)}")
     print(f"schemathesis: {len(services)} services, no problems found")
