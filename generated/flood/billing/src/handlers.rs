@@ -1,11 +1,10 @@
 // Written once by svcgen from specs/flood.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Handlers of the `billing` service: invoices, in memory.
+//! Handlers of the `billing` service: invoices, kept in the service's own database.
 
 use crate::deps::Deps;
 use crate::server::{Api, Context, CreateInvoiceError, GetInvoiceError};
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use crate::store::Store;
 use types::uuid::Uuid;
 use types::{Invoice, InvoiceNotFound, InvoiceRequest};
 
@@ -13,16 +12,14 @@ use types::{Invoice, InvoiceNotFound, InvoiceRequest};
 pub struct Billing {
     /// Clients of the services this one depends on.
     pub deps: Deps,
-    invoices: Mutex<HashMap<Uuid, Invoice>>,
+    /// The service's own database.
+    pub store: Store,
 }
 
 impl Billing {
-    /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self {
-            deps,
-            invoices: Mutex::default(),
-        }
+    /// The handlers, with their dependencies and their store.
+    pub fn new(deps: Deps, store: Store) -> Self {
+        Self { deps, store }
     }
 }
 
@@ -39,16 +36,15 @@ impl Api for Billing {
             due_on: body.due_on,
             paid: false,
         };
-        let mut invoices = self.invoices.lock().unwrap_or_else(PoisonError::into_inner);
-        invoices.insert(invoice.id, invoice.clone());
+        self.store.invoices().insert(&invoice).await?;
         Ok(invoice)
     }
 
     async fn get_invoice(&self, _cx: Context, id: Uuid) -> Result<Invoice, GetInvoiceError> {
-        let invoices = self.invoices.lock().unwrap_or_else(PoisonError::into_inner);
-        invoices
+        self.store
+            .invoices()
             .get(&id)
-            .cloned()
+            .await?
             .ok_or_else(|| InvoiceNotFound::new(format!("no invoice {id}")).into())
     }
 }

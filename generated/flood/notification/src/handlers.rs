@@ -1,11 +1,11 @@
 // Written once by svcgen from specs/flood.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Handlers of the `notification` service: "emails" customers by logging and recording them.
+//! Handlers of the `notification` service: "emails" customers by logging them and recording
+//! them in the service's own database.
 
 use crate::deps::Deps;
 use crate::server::{Api, Context, SendError};
-use std::sync::{Mutex, PoisonError};
-use types::chrono::Utc;
+use crate::store::Store;
 use types::uuid::Uuid;
 use types::{Delivery, Message};
 
@@ -13,16 +13,14 @@ use types::{Delivery, Message};
 pub struct Notification {
     /// Clients of the services this one depends on.
     pub deps: Deps,
-    sent: Mutex<Vec<Delivery>>,
+    /// The service's own database.
+    pub store: Store,
 }
 
 impl Notification {
-    /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self {
-            deps,
-            sent: Mutex::default(),
-        }
+    /// The handlers, with their dependencies and their store.
+    pub fn new(deps: Deps, store: Store) -> Self {
+        Self { deps, store }
     }
 }
 
@@ -31,13 +29,10 @@ impl Api for Notification {
         let delivery = Delivery {
             id: Uuid::new_v4(),
             to: body.to,
-            sent_at: Utc::now(),
+            sent_at: runtime::store::now(),
         };
+        self.store.deliveries().insert(&delivery).await?;
         runtime::tracing::info!(to = %delivery.to, subject = %body.subject, "email sent");
-        self.sent
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(delivery.clone());
         Ok(delivery)
     }
 }

@@ -2,12 +2,11 @@
 
 //! Handlers of the `policy` service: the purchase flow. The property's risk is scored by
 //! `risk`, the premium priced from it, the policy invoiced by `billing`, and the customer told
-//! by `notification`.
+//! by `notification`. Policies are kept in the service's own database.
 
 use crate::deps::Deps;
 use crate::server::{Api, CancelPolicyError, Context, GetPolicyError, PurchaseError};
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use crate::store::Store;
 use types::chrono::{Days, Utc};
 use types::uuid::Uuid;
 use types::{
@@ -18,16 +17,14 @@ use types::{
 pub struct Policy {
     /// Clients of the services this one depends on.
     pub deps: Deps,
-    policies: Mutex<HashMap<Uuid, types::Policy>>,
+    /// The service's own database.
+    pub store: Store,
 }
 
 impl Policy {
-    /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self {
-            deps,
-            policies: Mutex::default(),
-        }
+    /// The handlers, with their dependencies and their store.
+    pub fn new(deps: Deps, store: Store) -> Self {
+        Self { deps, store }
     }
 }
 
@@ -72,10 +69,7 @@ impl Api for Policy {
             status: PolicyStatus::Active,
             invoice_id: invoice.id,
         };
-        self.policies
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(id, policy.clone());
+        self.store.policies().insert(&policy).await?;
         let message = Message {
             to: policy.customer_email.clone(),
             subject: format!("Your flood policy {id}"),
@@ -88,10 +82,10 @@ impl Api for Policy {
     }
 
     async fn get_policy(&self, _cx: Context, id: Uuid) -> Result<types::Policy, GetPolicyError> {
-        let policies = self.policies.lock().unwrap_or_else(PoisonError::into_inner);
-        policies
+        self.store
+            .policies()
             .get(&id)
-            .cloned()
+            .await?
             .ok_or_else(|| PolicyNotFound::new(format!("no policy {id}")).into())
     }
 
@@ -100,11 +94,16 @@ impl Api for Policy {
         _cx: Context,
         id: Uuid,
     ) -> Result<types::Policy, CancelPolicyError> {
-        let mut policies = self.policies.lock().unwrap_or_else(PoisonError::into_inner);
-        let policy = policies
-            .get_mut(&id)
+        // Read and written in one transaction: a concurrent change is not lost.
+        let mut tx = self.store.begin().await?;
+        let mut policy = tx
+            .policies()
+            .get_for_update(&id)
+            .await?
             .ok_or_else(|| PolicyNotFound::new(format!("no policy {id}")))?;
         policy.status = PolicyStatus::Cancelled;
-        Ok(policy.clone())
+        tx.policies().update(&policy).await?;
+        tx.commit().await?;
+        Ok(policy)
     }
 }

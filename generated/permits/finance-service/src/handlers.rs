@@ -1,47 +1,38 @@
 // Written once by svcgen from specs/permits.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Handlers of `FinanceService`: the ledger of permit fees, in memory.
+//! Handlers of `FinanceService`: the ledger of permit fees, kept in the service's own database.
 
 use crate::deps::Deps;
 use crate::server::{Api, Context, FeesForPermitError, RecordFeeError};
-use std::sync::{Mutex, PoisonError};
-use types::chrono::Utc;
+use crate::store::Store;
 use types::uuid::Uuid;
-use types::{FeeAlreadyRecorded, FeeRecord, NewFee};
+use types::{FeeRecord, NewFee};
 
 /// The `FinanceService` service.
 pub struct FinanceService {
     /// Clients of the services this one depends on.
     pub deps: Deps,
-    ledger: Mutex<Vec<FeeRecord>>,
+    /// The service's own database.
+    pub store: Store,
 }
 
 impl FinanceService {
-    /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self {
-            deps,
-            ledger: Mutex::default(),
-        }
+    /// The handlers, with their dependencies and their store.
+    pub fn new(deps: Deps, store: Store) -> Self {
+        Self { deps, store }
     }
 }
 
 impl Api for FinanceService {
+    /// A second fee for one permit is refused by the ledger's key, which the spec maps to
+    /// `FeeAlreadyRecorded` (409).
     async fn record_fee(&self, _cx: Context, body: NewFee) -> Result<FeeRecord, RecordFeeError> {
-        let mut ledger = self.ledger.lock().unwrap_or_else(PoisonError::into_inner);
-        if ledger.iter().any(|r| r.permit_id == body.permit_id) {
-            return Err(FeeAlreadyRecorded::new(format!(
-                "permit {} is already paid for",
-                body.permit_id
-            ))
-            .into());
-        }
         let record = FeeRecord {
             permit_id: body.permit_id,
             amount_cents: body.amount_cents,
-            recorded_at: Utc::now(),
+            recorded_at: runtime::store::now(),
         };
-        ledger.push(record.clone());
+        self.store.fees().insert(&record).await?;
         Ok(record)
     }
 
@@ -50,11 +41,6 @@ impl Api for FinanceService {
         _cx: Context,
         permit_id: Uuid,
     ) -> Result<Vec<FeeRecord>, FeesForPermitError> {
-        let ledger = self.ledger.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok(ledger
-            .iter()
-            .filter(|r| r.permit_id == permit_id)
-            .cloned()
-            .collect())
+        Ok(self.store.fees().get(&permit_id).await?.into_iter().collect())
     }
 }

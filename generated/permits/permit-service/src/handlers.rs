@@ -1,42 +1,40 @@
 // Written once by svcgen from specs/permits.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Handlers of `PermitService`: applications are reviewed here; an approval records the fee
-//! with `FinanceService` before it is final.
+//! Handlers of `PermitService`: applications are reviewed here, kept in the service's own
+//! database; an approval records the fee with `FinanceService` before it is final.
 
 use crate::api::ListPermitsQuery;
 use crate::deps::Deps;
 use crate::server::{Api, ApplyError, Context, DecideError, GetPermitError, ListPermitsError};
-use std::collections::BTreeMap;
-use std::sync::{Mutex, PoisonError};
-use types::chrono::Utc;
+use crate::store::Store;
 use types::uuid::Uuid;
 use types::{
     AlreadyDecided, Decision, NewFee, Permit, PermitApplication, PermitKind, PermitNotFound,
     PermitStatus,
 };
 
+/// The most permits one list answers with.
+const MAX_LISTED: u32 = 1000;
+
 /// The `PermitService` service.
 pub struct PermitService {
     /// Clients of the services this one depends on.
     pub deps: Deps,
-    permits: Mutex<BTreeMap<Uuid, Permit>>,
+    /// The service's own database.
+    pub store: Store,
 }
 
 impl PermitService {
-    /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self {
-            deps,
-            permits: Mutex::default(),
-        }
+    /// The handlers, with their dependencies and their store.
+    pub fn new(deps: Deps, store: Store) -> Self {
+        Self { deps, store }
     }
 
-    fn find(&self, id: Uuid) -> Result<Permit, PermitNotFound> {
-        let permits = self.permits.lock().unwrap_or_else(PoisonError::into_inner);
-        permits
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| PermitNotFound::new(format!("no permit {id}")))
+    async fn find(&self, id: Uuid) -> Result<Permit, DecideError> {
+        match self.store.permits().get(&id).await? {
+            Some(permit) => Ok(permit),
+            None => Err(PermitNotFound::new(format!("no permit {id}")).into()),
+        }
     }
 }
 
@@ -60,38 +58,44 @@ impl Api for PermitService {
             decided_at: None,
             reason: None,
         };
-        let mut permits = self.permits.lock().unwrap_or_else(PoisonError::into_inner);
-        permits.insert(permit.id, permit.clone());
+        self.store.permits().insert(&permit).await?;
         Ok(permit)
     }
 
     async fn get_permit(&self, _cx: Context, id: Uuid) -> Result<Permit, GetPermitError> {
-        Ok(self.find(id)?)
+        self.store
+            .permits()
+            .get(&id)
+            .await?
+            .ok_or_else(|| PermitNotFound::new(format!("no permit {id}")).into())
     }
 
+    /// The first permits in id order (at most 1000), by status through the store's index.
     async fn list_permits(
         &self,
         _cx: Context,
         query: ListPermitsQuery,
     ) -> Result<Vec<Permit>, ListPermitsError> {
-        let permits = self.permits.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok(permits
-            .values()
-            .filter(|p| query.status.is_none_or(|s| p.status == s))
+        let mut permits = self.store.permits();
+        let found = match query.status {
+            Some(status) => permits.list_by_status(status, None, MAX_LISTED).await?,
+            None => permits.list(None, MAX_LISTED).await?,
+        };
+        Ok(found
+            .into_iter()
             .filter(|p| query.kind.is_none_or(|k| p.application.kind == k))
-            .cloned()
             .collect())
     }
 
     async fn decide(&self, _cx: Context, id: Uuid, body: Decision) -> Result<Permit, DecideError> {
-        let mut permit = self.find(id)?;
+        let mut permit = self.find(id).await?;
         if permit.status != PermitStatus::Submitted {
             return Err(
                 AlreadyDecided::new(format!("permit {id} is already {}", permit.status)).into(),
             );
         }
         if body.approve {
-            // The fee is on the ledger before the approval is.
+            // The fee is on the ledger before the approval is; the ledger takes one per permit.
             let fee = NewFee {
                 permit_id: id,
                 amount_cents: permit.fee_cents,
@@ -102,9 +106,8 @@ impl Api for PermitService {
             permit.status = PermitStatus::Rejected;
             permit.reason = body.reason;
         }
-        permit.decided_at = Some(Utc::now());
-        let mut permits = self.permits.lock().unwrap_or_else(PoisonError::into_inner);
-        permits.insert(id, permit.clone());
+        permit.decided_at = Some(runtime::store::now());
+        self.store.permits().update(&permit).await?;
         Ok(permit)
     }
 }
