@@ -13,6 +13,21 @@ use std::collections::HashMap;
 pub fn analyze(system: &mut System) {
     mark_recursion(system);
     mark_validation(system);
+    box_record_columns(system);
+}
+
+/// A record's column of a boxed field holds a box too (its JSON decodes into one).
+fn box_record_columns(system: &mut System) {
+    let schemas = &system.schemas;
+    for service in system.services.values_mut() {
+        for record in &mut service.records {
+            if let Some(SchemaKind::Object(fields)) = schemas.get(&record.schema).map(|s| &s.kind) {
+                for column in &mut record.columns {
+                    column.boxed = fields.iter().any(|f| f.name == column.field && f.boxed);
+                }
+            }
+        }
+    }
 }
 
 /// Boxes by-value references (fields, union variants) that close a cycle, so recursive types

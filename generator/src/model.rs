@@ -425,6 +425,8 @@ pub struct Column {
     pub default: Option<DefaultValue>,
     /// The field's type, for decoding.
     pub ty: Type,
+    /// Whether the field is boxed (a recursive reference), stored as JSON.
+    pub boxed: bool,
 }
 
 /// How a field's value is stored.

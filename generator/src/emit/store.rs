@@ -225,9 +225,17 @@ fn decode_field(system: &System, c: &Column, i: usize) -> TokenStream {
             };
             quote! { row.#method(#i, &#e::ALL, #e::as_str)? }
         }
+        (ColumnKind::Json, false) if c.boxed => {
+            let t = rust_type(system, std, &c.ty);
+            quote! { Box::new(row.get::<Json<#t>>(#i)?.0) }
+        }
         (ColumnKind::Json, false) => {
             let t = rust_type(system, std, &c.ty);
             quote! { row.get::<Json<#t>>(#i)?.0 }
+        }
+        (ColumnKind::Json, true) if c.boxed => {
+            let t = rust_type(system, std, c.ty.required());
+            quote! { row.get::<Option<Json<#t>>>(#i)?.map(|json| Box::new(json.0)) }
         }
         (ColumnKind::Json, true) => {
             let t = rust_type(system, std, c.ty.required());
@@ -359,6 +367,21 @@ pub fn store_tokens(system: &System, service: &Service) -> TokenStream {
             .collect();
         let mut methods = Vec::new();
         let mut unique_consts = Vec::new();
+        // The key's constraint, unless a unique column's constant takes the name.
+        if !r
+            .unique
+            .iter()
+            .any(|(i, _)| unique_const(&r.columns[*i]) == "PRIMARY_KEY")
+        {
+            let (pg, sq) = (
+                lit(&format!("{table}_pkey")),
+                lit(&format!("{table}.{}", key.name)),
+            );
+            unique_consts.push(quote! {
+                /// The key: a record with a key already stored is refused with this.
+                pub const PRIMARY_KEY: Unique = Unique { postgres: #pg, sqlite: #sq };
+            });
+        }
         for (n, (i, _)) in r.unique.iter().enumerate() {
             let c = &r.columns[*i];
             let name = unique_const(c);

@@ -278,6 +278,7 @@ fn column(field: &Field, schemas: &IndexMap<String, Schema>) -> Column {
         nullable,
         default: field.default.clone(),
         ty: field.ty.clone(),
+        boxed: field.boxed,
     }
 }
 

@@ -1,87 +1,91 @@
 // Written once by svcgen from specs/grants/; this file is yours to edit (svcgen never rewrites it).
 
-//! Handlers of the `auth` service: applicant accounts and session tokens, in memory.
-//! (A production service would store password hashes, e.g. argon2, never the passwords.)
+//! Handlers of the `auth` service: applicant accounts and session tokens, kept in the service's
+//! own database. (An example: a production service stores password hashes, e.g. argon2, never
+//! the passwords.)
 
 use crate::deps::Deps;
 use crate::server::{Api, Context, LoginError, RegisterError, VerifyError};
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-use types::chrono::{Duration, Utc};
+use crate::store::{Accounts, Store};
+use types::chrono::Duration;
 use types::uuid::Uuid;
-use types::{ApplicantId, Credentials, EmailInUse, Registration, Session, Unauthorized};
+use types::{Account, ApplicantId, Credentials, Registration, Session, Unauthorized};
 
-struct Account {
-    applicant_id: ApplicantId,
-    password: String,
-}
-
-#[derive(Default)]
-struct State {
-    accounts: HashMap<String, Account>,
-    sessions: HashMap<String, Session>,
-}
+/// Attempts at drawing an applicant id no account has.
+const ID_ATTEMPTS: usize = 8;
 
 /// The `auth` service.
 pub struct Auth {
     /// Clients of the services this one depends on.
     pub deps: Deps,
-    state: Mutex<State>,
+    /// The service's own database.
+    pub store: Store,
 }
 
 impl Auth {
-    /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self {
-            deps,
-            state: Mutex::default(),
-        }
+    /// The handlers, with their dependencies and their store.
+    pub fn new(deps: Deps, store: Store) -> Self {
+        Self { deps, store }
+    }
+
+    async fn open_session(
+        &self,
+        applicant_id: ApplicantId,
+    ) -> Result<Session, runtime::store::Error> {
+        let session = Session {
+            token: Uuid::new_v4().simple().to_string(),
+            applicant_id,
+            expires_at: runtime::store::now() + Duration::hours(8),
+        };
+        self.store.sessions().insert(&session).await?;
+        Ok(session)
     }
 }
 
-fn open_session(state: &mut State, applicant_id: ApplicantId) -> Session {
-    let session = Session {
-        token: Uuid::new_v4().simple().to_string(),
-        applicant_id,
-        expires_at: Utc::now() + Duration::hours(8),
-    };
-    state
-        .sessions
-        .insert(session.token.clone(), session.clone());
-    session
+/// A random applicant id, `APP-` and six digits.
+fn draw_applicant_id() -> ApplicantId {
+    let n = Uuid::new_v4().as_u128() % 1_000_000;
+    ApplicantId(format!("APP-{n:06}"))
 }
 
 impl Api for Auth {
+    /// A second account for an email is refused by the store's unique constraint, which the
+    /// spec maps to `EmailInUse` (409); an applicant id drawn twice (the key) is drawn again.
     async fn register(&self, _cx: Context, body: Registration) -> Result<Session, RegisterError> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let email = body.email.to_lowercase();
-        if state.accounts.contains_key(&email) {
-            return Err(EmailInUse::new(format!("{email} already has an account")).into());
+        let mut account = Account {
+            email: body.email.to_lowercase(),
+            applicant_id: draw_applicant_id(),
+            full_name: body.full_name,
+            password: body.password,
+        };
+        for _ in 1..ID_ATTEMPTS {
+            match self.store.accounts().insert(&account).await {
+                Err(e) if e.violates(&Accounts::PRIMARY_KEY) => {
+                    account.applicant_id = draw_applicant_id();
+                }
+                done => {
+                    done?;
+                    return Ok(self.open_session(account.applicant_id).await?);
+                }
+            }
         }
-        let applicant_id = ApplicantId(format!("APP-{:06}", state.accounts.len() + 1));
-        state.accounts.insert(
-            email,
-            Account {
-                applicant_id: applicant_id.clone(),
-                password: body.password,
-            },
-        );
-        Ok(open_session(&mut state, applicant_id))
+        self.store.accounts().insert(&account).await?;
+        Ok(self.open_session(account.applicant_id).await?)
     }
 
     async fn login(&self, _cx: Context, body: Credentials) -> Result<Session, LoginError> {
-        let mut state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        let applicant_id = match state.accounts.get(&body.email.to_lowercase()) {
-            Some(account) if account.password == body.password => account.applicant_id.clone(),
-            _ => return Err(Unauthorized::new("unknown email or wrong password").into()),
-        };
-        Ok(open_session(&mut state, applicant_id))
+        let email = body.email.to_lowercase();
+        match self.store.accounts().find_by_email(&email).await? {
+            Some(account) if account.password == body.password => {
+                Ok(self.open_session(account.applicant_id).await?)
+            }
+            _ => Err(Unauthorized::new("unknown email or wrong password").into()),
+        }
     }
 
     async fn verify(&self, _cx: Context, x_session_token: String) -> Result<Session, VerifyError> {
-        let state = self.state.lock().unwrap_or_else(PoisonError::into_inner);
-        match state.sessions.get(&x_session_token) {
-            Some(session) if session.expires_at > Utc::now() => Ok(session.clone()),
+        match self.store.sessions().get(&x_session_token).await? {
+            Some(session) if session.expires_at > runtime::store::now() => Ok(session),
             Some(_) => Err(Unauthorized::new("the session has expired").into()),
             None => Err(Unauthorized::new("unknown session token").into()),
         }

@@ -1,29 +1,30 @@
 // Written once by svcgen from specs/grants/; this file is yours to edit (svcgen never rewrites it).
 
-//! Handlers of the `messaging` service: every applicant's inbox, in memory.
+//! Handlers of the `messaging` service: every applicant's inbox, kept in the service's own
+//! database.
 
 use crate::api::InboxQuery;
 use crate::deps::Deps;
 use crate::server::{Api, Context, InboxError, SendMessageError};
-use std::sync::{Mutex, PoisonError};
-use types::chrono::Utc;
+use crate::store::Store;
 use types::uuid::Uuid;
 use types::{ApplicantId, OutgoingMessage, Thread};
+
+/// The most messages one inbox answer holds.
+const MAX_LISTED: u32 = 1000;
 
 /// The `messaging` service.
 pub struct Messaging {
     /// Clients of the services this one depends on.
     pub deps: Deps,
-    messages: Mutex<Vec<Thread>>,
+    /// The service's own database.
+    pub store: Store,
 }
 
 impl Messaging {
-    /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self {
-            deps,
-            messages: Mutex::default(),
-        }
+    /// The handlers, with their dependencies and their store.
+    pub fn new(deps: Deps, store: Store) -> Self {
+        Self { deps, store }
     }
 }
 
@@ -38,27 +39,27 @@ impl Api for Messaging {
             applicant_id: body.applicant_id,
             kind: body.kind,
             text: body.text,
-            sent_at: Utc::now(),
+            sent_at: runtime::store::now(),
             in_reply_to: None,
         };
-        self.messages
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(thread.clone());
+        self.store.messages().insert(&thread).await?;
         Ok(thread)
     }
 
+    /// The applicant's messages, oldest first (at most 1000), through the store's index.
     async fn inbox(
         &self,
         _cx: Context,
         applicant_id: ApplicantId,
         query: InboxQuery,
     ) -> Result<Vec<Thread>, InboxError> {
-        let messages = self.messages.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok(messages
-            .iter()
-            .filter(|m| m.applicant_id == applicant_id && query.kind.is_none_or(|k| m.kind == k))
-            .cloned()
-            .collect())
+        let mut messages = self
+            .store
+            .messages()
+            .list_by_applicant_id(&applicant_id, None, MAX_LISTED)
+            .await?;
+        messages.retain(|m| query.kind.is_none_or(|k| m.kind == k));
+        messages.sort_by_key(|m| m.sent_at);
+        Ok(messages)
     }
 }

@@ -1,15 +1,14 @@
 // Written once by svcgen from specs/grants/; this file is yours to edit (svcgen never rewrites it).
 
 //! Handlers of the `payment` service: application fees. The session is checked with `auth`,
-//! and the applicant is told through `messaging`.
+//! and the applicant is told through `messaging`. Receipts are kept in the service's own
+//! database.
 
 use crate::deps::Deps;
 use crate::server::{Api, Context, GetReceiptError, PayFeeError};
+use crate::store::Store;
 use grants_auth::client::VerifyError;
 use runtime::client::Error;
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-use types::chrono::Utc;
 use types::uuid::Uuid;
 use types::{
     FeePayment, MessageKind, NotFound, OutgoingMessage, PaymentDeclined, PaymentMethod,
@@ -20,16 +19,14 @@ use types::{
 pub struct Payment {
     /// Clients of the services this one depends on.
     pub deps: Deps,
-    receipts: Mutex<HashMap<Uuid, Receipt>>,
+    /// The service's own database.
+    pub store: Store,
 }
 
 impl Payment {
-    /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self {
-            deps,
-            receipts: Mutex::default(),
-        }
+    /// The handlers, with their dependencies and their store.
+    pub fn new(deps: Deps, store: Store) -> Self {
+        Self { deps, store }
     }
 }
 
@@ -60,12 +57,9 @@ impl Api for Payment {
             application_ref: body.application_ref,
             amount: body.amount,
             status: PaymentStatus::Captured,
-            paid_at: Utc::now(),
+            paid_at: runtime::store::now(),
         };
-        self.receipts
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(receipt.id, receipt.clone());
+        self.store.receipts().insert(&receipt).await?;
         let message = OutgoingMessage {
             applicant_id: receipt.applicant_id.clone(),
             kind: MessageKind::PaymentReceived,
@@ -81,10 +75,10 @@ impl Api for Payment {
     }
 
     async fn get_receipt(&self, _cx: Context, id: Uuid) -> Result<Receipt, GetReceiptError> {
-        let receipts = self.receipts.lock().unwrap_or_else(PoisonError::into_inner);
-        receipts
+        self.store
+            .receipts()
             .get(&id)
-            .cloned()
+            .await?
             .ok_or_else(|| NotFound::new(format!("no receipt {id}")).into())
     }
 }

@@ -149,6 +149,39 @@ impl validation::Validate for Report {
     }
 }
 
+/// An event as the analytics service keeps it: the event and an id of its own.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct StoredEvent {
+    pub id: ::uuid::Uuid,
+    pub name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub applicant_id: Option<ApplicantId>,
+    pub at: ::chrono::DateTime<::chrono::Utc>,
+    #[serde(default = "StoredEvent::default_properties")]
+    pub properties: ::std::collections::BTreeMap<String, String>,
+}
+
+impl StoredEvent {
+    /// The default of `properties`.
+    fn default_properties() -> ::std::collections::BTreeMap<String, String> {
+        ::std::collections::BTreeMap::new()
+    }
+}
+
+impl validation::Validate for StoredEvent {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("applicant_id");
+        if let Some(value) = &self.applicant_id {
+            validation::Validate::validate_at(value, path, out);
+        }
+        path.pop();
+    }
+}
+
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Credentials {
     pub email: String,
@@ -211,6 +244,27 @@ impl validation::Validate for Registration {
         path.pop();
         path.push("full_name");
         validation::check_len(&self.full_name, 1..=200, path, out);
+        path.pop();
+    }
+}
+
+/// An applicant's account, as the auth service keeps it (an example: a real service keeps a password hash, e.g. argon2, never the password).
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Account {
+    pub email: String,
+    pub applicant_id: ApplicantId,
+    pub full_name: String,
+    pub password: String,
+}
+
+impl validation::Validate for Account {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("applicant_id");
+        validation::Validate::validate_at(&self.applicant_id, path, out);
         path.pop();
     }
 }

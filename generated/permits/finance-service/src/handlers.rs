@@ -41,6 +41,12 @@ impl Api for FinanceService {
         _cx: Context,
         permit_id: Uuid,
     ) -> Result<Vec<FeeRecord>, FeesForPermitError> {
-        Ok(self.store.fees().get(&permit_id).await?.into_iter().collect())
+        Ok(self
+            .store
+            .fees()
+            .get(&permit_id)
+            .await?
+            .into_iter()
+            .collect())
     }
 }
