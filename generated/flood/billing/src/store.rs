@@ -8,7 +8,7 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
-use runtime::store::{self, Db, Error, On, Row, Sql, Tx};
+use runtime::store::{self, Db, Error, On, Row, Sql, Tx, Unique};
 use super::runtime;
 use super::types;
 
@@ -101,6 +101,12 @@ pub struct Invoices<'a> {
 }
 
 impl Invoices<'_> {
+    /// The key: a record with a key already stored is refused with this.
+    pub const PRIMARY_KEY: Unique = Unique {
+        postgres: "invoices_pkey",
+        sqlite: "invoices.id",
+    };
+
     /// Adds a record.
     const INSERT: Sql = Sql {
         sqlite: "INSERT INTO \"invoices\" (\"id\", \"policy_id\", \"amount_cents\", \"due_on\", \"paid\") VALUES (?, ?, ?, ?, ?)",

@@ -99,6 +99,12 @@ pub struct Fees<'a> {
 }
 
 impl Fees<'_> {
+    /// The key: a record with a key already stored is refused with this.
+    pub const PRIMARY_KEY: Unique = Unique {
+        postgres: "fees_pkey",
+        sqlite: "fees.permit_id",
+    };
+
     /// The unique constraint on `permit_id`.
     pub const PERMIT_ID: Unique = Unique {
         postgres: "fees_pkey",

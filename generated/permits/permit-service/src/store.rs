@@ -8,7 +8,7 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
-use runtime::store::{self, Db, Error, Json, On, Row, Sql, Tx};
+use runtime::store::{self, Db, Error, Json, On, Row, Sql, Tx, Unique};
 use super::runtime;
 use super::types;
 
@@ -101,6 +101,12 @@ pub struct Permits<'a> {
 }
 
 impl Permits<'_> {
+    /// The key: a record with a key already stored is refused with this.
+    pub const PRIMARY_KEY: Unique = Unique {
+        postgres: "permits_pkey",
+        sqlite: "permits.id",
+    };
+
     /// Adds a record.
     const INSERT: Sql = Sql {
         sqlite: "INSERT INTO \"permits\" (\"id\", \"application\", \"status\", \"fee_cents\", \"decided_at\", \"reason\") VALUES (?, ?, ?, ?, ?, ?)",

@@ -99,6 +99,12 @@ pub struct Items<'a> {
 }
 
 impl Items<'_> {
+    /// The key: a record with a key already stored is refused with this.
+    pub const PRIMARY_KEY: Unique = Unique {
+        postgres: "items_pkey",
+        sqlite: "items.sku",
+    };
+
     /// The unique constraint on `sku`.
     pub const SKU: Unique = Unique {
         postgres: "items_pkey",

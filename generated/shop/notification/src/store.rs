@@ -8,7 +8,7 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
-use runtime::store::{self, Db, Error, On, Row, Sql, Tx};
+use runtime::store::{self, Db, Error, On, Row, Sql, Tx, Unique};
 use super::runtime;
 use super::types;
 
@@ -103,6 +103,12 @@ pub struct Notifications<'a> {
 }
 
 impl Notifications<'_> {
+    /// The key: a record with a key already stored is refused with this.
+    pub const PRIMARY_KEY: Unique = Unique {
+        postgres: "notifications_pkey",
+        sqlite: "notifications.id",
+    };
+
     /// Adds a record.
     const INSERT: Sql = Sql {
         sqlite: "INSERT INTO \"notifications\" (\"id\", \"user_id\", \"channel\", \"subject\", \"sent_at\") VALUES (?, ?, ?, ?, ?)",

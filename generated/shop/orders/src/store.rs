@@ -8,7 +8,7 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
-use runtime::store::{self, Db, Error, Json, On, Row, Sql, Tx};
+use runtime::store::{self, Db, Error, Json, On, Row, Sql, Tx, Unique};
 use super::runtime;
 use super::types;
 
@@ -99,6 +99,12 @@ pub struct Orders<'a> {
 }
 
 impl Orders<'_> {
+    /// The key: a record with a key already stored is refused with this.
+    pub const PRIMARY_KEY: Unique = Unique {
+        postgres: "orders_pkey",
+        sqlite: "orders.id",
+    };
+
     /// Adds a record.
     const INSERT: Sql = Sql {
         sqlite: "INSERT INTO \"orders\" (\"id\", \"user_id\", \"lines\", \"total_cents\", \"status\", \"placed_at\") VALUES (?, ?, ?, ?, ?, ?)",

@@ -99,6 +99,12 @@ pub struct Users<'a> {
 }
 
 impl Users<'_> {
+    /// The key: a record with a key already stored is refused with this.
+    pub const PRIMARY_KEY: Unique = Unique {
+        postgres: "users_pkey",
+        sqlite: "users.id",
+    };
+
     /// The unique constraint on `email`.
     pub const EMAIL: Unique = Unique {
         postgres: "users_email_key",

@@ -1,45 +1,41 @@
 // Written once by svcgen from specs/small-business.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Handlers of the `finance` service: pays out approved grants, once each.
+//! Handlers of the `finance` service: pays out approved grants, once each, kept in the
+//! service's own database.
 
 use crate::deps::Deps;
 use crate::server::{Api, Context, DisburseError, ListDisbursementsError};
-use std::sync::{Mutex, PoisonError};
+use crate::store::Store;
 use types::chrono::Utc;
 use types::uuid::Uuid;
-use types::{AlreadyDisbursed, Disbursement, DisbursementRequest};
+use types::{Disbursement, DisbursementRequest};
+
+/// The most disbursements one list answers with.
+const MAX_LISTED: u32 = 1000;
 
 /// The `finance` service.
 pub struct Finance {
     /// Clients of the services this one depends on.
     pub deps: Deps,
-    paid: Mutex<Vec<Disbursement>>,
+    /// The service's own database.
+    pub store: Store,
 }
 
 impl Finance {
-    /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self {
-            deps,
-            paid: Mutex::default(),
-        }
+    /// The handlers, with their dependencies and their store.
+    pub fn new(deps: Deps, store: Store) -> Self {
+        Self { deps, store }
     }
 }
 
 impl Api for Finance {
+    /// A second payout of one grant is refused by the store's unique constraint, which the
+    /// spec maps to `AlreadyDisbursed` (409).
     async fn disburse(
         &self,
         _cx: Context,
         body: DisbursementRequest,
     ) -> Result<Disbursement, DisburseError> {
-        let mut paid = self.paid.lock().unwrap_or_else(PoisonError::into_inner);
-        if paid.iter().any(|d| d.grant_id == body.grant_id) {
-            return Err(AlreadyDisbursed::new(format!(
-                "grant {} was already paid out",
-                body.grant_id
-            ))
-            .into());
-        }
         let disbursement = Disbursement {
             id: Uuid::new_v4(),
             grant_id: body.grant_id,
@@ -47,7 +43,7 @@ impl Api for Finance {
             amount_cents: body.amount_cents,
             disbursed_on: Utc::now().date_naive(),
         };
-        paid.push(disbursement.clone());
+        self.store.disbursements().insert(&disbursement).await?;
         Ok(disbursement)
     }
 
@@ -56,11 +52,10 @@ impl Api for Finance {
         _cx: Context,
         business_id: Uuid,
     ) -> Result<Vec<Disbursement>, ListDisbursementsError> {
-        let paid = self.paid.lock().unwrap_or_else(PoisonError::into_inner);
-        Ok(paid
-            .iter()
-            .filter(|d| d.business_id == business_id)
-            .cloned()
-            .collect())
+        Ok(self
+            .store
+            .disbursements()
+            .list_by_business_id(&business_id, None, MAX_LISTED)
+            .await?)
     }
 }

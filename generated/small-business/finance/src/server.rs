@@ -66,6 +66,21 @@ impl From<runtime::Problem> for DisburseError {
     }
 }
 
+impl From<runtime::store::Error> for DisburseError {
+    /// A database error: a duplicate unique value answers with the error the spec names
+    /// for it, an unreachable database with 503.
+    fn from(e: runtime::store::Error) -> Self {
+        if e.violates(&super::store::Disbursements::GRANT_ID) {
+            return Self::AlreadyDisbursed(
+                types::AlreadyDisbursed::new(
+                    "another record of `disbursements` has this `grant_id`",
+                ),
+            );
+        }
+        Self::Problem(Box::new(e.into()))
+    }
+}
+
 impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for DisburseError {
     /// A dependency call that failed in a way this endpoint does not handle.
     fn from(e: runtime::client::Error<E>) -> Self {
@@ -92,6 +107,14 @@ pub enum ListDisbursementsError {
 impl From<runtime::Problem> for ListDisbursementsError {
     fn from(p: runtime::Problem) -> Self {
         Self::Problem(Box::new(p))
+    }
+}
+
+impl From<runtime::store::Error> for ListDisbursementsError {
+    /// A database error: a duplicate unique value answers with the error the spec names
+    /// for it, an unreachable database with 503.
+    fn from(e: runtime::store::Error) -> Self {
+        Self::Problem(Box::new(e.into()))
     }
 }
 
@@ -127,19 +150,25 @@ pub fn router<A: Api>(api: Arc<A>) -> Router {
 }
 
 /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from
-/// the environment, the address from `HOST` and `PORT`. With the argument
-/// `healthcheck`, checks instead whether the service on this machine is ready.
-pub async fn run<A: Api>(make: impl FnOnce(super::deps::Deps) -> A) -> ExitCode {
+/// the environment, the address from `HOST` and `PORT`, the database from
+/// `DATABASE_URL` (default: an SQLite file in `SVCGEN_DATA_DIR`), migrated before the
+/// first request. With the argument `healthcheck`, checks instead whether the service
+/// on this machine is ready; with `migrations`, lists which migrations its database
+/// has applied and which would run.
+pub async fn run<A: Api>(
+    make: impl FnOnce(super::deps::Deps, super::store::Store) -> A,
+) -> ExitCode {
     let settings = Settings {
         service: super::api::SERVICE,
         default_port: super::api::DEFAULT_PORT,
         request_timeout: REQUEST_TIMEOUT,
     };
-    runtime::server::main(
+    runtime::store::main(
             settings,
-            || {
-                let deps = super::deps::Deps::from_env()?;
-                Ok::<_, runtime::client::ConfigError>(router(Arc::new(make(deps))))
+            &super::store::MIGRATIONS,
+            |db| {
+                let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
             },
         )
         .await

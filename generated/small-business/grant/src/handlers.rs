@@ -1,16 +1,14 @@
 // Written once by svcgen from specs/small-business.toml; this file is yours to edit (svcgen never rewrites it).
 
 //! Handlers of the `grant` service: applications checked against `user`, reviewed here, and
-//! paid out through `finance`.
+//! paid out through `finance`. Grants are kept in the service's own database.
 
 use crate::deps::Deps;
 use crate::server::{Api, ApplyError, Context, DisburseError, ReviewError, StatusError};
+use crate::store::Store;
 use runtime::client::Error;
 use small_business_finance::client::DisburseError as FinanceDisburseError;
 use small_business_user::client::GetBusinessError;
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
-use types::chrono::Utc;
 use types::uuid::Uuid;
 use types::{
     Business, BusinessNotFound, Disbursement, DisbursementRequest, GrantApplication, GrantNotFound,
@@ -21,31 +19,25 @@ use types::{
 pub struct Grant {
     /// Clients of the services this one depends on.
     pub deps: Deps,
-    grants: Mutex<HashMap<Uuid, types::Grant>>,
+    /// The service's own database.
+    pub store: Store,
 }
 
 impl Grant {
-    /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self {
-            deps,
-            grants: Mutex::default(),
+    /// The handlers, with their dependencies and their store.
+    pub fn new(deps: Deps, store: Store) -> Self {
+        Self { deps, store }
+    }
+
+    /// The grant, or `GrantNotFound` as the endpoint's error `E`.
+    async fn find<E>(&self, id: Uuid) -> Result<types::Grant, E>
+    where
+        E: From<GrantNotFound> + From<runtime::store::Error>,
+    {
+        match self.store.grants().get(&id).await? {
+            Some(grant) => Ok(grant),
+            None => Err(GrantNotFound::new(format!("no grant {id}")).into()),
         }
-    }
-
-    fn find(&self, id: Uuid) -> Result<types::Grant, GrantNotFound> {
-        let grants = self.grants.lock().unwrap_or_else(PoisonError::into_inner);
-        grants
-            .get(&id)
-            .cloned()
-            .ok_or_else(|| GrantNotFound::new(format!("no grant {id}")))
-    }
-
-    fn save(&self, grant: &types::Grant) {
-        self.grants
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert(grant.id, grant.clone());
     }
 
     /// The business from the `user` service; `Ok(None)` when it does not exist.
@@ -71,15 +63,15 @@ impl Api for Grant {
             id: Uuid::new_v4(),
             application: body,
             status: GrantStatus::Submitted,
-            submitted_at: Utc::now(),
+            submitted_at: runtime::store::now(),
             notes: Vec::new(),
         };
-        self.save(&grant);
+        self.store.grants().insert(&grant).await?;
         Ok(grant)
     }
 
     async fn status(&self, _cx: Context, id: Uuid) -> Result<StatusView, StatusError> {
-        let grant = self.find(id)?;
+        let grant: types::Grant = self.find::<StatusError>(id).await?;
         let business_id = grant.application.business_id;
         let business = self.business(business_id).await?.ok_or_else(|| {
             BusinessNotFound::new(format!("business {business_id} no longer exists"))
@@ -93,19 +85,19 @@ impl Api for Grant {
         id: Uuid,
         body: Review,
     ) -> Result<types::Grant, ReviewError> {
-        let mut grant = self.find(id)?;
+        let mut grant = self.find::<ReviewError>(id).await?;
         grant.status = if body.approve {
             GrantStatus::Approved
         } else {
             GrantStatus::Rejected
         };
         grant.notes.push(body.note);
-        self.save(&grant);
+        self.store.grants().update(&grant).await?;
         Ok(grant)
     }
 
     async fn disburse(&self, _cx: Context, id: Uuid) -> Result<Disbursement, DisburseError> {
-        let mut grant = self.find(id)?;
+        let mut grant = self.find::<DisburseError>(id).await?;
         if grant.status == GrantStatus::Disbursed {
             return Err(
                 types::AlreadyDisbursed::new(format!("grant {id} was already paid out")).into(),
@@ -125,7 +117,7 @@ impl Api for Grant {
             Err(e) => return Err(e.into()),
         };
         grant.status = GrantStatus::Disbursed;
-        self.save(&grant);
+        self.store.grants().update(&grant).await?;
         Ok(disbursement)
     }
 }

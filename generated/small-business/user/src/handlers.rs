@@ -1,46 +1,36 @@
 // Written once by svcgen from specs/small-business.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Handlers of the `user` service: business accounts, in memory.
+//! Handlers of the `user` service: business accounts, kept in the service's own database.
 
 use crate::deps::Deps;
 use crate::server::{Api, Context, GetBusinessError, RegisterBusinessError};
-use std::collections::HashMap;
-use std::sync::{Mutex, PoisonError};
+use crate::store::Store;
 use types::uuid::Uuid;
-use types::{Business, BusinessNotFound, NewBusiness, TaxIdTaken};
+use types::{Business, BusinessNotFound, NewBusiness};
 
 /// The `user` service.
 pub struct User {
     /// Clients of the services this one depends on.
     pub deps: Deps,
-    businesses: Mutex<HashMap<Uuid, Business>>,
+    /// The service's own database.
+    pub store: Store,
 }
 
 impl User {
-    /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self {
-            deps,
-            businesses: Mutex::default(),
-        }
+    /// The handlers, with their dependencies and their store.
+    pub fn new(deps: Deps, store: Store) -> Self {
+        Self { deps, store }
     }
 }
 
 impl Api for User {
+    /// A tax id registered twice is refused by the store's unique constraint, which the spec
+    /// maps to `TaxIdTaken` (409).
     async fn register_business(
         &self,
         _cx: Context,
         body: NewBusiness,
     ) -> Result<Business, RegisterBusinessError> {
-        let mut businesses = self
-            .businesses
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        if businesses.values().any(|b| b.tax_id == body.tax_id) {
-            return Err(
-                TaxIdTaken::new(format!("tax id {} is already registered", body.tax_id)).into(),
-            );
-        }
         let business = Business {
             id: Uuid::new_v4(),
             legal_name: body.legal_name,
@@ -49,18 +39,15 @@ impl Api for User {
             contact_email: body.contact_email,
             website: body.website,
         };
-        businesses.insert(business.id, business.clone());
+        self.store.businesses().insert(&business).await?;
         Ok(business)
     }
 
     async fn get_business(&self, _cx: Context, id: Uuid) -> Result<Business, GetBusinessError> {
-        let businesses = self
-            .businesses
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner);
-        businesses
+        self.store
+            .businesses()
             .get(&id)
-            .cloned()
+            .await?
             .ok_or_else(|| BusinessNotFound::new(format!("no business {id}")).into())
     }
 }

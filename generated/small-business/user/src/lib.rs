@@ -9,6 +9,7 @@
 //! - `server` (feature `server`): the `Api` trait to implement and its router
 //! - `deps` (feature `server`): clients of the services this one depends on
 //! - `handlers` (feature `server`): your implementation of `Api`
+//! - `store` (feature `server`): the service's own database, a repository per record
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
@@ -24,3 +25,5 @@ pub mod deps;
 pub mod handlers;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
+pub mod store;
