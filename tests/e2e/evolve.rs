@@ -136,6 +136,29 @@ async fn records_written_under_version_1_are_readable_under_version_2() {
     )
     .unwrap();
     build(&system);
+    // The dry run: what the SQLite database has applied and what would run, changing nothing.
+    for _ in 0..2 {
+        let status = Command::new(target_dir().join("debug/notes-notes"))
+            .arg("migrations")
+            .env("SVCGEN_DATA_DIR", systems[0].data_dir())
+            .output()
+            .unwrap();
+        let text = String::from_utf8_lossy(&status.stdout);
+        assert!(status.status.success(), "{text}");
+        let lines: Vec<Vec<&str>> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        assert_eq!(
+            lines,
+            [
+                vec!["1", "create", "notes", "applied"],
+                vec!["2", "alter", "notes", "would", "run"]
+            ],
+            "{text}"
+        );
+    }
     for (s, notes) in systems.iter_mut().zip(&written) {
         s.service("notes").start();
         for old in notes {

@@ -290,6 +290,25 @@ fn wait_ready(url: &str, name: &str) {
     panic!("{name} did not become ready at {url} within 30 s");
 }
 
+/// Two tests of one scenario, `async fn scenario(database: Database)` in the calling file: on
+/// the SQLite default (`scenario::on_sqlite`) and on PostgreSQL (`scenario::on_postgres`).
+#[macro_export]
+macro_rules! on_both_databases {
+    ($scenario:ident) => {
+        mod $scenario {
+            #[tokio::test(flavor = "multi_thread")]
+            async fn on_sqlite() {
+                super::$scenario($crate::e2e::Database::Sqlite).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread")]
+            async fn on_postgres() {
+                super::$scenario($crate::e2e::Database::Postgres).await;
+            }
+        }
+    };
+}
+
 /// Which database the services of a system keep their records in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Database {

@@ -12,25 +12,6 @@ use shop_users::client::Client as Users;
 use std::time::{Duration, Instant};
 use svcgen_tests::e2e::{Database, System};
 
-/// Two tests of one scenario: on the SQLite default and on PostgreSQL.
-macro_rules! on_both_databases {
-    ($scenario:ident) => {
-        mod $scenario {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread")]
-            async fn on_sqlite() {
-                super::$scenario(Database::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread")]
-            async fn on_postgres() {
-                super::$scenario(Database::Postgres).await;
-            }
-        }
-    };
-}
-
 struct Shop {
     system: System,
     users: Users,
@@ -108,7 +89,7 @@ async fn stock(shop: &Shop, sku: &str) -> i32 {
         .stock
 }
 
-on_both_databases!(an_order_reserves_stock_and_sends_a_confirmation);
+svcgen_tests::on_both_databases!(an_order_reserves_stock_and_sends_a_confirmation);
 
 async fn an_order_reserves_stock_and_sends_a_confirmation(database: Database) {
     let shop = start_on(database);
@@ -158,7 +139,7 @@ async fn an_order_reserves_stock_and_sends_a_confirmation(database: Database) {
     );
 }
 
-on_both_databases!(unknown_users_and_short_stock_reserve_nothing);
+svcgen_tests::on_both_databases!(unknown_users_and_short_stock_reserve_nothing);
 
 async fn unknown_users_and_short_stock_reserve_nothing(database: Database) {
     let shop = start_on(database);

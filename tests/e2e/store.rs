@@ -14,24 +14,6 @@ use std::time::Duration;
 use svcgen_tests::e2e::{Database, System, block_on, postgres_admin_url};
 use tokio::sync::Mutex;
 
-macro_rules! on_both_databases {
-    ($scenario:ident) => {
-        mod $scenario {
-            use super::*;
-
-            #[tokio::test(flavor = "multi_thread")]
-            async fn on_sqlite() {
-                super::$scenario(Database::Sqlite).await;
-            }
-
-            #[tokio::test(flavor = "multi_thread")]
-            async fn on_postgres() {
-                super::$scenario(Database::Postgres).await;
-            }
-        }
-    };
-}
-
 fn policy() -> Policy {
     Policy {
         timeout: Duration::from_secs(10),
@@ -57,7 +39,7 @@ fn new_item(sku: &str, stock: i32) -> NewItem {
     }
 }
 
-on_both_databases!(duplicates_are_their_typed_conflict);
+svcgen_tests::on_both_databases!(duplicates_are_their_typed_conflict);
 
 async fn duplicates_are_their_typed_conflict(database: Database) {
     let system = System::start_on(
@@ -93,7 +75,7 @@ async fn duplicates_are_their_typed_conflict(database: Database) {
     assert_eq!(inventory.get_item("TEA-0001").await.unwrap().stock, 1);
 }
 
-on_both_databases!(nothing_acknowledged_is_lost_to_sigkill);
+svcgen_tests::on_both_databases!(nothing_acknowledged_is_lost_to_sigkill);
 
 /// Registrations stream in while the service is killed with SIGKILL: every one it answered 201
 /// is there after a restart.
@@ -130,7 +112,7 @@ async fn nothing_acknowledged_is_lost_to_sigkill(database: Database) {
     }
 }
 
-on_both_databases!(concurrent_reservations_sell_exactly_the_stock);
+svcgen_tests::on_both_databases!(concurrent_reservations_sell_exactly_the_stock);
 
 /// 50 reservations of one unit each race for a stock of 10: exactly 10 succeed.
 async fn concurrent_reservations_sell_exactly_the_stock(database: Database) {
@@ -320,4 +302,81 @@ fn a_bad_database_url_stops_the_service_with_one_clear_line() {
             "the password is never printed: {stderr}"
         );
     }
+}
+
+/// Two replicas of one service start at the same moment on one empty PostgreSQL database: the
+/// migrations run once (sqlx takes an advisory lock, so the replicas take turns) and both serve.
+#[test]
+fn two_replicas_starting_together_migrate_once_and_both_serve() {
+    use std::io::BufRead;
+    svcgen_tests::e2e::build_binaries();
+    let binary = svcgen_tests::e2e::target_dir().join("debug/shop-users");
+    let name = format!("svcgen_e2e_replicas_{}", std::process::id());
+    let admin = postgres_admin_url();
+    let test_db =
+        block_on(async move { svcgen_runtime::store::TestDb::postgres(&admin, &name).await })
+            .expect("a test database");
+    let mut children: Vec<std::process::Child> = (0..2)
+        .map(|_| {
+            std::process::Command::new(&binary)
+                .env("DATABASE_URL", test_db.url())
+                .env("PORT", "0")
+                .env("NO_COLOR", "1")
+                .stderr(std::process::Stdio::piped())
+                .spawn()
+                .expect("a replica starts")
+        })
+        .collect();
+    let ports: Vec<u16> = children
+        .iter_mut()
+        .map(|child| {
+            const MARK: &str = "listening on http://127.0.0.1:";
+            let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
+            let (tx, rx) = std::sync::mpsc::channel();
+            std::thread::spawn(move || {
+                for line in stderr.lines().map_while(Result::ok) {
+                    if let Some(at) = line.find(MARK) {
+                        let digits: String = line[at + MARK.len()..]
+                            .chars()
+                            .take_while(char::is_ascii_digit)
+                            .collect();
+                        let _ = tx.send(digits.parse::<u16>().unwrap_or(0));
+                    }
+                }
+            });
+            rx.recv_timeout(Duration::from_secs(30))
+                .expect("the replica listens")
+        })
+        .collect();
+    let ready: Vec<u16> = block_on(async move {
+        let mut codes = Vec::new();
+        for port in ports {
+            codes.push(readyz(&format!("http://127.0.0.1:{port}")).await);
+        }
+        codes
+    });
+    for child in &mut children {
+        let _ = child.kill();
+        let _ = child.wait();
+    }
+    assert_eq!(ready, [200, 200]);
+    let applied = block_on(async move {
+        let db = test_db.db();
+        let count = db
+            .query(&svcgen_runtime::store::Sql {
+                sqlite: "SELECT COUNT(*) FROM _sqlx_migrations",
+                postgres: "SELECT COUNT(*) FROM _sqlx_migrations",
+            })
+            .fetch_all(&mut svcgen_runtime::store::On::Db(db))
+            .await
+            .expect("the migrations table")[0]
+            .get::<i64>(0)
+            .expect("a count");
+        test_db.drop().await;
+        count
+    });
+    assert_eq!(
+        applied, 1,
+        "the users service has one migration, applied once"
+    );
 }
