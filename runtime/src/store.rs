@@ -504,6 +504,56 @@ pub struct Query {
     error: Option<String>,
 }
 
+/// Runs `query` with sqlx's `method` on the pool or transaction of `on`, in its dialect, and
+/// makes the result with `finish(result, Row::Sqlite | Row::Postgres)` (a closure pasted into
+/// each arm, so each is typed by its driver).
+macro_rules! run {
+    ($query:ident, $on:ident, $method:ident, |$done:ident, $row:ident| $finish:expr) => {{
+        let mut query = $query;
+        query.check()?;
+        let sql = query.sql;
+        match (query.args, $on) {
+            (
+                Args::Sqlite(a),
+                On::Db(Db {
+                    pool: Pool::Sqlite(p),
+                    ..
+                }),
+            ) => {
+                let ($done, $row) = (sqlx::query_with(sql, a).$method(p).await?, Row::Sqlite);
+                Ok($finish)
+            }
+            (
+                Args::Postgres(a),
+                On::Db(Db {
+                    pool: Pool::Postgres(p),
+                    ..
+                }),
+            ) => {
+                let ($done, $row) = (sqlx::query_with(sql, a).$method(p).await?, Row::Postgres);
+                Ok($finish)
+            }
+            (Args::Sqlite(a), On::Tx(Tx::Sqlite(t))) => {
+                let ($done, $row) = (
+                    sqlx::query_with(sql, a).$method(&mut **t).await?,
+                    Row::Sqlite,
+                );
+                Ok($finish)
+            }
+            (Args::Postgres(a), On::Tx(Tx::Postgres(t))) => {
+                let ($done, $row) = (
+                    sqlx::query_with(sql, a).$method(&mut **t).await?,
+                    Row::Postgres,
+                );
+                Ok($finish)
+            }
+            _ => Err(Error::Other(
+                "a statement built for one database ran on the other".to_owned(),
+            )),
+        }
+    }};
+}
+
 impl Query {
     fn new(dialect: Dialect, sql: &Sql) -> Query {
         match dialect {
@@ -543,95 +593,22 @@ impl Query {
     }
 
     /// Runs the statement; the number of rows it changed.
-    pub async fn execute(mut self, on: &mut On<'_>) -> Result<u64, Error> {
-        self.check()?;
-        let sql = self.sql;
-        Ok(match (self.args, on) {
-            (Args::Sqlite(a), On::Db(db)) => match &db.pool {
-                Pool::Sqlite(p) => sqlx::query_with(sql, a).execute(p).await?.rows_affected(),
-                Pool::Postgres(_) => return Err(mismatch()),
-            },
-            (Args::Postgres(a), On::Db(db)) => match &db.pool {
-                Pool::Postgres(p) => sqlx::query_with(sql, a).execute(p).await?.rows_affected(),
-                Pool::Sqlite(_) => return Err(mismatch()),
-            },
-            (Args::Sqlite(a), On::Tx(Tx::Sqlite(t))) => sqlx::query_with(sql, a)
-                .execute(&mut **t)
-                .await?
-                .rows_affected(),
-            (Args::Postgres(a), On::Tx(Tx::Postgres(t))) => sqlx::query_with(sql, a)
-                .execute(&mut **t)
-                .await?
-                .rows_affected(),
-            _ => return Err(mismatch()),
-        })
+    pub async fn execute(self, on: &mut On<'_>) -> Result<u64, Error> {
+        run!(self, on, execute, |done, _row| done.rows_affected())
     }
 
     /// Runs the statement; its first row, if any.
-    pub async fn fetch_optional(mut self, on: &mut On<'_>) -> Result<Option<Row>, Error> {
-        self.check()?;
-        let sql = self.sql;
-        Ok(match (self.args, on) {
-            (Args::Sqlite(a), On::Db(db)) => match &db.pool {
-                Pool::Sqlite(p) => sqlx::query_with(sql, a)
-                    .fetch_optional(p)
-                    .await?
-                    .map(Row::Sqlite),
-                Pool::Postgres(_) => return Err(mismatch()),
-            },
-            (Args::Postgres(a), On::Db(db)) => match &db.pool {
-                Pool::Postgres(p) => sqlx::query_with(sql, a)
-                    .fetch_optional(p)
-                    .await?
-                    .map(Row::Postgres),
-                Pool::Sqlite(_) => return Err(mismatch()),
-            },
-            (Args::Sqlite(a), On::Tx(Tx::Sqlite(t))) => sqlx::query_with(sql, a)
-                .fetch_optional(&mut **t)
-                .await?
-                .map(Row::Sqlite),
-            (Args::Postgres(a), On::Tx(Tx::Postgres(t))) => sqlx::query_with(sql, a)
-                .fetch_optional(&mut **t)
-                .await?
-                .map(Row::Postgres),
-            _ => return Err(mismatch()),
-        })
+    pub async fn fetch_optional(self, on: &mut On<'_>) -> Result<Option<Row>, Error> {
+        run!(self, on, fetch_optional, |found, row| found.map(row))
     }
 
     /// Runs the statement; every row.
-    pub async fn fetch_all(mut self, on: &mut On<'_>) -> Result<Vec<Row>, Error> {
-        self.check()?;
-        let sql = self.sql;
-        Ok(match (self.args, on) {
-            (Args::Sqlite(a), On::Db(db)) => match &db.pool {
-                Pool::Sqlite(p) => rows(sqlx::query_with(sql, a).fetch_all(p).await?, Row::Sqlite),
-                Pool::Postgres(_) => return Err(mismatch()),
-            },
-            (Args::Postgres(a), On::Db(db)) => match &db.pool {
-                Pool::Postgres(p) => {
-                    rows(sqlx::query_with(sql, a).fetch_all(p).await?, Row::Postgres)
-                }
-                Pool::Sqlite(_) => return Err(mismatch()),
-            },
-            (Args::Sqlite(a), On::Tx(Tx::Sqlite(t))) => rows(
-                sqlx::query_with(sql, a).fetch_all(&mut **t).await?,
-                Row::Sqlite,
-            ),
-            (Args::Postgres(a), On::Tx(Tx::Postgres(t))) => rows(
-                sqlx::query_with(sql, a).fetch_all(&mut **t).await?,
-                Row::Postgres,
-            ),
-            _ => return Err(mismatch()),
-        })
+    pub async fn fetch_all(self, on: &mut On<'_>) -> Result<Vec<Row>, Error> {
+        run!(self, on, fetch_all, |found, row| found
+            .into_iter()
+            .map(row)
+            .collect())
     }
-}
-
-fn rows<R>(found: Vec<R>, wrap: fn(R) -> Row) -> Vec<Row> {
-    found.into_iter().map(wrap).collect()
-}
-
-fn mismatch() -> Error {
-    Error::Other("a statement built for one database ran on the other".to_owned())
 }
 
 /// A row of a result.
