@@ -179,7 +179,12 @@ pub struct Call {
     pub body: Option<Vec<u8>>,
     /// The success status.
     pub expect: u16,
+    /// Whether the call carries an `Idempotency-Key`, which makes retrying it safe.
+    pub keyed: bool,
 }
+
+/// The header that makes a `POST` or `PATCH` safe to retry, on services that honour it.
+pub const IDEMPOTENCY_KEY: &str = "idempotency-key";
 
 impl Call {
     /// A call without query, headers or body.
@@ -191,7 +196,19 @@ impl Call {
             headers: Vec::new(),
             body: None,
             expect,
+            keyed: false,
         }
+    }
+
+    /// Adds an `Idempotency-Key` (a fresh UUID, the same for every attempt of this call), so
+    /// the service, which keeps keys in its store, gives a retried `POST` its effect once;
+    /// and lets the call be retried like a `GET`. Generated clients add it to every `POST` and
+    /// `PATCH` of a service with records.
+    pub fn idempotency_key(mut self) -> Self {
+        self.headers
+            .push((IDEMPOTENCY_KEY, uuid::Uuid::new_v4().to_string()));
+        self.keyed = true;
+        self
     }
 
     /// Sets the query string from a serializable value.
@@ -312,7 +329,7 @@ impl Http {
         &self.base
     }
 
-    /// Sends `call`, retrying idempotent methods on transport failures and 502/503/504, all
+    /// Sends `call`, retrying idempotent methods (and keyed calls) on transport failures and 502/503/504, all
     /// within the policy's total timeout, each attempt admitted by the circuit breaker (an
     /// open circuit ends the call at once). Returns the success body; a problem answer becomes
     /// the endpoint's typed error when `typed` recognises it.
@@ -326,13 +343,14 @@ impl Http {
             url.push('?');
             url.push_str(&call.query);
         }
-        let idempotent = matches!(
-            call.method,
-            reqwest::Method::GET
-                | reqwest::Method::PUT
-                | reqwest::Method::DELETE
-                | reqwest::Method::HEAD
-        );
+        let idempotent = call.keyed
+            || matches!(
+                call.method,
+                reqwest::Method::GET
+                    | reqwest::Method::PUT
+                    | reqwest::Method::DELETE
+                    | reqwest::Method::HEAD
+            );
         let attempts = if idempotent {
             self.policy.retries + 1
         } else {

@@ -901,8 +901,8 @@ impl Db {
 }
 
 /// Everything a service binary with a store does: [`crate::server::main_async`], with the
-/// database opened (and migrated) before `build` gets it and `/readyz` checking that it
-/// answers. With the argument `migrations`, prints which migrations the database has applied
+/// database opened (and migrated) before `build` gets it, `/readyz` checking that it
+/// answers, and `Idempotency-Key` honoured on `POST` and `PATCH` (see [`idempotency`]). With the argument `migrations`, prints which migrations the database has applied
 /// and which would run, changing nothing.
 #[cfg(feature = "server")]
 pub async fn main(
@@ -913,16 +913,23 @@ pub async fn main(
     if std::env::args().nth(1).as_deref() == Some("migrations") {
         return print_migrations(settings.service, migrations).await;
     }
-    let service = settings.service;
+    let (service, request_timeout) = (settings.service, settings.request_timeout);
     crate::server::main_async(settings, || async move {
         let db = Db::open(service, migrations).await?;
+        let keys = idempotency::Keys::open(&db, request_timeout)
+            .await
+            .map_err(|e| format!("{DATABASE_URL} `{}`: idempotency keys: {e}", db.location()))?;
         tracing::info!(service, database = db.location(), "database ready");
         let probe_db = db.clone();
         let probe: crate::server::ReadyProbe = std::sync::Arc::new(move || {
             let db = probe_db.clone();
             Box::pin(async move { db.ping().await.map_err(|e| e.to_string()) })
         });
-        Ok((build(db)?, Some(probe)))
+        let router = build(db)?.layer(axum::middleware::from_fn_with_state(
+            keys,
+            idempotency::layer,
+        ));
+        Ok((router, Some(probe)))
     })
     .await
 }
@@ -963,5 +970,253 @@ async fn print_migrations(service: &str, migrations: &Migrations) -> std::proces
             eprintln!("{service}: {e}");
             std::process::ExitCode::FAILURE
         }
+    }
+}
+
+/// `Idempotency-Key` on the server: a `POST` or `PATCH` carrying the header has its effect
+/// once. The first request with a key claims it in the service's own database, runs, and its
+/// answer is kept; a request with the same key gets that answer again (with
+/// `idempotency-replayed: true`), a 409 while the first is still running, a 422 when it is
+/// another request (method and path) than the one the key was first used with. An answer of
+/// 500 or more is not kept (the request may be tried again). A claim whose request died (the
+/// process was killed, the request timed out) is taken over once it is older than the request
+/// timeout. Keys are kept 24 hours.
+#[cfg(feature = "server")]
+pub mod idempotency {
+    use super::{Db, Error, On, Sql};
+    use crate::problem::Problem;
+    use axum::body::Body;
+    use axum::extract::{Request, State};
+    use axum::http::{HeaderValue, Method, StatusCode, header};
+    use axum::middleware::Next;
+    use axum::response::{IntoResponse, Response};
+    use std::time::Duration;
+
+    /// The request header.
+    pub const HEADER: &str = "idempotency-key";
+    /// The answer header on a replayed answer.
+    pub const REPLAYED: &str = "idempotency-replayed";
+    /// How long a key is kept.
+    pub const KEPT: Duration = Duration::from_secs(24 * 60 * 60);
+    /// The largest answer kept for replay.
+    const MAX_BODY: usize = 16 * 1024 * 1024;
+
+    const CREATE: Sql = Sql {
+        sqlite: "CREATE TABLE IF NOT EXISTS \"_svcgen_idempotency\" (\"key\" TEXT NOT NULL PRIMARY KEY, \"request\" TEXT NOT NULL, \"status\" INTEGER, \"content_type\" TEXT, \"body\" BLOB, \"claimed_at\" TEXT NOT NULL)",
+        postgres: "CREATE TABLE IF NOT EXISTS \"_svcgen_idempotency\" (\"key\" text NOT NULL PRIMARY KEY, \"request\" text NOT NULL, \"status\" integer, \"content_type\" text, \"body\" bytea, \"claimed_at\" timestamptz NOT NULL)",
+    };
+    const CLAIM: Sql = Sql {
+        sqlite: "INSERT INTO \"_svcgen_idempotency\" (\"key\", \"request\", \"claimed_at\") VALUES (?, ?, ?)",
+        postgres: "INSERT INTO \"_svcgen_idempotency\" (\"key\", \"request\", \"claimed_at\") VALUES ($1, $2, $3)",
+    };
+    const TAKE_OVER: Sql = Sql {
+        sqlite: "UPDATE \"_svcgen_idempotency\" SET \"claimed_at\" = ? WHERE \"key\" = ? AND \"request\" = ? AND \"status\" IS NULL AND \"claimed_at\" < ?",
+        postgres: "UPDATE \"_svcgen_idempotency\" SET \"claimed_at\" = $1 WHERE \"key\" = $2 AND \"request\" = $3 AND \"status\" IS NULL AND \"claimed_at\" < $4",
+    };
+    const LOOKUP: Sql = Sql {
+        sqlite: "SELECT \"request\", \"status\", \"content_type\", \"body\" FROM \"_svcgen_idempotency\" WHERE \"key\" = ?",
+        postgres: "SELECT \"request\", \"status\", \"content_type\", \"body\" FROM \"_svcgen_idempotency\" WHERE \"key\" = $1",
+    };
+    const FINISH: Sql = Sql {
+        sqlite: "UPDATE \"_svcgen_idempotency\" SET \"status\" = ?, \"content_type\" = ?, \"body\" = ? WHERE \"key\" = ?",
+        postgres: "UPDATE \"_svcgen_idempotency\" SET \"status\" = $1, \"content_type\" = $2, \"body\" = $3 WHERE \"key\" = $4",
+    };
+    const RELEASE: Sql = Sql {
+        sqlite: "DELETE FROM \"_svcgen_idempotency\" WHERE \"key\" = ?",
+        postgres: "DELETE FROM \"_svcgen_idempotency\" WHERE \"key\" = $1",
+    };
+    const EXPIRE: Sql = Sql {
+        sqlite: "DELETE FROM \"_svcgen_idempotency\" WHERE \"claimed_at\" < ?",
+        postgres: "DELETE FROM \"_svcgen_idempotency\" WHERE \"claimed_at\" < $1",
+    };
+
+    /// Where the keys are, and after how long a claim without an answer is abandoned.
+    #[derive(Debug, Clone)]
+    pub struct Keys {
+        db: Db,
+        abandoned_after: Duration,
+    }
+
+    impl Keys {
+        /// Creates the keys' table when missing (bookkeeping of the runtime, like sqlx's
+        /// migrations table, outside the service's migrations) and forgets keys older than
+        /// [`KEPT`], now and every hour.
+        pub async fn open(db: &Db, request_timeout: Duration) -> Result<Keys, Error> {
+            db.query(&CREATE).execute(&mut On::Db(db)).await?;
+            let keys = Keys {
+                db: db.clone(),
+                abandoned_after: request_timeout + Duration::from_secs(5),
+            };
+            let expiring = keys.clone();
+            tokio::spawn(async move {
+                loop {
+                    if let Err(e) = expiring.expire().await {
+                        tracing::warn!("forgetting old idempotency keys: {e}");
+                    }
+                    tokio::time::sleep(Duration::from_secs(60 * 60)).await;
+                }
+            });
+            Ok(keys)
+        }
+
+        async fn expire(&self) -> Result<u64, Error> {
+            let before = super::now() - KEPT;
+            let db = &self.db;
+            db.query(&EXPIRE)
+                .bind(before)
+                .execute(&mut On::Db(db))
+                .await
+        }
+    }
+
+    fn problem(status: u16, title: &str, detail: String) -> Response {
+        Problem::new(status, title)
+            .with_detail(detail)
+            .into_response()
+    }
+
+    /// The middleware (`axum::middleware::from_fn_with_state(keys, idempotency::layer)`).
+    pub async fn layer(State(keys): State<Keys>, req: Request, next: Next) -> Response {
+        if !matches!(*req.method(), Method::POST | Method::PATCH) {
+            return next.run(req).await;
+        }
+        let Some(value) = req.headers().get(HEADER) else {
+            return next.run(req).await;
+        };
+        let key = match value.to_str() {
+            Ok(k) if (1..=255).contains(&k.len()) => k.to_owned(),
+            _ => {
+                return problem(
+                    400,
+                    "Bad request",
+                    "Idempotency-Key must be 1 to 255 visible ASCII characters".into(),
+                );
+            }
+        };
+        let request = format!("{} {}", req.method(), req.uri().path());
+        match claim(&keys, &key, &request).await {
+            Ok(true) => {}
+            Ok(false) => return replay(&keys.db, &key, &request).await,
+            Err(e) => return Problem::from(e).into_response(),
+        }
+        let (parts, body) = next.run(req).await.into_parts();
+        let db = &keys.db;
+        let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
+            Ok(bytes) => bytes,
+            Err(e) => {
+                let _ = db.query(&RELEASE).bind(&key).execute(&mut On::Db(db)).await;
+                return Problem::internal(format!("reading the answer: {e}")).into_response();
+            }
+        };
+        let kept = if parts.status.is_server_error() {
+            db.query(&RELEASE).bind(&key).execute(&mut On::Db(db)).await
+        } else {
+            let content_type = parts
+                .headers
+                .get(header::CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned);
+            db.query(&FINISH)
+                .bind(i32::from(parts.status.as_u16()))
+                .bind(content_type)
+                .bind(bytes.to_vec())
+                .bind(&key)
+                .execute(&mut On::Db(db))
+                .await
+        };
+        if let Err(e) = kept {
+            tracing::warn!("idempotency key not kept: {e}");
+        }
+        Response::from_parts(parts, Body::from(bytes))
+    }
+
+    /// Claims `key` for `request`: `true` when this request is to run.
+    async fn claim(keys: &Keys, key: &str, request: &str) -> Result<bool, Error> {
+        let db = &keys.db;
+        let now = super::now();
+        match db
+            .query(&CLAIM)
+            .bind(key)
+            .bind(request)
+            .bind(now)
+            .execute(&mut On::Db(db))
+            .await
+        {
+            Ok(_) => Ok(true),
+            Err(Error::Unique(_)) => {
+                let abandoned = now - keys.abandoned_after;
+                let taken = db
+                    .query(&TAKE_OVER)
+                    .bind(now)
+                    .bind(key)
+                    .bind(request)
+                    .bind(abandoned)
+                    .execute(&mut On::Db(db))
+                    .await?;
+                Ok(taken == 1)
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    async fn replay(db: &Db, key: &str, request: &str) -> Response {
+        let row = match db
+            .query(&LOOKUP)
+            .bind(key)
+            .fetch_optional(&mut On::Db(db))
+            .await
+        {
+            Ok(Some(row)) => row,
+            Ok(None) => {
+                return problem(
+                    409,
+                    "Conflict",
+                    "a request with this Idempotency-Key has just ended; try again".into(),
+                );
+            }
+            Err(e) => return Problem::from(e).into_response(),
+        };
+        let decoded = (|| -> Result<_, Error> {
+            Ok((
+                row.get::<String>(0)?,
+                row.get::<Option<i32>>(1)?,
+                row.get::<Option<String>>(2)?,
+                row.get::<Option<Vec<u8>>>(3)?,
+            ))
+        })();
+        let (first, status, content_type, body) = match decoded {
+            Ok(found) => found,
+            Err(e) => return Problem::from(e).into_response(),
+        };
+        if first != request {
+            return problem(
+                422,
+                "Unprocessable content",
+                format!("this Idempotency-Key was first used for `{first}`, not `{request}`"),
+            );
+        }
+        let Some(status) = status else {
+            let mut response = problem(
+                409,
+                "Conflict",
+                "a request with this Idempotency-Key is still running; try again".into(),
+            );
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            return response;
+        };
+        let mut response = Response::new(Body::from(body.unwrap_or_default()));
+        *response.status_mut() = u16::try_from(status)
+            .ok()
+            .and_then(|s| StatusCode::from_u16(s).ok())
+            .unwrap_or(StatusCode::OK);
+        if let Some(ct) = content_type.and_then(|ct| HeaderValue::from_str(&ct).ok()) {
+            response.headers_mut().insert(header::CONTENT_TYPE, ct);
+        }
+        response
+            .headers_mut()
+            .insert(REPLAYED, HeaderValue::from_static("true"));
+        response
     }
 }

@@ -562,6 +562,11 @@ pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
         if e.request.is_some() {
             call = quote! { #call.json(body) };
         }
+        // The service keeps idempotency keys in its store: a keyed POST or PATCH may be
+        // retried like a GET.
+        if !service.records.is_empty() && matches!(e.method, Method::Post | Method::Patch) {
+            call = quote! { #call.idempotency_key() };
+        }
         let response = body_type(system, &e.response);
         let finish = if e.response.is_some() {
             quote! { self.http.decode(&body, &path) }

@@ -44,7 +44,9 @@ impl Client {
         body: &types::InvoiceRequest,
     ) -> Result<types::Invoice, Error<CreateInvoiceError>> {
         let path = String::from("/invoices");
-        let call = Call::new(Method::POST, path.clone(), 201u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 201u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, CreateInvoiceError::from_problem).await?;
         self.http.decode(&body, &path)
     }

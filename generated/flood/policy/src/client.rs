@@ -44,7 +44,9 @@ impl Client {
         body: &types::QuoteRequest,
     ) -> Result<types::Policy, Error<PurchaseError>> {
         let path = String::from("/policies");
-        let call = Call::new(Method::POST, path.clone(), 201u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 201u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, PurchaseError::from_problem).await?;
         self.http.decode(&body, &path)
     }
@@ -68,7 +70,7 @@ impl Client {
         id: &types::uuid::Uuid,
     ) -> Result<types::Policy, Error<CancelPolicyError>> {
         let path = format!("/policies/{}/cancellation", segment(id));
-        let call = Call::new(Method::POST, path.clone(), 200u16);
+        let call = Call::new(Method::POST, path.clone(), 200u16).idempotency_key();
         let body = self.http.send(call, CancelPolicyError::from_problem).await?;
         self.http.decode(&body, &path)
     }

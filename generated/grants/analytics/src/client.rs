@@ -43,7 +43,9 @@ impl Client {
         body: &types::Event,
     ) -> Result<(), Error<RecordEventError>> {
         let path = String::from("/events");
-        let call = Call::new(Method::POST, path.clone(), 202u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 202u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, RecordEventError::from_problem).await?;
         let _ = body;
         Ok(())

@@ -43,7 +43,9 @@ impl Client {
         body: &types::Registration,
     ) -> Result<types::Session, Error<RegisterError>> {
         let path = String::from("/applicants");
-        let call = Call::new(Method::POST, path.clone(), 201u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 201u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, RegisterError::from_problem).await?;
         self.http.decode(&body, &path)
     }
@@ -54,7 +56,9 @@ impl Client {
         body: &types::Credentials,
     ) -> Result<types::Session, Error<LoginError>> {
         let path = String::from("/sessions");
-        let call = Call::new(Method::POST, path.clone(), 200u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 200u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, LoginError::from_problem).await?;
         self.http.decode(&body, &path)
     }

@@ -43,7 +43,9 @@ impl Client {
         body: &types::OutgoingMessage,
     ) -> Result<types::Thread, Error<SendMessageError>> {
         let path = String::from("/messages");
-        let call = Call::new(Method::POST, path.clone(), 201u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 201u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, SendMessageError::from_problem).await?;
         self.http.decode(&body, &path)
     }

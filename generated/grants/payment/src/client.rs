@@ -47,7 +47,8 @@ impl Client {
         let path = String::from("/payments");
         let call = Call::new(Method::POST, path.clone(), 201u16)
             .header("x-session-token", x_session_token)
-            .json(body);
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, PayFeeError::from_problem).await?;
         self.http.decode(&body, &path)
     }

@@ -44,7 +44,9 @@ impl Client {
         body: &types::NewFee,
     ) -> Result<types::FeeRecord, Error<RecordFeeError>> {
         let path = String::from("/fees");
-        let call = Call::new(Method::POST, path.clone(), 201u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 201u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, RecordFeeError::from_problem).await?;
         self.http.decode(&body, &path)
     }

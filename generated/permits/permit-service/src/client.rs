@@ -44,7 +44,9 @@ impl Client {
         body: &types::PermitApplication,
     ) -> Result<types::Permit, Error<ApplyError>> {
         let path = String::from("/permits");
-        let call = Call::new(Method::POST, path.clone(), 201u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 201u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, ApplyError::from_problem).await?;
         self.http.decode(&body, &path)
     }
@@ -80,7 +82,9 @@ impl Client {
         body: &types::Decision,
     ) -> Result<types::Permit, Error<DecideError>> {
         let path = format!("/permits/{}/decision", segment(id));
-        let call = Call::new(Method::POST, path.clone(), 200u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 200u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, DecideError::from_problem).await?;
         self.http.decode(&body, &path)
     }

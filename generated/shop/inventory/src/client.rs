@@ -44,7 +44,9 @@ impl Client {
         body: &types::NewItem,
     ) -> Result<types::Item, Error<CreateItemError>> {
         let path = String::from("/items");
-        let call = Call::new(Method::POST, path.clone(), 201u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 201u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, CreateItemError::from_problem).await?;
         self.http.decode(&body, &path)
     }
@@ -76,7 +78,9 @@ impl Client {
         body: &[types::Reservation],
     ) -> Result<(), Error<ReserveError>> {
         let path = String::from("/reservations");
-        let call = Call::new(Method::POST, path.clone(), 204u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 204u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, ReserveError::from_problem).await?;
         let _ = body;
         Ok(())

@@ -43,7 +43,9 @@ impl Client {
         body: &types::Notification,
     ) -> Result<types::SentNotification, Error<SendError>> {
         let path = String::from("/notifications");
-        let call = Call::new(Method::POST, path.clone(), 202u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 202u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, SendError::from_problem).await?;
         self.http.decode(&body, &path)
     }

@@ -46,7 +46,9 @@ impl Client {
         body: &types::NewOrder,
     ) -> Result<types::Order, Error<PlaceOrderError>> {
         let path = String::from("/orders");
-        let call = Call::new(Method::POST, path.clone(), 201u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 201u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, PlaceOrderError::from_problem).await?;
         self.http.decode(&body, &path)
     }

@@ -44,7 +44,9 @@ impl Client {
         body: &types::NewUser,
     ) -> Result<types::User, Error<CreateUserError>> {
         let path = String::from("/users");
-        let call = Call::new(Method::POST, path.clone(), 201u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 201u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, CreateUserError::from_problem).await?;
         self.http.decode(&body, &path)
     }

@@ -44,7 +44,9 @@ impl Client {
         body: &types::DisbursementRequest,
     ) -> Result<types::Disbursement, Error<DisburseError>> {
         let path = String::from("/disbursements");
-        let call = Call::new(Method::POST, path.clone(), 201u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 201u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, DisburseError::from_problem).await?;
         self.http.decode(&body, &path)
     }

@@ -44,7 +44,9 @@ impl Client {
         body: &types::GrantApplication,
     ) -> Result<types::Grant, Error<ApplyError>> {
         let path = String::from("/grants");
-        let call = Call::new(Method::POST, path.clone(), 201u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 201u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, ApplyError::from_problem).await?;
         self.http.decode(&body, &path)
     }
@@ -80,7 +82,7 @@ impl Client {
         id: &types::uuid::Uuid,
     ) -> Result<types::Disbursement, Error<DisburseError>> {
         let path = format!("/grants/{}/disbursement", segment(id));
-        let call = Call::new(Method::POST, path.clone(), 201u16);
+        let call = Call::new(Method::POST, path.clone(), 201u16).idempotency_key();
         let body = self.http.send(call, DisburseError::from_problem).await?;
         self.http.decode(&body, &path)
     }

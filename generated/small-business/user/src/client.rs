@@ -44,7 +44,9 @@ impl Client {
         body: &types::NewBusiness,
     ) -> Result<types::Business, Error<RegisterBusinessError>> {
         let path = String::from("/businesses");
-        let call = Call::new(Method::POST, path.clone(), 201u16).json(body);
+        let call = Call::new(Method::POST, path.clone(), 201u16)
+            .json(body)
+            .idempotency_key();
         let body = self.http.send(call, RegisterBusinessError::from_problem).await?;
         self.http.decode(&body, &path)
     }
