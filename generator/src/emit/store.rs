@@ -350,7 +350,7 @@ pub fn store_tokens(system: &System, service: &Service) -> TokenStream {
         let key_ty = param_type(system, key);
         let key_name = ident(&key.field.rust);
         let key_bind = bind_param(key, &key_name);
-        let binds: Vec<TokenStream> = r.columns.iter().map(|c| bind_field(c)).collect();
+        let binds: Vec<TokenStream> = r.columns.iter().map(bind_field).collect();
         let update_binds: Vec<TokenStream> = r
             .columns
             .iter()
