@@ -218,7 +218,7 @@ fn plan_service(
     }
     let snapshot = Snapshot {
         generated: format!(
-            "{header}. The tables as this service's migrations leave them, and the checksum of each migration svcgen wrote."
+            "{header} The tables as this service's migrations leave them, and the checksum of each migration svcgen wrote."
         ),
         tables,
         migrations: written,
