@@ -1042,7 +1042,13 @@ pub mod idempotency {
         /// migrations table, outside the service's migrations) and forgets keys older than
         /// [`KEPT`], now and every hour.
         pub async fn open(db: &Db, request_timeout: Duration) -> Result<Keys, Error> {
-            db.query(&CREATE).execute(&mut On::Db(db)).await?;
+            // Replicas starting together may race: PostgreSQL reports the loser of two
+            // concurrent `CREATE TABLE IF NOT EXISTS` as a unique violation of its catalog,
+            // after which the table exists.
+            match db.query(&CREATE).execute(&mut On::Db(db)).await {
+                Err(Error::Unique(_)) => db.query(&CREATE).execute(&mut On::Db(db)).await?,
+                created => created?,
+            };
             let keys = Keys {
                 db: db.clone(),
                 abandoned_after: request_timeout + Duration::from_secs(5),
