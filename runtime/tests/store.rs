@@ -1,5 +1,5 @@
 //! The store layer against real databases: an SQLite file and the PostgreSQL server named by
-//! `TEST_POSTGRES_URL` (default: the local one, trust auth), each test on a fresh database.
+//! `SVCGEN_TEST_POSTGRES` (default: the local one, trust auth), each test on a fresh database.
 
 use svcgen_runtime::store::{Error, Json, Migrations, On, Sql, TestDb, Unique};
 use uuid::Uuid;
@@ -35,7 +35,7 @@ const EMAIL: Unique = Unique {
 };
 
 fn postgres_admin() -> String {
-    std::env::var("TEST_POSTGRES_URL")
+    std::env::var("SVCGEN_TEST_POSTGRES")
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned())
 }
 
