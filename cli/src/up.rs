@@ -309,13 +309,14 @@ pub fn run(
     let databases: Vec<String> = units
         .iter()
         .map(|u| match system.services.get(&u.name) {
-            Some(s) if !s.records.is_empty() => data
-                .join(format!("{}.db", s.name.wire))
-                .strip_prefix(std::env::current_dir().unwrap_or_default())
-                .map(Path::to_path_buf)
-                .unwrap_or_else(|_| data.join(format!("{}.db", s.name.wire)))
-                .display()
-                .to_string(),
+            Some(s) if !s.records.is_empty() => {
+                let file = data.join(format!("{}.db", service_package(system, s)));
+                file.strip_prefix(std::env::current_dir().unwrap_or_default())
+                    .map(Path::to_path_buf)
+                    .unwrap_or(file)
+                    .display()
+                    .to_string()
+            }
             _ => "-".to_owned(),
         })
         .collect();

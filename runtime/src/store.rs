@@ -159,9 +159,9 @@ fn positive(name: &str) -> Result<Option<u64>, String> {
 }
 
 /// The database URL from the environment: `DATABASE_URL`, else the file named by
-/// `DATABASE_URL_FILE`, else an SQLite file `<service>.db` in `SVCGEN_DATA_DIR` (default
-/// `data`, relative to the working directory), created when missing.
-pub fn url_from_env(service: &str) -> Result<String, String> {
+/// `DATABASE_URL_FILE`, else an SQLite file `<name>.db` in `SVCGEN_DATA_DIR` (default `data`,
+/// relative to the working directory), created when missing.
+pub fn url_from_env(name: &str) -> Result<String, String> {
     if let Ok(url) = std::env::var(DATABASE_URL) {
         return Ok(url);
     }
@@ -174,7 +174,7 @@ pub fn url_from_env(service: &str) -> Result<String, String> {
     let dir = PathBuf::from(std::env::var(DATA_DIR).unwrap_or_else(|_| "data".to_owned()));
     std::fs::create_dir_all(&dir)
         .map_err(|e| format!("{DATA_DIR}: cannot create `{}`: {e}", dir.display()))?;
-    Ok(sqlite_url(&dir.join(format!("{service}.db"))))
+    Ok(sqlite_url(&dir.join(format!("{name}.db"))))
 }
 
 /// The `sqlite:` URL of a file.
@@ -185,9 +185,9 @@ pub fn sqlite_url(path: &Path) -> String {
 impl Db {
     /// Connects to the database the environment names (see [`url_from_env`]) with the pool
     /// settings it gives. Every failure is one line naming the variable to fix.
-    pub async fn from_env(service: &str) -> Result<Db, String> {
+    pub async fn from_env(name: &str) -> Result<Db, String> {
         let settings = PoolSettings::from_env()?;
-        let url = url_from_env(service)?;
+        let url = url_from_env(name)?;
         Db::connect(&url, &settings).await
     }
 
@@ -891,8 +891,8 @@ pub fn with_database(url: &str, name: &str) -> String {
 impl Db {
     /// What a service does at start: connects to the database the environment names (see
     /// [`Db::from_env`]) and applies the migrations it has not applied yet.
-    pub async fn open(service: &str, migrations: &Migrations) -> Result<Db, String> {
-        let db = Db::from_env(service).await?;
+    pub async fn open(name: &str, migrations: &Migrations) -> Result<Db, String> {
+        let db = Db::from_env(name).await?;
         db.migrate(migrations)
             .await
             .map_err(|e| format!("{DATABASE_URL} `{}`: migrating: {e}", db.location))?;
@@ -901,21 +901,24 @@ impl Db {
 }
 
 /// Everything a service binary with a store does: [`crate::server::main_async`], with the
-/// database opened (and migrated) before `build` gets it, `/readyz` checking that it
-/// answers, and `Idempotency-Key` honoured on `POST` and `PATCH` (see [`idempotency`]). With the argument `migrations`, prints which migrations the database has applied
-/// and which would run, changing nothing.
+/// database named `database` (the SQLite file `<database>.db` when no URL is set: the service's
+/// package name, so services of two systems never share a file) opened and migrated before
+/// `build` gets it, `/readyz` checking that it answers, and `Idempotency-Key` honoured on
+/// `POST` and `PATCH` (see [`idempotency`]). With the argument `migrations`, prints which
+/// migrations the database has applied and which would run, changing nothing.
 #[cfg(feature = "server")]
 pub async fn main(
     settings: crate::server::Settings,
+    database: &'static str,
     migrations: &'static Migrations,
     build: impl FnOnce(Db) -> Result<axum::Router, String>,
 ) -> std::process::ExitCode {
     if std::env::args().nth(1).as_deref() == Some("migrations") {
-        return print_migrations(settings.service, migrations).await;
+        return print_migrations(settings.service, database, migrations).await;
     }
     let (service, request_timeout) = (settings.service, settings.request_timeout);
     crate::server::main_async(settings, || async move {
-        let db = Db::open(service, migrations).await?;
+        let db = Db::open(database, migrations).await?;
         let keys = idempotency::Keys::open(&db, request_timeout)
             .await
             .map_err(|e| format!("{DATABASE_URL} `{}`: idempotency keys: {e}", db.location()))?;
@@ -936,8 +939,12 @@ pub async fn main(
 
 /// Prints the migration status of the service's database (connecting, never migrating).
 #[cfg(feature = "server")]
-async fn print_migrations(service: &str, migrations: &Migrations) -> std::process::ExitCode {
-    let status = match PoolSettings::from_env().and_then(|s| url_from_env(service).map(|u| (s, u)))
+async fn print_migrations(
+    service: &str,
+    database: &str,
+    migrations: &Migrations,
+) -> std::process::ExitCode {
+    let status = match PoolSettings::from_env().and_then(|s| url_from_env(database).map(|u| (s, u)))
     {
         Ok((settings, url)) => match Db::connect(&url, &settings).await {
             Ok(db) => db

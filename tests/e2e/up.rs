@@ -82,7 +82,7 @@ async fn up_runs_the_shop_and_stops_every_child() {
     );
     // Each service's database is in the table.
     for (line, name) in table.iter().zip(&names) {
-        let db = format!("generated/shop/data/{name}.db");
+        let db = format!("generated/shop/data/shop-{name}.db");
         assert!(line.split_whitespace().any(|c| c == db), "{line}");
     }
     let url = |name: &str| rows.iter().find(|r| r.0 == name).unwrap().1.clone();

@@ -1026,7 +1026,7 @@ fn run_tokens(service: &Service) -> TokenStream {
         /// has applied and which would run.
         pub async fn run<A: Api>(make: impl FnOnce(super::deps::Deps, super::store::Store) -> A) -> ExitCode {
             #settings
-            runtime::store::main(settings, &super::store::MIGRATIONS, |db| {
+            runtime::store::main(settings, super::store::DATABASE, &super::store::MIGRATIONS, |db| {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
                 Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
             })

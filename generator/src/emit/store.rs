@@ -297,6 +297,7 @@ pub fn store_tokens(system: &System, service: &Service) -> TokenStream {
         quote! { &[#(#entries),*] }
     };
     let (sqlite, postgres) = (migrations(Dialect::Sqlite), migrations(Dialect::Postgres));
+    let database = lit(&super::service::service_package(system, service));
 
     let mut accessors = Vec::new();
     let mut tx_accessors = Vec::new();
@@ -543,6 +544,11 @@ pub fn store_tokens(system: &System, service: &Service) -> TokenStream {
         use runtime::store::{self, Db, Error, Json, On, Row, Sql, Tx, Unique};
         use super::runtime;
         use super::types;
+
+        /// The name of the service's database: the SQLite file `<name>.db` in the data folder
+        /// when `DATABASE_URL` is unset (the package's name, so services of two systems never
+        /// share a file).
+        pub const DATABASE: &str = #database;
 
         /// The service's migrations, in both dialects, applied at start in order.
         pub const MIGRATIONS: store::Migrations = store::Migrations {

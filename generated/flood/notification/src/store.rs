@@ -12,6 +12,11 @@ use runtime::store::{self, Db, Error, On, Row, Sql, Tx, Unique};
 use super::runtime;
 use super::types;
 
+/// The name of the service's database: the SQLite file `<name>.db` in the data folder
+/// when `DATABASE_URL` is unset (the package's name, so services of two systems never
+/// share a file).
+pub const DATABASE: &str = "flood-notification";
+
 /// The service's migrations, in both dialects, applied at start in order.
 pub const MIGRATIONS: store::Migrations = store::Migrations {
     sqlite: &[

@@ -167,6 +167,7 @@ pub async fn run<A: Api>(
     };
     runtime::store::main(
             settings,
+            super::store::DATABASE,
             &super::store::MIGRATIONS,
             |db| {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
