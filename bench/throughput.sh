@@ -1,15 +1,14 @@
 #!/usr/bin/env bash
-# Throughput of the generated `shop-users` service against the same service written by hand
-# in axum (bench/handwritten), side by side in one run: GET /users/{id} of an existing user,
+# Throughput of the generated `users` service (bench/generated: the code svcgen generates, with
+# the same in-memory store as the baseline) against the same service written by hand in axum
+# (bench/handwritten), side by side in one run: GET /users/{id} of an existing user,
 # wrk with 1 thread and 32 connections, each server measured three times, alternating.
 # Needs wrk (Debian package `wrk`). Usage: bench/throughput.sh [seconds per run, default 10]
 set -euo pipefail
 cd "$(dirname "$0")/.."
 secs=${1:-10}
-# The generated shop is a workspace of its own; both build into the root target directory.
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
-cargo build --quiet --release -p bench-handwritten
-cargo build --quiet --release --manifest-path generated/shop/Cargo.toml -p shop-users
+cargo build --quiet --release -p bench-handwritten -p bench-generated
 
 run() { # binary port -> requests/s
   local bin=$1 port=$2
@@ -25,11 +24,11 @@ run() { # binary port -> requests/s
 
 declare -a gen hand
 for i in 1 2 3; do
-  gen+=("$(run shop-users 9811)")
+  gen+=("$(run bench-generated 9811)")
   hand+=("$(run bench-handwritten 9812)")
 done
 median() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 g=$(median "${gen[@]}"); h=$(median "${hand[@]}")
-echo "generated shop-users:  ${gen[*]} req/s (median $g)"
+echo "generated users:       ${gen[*]} req/s (median $g)"
 echo "hand-written axum:     ${hand[*]} req/s (median $h)"
 python3 -c "print(f'generated / hand-written = {$g / $h:.3f}')"

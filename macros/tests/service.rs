@@ -66,13 +66,19 @@ async fn serve() -> String {
         default_port: users::api::DEFAULT_PORT,
         request_timeout: Duration::from_secs(5),
     };
-    let app = users::runtime::server::app(
+    let app = users::runtime::server::App::new(
         users::server::router(Arc::new(Users::default())),
         &settings,
         Arc::new(AtomicBool::new(true)),
         None,
     );
-    tokio::spawn(async move { users::runtime::axum::serve(listener, app).await });
+    let limits = users::runtime::connections::Limits::from_env().unwrap();
+    tokio::spawn(users::runtime::connections::serve(
+        listener,
+        app,
+        limits,
+        std::future::pending(),
+    ));
     url
 }
 

@@ -413,7 +413,7 @@ impl Http {
             .request(call.method.clone(), url)
             .timeout(remaining);
         if let Some(id) = request_id() {
-            request = request.header(REQUEST_ID_HEADER, id);
+            request = request.header(REQUEST_ID_HEADER, id.header_value().clone());
         }
         for (name, value) in &call.headers {
             request = request.header(*name, value);

@@ -15,7 +15,7 @@
 //! accepted), answers every request whose bytes arrived (with `connection: close`), closes idle
 //! connections, and gives up on whatever is left when the grace period ends.
 
-use axum::Router;
+use crate::server::App;
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, Version, header};
 use futures_util::FutureExt;
@@ -239,9 +239,12 @@ impl Conn {
                 }
             }
             None => {
-                // Busy: keep the timer's waker current; `request_finished` sets the deadline.
-                w.timer.as_mut().reset(now + self.limits.idle_timeout);
-                let _ = w.timer.as_mut().poll(cx);
+                // Busy: no deadline. A timer still pending keeps its waker current (a wake-up
+                // it brings finds the connection busy and sleeps again); one that fired stays
+                // fired: `request_finished` sets the next deadline and wakes the task itself.
+                if !w.timer.is_elapsed() {
+                    let _ = w.timer.as_mut().poll(cx);
+                }
                 Poll::Pending
             }
         }
@@ -406,7 +409,7 @@ fn verdict(a: &Activity, draining: bool, unread: impl FnOnce() -> bool) -> Verdi
 /// State shared by the accept loop and every connection task.
 struct Shared {
     limits: Limits,
-    router: Router,
+    app: App,
     builder: auto::Builder<TokioExecutor>,
     open: Mutex<BTreeMap<u64, Arc<Conn>>>,
     /// Woken when a connection closes.
@@ -444,11 +447,11 @@ impl Shared {
     }
 }
 
-/// Serves `router` on `listener` until `shutdown` completes, then drains as the module's
+/// Serves `app` on `listener` until `shutdown` completes, then drains as the module's
 /// header says. Returns how many connections were cut off when the grace period ended.
 pub async fn serve(
     listener: TcpListener,
-    router: Router,
+    app: App,
     limits: Limits,
     shutdown: impl Future<Output = ()>,
 ) -> usize {
@@ -457,7 +460,7 @@ pub async fn serve(
     builder.http1().keep_alive(true);
     let shared = Arc::new(Shared {
         limits,
-        router,
+        app,
         builder,
         open: Mutex::new(BTreeMap::new()),
         closed: Notify::new(),
@@ -578,13 +581,9 @@ async fn connection(shared: &Arc<Shared>, stream: TcpStream, conn: Arc<Conn>) {
             conn.request_started();
             let guard = InFlight(conn.clone());
             let http1 = request.version() <= Version::HTTP_11;
-            let mut router = shared.router.clone();
+            let answer = shared.app.handle(request.map(Body::new));
             let shared = shared.clone();
-            async move {
-                let mut response =
-                    tower_service::Service::call(&mut router, request.map(Body::new))
-                        .await
-                        .unwrap_or_else(|never: Infallible| match never {});
+            answer.map(move |mut response| {
                 if http1 && shared.draining.load(Ordering::SeqCst) {
                     response
                         .headers_mut()
@@ -592,7 +591,7 @@ async fn connection(shared: &Arc<Shared>, stream: TcpStream, conn: Arc<Conn>) {
                 }
                 drop(guard);
                 Ok::<_, Infallible>(response)
-            }
+            })
         })
     };
     let serving = shared.builder.serve_connection_with_upgrades(io, service);
@@ -632,7 +631,9 @@ async fn connection(shared: &Arc<Shared>, stream: TcpStream, conn: Arc<Conn>) {
             Some(Verdict::Recheck) => Some(Instant::now() + Duration::from_millis(20)),
             Some(Verdict::Keep) | None => None,
         };
+        // In this order, without drawing a random number on every wake-up.
         tokio::select! {
+            biased;
             _ = serving.as_mut() => return,
             () = conn.evict.notified() => {}
             _ = drain.changed(), if !draining => {}

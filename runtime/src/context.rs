@@ -1,22 +1,78 @@
 //! The request being served: its id, visible to every client call made while serving it so
 //! the id travels across services, and the [`Context`] every handler receives.
 
+use http::HeaderValue;
+use std::fmt;
 use std::future::Future;
 
 tokio::task_local! {
-    static REQUEST_ID: String;
+    static REQUEST_ID: RequestId;
 }
 
 /// The header carrying the request id.
 pub const REQUEST_ID_HEADER: &str = "x-request-id";
 
-/// Runs `fut` with `id` as the current request id.
-pub async fn with_request_id<F: Future>(id: String, fut: F) -> F::Output {
-    REQUEST_ID.scope(id, fut).await
+/// The longest request id accepted from a caller.
+pub const MAX_REQUEST_ID_LEN: usize = 128;
+
+/// A request id: 1 to [`MAX_REQUEST_ID_LEN`] visible ASCII characters. It is kept as the
+/// header value it came in (or goes out) as, so passing it on copies no text.
+#[derive(Clone, PartialEq, Eq)]
+pub struct RequestId(HeaderValue);
+
+impl RequestId {
+    /// The id a caller sent, when it is one.
+    pub fn from_header(value: &HeaderValue) -> Option<RequestId> {
+        let bytes = value.as_bytes();
+        let valid = (1..=MAX_REQUEST_ID_LEN).contains(&bytes.len())
+            && bytes.iter().all(u8::is_ascii_graphic);
+        valid.then(|| RequestId(value.clone()))
+    }
+
+    /// The id as text.
+    pub fn as_str(&self) -> &str {
+        // Visible ASCII by construction.
+        self.0.to_str().unwrap_or_default()
+    }
+
+    /// The id as a header value.
+    pub fn header_value(&self) -> &HeaderValue {
+        &self.0
+    }
 }
 
-/// The request id of the request being served, if any.
-pub fn request_id() -> Option<String> {
+impl From<uuid::Uuid> for RequestId {
+    /// A UUID in its hyphenated lowercase form.
+    fn from(id: uuid::Uuid) -> RequestId {
+        let mut buf = [0u8; uuid::fmt::Hyphenated::LENGTH];
+        id.hyphenated().encode_lower(&mut buf);
+        // One allocation holding the text and its count: clones share it. A UUID's text is
+        // visible ASCII, so the fallback is never taken.
+        let value = HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(buf));
+        RequestId(value.unwrap_or(HeaderValue::from_static("-")))
+    }
+}
+
+impl fmt::Display for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl fmt::Debug for RequestId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.as_str(), f)
+    }
+}
+
+/// Runs `fut` with `id` as the current request id.
+pub fn with_request_id<F: Future>(id: RequestId, fut: F) -> impl Future<Output = F::Output> {
+    REQUEST_ID.scope(id, fut)
+}
+
+/// The request id of the request being served, if any (shared, not copied: every client call
+/// and handler context of a request holds the same one).
+pub fn request_id() -> Option<RequestId> {
     REQUEST_ID.try_with(Clone::clone).ok()
 }
 
@@ -32,7 +88,7 @@ pub fn request_id() -> Option<String> {
 #[derive(Debug, Clone, Default)]
 #[non_exhaustive]
 pub struct Context {
-    request_id: Option<String>,
+    request_id: Option<RequestId>,
 }
 
 impl Context {
@@ -47,7 +103,7 @@ impl Context {
     /// The request id (`x-request-id`, taken from the caller or made up at the door), which
     /// every dependency call made while serving this request carries on.
     pub fn request_id(&self) -> Option<&str> {
-        self.request_id.as_deref()
+        self.request_id.as_ref().map(RequestId::as_str)
     }
 }
 
@@ -58,7 +114,8 @@ mod tests {
     #[tokio::test]
     async fn the_context_carries_the_request_id_of_its_task() {
         assert_eq!(Context::current().request_id(), None);
-        let cx = with_request_id("abc".into(), async { Context::current() }).await;
+        let id = RequestId::from_header(&HeaderValue::from_static("abc")).unwrap();
+        let cx = with_request_id(id, async { Context::current() }).await;
         assert_eq!(cx.request_id(), Some("abc"));
     }
 }

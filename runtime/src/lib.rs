@@ -33,6 +33,8 @@ pub mod client;
 #[cfg(feature = "server")]
 pub mod connections;
 #[cfg(feature = "server")]
+mod params;
+#[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "store")]
 pub mod store;

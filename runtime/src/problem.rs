@@ -88,7 +88,7 @@ impl Problem {
             detail: None,
             code: None,
             errors: Vec::new(),
-            request_id: crate::context::request_id(),
+            request_id: crate::context::request_id().map(|id| id.as_str().to_owned()),
         }
     }
 

@@ -2,14 +2,13 @@
 //! responses, middleware (request id, tracing, timeout, panic catching), health endpoints and
 //! graceful shutdown (the connections themselves are handled in `connections`).
 
-use crate::context::{REQUEST_ID_HEADER, with_request_id};
+use crate::context::{REQUEST_ID_HEADER, RequestId, with_request_id};
 use crate::problem::{FieldError, PROBLEM_JSON, Problem};
 use crate::validation::Validate;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{FromRequestParts, RawPathParams, Request};
 use axum::http::{HeaderValue, StatusCode, header, request::Parts};
-use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use futures_util::FutureExt;
 use serde::Serialize;
@@ -50,7 +49,13 @@ pub fn respond<T: Serialize, E: IntoProblem>(status: StatusCode, result: Result<
     match result {
         Ok(value) => match serde_json::to_vec(&value) {
             Ok(body) => {
-                (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+                let mut response = Response::new(Body::from(body));
+                *response.status_mut() = status;
+                response.headers_mut().insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                response
             }
             Err(e) => Problem::internal(format!("encoding the response: {e}")).into_response(),
         },
@@ -75,7 +80,7 @@ pub fn respond_empty<E: IntoProblem>(status: StatusCode, result: Result<(), E>) 
 /// answer names every invalid field.
 pub struct Input {
     parts: Parts,
-    params: Vec<(String, String)>,
+    path: Option<RawPathParams>,
     errors: Vec<FieldError>,
     /// 415 or 413 end parsing at once; otherwise 400 (parameters, malformed JSON) or 422.
     status: u16,
@@ -84,16 +89,12 @@ pub struct Input {
 impl Input {
     /// Starts parsing a request.
     pub async fn new(mut parts: Parts) -> Self {
-        let params = match RawPathParams::from_request_parts(&mut parts, &()).await {
-            Ok(raw) => raw
-                .iter()
-                .map(|(k, v)| (k.to_owned(), v.to_owned()))
-                .collect(),
-            Err(_) => Vec::new(),
-        };
+        let path = RawPathParams::from_request_parts(&mut parts, &())
+            .await
+            .ok();
         Input {
             parts,
-            params,
+            path,
             errors: Vec::new(),
             status: 422,
         }
@@ -110,58 +111,52 @@ impl Input {
 
     /// Path parameters, decoded into `T` and validated.
     pub fn path<T: DeserializeOwned + Validate>(&mut self) -> Option<T> {
-        let pairs = self.params.clone();
-        self.pairs("path", &pairs)
+        let decoded = decode_pairs(self.path.iter().flat_map(|raw| raw.iter()));
+        self.decoded("path", decoded)
     }
 
     /// Query parameters, decoded into `T` and validated. Unknown parameters are ignored.
     pub fn query<T: DeserializeOwned + Validate>(&mut self) -> Option<T> {
-        let pairs: Vec<(String, String)> =
-            form_urlencoded::parse(self.parts.uri.query().unwrap_or("").as_bytes())
-                .into_owned()
-                .collect();
-        self.pairs("query", &pairs)
+        let decoded = {
+            let pairs: Vec<_> =
+                form_urlencoded::parse(self.parts.uri.query().unwrap_or("").as_bytes()).collect();
+            decode_pairs(pairs.iter().map(|(k, v)| (&**k, &**v)))
+        };
+        self.decoded("query", decoded)
     }
 
     /// The named headers, decoded into `T` and validated.
     pub fn headers<T: DeserializeOwned + Validate>(&mut self, names: &[&str]) -> Option<T> {
-        let mut pairs = Vec::new();
-        for name in names {
-            if let Some(value) = self.parts.headers.get(*name) {
-                match value.to_str() {
-                    Ok(v) => pairs.push(((*name).to_owned(), v.to_owned())),
-                    Err(_) => {
-                        self.fail(
-                            400,
-                            "header",
-                            format!("/{name}"),
-                            "must be visible ASCII".into(),
-                        );
-                        return None;
+        let decoded = {
+            let mut pairs = Vec::new();
+            let mut invalid = None;
+            for name in names {
+                if let Some(value) = self.parts.headers.get(*name) {
+                    match value.to_str() {
+                        Ok(v) => pairs.push((*name, v)),
+                        Err(_) => {
+                            invalid = Some(*name);
+                            break;
+                        }
                     }
                 }
             }
-        }
-        self.pairs("header", &pairs)
+            match invalid {
+                Some(name) => Err((format!("/{name}"), "must be visible ASCII".to_owned())),
+                None => decode_pairs(pairs.into_iter()),
+            }
+        };
+        self.decoded("header", decoded)
     }
 
-    fn pairs<T: DeserializeOwned + Validate>(
+    fn decoded<T: Validate>(
         &mut self,
         location: &str,
-        pairs: &[(String, String)],
+        decoded: Result<T, (String, String)>,
     ) -> Option<T> {
-        let encoded = form_urlencoded::Serializer::new(String::new())
-            .extend_pairs(pairs)
-            .finish();
-        let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(encoded.as_bytes()));
-        match serde_path_to_error::deserialize::<_, T>(de) {
+        match decoded {
             Ok(value) => self.validate(location, value, 400),
-            Err(e) => {
-                let (pointer, detail) = located(e.path(), &e.inner().to_string());
-                let detail = match pairs.iter().find(|(k, _)| format!("/{k}") == pointer) {
-                    Some((_, v)) => format!("{detail} (got `{v}`)"),
-                    None => detail,
-                };
+            Err((pointer, detail)) => {
                 self.fail(400, location, pointer, detail);
                 None
             }
@@ -300,6 +295,29 @@ fn integral_floats_to_integers(value: &mut serde_json::Value) {
 
 /// A JSON Pointer and message for a deserialization error: `missing field` errors point at the
 /// missing field itself.
+/// Parameters decoded into `T`, or where and why they do not make one (the offending value is
+/// quoted).
+fn decode_pairs<'a, T: DeserializeOwned>(
+    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+) -> Result<T, (String, String)> {
+    let e = match crate::params::from_pairs(pairs) {
+        Ok(value) => return Ok(value),
+        Err(e) => e,
+    };
+    let (name, detail) = match e.name {
+        Some((name, value)) => (name, format!("{} (got `{value}`)", e.message)),
+        None => match e
+            .message
+            .strip_prefix("missing field `")
+            .and_then(|m| m.strip_suffix('`'))
+        {
+            Some(field) => (field.to_owned(), "is required".to_owned()),
+            None => return Err((String::new(), e.message)),
+        },
+    };
+    Err((format!("/{}", escape_pointer(&name)), detail))
+}
+
 fn located(path: &serde_path_to_error::Path, message: &str) -> (String, String) {
     let mut pointer = String::new();
     for segment in path.iter() {
@@ -381,66 +399,209 @@ pub type ReadyProbe = Arc<
 /// How long `/readyz` waits for a [`ReadyProbe`].
 const PROBE_TIMEOUT: Duration = Duration::from_secs(1);
 
-/// Adds health endpoints, problem answers for unknown routes and methods, and the middleware
-/// stack around `router`. `/readyz` is 503 once shutdown has begun (`ready` false) or while
-/// `probe` fails.
-pub fn app(
+/// A service's whole HTTP surface: its router with health endpoints and problem answers for
+/// unknown routes and methods, behind the per-request stack (request id, tracing span, timeout,
+/// panic catching; see [`App::handle`]).
+///
+/// The stack wraps the router as a whole, not each route: a request pays for it once, with no
+/// boxed middleware future or cloned route service of its own. Cloning an `App` is cheap.
+#[derive(Clone)]
+pub struct App {
     router: Router,
-    settings: &Settings,
-    ready: Arc<AtomicBool>,
-    probe: Option<ReadyProbe>,
-) -> Router {
-    let timeout = settings.request_timeout;
-    router
-        .route(
-            "/healthz",
-            axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
-        )
-        .route(
-            "/readyz",
-            axum::routing::get(move || {
-                let ready = ready.load(Ordering::SeqCst);
-                let probe = probe.clone();
-                async move {
-                    if !ready {
-                        return Problem::new(503, "Not ready")
-                            .with_detail("the service is shutting down")
-                            .into_response();
-                    }
-                    let verdict = match probe {
-                        Some(probe) => tokio::time::timeout(PROBE_TIMEOUT, probe())
-                            .await
-                            .unwrap_or_else(|_| Err("no answer within 1 s".to_owned())),
-                        None => Ok(()),
-                    };
-                    match verdict {
-                        Ok(()) => {
-                            axum::Json(serde_json::json!({"status": "ready"})).into_response()
-                        }
-                        Err(why) => Problem::new(503, "Not ready")
-                            .with_detail(why)
-                            .into_response(),
-                    }
-                }
-            }),
-        )
-        .fallback(|| async {
-            Problem::new(404, "Not found").with_detail("no route matches this path")
-        })
-        .layer(middleware::from_fn(move |req: Request, next: Next| {
-            request_stack(timeout, req, next)
-        }))
+    timeout: Duration,
+    intercept: Option<Arc<dyn Intercept>>,
 }
+
+/// Something that takes some requests over before the router sees them, such as the store's
+/// `Idempotency-Key` handling. [`Intercept::wants`] is asked of every request, so it must be
+/// cheap; the requests it wants go to [`Intercept::serve`], which answers them, usually by
+/// letting the router answer (`next`) and doing something around that.
+pub trait Intercept: Send + Sync + 'static {
+    /// Whether this request is for [`Intercept::serve`].
+    fn wants(&self, request: &Request) -> bool;
+    /// Answers `request`; `next` is the service's router.
+    fn serve(&self, request: Request, next: Router) -> Answer;
+}
+
+/// An answer still to come, boxed.
+pub type Answer = std::pin::Pin<Box<dyn Future<Output = Response> + Send>>;
+
+impl App {
+    /// `router` with `/healthz`, `/readyz` and problem answers for unknown routes and methods,
+    /// each request bounded by `settings.request_timeout`. `/readyz` answers 503 once shutdown
+    /// has begun (`ready` false) or while `probe` fails.
+    pub fn new(
+        router: Router,
+        settings: &Settings,
+        ready: Arc<AtomicBool>,
+        probe: Option<ReadyProbe>,
+    ) -> App {
+        let router = router
+            .route(
+                "/healthz",
+                axum::routing::get(|| async { axum::Json(serde_json::json!({"status": "ok"})) }),
+            )
+            .route(
+                "/readyz",
+                axum::routing::get(move || {
+                    let ready = ready.load(Ordering::SeqCst);
+                    let probe = probe.clone();
+                    async move {
+                        if !ready {
+                            return Problem::new(503, "Not ready")
+                                .with_detail("the service is shutting down")
+                                .into_response();
+                        }
+                        let verdict = match probe {
+                            Some(probe) => tokio::time::timeout(PROBE_TIMEOUT, probe())
+                                .await
+                                .unwrap_or_else(|_| Err("no answer within 1 s".to_owned())),
+                            None => Ok(()),
+                        };
+                        match verdict {
+                            Ok(()) => {
+                                axum::Json(serde_json::json!({"status": "ready"})).into_response()
+                            }
+                            Err(why) => Problem::new(503, "Not ready")
+                                .with_detail(why)
+                                .into_response(),
+                        }
+                    }
+                }),
+            )
+            .fallback(|| async {
+                Problem::new(404, "Not found").with_detail("no route matches this path")
+            });
+        App {
+            router,
+            timeout: settings.request_timeout,
+            intercept: None,
+        }
+    }
+
+    /// Lets `intercept` take over the requests it wants.
+    pub fn with_intercept(mut self, intercept: Arc<dyn Intercept>) -> App {
+        self.intercept = Some(intercept);
+        self
+    }
+
+    /// Answers one request through the whole per-request stack: accepts or creates the request
+    /// id, runs the request in a tracing span carrying it, bounds it by the request timeout
+    /// (503), turns a handler panic into a 500 that leaks nothing, gives error answers produced
+    /// outside handlers (the router's 405) a problem body, echoes the id and logs the outcome.
+    ///
+    /// The router is asked for its route before the returned future is first polled (no
+    /// handler code runs then), so the future holds the route's future, not the request, and
+    /// borrows nothing.
+    pub fn handle(&self, req: Request) -> impl Future<Output = Response> + Send + use<> {
+        let id = req
+            .headers()
+            .get(REQUEST_ID_NAME)
+            .and_then(RequestId::from_header)
+            .unwrap_or_else(|| RequestId::from(new_request_id()));
+        let echo = id.header_value().clone();
+        let probe = matches!(req.uri().path(), "/healthz" | "/readyz");
+        let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+        // Timed only when the outcome is logged.
+        let start = (!span.is_disabled()).then(Instant::now);
+        let timeout = self.timeout;
+        let answered = AssertUnwindSafe(tokio::time::timeout(timeout, self.route(req)))
+            .catch_unwind()
+            // Inside the request's scope: a problem made here carries its id.
+            .map(move |answer| {
+                let response = match answer {
+                    Ok(Ok(Ok(response))) => response,
+                    Ok(Ok(Err(never))) => match never {},
+                    Ok(Err(_elapsed)) => Problem::new(503, "Request timed out")
+                        .with_detail(format!(
+                            "the request took longer than {} ms",
+                            timeout.as_millis()
+                        ))
+                        .into_response(),
+                    Err(_panic) => Problem::internal("a handler panicked").into_response(),
+                };
+                problem_for_bare_errors(response)
+            });
+        // Combinators, not an `async` block, which would hold the inner future twice.
+        with_request_id(id, answered)
+            .instrument(span.clone())
+            .map(move |mut response| {
+                if let Some(start) = start {
+                    let (status, elapsed_ms) = (
+                        response.status().as_u16(),
+                        start.elapsed().as_millis() as u64,
+                    );
+                    // Health probes come every few seconds from orchestrators: logged only at
+                    // debug level.
+                    span.in_scope(|| {
+                        if probe {
+                            tracing::debug!(status, elapsed_ms, "answered");
+                        } else {
+                            tracing::info!(status, elapsed_ms, "answered");
+                        }
+                    });
+                }
+                response.headers_mut().insert(REQUEST_ID_NAME, echo);
+                response
+            })
+    }
+
+    /// The router's answer, or the interceptor's for the requests it wants.
+    fn route(
+        &self,
+        req: Request,
+    ) -> impl Future<Output = Result<Response, std::convert::Infallible>> + Send + use<> {
+        let mut router = self.router.clone();
+        match &self.intercept {
+            Some(intercept) if intercept.wants(&req) => {
+                futures_util::future::Either::Right(intercept.serve(req, router).map(Ok))
+            }
+            _ => futures_util::future::Either::Left(tower_service::Service::call(&mut router, req)),
+        }
+    }
+}
+
+/// The router's answer to `req`.
+pub async fn call(mut router: Router, req: Request) -> Response {
+    match tower_service::Service::call(&mut router, req).await {
+        Ok(response) => response,
+        Err(never) => match never {},
+    }
+}
+
+impl tower_service::Service<Request> for App {
+    type Response = Response;
+    type Error = std::convert::Infallible;
+    type Future =
+        std::pin::Pin<Box<dyn Future<Output = Result<Response, std::convert::Infallible>> + Send>>;
+
+    fn poll_ready(
+        &mut self,
+        _: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        Box::pin(self.handle(req).map(Ok))
+    }
+}
+
+/// The request id header as a header name, made once.
+const REQUEST_ID_NAME: header::HeaderName = header::HeaderName::from_static(REQUEST_ID_HEADER);
 
 /// Gives error responses produced outside handlers (405 from the router, for one) a problem
 /// body, keeping their headers (such as `Allow`).
 fn problem_for_bare_errors(response: Response) -> Response {
     let status = response.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return response;
+    }
     let is_problem = response
         .headers()
         .get(header::CONTENT_TYPE)
         .is_some_and(|ct| ct.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if !(status.is_client_error() || status.is_server_error()) || is_problem {
+    if is_problem {
         return response;
     }
     let title = status.canonical_reason().unwrap_or("Error");
@@ -462,63 +623,8 @@ fn problem_for_bare_errors(response: Response) -> Response {
 
 /// A fresh request id: a random (version 4) UUID from a fast non-cryptographic generator; an id
 /// correlates logs, it guards nothing, and a system call per request would cost throughput.
-fn new_request_id() -> String {
-    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes())
-        .into_uuid()
-        .to_string()
-}
-
-/// The whole per-request stack in one middleware (one boxed future instead of four): accepts or
-/// creates the request id, runs the request in a tracing span carrying it, bounds it by the
-/// request timeout (503), turns a handler panic into a 500 that leaks nothing, gives error
-/// answers produced outside handlers (the router's 405) a problem body, echoes the id and logs
-/// the outcome.
-async fn request_stack(timeout: Duration, req: Request, next: Next) -> Response {
-    let id = req
-        .headers()
-        .get(REQUEST_ID_HEADER)
-        .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 128 && v.bytes().all(|b| b.is_ascii_graphic()))
-        .map(str::to_owned)
-        .unwrap_or_else(new_request_id);
-    let probe = matches!(req.uri().path(), "/healthz" | "/readyz");
-    let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
-    let start = Instant::now();
-    let handled = async move {
-        let answer = AssertUnwindSafe(tokio::time::timeout(timeout, next.run(req)))
-            .catch_unwind()
-            .await;
-        let response = match answer {
-            Ok(Ok(response)) => response,
-            Ok(Err(_elapsed)) => Problem::new(503, "Request timed out")
-                .with_detail(format!(
-                    "the request took longer than {} ms",
-                    timeout.as_millis()
-                ))
-                .into_response(),
-            Err(_panic) => Problem::internal("a handler panicked").into_response(),
-        };
-        problem_for_bare_errors(response)
-    };
-    let mut response = with_request_id(id.clone(), handled)
-        .instrument(span.clone())
-        .await;
-    let (status, elapsed_ms) = (
-        response.status().as_u16(),
-        start.elapsed().as_millis() as u64,
-    );
-    // Health probes come every few seconds from orchestrators: logged only at debug level.
-    span.in_scope(|| {
-        if probe {
-            tracing::debug!(status, elapsed_ms, "answered");
-        } else {
-            tracing::info!(status, elapsed_ms, "answered");
-        }
-    });
-    if let Ok(value) = HeaderValue::from_str(&id) {
-        response.headers_mut().insert(REQUEST_ID_HEADER, value);
-    }
-    response
+fn new_request_id() -> uuid::Uuid {
+    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid()
 }
 
 /// `<binary> healthcheck`: exits 0 when the service on this machine (`PORT`) answers
@@ -561,11 +667,33 @@ pub fn healthcheck(default_port: u16) -> ExitCode {
 /// the grace period (`SHUTDOWN_GRACE_MS`) ends. Connection limits and timeouts come from the
 /// environment (see [`Limits::from_env`](crate::connections::Limits::from_env)).
 pub async fn serve(settings: Settings, router: Router) -> ExitCode {
-    serve_with(settings, router, None).await
+    serve_with(settings, Prepared::new(router)).await
 }
 
-/// [`serve`], with a check `/readyz` runs beside its own.
-pub async fn serve_with(settings: Settings, router: Router, probe: Option<ReadyProbe>) -> ExitCode {
+/// What a service prepared before serving: its router, a check `/readyz` runs beside its own,
+/// and something that takes some requests over before the router (see [`Intercept`]).
+pub struct Prepared {
+    /// The service's routes.
+    pub router: Router,
+    /// A check `/readyz` runs beside its own.
+    pub probe: Option<ReadyProbe>,
+    /// Takes the requests it wants before the router sees them.
+    pub intercept: Option<Arc<dyn Intercept>>,
+}
+
+impl Prepared {
+    /// Just the router.
+    pub fn new(router: Router) -> Prepared {
+        Prepared {
+            router,
+            probe: None,
+            intercept: None,
+        }
+    }
+}
+
+/// [`serve`], with what [`Prepared`] adds to the router.
+pub async fn serve_with(settings: Settings, prepared: Prepared) -> ExitCode {
     let (addr, limits) = match bind_address(settings.default_port)
         .and_then(|addr| crate::connections::Limits::from_env().map(|limits| (addr, limits)))
     {
@@ -585,7 +713,10 @@ pub async fn serve_with(settings: Settings, router: Router, probe: Option<ReadyP
     // The port the system gave when `PORT=0` asked for any: what a supervisor reads from here.
     let addr = listener.local_addr().unwrap_or(addr);
     let ready = Arc::new(AtomicBool::new(true));
-    let app = app(router, &settings, ready.clone(), probe);
+    let mut app = App::new(prepared.router, &settings, ready.clone(), prepared.probe);
+    if let Some(intercept) = prepared.intercept {
+        app = app.with_intercept(intercept);
+    }
     tracing::info!(
         service = settings.service,
         header_read_timeout_ms = limits.header_read_timeout.as_millis() as u64,
@@ -757,7 +888,7 @@ pub async fn forward(
         }
     }
     if let Some(id) = crate::context::request_id() {
-        outgoing = outgoing.header(REQUEST_ID_HEADER, id);
+        outgoing = outgoing.header(REQUEST_ID_HEADER, id.header_value().clone());
     }
     let service = upstream.service;
     let answer = match outgoing.body(bytes).send().await {
@@ -818,18 +949,18 @@ pub async fn main<E: std::fmt::Display>(
 }
 
 /// [`main`] for a service that prepares asynchronously before serving (connects to its
-/// database, applies migrations): `build` gives the router and a [`ReadyProbe`], or a one-line
-/// reason to exit with a failure.
+/// database, applies migrations): `build` gives what it [`Prepared`], or a one-line reason to
+/// exit with a failure.
 pub async fn main_async<F>(settings: Settings, build: impl FnOnce() -> F) -> ExitCode
 where
-    F: Future<Output = Result<(Router, Option<ReadyProbe>), String>>,
+    F: Future<Output = Result<Prepared, String>>,
 {
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
         return healthcheck(settings.default_port);
     }
     init_tracing();
     match build().await {
-        Ok((router, probe)) => serve_with(settings, router, probe).await,
+        Ok(prepared) => serve_with(settings, prepared).await,
         Err(e) => {
             tracing::error!(service = settings.service, "{e}");
             ExitCode::FAILURE

@@ -928,11 +928,11 @@ pub async fn main(
             let db = probe_db.clone();
             Box::pin(async move { db.ping().await.map_err(|e| e.to_string()) })
         });
-        let router = build(db)?.layer(axum::middleware::from_fn_with_state(
-            keys,
-            idempotency::layer,
-        ));
-        Ok((router, Some(probe)))
+        Ok(crate::server::Prepared {
+            router: build(db)?,
+            probe: Some(probe),
+            intercept: Some(std::sync::Arc::new(keys)),
+        })
     })
     .await
 }
@@ -992,10 +992,10 @@ async fn print_migrations(
 pub mod idempotency {
     use super::{Db, Error, On, Sql};
     use crate::problem::Problem;
+    use axum::Router;
     use axum::body::Body;
-    use axum::extract::{Request, State};
+    use axum::extract::Request;
     use axum::http::{HeaderValue, Method, StatusCode, header};
-    use axum::middleware::Next;
     use axum::response::{IntoResponse, Response};
     use std::time::Duration;
 
@@ -1088,13 +1088,22 @@ pub mod idempotency {
             .into_response()
     }
 
-    /// The middleware (`axum::middleware::from_fn_with_state(keys, idempotency::layer)`).
-    pub async fn layer(State(keys): State<Keys>, req: Request, next: Next) -> Response {
-        if !matches!(*req.method(), Method::POST | Method::PATCH) {
-            return next.run(req).await;
+    /// `POST` and `PATCH` requests with an `Idempotency-Key` header are this module's.
+    impl crate::server::Intercept for Keys {
+        fn wants(&self, req: &Request) -> bool {
+            matches!(*req.method(), Method::POST | Method::PATCH)
+                && req.headers().contains_key(HEADER)
         }
+
+        fn serve(&self, req: Request, next: Router) -> crate::server::Answer {
+            Box::pin(keyed(self.clone(), req, next))
+        }
+    }
+
+    /// Answers a request carrying a key: runs it once, replays its answer after.
+    async fn keyed(keys: Keys, req: Request, next: Router) -> Response {
         let Some(value) = req.headers().get(HEADER) else {
-            return next.run(req).await;
+            return crate::server::call(next, req).await;
         };
         let key = match value.to_str() {
             Ok(k) if (1..=255).contains(&k.len()) => k.to_owned(),
@@ -1112,7 +1121,7 @@ pub mod idempotency {
             Ok(false) => return replay(&keys.db, &key, &request).await,
             Err(e) => return Problem::from(e).into_response(),
         }
-        let (parts, body) = next.run(req).await.into_parts();
+        let (parts, body) = crate::server::call(next, req).await.into_parts();
         let db = &keys.db;
         let bytes = match axum::body::to_bytes(body, MAX_BODY).await {
             Ok(bytes) => bytes,

@@ -336,18 +336,24 @@ fn two_replicas_starting_together_migrate_once_and_both_serve() {
             let stderr = std::io::BufReader::new(child.stderr.take().unwrap());
             let (tx, rx) = std::sync::mpsc::channel();
             std::thread::spawn(move || {
+                let mut seen = Vec::new();
                 for line in stderr.lines().map_while(Result::ok) {
                     if let Some(at) = line.find(MARK) {
                         let digits: String = line[at + MARK.len()..]
                             .chars()
                             .take_while(char::is_ascii_digit)
                             .collect();
-                        let _ = tx.send(digits.parse::<u16>().unwrap_or(0));
+                        let _ = tx.send(Ok(digits.parse::<u16>().unwrap_or(0)));
                     }
+                    seen.push(line);
                 }
+                let _ = tx.send(Err(seen.join("\n")));
             });
-            rx.recv_timeout(Duration::from_secs(30))
-                .expect("the replica listens")
+            match rx.recv_timeout(Duration::from_secs(30)) {
+                Ok(Ok(port)) => port,
+                Ok(Err(stderr)) => panic!("the replica stopped before listening:\n{stderr}"),
+                Err(e) => panic!("the replica does not listen: {e}"),
+            }
         })
         .collect();
     let ready: Vec<u16> = block_on(async move {

@@ -37,6 +37,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../../runtime/src/context.rs"),
     ),
     (
+        "src/params.rs",
+        include_str!("../../../runtime/src/params.rs"),
+    ),
+    (
         "src/problem.rs",
         include_str!("../../../runtime/src/problem.rs"),
     ),

@@ -1,0 +1,50 @@
+#!/usr/bin/env bash
+# The per-request cost gate (run by CI): instructions per `GET /users/{id}`, release builds,
+# side by side in one run, each generated server against a hand-written one doing the same work:
+#   - the generated HTTP stack (bench/generated, in-memory store) against bare axum
+#     (bench/handwritten);
+#   - the store-backed generated `shop-users` against axum + sqlx by hand
+#     (bench/handwritten-store), on SQLite in memory and on PostgreSQL (a database of its own,
+#     dropped at the end; tables in `pg_temp`, so every server run starts empty).
+# Fails when a ratio exceeds the bar (1.10, or $INSTR_BAR). Needs valgrind, python3, psql.
+# Usage: bench/instr-gate.sh [requests per measurement, default 1000]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+n=${1:-1000}
+bar=${INSTR_BAR:-1.10}
+export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
+cargo build --quiet --locked --release -p bench-handwritten -p bench-generated -p bench-handwritten-store
+cargo build --quiet --locked --release --manifest-path generated/shop/Cargo.toml -p shop-users
+bin=$CARGO_TARGET_DIR/release
+admin=${SVCGEN_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}
+database=svcgen_instr_$$
+psql -q "$admin" -c "CREATE DATABASE $database"
+trap 'psql -q "$admin" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)"' EXIT
+
+failed=0
+compare() { # label baseline generated [env...] -> a table row; remembers a failure
+  local label=$1 base=$2 gen=$3; shift 3
+  local out
+  out=$(env "$@" bench/instr-per-request.sh "$n" "base=$base" "gen=$gen")
+  local b g
+  b=$(awk '$1 == "base" {print $2}' <<<"$out")
+  g=$(awk '$1 == "gen" {print $2}' <<<"$out")
+  python3 - "$label" "$b" "$g" "$bar" <<'PY' || failed=1
+import sys
+label, b, g, bar = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), float(sys.argv[4])
+ratio = g / b
+verdict = "ok" if ratio <= bar else f"OVER THE BAR ({bar:.2f})"
+print(f"| {label} | {b:,} | {g:,} | {ratio:.3f} | {verdict} |")
+sys.exit(0 if ratio <= bar else 1)
+PY
+}
+
+echo "| GET /users/{id} | hand-written | generated | ratio | |"
+echo "|---|---|---|---|---|"
+compare "HTTP stack, in memory" "$bin/bench-handwritten" "$bin/bench-generated"
+compare "store, SQLite" "$bin/bench-handwritten-store" "$bin/shop-users" \
+  DATABASE_URL=sqlite::memory: DATABASE_MAX_CONNECTIONS=1
+pg_url="${admin%/*}/$database?options=-c%20search_path%3Dpg_temp"
+compare "store, PostgreSQL" "$bin/bench-handwritten-store" "$bin/shop-users" \
+  "DATABASE_URL=$pg_url" DATABASE_MAX_CONNECTIONS=1
+exit $failed
