@@ -18,6 +18,44 @@ pub fn check_system(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
     check_gateway_port(system, map, diags);
     check_gateway_name(system, map, diags);
     check_public_routes(system, map, diags);
+    check_events(system, map, diags);
+}
+
+/// Every event handled is published by some service; an event nobody handles is reported as a
+/// warning (published for no one, or not used at all). Who publishes and handles what is read
+/// from the spec, so a service left out of the model for another problem causes no report here.
+fn check_events(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
+    for (key, service) in &system.services {
+        for (event, loc) in service.subscribes.iter().zip(&map.services[key].subscribes) {
+            if !map.published.contains(event) {
+                diags.push(
+                    Diagnostic::at(
+                        loc,
+                        format!("`{key}` handles `{event}`, which no service publishes"),
+                        "never published",
+                    )
+                    .with_note(format!(
+                        "add `{event}` to the `publishes` of the service that reports it"
+                    )),
+                );
+            }
+        }
+    }
+    for (name, event) in &system.events {
+        if map.handled.contains(name) {
+            continue;
+        }
+        let why = if map.published.contains(name) {
+            format!("event `{name}` is published, but no service handles it")
+        } else {
+            format!("event `{name}` is declared, but no service publishes or handles it")
+        };
+        diags.push(
+            Diagnostic::at(&event.loc, why, "no subscriber")
+                .with_note("add it to the `subscribes` of the services that react to it")
+                .warning(),
+        );
+    }
 }
 
 /// Systems of one run are written side by side, so no two may be written to the same folder.

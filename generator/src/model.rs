@@ -37,6 +37,33 @@ pub struct System {
     pub services: IndexMap<String, Service>,
     /// The public entry point, if the system has one.
     pub gateway: Option<Gateway>,
+    /// Events by name (`order.placed`).
+    pub events: IndexMap<String, Event>,
+}
+
+/// One kind of event: published by some services of the system, handled by others.
+#[derive(Debug, Clone)]
+pub struct Event {
+    /// `wire` is the event's name (`order.placed`), `rust` its snake_case form (`order_placed`).
+    pub name: Name,
+    /// Documentation.
+    pub doc: Option<String>,
+    /// The object schema of the event's data (a key of `System::schemas`).
+    pub payload: String,
+    /// The payload's version: a new version is a new type on the wire.
+    pub version: u32,
+    /// The payload field that orders events (events with the same value are handled in
+    /// publishing order by each subscriber).
+    pub key: Option<Name>,
+    /// Where it is defined.
+    pub loc: Loc,
+}
+
+impl Event {
+    /// The CloudEvents `type` of this event on the wire: `<name>.v<version>`.
+    pub fn wire_type(&self) -> String {
+        format!("{}.v{}", self.name.wire, self.version)
+    }
 }
 
 /// An API gateway: forwards the public endpoints to their services.
@@ -378,6 +405,18 @@ pub struct Service {
     /// The service's migrations, as found and planned beside its crate (see `migrate`); empty
     /// until planned.
     pub migrations: Vec<MigrationFile>,
+    /// The events it publishes (keys of `System::events`), in spec order.
+    pub publishes: Vec<String>,
+    /// The events it handles (keys of `System::events`), in spec order.
+    pub subscribes: Vec<String>,
+}
+
+impl Service {
+    /// Whether the service has a database: it keeps records, or publishes or handles events
+    /// (their outbox and inbox live in its database).
+    pub fn has_store(&self) -> bool {
+        !self.records.is_empty() || !self.publishes.is_empty() || !self.subscribes.is_empty()
+    }
 }
 
 /// One kind of record a service stores: one table of its database.

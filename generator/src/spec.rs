@@ -29,6 +29,24 @@ pub struct SpecFile {
     pub services: IndexMap<SStr, Spanned<ServiceDef>>,
     /// `[gateway]`: the system's public entry point, if it has one.
     pub gateway: Option<Spanned<GatewayDef>>,
+    /// `[events."<name>"]`: what services tell each other through the bus.
+    #[serde(default)]
+    pub events: IndexMap<SStr, Spanned<EventDef>>,
+}
+
+/// `[events."<name>"]`: one kind of event, published by some services and handled by others.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EventDef {
+    /// What happened, when this event is published.
+    pub doc: Option<SStr>,
+    /// The object schema of the event's data.
+    pub payload: SStr,
+    /// The version of the payload (default 1): a new version is a new type on the wire.
+    pub version: Option<Spanned<i64>>,
+    /// The payload field whose value orders events: events with the same value are handled
+    /// in the order they were published, by every subscriber.
+    pub key: Option<SStr>,
 }
 
 /// `[gateway]`: which endpoints of which services are public, and under which paths.
@@ -241,6 +259,12 @@ pub struct ServiceDef {
     /// The records the service keeps in its own database, by name.
     #[serde(default)]
     pub records: IndexMap<SStr, Spanned<RecordDef>>,
+    /// The events the service publishes.
+    #[serde(default)]
+    pub publishes: Vec<SStr>,
+    /// The events the service handles.
+    #[serde(default)]
+    pub subscribes: Vec<SStr>,
 }
 
 /// `[services.<name>.records.<name>]`: one kind of record the service stores, one table.

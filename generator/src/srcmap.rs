@@ -5,7 +5,7 @@
 //! so that neither phase depends on the other.
 
 use crate::diag::Loc;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 /// The spans of one system's services and gateway.
 #[derive(Debug, Default)]
@@ -15,6 +15,11 @@ pub struct SourceMap {
     pub services: HashMap<String, ServiceSpans>,
     /// The gateway, when the model has one.
     pub gateway: Option<GatewaySpans>,
+    /// Every event name in the `publishes` of a service defined in the spec, resolved or not
+    /// (a service left out of the model for another problem still publishes them).
+    pub published: HashSet<String>,
+    /// Every event name in the `subscribes` of a service defined in the spec, resolved or not.
+    pub handled: HashSet<String>,
 }
 
 /// Spans of one service.
@@ -28,6 +33,8 @@ pub struct ServiceSpans {
     pub deps: Vec<Loc>,
     /// Each endpoint's `path` value, in spec order (the order of `Service::endpoints`).
     pub paths: Vec<Loc>,
+    /// Each event name in `subscribes`, in spec order (the order of `Service::subscribes`).
+    pub subscribes: Vec<Loc>,
 }
 
 /// Spans of the gateway.

@@ -2,6 +2,7 @@
 //!
 //! Adding an output kind means adding one module and one entry in [`EMITTERS`].
 
+pub mod asyncapi;
 #[cfg(feature = "files")]
 pub mod cargo;
 #[cfg(feature = "files")]
@@ -99,6 +100,7 @@ const EMITTERS: &[Emitter] = &[
     runtime_crate::emit,
     service::emit,
     openapi::emit,
+    asyncapi::emit,
     gateway::emit,
     cargo::emit,
     deploy::emit,

@@ -79,11 +79,7 @@ pub fn base_document(system: &System, mut paths: Map<String, Value>) -> Value {
     }
     // Only the schemas the document's operations reach, so each document stays the size of
     // its own surface however large the system is.
-    let mut schemas = Map::new();
-    for name in reachable(system, &paths) {
-        let s = &system.schemas[&name];
-        schemas.insert(s.name.wire.clone(), schema(system, s));
-    }
+    let mut schemas = reachable_schemas(system, &Value::Object(paths.clone()));
     schemas.insert(PROBLEM.into(), problem_schema());
     schemas.insert(FIELD_ERROR.into(), field_error_schema());
     json!({
@@ -96,8 +92,20 @@ pub fn base_document(system: &System, mut paths: Map<String, Value>) -> Value {
     })
 }
 
-/// The schemas that `$ref`s in `paths` reach, directly or through other schemas, in system order.
-fn reachable(system: &System, paths: &Map<String, Value>) -> Vec<String> {
+/// The components (`#/components/schemas/<name>`) of the schemas `$ref`s in `root` reach,
+/// directly or through other schemas, in system order.
+pub(crate) fn reachable_schemas(system: &System, root: &Value) -> Map<String, Value> {
+    reachable(system, root)
+        .into_iter()
+        .map(|name| {
+            let s = &system.schemas[&name];
+            (s.name.wire.clone(), schema(system, s))
+        })
+        .collect()
+}
+
+/// The schemas that `$ref`s in `root` reach, directly or through other schemas, in system order.
+fn reachable(system: &System, root: &Value) -> Vec<String> {
     fn refs(value: &Value, out: &mut Vec<String>) {
         match value {
             Value::Object(map) => {
@@ -119,7 +127,7 @@ fn reachable(system: &System, paths: &Map<String, Value>) -> Vec<String> {
         .collect();
     let mut seen = std::collections::HashSet::new();
     let mut queue = Vec::new();
-    refs(&Value::Object(paths.clone()), &mut queue);
+    refs(root, &mut queue);
     while let Some(wire) = queue.pop() {
         let Some(key) = by_wire.get(wire.as_str()) else {
             continue;
@@ -340,7 +348,8 @@ fn with_keyword(mut s: Value, key: &str, value: Value) -> Value {
     s
 }
 
-fn reference(system: &System, name: &str) -> Value {
+/// A `$ref` to the component of schema `name` (a key of `System::schemas`).
+pub(crate) fn reference(system: &System, name: &str) -> Value {
     json!({"$ref": format!("#/components/schemas/{}", system.schemas[name].name.wire)})
 }
 

@@ -7,6 +7,7 @@
 //! person sees all problems at once. Rules that span several items (ports, cycles, routes) run
 //! later, in `check`, on the model and the source map returned here.
 
+mod events;
 mod field;
 mod gateway;
 mod names;
@@ -15,6 +16,7 @@ mod scope;
 mod service;
 mod store;
 
+pub use events::{MAX_EVENT_NAME_LEN, MAX_EVENT_VERSION, check_event_name};
 pub use schema::MAX_FIELDS;
 pub use service::{
     DEFAULT_BODY_LIMIT, DEFAULT_CONNECT_TIMEOUT_MS, DEFAULT_REQUEST_TIMEOUT_MS, DEFAULT_RETRIES,
@@ -78,7 +80,11 @@ pub fn resolve(
 
     // Gather definitions from every file, reporting duplicates.
     let mut services: IndexMap<String, Def<'_, spec::ServiceDef>> = IndexMap::new();
+    let mut event_defs: IndexMap<String, Def<'_, spec::EventDef>> = IndexMap::new();
     for (file, f) in files {
+        for (key, def) in &f.events {
+            insert_unique(r.diags, &mut event_defs, *file, key, def, "event");
+        }
         for (key, def) in &f.schemas {
             insert_unique(r.diags, &mut r.schemas, *file, key, def, "schema");
         }
@@ -121,6 +127,8 @@ pub fn resolve(
         }
     }
 
+    let events = events::resolve_events(r.diags, &event_defs, &schemas);
+
     let mut service_names: HashMap<String, Loc> = HashMap::new();
     let mut resolved_services = IndexMap::new();
     for (key, d) in &services {
@@ -149,8 +157,17 @@ pub fn resolve(
                 &schemas,
                 &errors,
             );
-            if let (Some(mut s), Some(records)) = (service, records) {
+            let def = d.def.get_ref();
+            let publishes =
+                events::resolve_uses(r.diags, d.file, &def.publishes, "publishes", &event_defs);
+            let subscribes =
+                events::resolve_uses(r.diags, d.file, &def.subscribes, "subscribes", &event_defs);
+            if let (Some(mut s), Some(records), Some(publishes), Some(subscribes)) =
+                (service, records, publishes, subscribes)
+            {
                 s.records = records;
+                s.publishes = publishes;
+                s.subscribes = subscribes;
                 resolved_services.insert(key.clone(), s);
             }
         }
@@ -164,6 +181,7 @@ pub fn resolve(
         errors,
         services: resolved_services,
         gateway: None,
+        events,
     };
     // The gateway comes last: its routes name endpoints of the services as resolved.
     let gateways: Vec<(FileId, &Spanned<spec::GatewayDef>)> = files
@@ -180,8 +198,8 @@ pub fn resolve(
 
 /// Spans of every service defined, whether it resolved or not: a rule looks up only services
 /// that are in the model, whose dependencies and endpoints are then all there, in spec order.
-fn source_map(services: &IndexMap<String, Def<'_, spec::ServiceDef>>) -> SourceMap {
-    let services = services
+fn source_map(defs: &IndexMap<String, Def<'_, spec::ServiceDef>>) -> SourceMap {
+    let services = defs
         .iter()
         .map(|(k, d)| {
             let s = d.def.get_ref();
@@ -201,12 +219,25 @@ fn source_map(services: &IndexMap<String, Def<'_, spec::ServiceDef>>) -> SourceM
                         .values()
                         .map(|e| Loc::new(d.file, e.get_ref().path.span()))
                         .collect(),
+                    subscribes: s
+                        .subscribes
+                        .iter()
+                        .map(|n| Loc::new(d.file, n.span()))
+                        .collect(),
                 },
             )
         })
         .collect();
+    let listed = |pick: fn(&spec::ServiceDef) -> &Vec<spec::SStr>| {
+        defs.values()
+            .flat_map(|d| pick(d.def.get_ref()))
+            .map(|n| n.get_ref().clone())
+            .collect()
+    };
     SourceMap {
         services,
         gateway: None,
+        published: listed(|s| &s.publishes),
+        handled: listed(|s| &s.subscribes),
     }
 }

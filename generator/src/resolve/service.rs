@@ -163,6 +163,8 @@ impl Resolver<'_> {
             endpoints,
             records: Vec::new(),
             migrations: Vec::new(),
+            publishes: Vec::new(),
+            subscribes: Vec::new(),
         })
     }
 
