@@ -16,7 +16,9 @@
 //! - `connections` (feature `server`): the accept loop, connection limits and timeouts, and
 //!   draining at shutdown;
 //! - `store` (feature `store`): the service's own database (SQLite or PostgreSQL), its
-//!   migrations, statements in both dialects, and a fresh database per test.
+//!   migrations, statements in both dialects, and a fresh database per test;
+//! - `events` (feature `events`): events between services, delivered at least once and handled
+//!   once (transactional outbox, inbox, dead letters), over HTTP when there is no broker.
 //!
 //! The crates generated code names through this one are re-exported, so a generated crate
 //! needs no direct dependency on them.
@@ -32,6 +34,8 @@ pub mod breaker;
 pub mod client;
 #[cfg(feature = "server")]
 pub mod connections;
+#[cfg(feature = "events")]
+pub mod events;
 #[cfg(feature = "server")]
 mod params;
 #[cfg(feature = "server")]

@@ -750,6 +750,24 @@ impl From<Error> for Problem {
     }
 }
 
+/// Runs `statements` (the `CREATE … IF NOT EXISTS` of the runtime's own tables: idempotency
+/// keys, event outbox and inbox) in one transaction that replicas starting together take in
+/// turns: PostgreSQL reports the loser of two concurrent creations of one table as an error
+/// (a unique violation of its catalog, or "type … already exists"), so the transaction first
+/// takes an advisory lock; on SQLite the transaction holds the write lock from its start.
+pub async fn create_runtime_tables(db: &Db, statements: &[Sql]) -> Result<(), Error> {
+    const LOCK: Sql = Sql {
+        sqlite: "SELECT 1",
+        postgres: "SELECT pg_advisory_xact_lock(7330150474202651)",
+    };
+    let mut tx = db.begin().await?;
+    tx.query(&LOCK).execute(&mut On::Tx(&mut tx)).await?;
+    for statement in statements {
+        tx.query(statement).execute(&mut On::Tx(&mut tx)).await?;
+    }
+    tx.commit().await
+}
+
 /// A fresh database per test, removed afterwards: an SQLite file in the temporary folder, or,
 /// when `TEST_DATABASE_URL` names a PostgreSQL server (e.g.
 /// `postgres://postgres@127.0.0.1:5432/postgres`), a uniquely named database on it.
@@ -1049,13 +1067,7 @@ pub mod idempotency {
         /// migrations table, outside the service's migrations) and forgets keys older than
         /// [`KEPT`], now and every hour.
         pub async fn open(db: &Db, request_timeout: Duration) -> Result<Keys, Error> {
-            // Replicas starting together may race: PostgreSQL reports the loser of two
-            // concurrent `CREATE TABLE IF NOT EXISTS` as a unique violation of its catalog,
-            // after which the table exists.
-            match db.query(&CREATE).execute(&mut On::Db(db)).await {
-                Err(Error::Unique(_)) => db.query(&CREATE).execute(&mut On::Db(db)).await?,
-                created => created?,
-            };
+            super::create_runtime_tables(db, &[CREATE]).await?;
             let keys = Keys {
                 db: db.clone(),
                 abandoned_after: request_timeout + Duration::from_secs(5),

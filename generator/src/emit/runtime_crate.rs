@@ -37,6 +37,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../../runtime/src/context.rs"),
     ),
     (
+        "src/events.rs",
+        include_str!("../../../runtime/src/events.rs"),
+    ),
+    (
         "src/params.rs",
         include_str!("../../../runtime/src/params.rs"),
     ),
@@ -59,6 +63,10 @@ const FILES: &[(&str, &str)] = &[
     (
         "tests/gateway.rs",
         include_str!("../../../runtime/tests/gateway.rs"),
+    ),
+    (
+        "tests/events.rs",
+        include_str!("../../../runtime/tests/events.rs"),
     ),
     (
         "tests/store.rs",

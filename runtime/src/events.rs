@@ -1,0 +1,1116 @@
+//! Events between services, delivered at least once and handled once: the publisher's
+//! transactional outbox, the subscriber's inbox and dead letters, and the transport between
+//! them.
+//!
+//! - **Publishing** writes the event into the publisher's outbox table inside the transaction
+//!   of the handler's own writes ([`Outbox::publish`]): rolled back, the event never leaves;
+//!   committed, it is delivered even if the process dies the next instant, because the relay
+//!   ([`Relay`]) reads it from the table, not from memory.
+//! - **Handling** runs the subscriber's handler in one transaction with an inbox row keyed by
+//!   the event's id ([`receive`]): a redelivered event finds the row and does nothing, so its
+//!   effect happens once. A handler that fails is retried with exponential backoff; after
+//!   `EVENTS_MAX_ATTEMPTS` attempts, or at once when the payload is invalid, the event goes to
+//!   the subscriber's dead letters, which can be listed and replayed (`/_svcgen/dead-letters`).
+//! - **No broker** (when `NATS_URL` is unset): the relay delivers each event to each
+//!   subscriber over HTTP (`POST /_svcgen/events` on the subscriber, found like a dependency:
+//!   `<SERVICE>_URL`), in the binary content mode of the CloudEvents HTTP binding. Each
+//!   (event, subscriber) pair is a row of the publisher's delivery table, retried until the
+//!   subscriber answers, so a subscriber that is down gets everything once it is back.
+//! - **Order**: events with the same ordering key (`ce-subject`) reach each subscriber in the
+//!   order they were published; an event of a key waits while an earlier one of that key is
+//!   being retried, events of other keys keep flowing. Events without a key have no order.
+//!
+//! Every event carries the CloudEvents 1.0 attributes (`id`, `source`, `type`, `time`,
+//! `specversion`, `datacontenttype`, `subject` for the ordering key) and the request id of the
+//! request that caused it, so one id follows a request across calls and events.
+
+use crate::context::{REQUEST_ID_HEADER, request_id};
+use crate::problem::Problem;
+use crate::store::{Db, Dialect, Error, On, Sql, Tx, now};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::Notify;
+use uuid::Uuid;
+
+/// The CloudEvents version of every event.
+pub const SPEC_VERSION: &str = "1.0";
+/// The path of a subscriber's delivery endpoint (no-broker transport).
+pub const DELIVERY_PATH: &str = "/_svcgen/events";
+/// The path of a subscriber's dead letters.
+pub const DEAD_LETTERS_PATH: &str = "/_svcgen/dead-letters";
+/// The header carrying the delivery attempt (1 for the first).
+pub const ATTEMPT_HEADER: &str = "svcgen-attempt";
+/// Attempts before a failing event goes to the dead letters (`EVENTS_MAX_ATTEMPTS`).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
+/// The first retry's delay; each next one doubles, up to [`MAX_RETRY_DELAY`]
+/// (`EVENTS_RETRY_BASE_MS`).
+pub const DEFAULT_RETRY_BASE: Duration = Duration::from_millis(200);
+/// The longest delay between two attempts.
+pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+/// How long handled events are remembered (inbox) and delivered ones kept (outbox)
+/// (`EVENTS_RETENTION_HOURS`).
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
+
+/// How events are retried and kept, from the environment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Settings {
+    /// Attempts before a failing event goes to the dead letters.
+    pub max_attempts: u32,
+    /// The first retry's delay.
+    pub retry_base: Duration,
+    /// How long handled and delivered events are remembered.
+    pub retention: Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            retry_base: DEFAULT_RETRY_BASE,
+            retention: DEFAULT_RETENTION,
+        }
+    }
+}
+
+impl Settings {
+    /// `EVENTS_MAX_ATTEMPTS` (1–1000), `EVENTS_RETRY_BASE_MS` (1–60 000),
+    /// `EVENTS_RETENTION_HOURS` (1–87 600); unset ones take their defaults.
+    pub fn from_env() -> Result<Settings, String> {
+        fn var(name: &str, range: std::ops::RangeInclusive<u64>) -> Result<Option<u64>, String> {
+            match std::env::var(name) {
+                Err(_) => Ok(None),
+                Ok(v) => match v.parse::<u64>() {
+                    Ok(n) if range.contains(&n) => Ok(Some(n)),
+                    _ => Err(format!(
+                        "{name} must be a whole number from {} to {}, got `{v}`",
+                        range.start(),
+                        range.end()
+                    )),
+                },
+            }
+        }
+        let d = Settings::default();
+        Ok(Settings {
+            max_attempts: var("EVENTS_MAX_ATTEMPTS", 1..=1000)?
+                .map_or(d.max_attempts, |n| n as u32),
+            retry_base: var("EVENTS_RETRY_BASE_MS", 1..=60_000)?
+                .map_or(d.retry_base, Duration::from_millis),
+            retention: var("EVENTS_RETENTION_HOURS", 1..=87_600)?
+                .map_or(d.retention, |h| Duration::from_secs(h * 3600)),
+        })
+    }
+
+    /// The delay before attempt `attempt + 1`, after `attempt` failed ones.
+    pub fn retry_delay(&self, attempt: u32) -> Duration {
+        let factor = 1u32 << attempt.saturating_sub(1).min(20);
+        self.retry_base.saturating_mul(factor).min(MAX_RETRY_DELAY)
+    }
+}
+
+/// One event as it travels: its CloudEvents attributes and its JSON payload.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct Envelope {
+    /// Unique per event, the same on every delivery.
+    pub id: Uuid,
+    /// The publisher: `/<system>/<service>`.
+    pub source: String,
+    /// `<event name>.v<version>`.
+    #[serde(rename = "type")]
+    pub event_type: String,
+    /// When it was published.
+    pub time: DateTime<Utc>,
+    /// The value of the event's ordering key, if it has one.
+    pub subject: Option<String>,
+    /// The request id of the request that caused it.
+    pub request_id: Option<String>,
+    /// The payload, as JSON text.
+    pub data: String,
+}
+
+/// What a handler learns about an event beside its payload.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Meta {
+    /// The event's id.
+    pub id: Uuid,
+    /// When it was published.
+    pub time: DateTime<Utc>,
+    /// The publisher: `/<system>/<service>`.
+    pub source: String,
+    /// The request id of the request that caused it.
+    pub request_id: Option<String>,
+    /// Which attempt this is (1 for the first).
+    pub attempt: u32,
+}
+
+impl Envelope {
+    /// What a handler learns of this event on attempt `attempt`.
+    pub fn meta(&self, attempt: u32) -> Meta {
+        Meta {
+            id: self.id,
+            time: self.time,
+            source: self.source.clone(),
+            request_id: self.request_id.clone(),
+            attempt,
+        }
+    }
+
+    /// The event as HTTP headers (the CloudEvents HTTP binding, binary content mode).
+    pub fn headers(&self) -> Vec<(&'static str, String)> {
+        let mut h = vec![
+            ("ce-specversion", SPEC_VERSION.to_owned()),
+            ("ce-id", self.id.to_string()),
+            ("ce-type", self.event_type.clone()),
+            ("ce-source", self.source.clone()),
+            (
+                "ce-time",
+                self.time
+                    .to_rfc3339_opts(chrono::SecondsFormat::Micros, true),
+            ),
+            ("content-type", "application/json".to_owned()),
+        ];
+        if let Some(s) = &self.subject {
+            h.push(("ce-subject", s.clone()));
+        }
+        if let Some(r) = &self.request_id {
+            h.push(("ce-requestid", r.clone()));
+        }
+        h
+    }
+
+    /// The event from HTTP headers and body; what is missing or malformed, otherwise.
+    pub fn from_headers(headers: &HeaderMap, body: &[u8]) -> Result<Envelope, String> {
+        let get = |name: &str| -> Result<Option<String>, String> {
+            match headers.get(name) {
+                None => Ok(None),
+                Some(v) => v
+                    .to_str()
+                    .map(|s| Some(s.to_owned()))
+                    .map_err(|_| format!("`{name}` is not visible ASCII")),
+            }
+        };
+        let need = |name: &str| get(name)?.ok_or_else(|| format!("`{name}` is missing"));
+        let version = need("ce-specversion")?;
+        if version != SPEC_VERSION {
+            return Err(format!(
+                "`ce-specversion` is `{version}`, not `{SPEC_VERSION}`"
+            ));
+        }
+        let id = need("ce-id")?;
+        let time = need("ce-time")?;
+        Ok(Envelope {
+            id: id
+                .parse()
+                .map_err(|_| format!("`ce-id` is not a UUID: `{id}`"))?,
+            source: need("ce-source")?,
+            event_type: need("ce-type")?,
+            time: DateTime::parse_from_rfc3339(&time)
+                .map_err(|_| format!("`ce-time` is not an RFC 3339 time: `{time}`"))?
+                .with_timezone(&Utc),
+            subject: get("ce-subject")?,
+            request_id: get("ce-requestid")?,
+            data: String::from_utf8(body.to_vec())
+                .map_err(|_| "the body is not UTF-8".to_owned())?,
+        })
+    }
+}
+
+// The tables, bookkeeping of the runtime like the idempotency keys: created at start when
+// missing, outside the service's own migrations.
+
+const CREATE_SQLITE: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_outbox\" (\"seq\" INTEGER PRIMARY KEY AUTOINCREMENT, \"id\" BLOB NOT NULL UNIQUE, \"type\" TEXT NOT NULL, \"subject\" TEXT, \"time\" TEXT NOT NULL, \"request_id\" TEXT, \"data\" TEXT NOT NULL, \"published_at\" TEXT)",
+    "CREATE INDEX IF NOT EXISTS \"_svcgen_outbox_unpublished\" ON \"_svcgen_outbox\" (\"published_at\", \"seq\")",
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_deliveries\" (\"seq\" INTEGER NOT NULL, \"subscriber\" TEXT NOT NULL, \"attempts\" INTEGER NOT NULL DEFAULT 0, \"next_at\" TEXT NOT NULL, \"done_at\" TEXT, \"last_error\" TEXT, PRIMARY KEY (\"seq\", \"subscriber\"))",
+    "CREATE INDEX IF NOT EXISTS \"_svcgen_deliveries_due\" ON \"_svcgen_deliveries\" (\"done_at\", \"next_at\")",
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_inbox\" (\"id\" BLOB NOT NULL PRIMARY KEY, \"type\" TEXT NOT NULL, \"handled_at\" TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_dead_letters\" (\"id\" BLOB NOT NULL PRIMARY KEY, \"type\" TEXT NOT NULL, \"source\" TEXT NOT NULL, \"subject\" TEXT, \"time\" TEXT NOT NULL, \"request_id\" TEXT, \"data\" TEXT NOT NULL, \"attempts\" INTEGER NOT NULL, \"error\" TEXT NOT NULL, \"failed_at\" TEXT NOT NULL)",
+];
+
+const CREATE_POSTGRES: &[&str] = &[
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_outbox\" (\"seq\" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \"id\" uuid NOT NULL UNIQUE, \"type\" text NOT NULL, \"subject\" text, \"time\" timestamptz NOT NULL, \"request_id\" text, \"data\" text NOT NULL, \"published_at\" timestamptz)",
+    "CREATE INDEX IF NOT EXISTS \"_svcgen_outbox_unpublished\" ON \"_svcgen_outbox\" (\"published_at\", \"seq\")",
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_deliveries\" (\"seq\" bigint NOT NULL, \"subscriber\" text NOT NULL, \"attempts\" integer NOT NULL DEFAULT 0, \"next_at\" timestamptz NOT NULL, \"done_at\" timestamptz, \"last_error\" text, PRIMARY KEY (\"seq\", \"subscriber\"))",
+    "CREATE INDEX IF NOT EXISTS \"_svcgen_deliveries_due\" ON \"_svcgen_deliveries\" (\"done_at\", \"next_at\")",
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_inbox\" (\"id\" uuid NOT NULL PRIMARY KEY, \"type\" text NOT NULL, \"handled_at\" timestamptz NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_dead_letters\" (\"id\" uuid NOT NULL PRIMARY KEY, \"type\" text NOT NULL, \"source\" text NOT NULL, \"subject\" text, \"time\" timestamptz NOT NULL, \"request_id\" text, \"data\" text NOT NULL, \"attempts\" integer NOT NULL, \"error\" text NOT NULL, \"failed_at\" timestamptz NOT NULL)",
+];
+
+/// Creates the event tables when missing (replicas starting together take turns).
+pub async fn create_tables(db: &Db) -> Result<(), Error> {
+    let statements: Vec<Sql> = match db.dialect() {
+        Dialect::Sqlite => CREATE_SQLITE,
+        Dialect::Postgres => CREATE_POSTGRES,
+    }
+    .iter()
+    .map(|statement| Sql {
+        sqlite: statement,
+        postgres: statement,
+    })
+    .collect();
+    crate::store::create_runtime_tables(db, &statements).await
+}
+
+/// One kind of event, as the generated code names it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Kind {
+    /// The event's name: `order.placed`.
+    pub name: &'static str,
+    /// Its CloudEvents type: `order.placed.v1`.
+    pub wire_type: &'static str,
+}
+
+const INSERT_OUTBOX: Sql = Sql {
+    sqlite: "INSERT INTO \"_svcgen_outbox\" (\"id\", \"type\", \"subject\", \"time\", \"request_id\", \"data\") VALUES (?, ?, ?, ?, ?, ?)",
+    postgres: "INSERT INTO \"_svcgen_outbox\" (\"id\", \"type\", \"subject\", \"time\", \"request_id\", \"data\") VALUES ($1, $2, $3, $4, $5, $6)",
+};
+
+/// A publisher's outbox: where its handlers put the events they publish.
+#[derive(Debug, Clone)]
+pub struct Outbox {
+    source: Arc<str>,
+    wake: Arc<Notify>,
+}
+
+impl Outbox {
+    /// The outbox of the service `service` of `system` (its events' `source` is
+    /// `/<system>/<service>`).
+    pub fn new(system: &str, service: &str) -> Outbox {
+        Outbox {
+            source: Arc::from(format!("/{system}/{service}")),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// The events' `source`.
+    pub fn source(&self) -> &str {
+        &self.source
+    }
+
+    /// Puts an event into the outbox inside `tx`: it is delivered once `tx` commits, never if
+    /// it is rolled back. `subject` is the value of the event's ordering key. The id of the
+    /// event.
+    pub async fn publish<T: Serialize>(
+        &self,
+        tx: &mut Tx,
+        kind: &Kind,
+        subject: Option<String>,
+        payload: &T,
+    ) -> Result<Uuid, Error> {
+        let data = serde_json::to_string(payload)
+            .map_err(|e| Error::Other(format!("encoding a `{}` event: {e}", kind.name)))?;
+        let id = Uuid::new_v4();
+        tx.query(&INSERT_OUTBOX)
+            .bind(id)
+            .bind(kind.wire_type)
+            .bind(subject)
+            .bind(now())
+            .bind(request_id().map(|r| r.as_str().to_owned()))
+            .bind(data)
+            .execute(&mut On::Tx(tx))
+            .await?;
+        Ok(id)
+    }
+
+    /// Tells the relay to look at the outbox now (after a commit that published), rather than
+    /// at its next regular look.
+    pub fn committed(&self) {
+        self.wake.notify_one();
+    }
+}
+
+/// A subscriber of a publisher's events, for the no-broker transport.
+#[derive(Debug, Clone)]
+pub struct Subscriber {
+    /// The subscribing service's name.
+    pub service: &'static str,
+    /// Its base URL.
+    pub url: String,
+    /// The CloudEvents types it handles.
+    pub types: Vec<&'static str>,
+}
+
+/// Moves committed events from the outbox to the subscribers.
+pub struct Relay {
+    db: Db,
+    outbox: Outbox,
+    subscribers: Vec<Subscriber>,
+    settings: Settings,
+    client: reqwest::Client,
+}
+
+const UNPUBLISHED: Sql = Sql {
+    sqlite: "SELECT \"seq\", \"type\" FROM \"_svcgen_outbox\" WHERE \"published_at\" IS NULL ORDER BY \"seq\" LIMIT 500",
+    postgres: "SELECT \"seq\", \"type\" FROM \"_svcgen_outbox\" WHERE \"published_at\" IS NULL ORDER BY \"seq\" LIMIT 500",
+};
+const ADD_DELIVERY: Sql = Sql {
+    sqlite: "INSERT INTO \"_svcgen_deliveries\" (\"seq\", \"subscriber\", \"next_at\") VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
+    postgres: "INSERT INTO \"_svcgen_deliveries\" (\"seq\", \"subscriber\", \"next_at\") VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+};
+const MARK_PUBLISHED: Sql = Sql {
+    sqlite: "UPDATE \"_svcgen_outbox\" SET \"published_at\" = ? WHERE \"seq\" = ?",
+    postgres: "UPDATE \"_svcgen_outbox\" SET \"published_at\" = $1 WHERE \"seq\" = $2",
+};
+/// Due deliveries in publishing order, leaving out any behind an undelivered earlier event of
+/// the same type and ordering key for the same subscriber.
+const DUE: Sql = Sql {
+    sqlite: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= ? AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e JOIN \"_svcgen_outbox\" p ON p.\"seq\" = e.\"seq\" WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"done_at\" IS NULL AND e.\"seq\" < d.\"seq\" AND p.\"type\" = o.\"type\" AND p.\"subject\" = o.\"subject\") ORDER BY d.\"seq\" LIMIT 200",
+    postgres: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= $1 AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e JOIN \"_svcgen_outbox\" p ON p.\"seq\" = e.\"seq\" WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"done_at\" IS NULL AND e.\"seq\" < d.\"seq\" AND p.\"type\" = o.\"type\" AND p.\"subject\" = o.\"subject\") ORDER BY d.\"seq\" LIMIT 200",
+};
+const DELIVERED: Sql = Sql {
+    sqlite: "UPDATE \"_svcgen_deliveries\" SET \"done_at\" = ?, \"attempts\" = \"attempts\" + 1 WHERE \"seq\" = ? AND \"subscriber\" = ?",
+    postgres: "UPDATE \"_svcgen_deliveries\" SET \"done_at\" = $1, \"attempts\" = \"attempts\" + 1 WHERE \"seq\" = $2 AND \"subscriber\" = $3",
+};
+const RETRY: Sql = Sql {
+    sqlite: "UPDATE \"_svcgen_deliveries\" SET \"next_at\" = ?, \"attempts\" = \"attempts\" + 1, \"last_error\" = ? WHERE \"seq\" = ? AND \"subscriber\" = ?",
+    postgres: "UPDATE \"_svcgen_deliveries\" SET \"next_at\" = $1, \"attempts\" = \"attempts\" + 1, \"last_error\" = $2 WHERE \"seq\" = $3 AND \"subscriber\" = $4",
+};
+const PENDING: Sql = Sql {
+    sqlite: "SELECT \"subscriber\", COUNT(*) FROM \"_svcgen_deliveries\" WHERE \"done_at\" IS NULL GROUP BY \"subscriber\" ORDER BY \"subscriber\"",
+    postgres: "SELECT \"subscriber\", COUNT(*) FROM \"_svcgen_deliveries\" WHERE \"done_at\" IS NULL GROUP BY \"subscriber\" ORDER BY \"subscriber\"",
+};
+const FORGET_DELIVERED: Sql = Sql {
+    sqlite: "DELETE FROM \"_svcgen_outbox\" WHERE \"published_at\" < ? AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" d WHERE d.\"seq\" = \"_svcgen_outbox\".\"seq\" AND d.\"done_at\" IS NULL)",
+    postgres: "DELETE FROM \"_svcgen_outbox\" WHERE \"published_at\" < $1 AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" d WHERE d.\"seq\" = \"_svcgen_outbox\".\"seq\" AND d.\"done_at\" IS NULL)",
+};
+const FORGET_DELIVERIES: Sql = Sql {
+    sqlite: "DELETE FROM \"_svcgen_deliveries\" WHERE \"done_at\" < ?",
+    postgres: "DELETE FROM \"_svcgen_deliveries\" WHERE \"done_at\" < $1",
+};
+
+/// What one look at the outbox did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Pass {
+    /// Events fanned out to their subscribers.
+    pub published: usize,
+    /// Deliveries a subscriber accepted.
+    pub delivered: usize,
+    /// Deliveries to try again later.
+    pub retried: usize,
+}
+
+impl Relay {
+    /// The relay of `outbox` on `db`, delivering over HTTP to `subscribers`.
+    pub fn new(
+        db: Db,
+        outbox: Outbox,
+        subscribers: Vec<Subscriber>,
+        settings: Settings,
+    ) -> Result<Relay, String> {
+        let client = reqwest::Client::builder()
+            .connect_timeout(Duration::from_secs(1))
+            .timeout(Duration::from_secs(30))
+            .build()
+            .map_err(|e| format!("cannot build the HTTP client of the event relay: {e}"))?;
+        Ok(Relay {
+            db,
+            outbox,
+            subscribers,
+            settings,
+            client,
+        })
+    }
+
+    /// Runs until the process ends: looks at the outbox when a commit published, and at least
+    /// every 250 ms (events committed by another replica, retries falling due); logs the
+    /// events waiting per subscriber every 30 s while any wait, and forgets delivered events
+    /// after the retention period.
+    pub async fn run(self) {
+        let mut last_report = tokio::time::Instant::now();
+        let mut last_cleanup = tokio::time::Instant::now();
+        loop {
+            let busy = match self.pass().await {
+                Ok(pass) => pass.published > 0 || pass.delivered > 0,
+                Err(e) => {
+                    tracing::warn!("event relay: {e}");
+                    false
+                }
+            };
+            if last_report.elapsed() >= Duration::from_secs(30) {
+                last_report = tokio::time::Instant::now();
+                match self.pending().await {
+                    Ok(waiting) if !waiting.is_empty() => {
+                        tracing::info!(?waiting, "events waiting for delivery, per subscriber");
+                    }
+                    Ok(_) => {}
+                    Err(e) => tracing::warn!("event relay: counting waiting events: {e}"),
+                }
+            }
+            if last_cleanup.elapsed() >= Duration::from_secs(3600) {
+                last_cleanup = tokio::time::Instant::now();
+                if let Err(e) = self.forget(now() - self.settings.retention).await {
+                    tracing::warn!("event relay: forgetting delivered events: {e}");
+                }
+            }
+            if !busy {
+                let _ =
+                    tokio::time::timeout(Duration::from_millis(250), self.outbox.wake.notified())
+                        .await;
+            }
+        }
+    }
+
+    /// One look: fans new events out to their subscribers, then tries the due deliveries.
+    pub async fn pass(&self) -> Result<Pass, Error> {
+        let mut pass = Pass {
+            published: self.fan_out().await?,
+            ..Pass::default()
+        };
+        let db = &self.db;
+        let due = db
+            .query(&DUE)
+            .bind(now())
+            .fetch_all(&mut On::Db(db))
+            .await?;
+        // A subscriber that cannot be reached is not tried again in this pass.
+        let mut unreachable: Vec<String> = Vec::new();
+        for row in due {
+            let seq: i64 = row.get(0)?;
+            let subscriber: String = row.get(1)?;
+            if unreachable.contains(&subscriber) {
+                continue;
+            }
+            let attempts: i32 = row.get(2)?;
+            let envelope = Envelope {
+                id: row.get(3)?,
+                event_type: row.get(4)?,
+                subject: row.get(5)?,
+                time: row.get(6)?,
+                request_id: row.get(7)?,
+                data: row.get(8)?,
+                source: self.outbox.source().to_owned(),
+            };
+            let attempt = attempts.max(0) as u32 + 1;
+            match self.deliver(&subscriber, &envelope, attempt).await {
+                Ok(()) => {
+                    db.query(&DELIVERED)
+                        .bind(now())
+                        .bind(seq)
+                        .bind(&subscriber)
+                        .execute(&mut On::Db(db))
+                        .await?;
+                    tracing::info!(
+                        event = %envelope.event_type,
+                        id = %envelope.id,
+                        "event delivered: {} -> {subscriber}",
+                        envelope.source
+                    );
+                    pass.delivered += 1;
+                }
+                Err(failure) => {
+                    let delay = self.settings.retry_delay(attempt);
+                    let next =
+                        now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+                    db.query(&RETRY)
+                        .bind(next)
+                        .bind(failure.to_string())
+                        .bind(seq)
+                        .bind(&subscriber)
+                        .execute(&mut On::Db(db))
+                        .await?;
+                    tracing::warn!(
+                        event = %envelope.event_type,
+                        id = %envelope.id,
+                        attempt,
+                        retry_in_ms = delay.as_millis() as u64,
+                        "event not delivered to {subscriber}: {failure}"
+                    );
+                    if matches!(failure, Failure::Unreachable(_)) {
+                        unreachable.push(subscriber);
+                    }
+                    pass.retried += 1;
+                }
+            }
+        }
+        Ok(pass)
+    }
+
+    /// Gives each new event a delivery row per subscriber of its type, in one transaction.
+    async fn fan_out(&self) -> Result<usize, Error> {
+        let db = &self.db;
+        let new = db.query(&UNPUBLISHED).fetch_all(&mut On::Db(db)).await?;
+        if new.is_empty() {
+            return Ok(0);
+        }
+        let at = now();
+        let mut tx = db.begin().await?;
+        for row in &new {
+            let seq: i64 = row.get(0)?;
+            let event_type: String = row.get(1)?;
+            for s in self
+                .subscribers
+                .iter()
+                .filter(|s| s.types.contains(&event_type.as_str()))
+            {
+                tx.query(&ADD_DELIVERY)
+                    .bind(seq)
+                    .bind(s.service)
+                    .bind(at)
+                    .execute(&mut On::Tx(&mut tx))
+                    .await?;
+            }
+            tx.query(&MARK_PUBLISHED)
+                .bind(at)
+                .bind(seq)
+                .execute(&mut On::Tx(&mut tx))
+                .await?;
+        }
+        tx.commit().await?;
+        Ok(new.len())
+    }
+
+    /// Posts one event to one subscriber.
+    async fn deliver(
+        &self,
+        subscriber: &str,
+        event: &Envelope,
+        attempt: u32,
+    ) -> Result<(), Failure> {
+        let Some(s) = self.subscribers.iter().find(|s| s.service == subscriber) else {
+            return Err(Failure::Refused(format!(
+                "`{subscriber}` is no longer a subscriber of this service"
+            )));
+        };
+        let mut request = self
+            .client
+            .post(format!("{}{DELIVERY_PATH}", s.url.trim_end_matches('/')))
+            .header(ATTEMPT_HEADER, attempt.to_string());
+        for (name, value) in event.headers() {
+            request = request.header(name, value);
+        }
+        if let Some(r) = &event.request_id {
+            request = request.header(REQUEST_ID_HEADER, r);
+        }
+        let answer = request
+            .body(event.data.clone())
+            .send()
+            .await
+            .map_err(|e| Failure::Unreachable(crate::redact::redact(&e.to_string())))?;
+        let status = answer.status();
+        if status.is_success() {
+            return Ok(());
+        }
+        let body = answer.text().await.unwrap_or_default();
+        Err(Failure::Refused(format!(
+            "{subscriber} answered {status}: {}",
+            crate::redact::excerpt(&body)
+        )))
+    }
+
+    /// Events waiting for delivery, per subscriber.
+    pub async fn pending(&self) -> Result<Vec<(String, i64)>, Error> {
+        let db = &self.db;
+        db.query(&PENDING)
+            .fetch_all(&mut On::Db(db))
+            .await?
+            .iter()
+            .map(|r| Ok((r.get(0)?, r.get(1)?)))
+            .collect()
+    }
+
+    async fn forget(&self, before: DateTime<Utc>) -> Result<(), Error> {
+        let db = &self.db;
+        db.query(&FORGET_DELIVERIES)
+            .bind(before)
+            .execute(&mut On::Db(db))
+            .await?;
+        db.query(&FORGET_DELIVERED)
+            .bind(before)
+            .execute(&mut On::Db(db))
+            .await?;
+        Ok(())
+    }
+}
+
+/// Why a delivery did not happen.
+#[derive(Debug)]
+enum Failure {
+    /// The subscriber could not be reached.
+    Unreachable(String),
+    /// The subscriber answered that it did not handle the event (its handler failed).
+    Refused(String),
+}
+
+impl std::fmt::Display for Failure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Failure::Unreachable(why) | Failure::Refused(why) => f.write_str(why),
+        }
+    }
+}
+
+// The subscriber's side.
+
+/// Why a handler did not handle an event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum HandlerError {
+    /// The event can never be handled (its payload does not decode or breaks a constraint,
+    /// its type is unknown): it goes to the dead letters at once.
+    Invalid(String),
+    /// The handler failed: the event is tried again later.
+    Failed(String),
+}
+
+impl std::fmt::Display for HandlerError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            HandlerError::Invalid(why) => write!(f, "invalid event: {why}"),
+            HandlerError::Failed(why) => write!(f, "handler failed: {why}"),
+        }
+    }
+}
+
+/// A future handing back the transaction to commit, or why not.
+pub type Handling<'a> = Pin<Box<dyn Future<Output = Result<Tx, HandlerError>> + Send + 'a>>;
+
+/// What a subscribing service does with each event it receives (generated from the spec: it
+/// decodes and validates the payload and calls the handler the spec names).
+pub trait Dispatch: Send + Sync + 'static {
+    /// Handles `event` inside `tx` (which already holds the inbox row) and hands `tx` back to
+    /// be committed.
+    fn dispatch<'a>(&'a self, event: &'a Envelope, attempt: u32, tx: Tx) -> Handling<'a>;
+}
+
+/// What became of one received event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Outcome {
+    /// Handled now.
+    Handled,
+    /// Handled before: nothing done.
+    Duplicate,
+    /// Put in the dead letters (invalid, or failed on its last attempt).
+    DeadLettered(String),
+    /// The handler failed; the event should come again.
+    Failed(String),
+}
+
+const CLAIM: Sql = Sql {
+    sqlite: "INSERT INTO \"_svcgen_inbox\" (\"id\", \"type\", \"handled_at\") VALUES (?, ?, ?)",
+    postgres: "INSERT INTO \"_svcgen_inbox\" (\"id\", \"type\", \"handled_at\") VALUES ($1, $2, $3)",
+};
+const DEAD_LETTER: Sql = Sql {
+    sqlite: "INSERT INTO \"_svcgen_dead_letters\" (\"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (\"id\") DO UPDATE SET \"attempts\" = excluded.\"attempts\", \"error\" = excluded.\"error\", \"failed_at\" = excluded.\"failed_at\"",
+    postgres: "INSERT INTO \"_svcgen_dead_letters\" (\"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (\"id\") DO UPDATE SET \"attempts\" = excluded.\"attempts\", \"error\" = excluded.\"error\", \"failed_at\" = excluded.\"failed_at\"",
+};
+const LIST_DEAD: Sql = Sql {
+    sqlite: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\" FROM \"_svcgen_dead_letters\" ORDER BY \"failed_at\", \"id\" LIMIT 1000",
+    postgres: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\" FROM \"_svcgen_dead_letters\" ORDER BY \"failed_at\", \"id\" LIMIT 1000",
+};
+const GET_DEAD: Sql = Sql {
+    sqlite: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\" FROM \"_svcgen_dead_letters\" WHERE \"id\" = ?",
+    postgres: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\" FROM \"_svcgen_dead_letters\" WHERE \"id\" = $1",
+};
+const REMOVE_DEAD: Sql = Sql {
+    sqlite: "DELETE FROM \"_svcgen_dead_letters\" WHERE \"id\" = ?",
+    postgres: "DELETE FROM \"_svcgen_dead_letters\" WHERE \"id\" = $1",
+};
+const FORGET_HANDLED: Sql = Sql {
+    sqlite: "DELETE FROM \"_svcgen_inbox\" WHERE \"handled_at\" < ?",
+    postgres: "DELETE FROM \"_svcgen_inbox\" WHERE \"handled_at\" < $1",
+};
+
+/// A subscriber's inbox and dead letters.
+#[derive(Clone)]
+pub struct Inbox {
+    db: Db,
+    dispatch: Arc<dyn Dispatch>,
+    settings: Settings,
+}
+
+/// An event that could not be handled.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct DeadLetter {
+    /// The event.
+    #[serde(flatten)]
+    pub event: Envelope,
+    /// Attempts made.
+    pub attempts: i32,
+    /// Why the last one failed.
+    pub error: String,
+    /// When it was put here.
+    pub failed_at: DateTime<Utc>,
+}
+
+impl Inbox {
+    /// The inbox on `db`, handing events to `dispatch`; forgets handled events after the
+    /// retention period, looking every hour.
+    pub fn new(db: Db, dispatch: Arc<dyn Dispatch>, settings: Settings) -> Inbox {
+        let inbox = Inbox {
+            db,
+            dispatch,
+            settings,
+        };
+        let forgetting = inbox.clone();
+        tokio::spawn(async move {
+            loop {
+                let before = now() - forgetting.settings.retention;
+                let db = &forgetting.db;
+                if let Err(e) = db
+                    .query(&FORGET_HANDLED)
+                    .bind(before)
+                    .execute(&mut On::Db(db))
+                    .await
+                {
+                    tracing::warn!("forgetting handled events: {e}");
+                }
+                tokio::time::sleep(Duration::from_secs(3600)).await;
+            }
+        });
+        inbox
+    }
+
+    /// Handles one received event, once: in a transaction with its inbox row, so a
+    /// redelivery finds the row and does nothing. An invalid event, or a failure on attempt
+    /// `max_attempts` or later, goes to the dead letters.
+    pub async fn receive(&self, event: &Envelope, attempt: u32) -> Result<Outcome, Error> {
+        let db = &self.db;
+        let mut tx = db.begin().await?;
+        let claimed = tx
+            .query(&CLAIM)
+            .bind(event.id)
+            .bind(&event.event_type)
+            .bind(now())
+            .execute(&mut On::Tx(&mut tx))
+            .await;
+        match claimed {
+            Ok(_) => {}
+            Err(Error::Unique(_)) => {
+                tx.rollback().await?;
+                return Ok(Outcome::Duplicate);
+            }
+            Err(e) => return Err(e),
+        }
+        let failure = match self.dispatch.dispatch(event, attempt, tx).await {
+            Ok(tx) => {
+                tx.commit().await?;
+                tracing::info!(
+                    event = %event.event_type,
+                    id = %event.id,
+                    attempt,
+                    "event handled: {} ->",
+                    event.source
+                );
+                return Ok(Outcome::Handled);
+            }
+            Err(failure) => failure,
+        };
+        let last = attempt >= self.settings.max_attempts;
+        match failure {
+            HandlerError::Failed(why) if !last => {
+                tracing::warn!(event = %event.event_type, id = %event.id, attempt, "event handler failed: {why}");
+                Ok(Outcome::Failed(why))
+            }
+            failure => {
+                let why = failure.to_string();
+                self.dead_letter(event, attempt, &why).await?;
+                tracing::error!(event = %event.event_type, id = %event.id, attempt, "event put in the dead letters: {why}");
+                Ok(Outcome::DeadLettered(why))
+            }
+        }
+    }
+
+    async fn dead_letter(&self, event: &Envelope, attempts: u32, why: &str) -> Result<(), Error> {
+        let db = &self.db;
+        db.query(&DEAD_LETTER)
+            .bind(event.id)
+            .bind(&event.event_type)
+            .bind(&event.source)
+            .bind(&event.subject)
+            .bind(event.time)
+            .bind(&event.request_id)
+            .bind(&event.data)
+            .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
+            .bind(why)
+            .bind(now())
+            .execute(&mut On::Db(db))
+            .await
+            .map(drop)
+    }
+
+    /// The dead letters, oldest first (at most 1 000).
+    pub async fn dead_letters(&self) -> Result<Vec<DeadLetter>, Error> {
+        let db = &self.db;
+        db.query(&LIST_DEAD)
+            .fetch_all(&mut On::Db(db))
+            .await?
+            .iter()
+            .map(dead_letter)
+            .collect()
+    }
+
+    /// Handles the dead letter `id` again: removed from the dead letters when handled (or
+    /// found handled already), kept with the new error when it fails again. `None` when there
+    /// is no such dead letter.
+    pub async fn replay(&self, id: Uuid) -> Result<Option<Outcome>, Error> {
+        let db = &self.db;
+        let Some(row) = db
+            .query(&GET_DEAD)
+            .bind(id)
+            .fetch_optional(&mut On::Db(db))
+            .await?
+        else {
+            return Ok(None);
+        };
+        let letter = dead_letter(&row)?;
+        // A replay is a last attempt: a failure puts it back at once.
+        let attempt = (letter.attempts.max(0) as u32 + 1).max(self.settings.max_attempts);
+        let outcome = self.receive(&letter.event, attempt).await?;
+        if matches!(outcome, Outcome::Handled | Outcome::Duplicate) {
+            db.query(&REMOVE_DEAD)
+                .bind(id)
+                .execute(&mut On::Db(db))
+                .await?;
+        }
+        Ok(Some(outcome))
+    }
+
+    /// The subscriber's internal routes: event delivery (`POST /_svcgen/events`), dead
+    /// letters (`GET /_svcgen/dead-letters`) and their replay
+    /// (`POST /_svcgen/dead-letters/{id}/replay`). Not part of the service's API: no gateway
+    /// exposes them.
+    pub fn routes(&self) -> Router {
+        Router::new()
+            .route(DELIVERY_PATH, axum::routing::post(deliver))
+            .route(DEAD_LETTERS_PATH, axum::routing::get(list_dead_letters))
+            .route(
+                &format!("{DEAD_LETTERS_PATH}/{{id}}/replay"),
+                axum::routing::post(replay_dead_letter),
+            )
+            .with_state(self.clone())
+    }
+}
+
+fn dead_letter(row: &crate::store::Row) -> Result<DeadLetter, Error> {
+    Ok(DeadLetter {
+        event: Envelope {
+            id: row.get(0)?,
+            event_type: row.get(1)?,
+            source: row.get(2)?,
+            subject: row.get(3)?,
+            time: row.get(4)?,
+            request_id: row.get(5)?,
+            data: row.get(6)?,
+        },
+        attempts: row.get(7)?,
+        error: row.get(8)?,
+        failed_at: row.get(9)?,
+    })
+}
+
+fn outcome_response(outcome: Outcome) -> Response {
+    let (status, text) = match &outcome {
+        Outcome::Handled => (StatusCode::OK, "handled"),
+        Outcome::Duplicate => (StatusCode::OK, "duplicate"),
+        Outcome::DeadLettered(_) => (StatusCode::OK, "dead-lettered"),
+        Outcome::Failed(_) => (StatusCode::INTERNAL_SERVER_ERROR, "failed"),
+    };
+    if let Outcome::Failed(why) = outcome {
+        return Problem::new(500, "Event handler failed")
+            .with_detail(crate::redact::excerpt(&why))
+            .into_response();
+    }
+    (
+        status,
+        [(
+            header::CONTENT_TYPE,
+            HeaderValue::from_static("application/json"),
+        )],
+        serde_json::json!({ "outcome": text }).to_string(),
+    )
+        .into_response()
+}
+
+async fn deliver(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) -> Response {
+    let event = match Envelope::from_headers(&headers, &body) {
+        Ok(e) => e,
+        Err(why) => {
+            return Problem::new(400, "Bad request")
+                .with_detail(format!("not a CloudEvent: {why}"))
+                .into_response();
+        }
+    };
+    let attempt = headers
+        .get(ATTEMPT_HEADER)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u32>().ok())
+        .unwrap_or(1)
+        .max(1);
+    match inbox.receive(&event, attempt).await {
+        Ok(outcome) => outcome_response(outcome),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+async fn list_dead_letters(State(inbox): State<Inbox>) -> Response {
+    match inbox.dead_letters().await {
+        Ok(list) => axum::Json(serde_json::json!({ "dead_letters": list })).into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+async fn replay_dead_letter(State(inbox): State<Inbox>, Path(id): Path<String>) -> Response {
+    let Ok(id) = id.parse::<Uuid>() else {
+        return Problem::new(404, "Not found")
+            .with_detail("no dead letter has this id")
+            .into_response();
+    };
+    match inbox.replay(id).await {
+        Ok(Some(outcome)) => outcome_response(outcome),
+        Ok(None) => Problem::new(404, "Not found")
+            .with_detail("no dead letter has this id")
+            .into_response(),
+        Err(e) => Problem::from(e).into_response(),
+    }
+}
+
+/// The subscribers' base URLs: `<SERVICE>_URL` for each (as for a dependency), else
+/// `http://127.0.0.1:<its default port>`.
+pub fn subscriber_url(env: &str, default_port: u16) -> Result<String, String> {
+    crate::client::url_from_env(env, &format!("http://127.0.0.1:{default_port}")).map_err(|e| e.0)
+}
+
+// Wiring a service's events at start, from what the spec says it publishes and handles.
+
+/// A service that handles some of a publisher's events.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Peer {
+    /// The subscribing service.
+    pub service: &'static str,
+    /// The variable holding its base URL (as for a dependency: `<SERVICE>_URL`).
+    pub url_env: &'static str,
+    /// Its default port, for the URL when the variable is unset.
+    pub default_port: u16,
+}
+
+/// One kind of event a service publishes, and who handles it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Publication {
+    /// The event.
+    pub kind: Kind,
+    /// The services that handle it.
+    pub subscribers: &'static [Peer],
+}
+
+/// What a service does with events, as the spec says (generated).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Plan {
+    /// The system's name (folder form).
+    pub system: &'static str,
+    /// The service's name.
+    pub service: &'static str,
+    /// What it publishes.
+    pub publishes: &'static [Publication],
+    /// What it handles.
+    pub subscribes: &'static [Kind],
+}
+
+/// The variable that, when set, names a NATS server to carry events.
+pub const NATS_URL: &str = "NATS_URL";
+
+/// A service's events, started: the outbox its handlers publish into (when it publishes) and
+/// the relay delivering from it, running.
+#[derive(Clone)]
+pub struct Events {
+    db: Db,
+    plan: &'static Plan,
+    outbox: Outbox,
+    settings: Settings,
+}
+
+impl Events {
+    /// Creates the event tables when missing and, when the service publishes, starts the
+    /// relay. A one-line reason when the configuration is wrong.
+    pub async fn start(db: &Db, plan: &'static Plan) -> Result<Events, String> {
+        let settings = Settings::from_env()?;
+        if std::env::var_os(NATS_URL).is_some() {
+            return Err(format!(
+                "{NATS_URL} is set, but this version of the runtime delivers events over HTTP only \
+                 (no broker): unset {NATS_URL}"
+            ));
+        }
+        create_tables(db)
+            .await
+            .map_err(|e| format!("creating the event tables: {e}"))?;
+        let outbox = Outbox::new(plan.system, plan.service);
+        if !plan.publishes.is_empty() {
+            let mut subscribers: Vec<Subscriber> = Vec::new();
+            for publication in plan.publishes {
+                for peer in publication.subscribers {
+                    let types = match subscribers.iter_mut().find(|s| s.service == peer.service) {
+                        Some(s) => &mut s.types,
+                        None => {
+                            subscribers.push(Subscriber {
+                                service: peer.service,
+                                url: subscriber_url(peer.url_env, peer.default_port)?,
+                                types: Vec::new(),
+                            });
+                            &mut subscribers.last_mut().expect("just pushed").types
+                        }
+                    };
+                    types.push(publication.kind.wire_type);
+                }
+            }
+            let relay = Relay::new(db.clone(), outbox.clone(), subscribers, settings)?;
+            tokio::spawn(relay.run());
+        }
+        Ok(Events {
+            db: db.clone(),
+            plan,
+            outbox,
+            settings,
+        })
+    }
+
+    /// The outbox handlers publish into.
+    pub fn outbox(&self) -> Outbox {
+        self.outbox.clone()
+    }
+
+    /// `router` with the subscriber's internal routes when the service handles events, each
+    /// event going to `dispatch`.
+    pub fn serve(&self, router: Router, dispatch: impl Dispatch) -> Router {
+        if self.plan.subscribes.is_empty() {
+            return router;
+        }
+        let inbox = Inbox::new(self.db.clone(), Arc::new(dispatch), self.settings);
+        router.merge(inbox.routes())
+    }
+}
+
+/// The value of an event's ordering key as its `subject`: a string as it is, anything else as
+/// its JSON text.
+pub fn subject_of<T: Serialize>(key: &T) -> Option<String> {
+    match serde_json::to_value(key).ok()? {
+        serde_json::Value::String(s) => Some(s),
+        other => Some(other.to_string()),
+    }
+}
+
+/// The payload of `event`, decoded and validated: [`HandlerError::Invalid`] otherwise, so it
+/// goes to the dead letters at once.
+pub fn decode<T>(event: &Envelope) -> Result<T, HandlerError>
+where
+    T: serde::de::DeserializeOwned + crate::validation::Validate,
+{
+    let value: T = serde_json::from_str(&event.data)
+        .map_err(|e| HandlerError::Invalid(format!("the payload does not decode: {e}")))?;
+    value
+        .validate()
+        .map_err(|v| HandlerError::Invalid(format!("the payload breaks its constraints: {v}")))?;
+    Ok(value)
+}
+
+impl From<Error> for HandlerError {
+    /// A database error while handling: tried again later.
+    fn from(e: Error) -> Self {
+        HandlerError::Failed(e.to_string())
+    }
+}

@@ -1,0 +1,472 @@
+//! Events through the runtime's outbox, relay and inbox, with no broker: a publisher's database
+//! and a subscriber's database, the subscriber's delivery endpoint served over HTTP on
+//! loopback, and the relay posting to it. Every test runs on SQLite files and on the machine's
+//! PostgreSQL (`SVCGEN_TEST_POSTGRES`, default the local one), on fresh databases dropped at the
+//! end.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+use svcgen_runtime::events::{
+    self, Dispatch, Envelope, HandlerError, Handling, Inbox, Kind, Outbox, Outcome, Relay,
+    Settings, Subscriber,
+};
+use svcgen_runtime::store::{On, Sql, TestDb, Tx};
+
+const PLACED: Kind = Kind {
+    name: "order.placed",
+    wire_type: "order.placed.v1",
+};
+
+const CREATE_SEEN: Sql = Sql {
+    sqlite: "CREATE TABLE \"seen\" (\"n\" INTEGER NOT NULL, \"key\" TEXT NOT NULL, \"at\" INTEGER PRIMARY KEY AUTOINCREMENT)",
+    postgres: "CREATE TABLE \"seen\" (\"n\" bigint NOT NULL, \"key\" text NOT NULL, \"at\" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY)",
+};
+const INSERT_SEEN: Sql = Sql {
+    sqlite: "INSERT INTO \"seen\" (\"n\", \"key\") VALUES (?, ?)",
+    postgres: "INSERT INTO \"seen\" (\"n\", \"key\") VALUES ($1, $2)",
+};
+const ALL_SEEN: Sql = Sql {
+    sqlite: "SELECT \"n\", \"key\" FROM \"seen\" ORDER BY \"at\"",
+    postgres: "SELECT \"n\", \"key\" FROM \"seen\" ORDER BY \"at\"",
+};
+
+#[derive(serde::Serialize, serde::Deserialize)]
+struct Placed {
+    n: i64,
+    key: String,
+}
+
+/// Records each event's number in `seen`, inside the inbox's transaction. Number 13 fails
+/// while `poisoned` is set; a payload that is not a `Placed` is invalid.
+struct Recorder {
+    poisoned: AtomicBool,
+}
+
+impl Dispatch for Recorder {
+    fn dispatch<'a>(&'a self, event: &'a Envelope, _attempt: u32, mut tx: Tx) -> Handling<'a> {
+        Box::pin(async move {
+            let placed: Placed = serde_json::from_str(&event.data)
+                .map_err(|e| HandlerError::Invalid(e.to_string()))?;
+            if placed.n == 13 && self.poisoned.load(Ordering::SeqCst) {
+                return Err(HandlerError::Failed("thirteen is unlucky".into()));
+            }
+            tx.query(&INSERT_SEEN)
+                .bind(placed.n)
+                .bind(placed.key)
+                .execute(&mut On::Tx(&mut tx))
+                .await
+                .map_err(|e| HandlerError::Failed(e.to_string()))?;
+            Ok(tx)
+        })
+    }
+}
+
+struct Pair {
+    publisher: TestDb,
+    subscriber: TestDb,
+    outbox: Outbox,
+    relay: Relay,
+    inbox: Inbox,
+    url: String,
+    recorder: Arc<Recorder>,
+}
+
+/// A fresh database for `role` on SQLite or on PostgreSQL.
+async fn fresh(role: &str, postgres: bool) -> TestDb {
+    let name = format!(
+        "svcgen_events_{role}_{}_{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let db = if postgres {
+        let admin = std::env::var("SVCGEN_TEST_POSTGRES")
+            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+        TestDb::postgres(&admin, &name).await
+    } else {
+        TestDb::sqlite(&name).await
+    };
+    let db = db.expect("a test database");
+    events::create_tables(db.db()).await.unwrap();
+    db
+}
+
+async fn pair(settings: Settings, postgres: bool) -> Pair {
+    let publisher = fresh("publisher", postgres).await;
+    let subscriber = fresh("subscriber", postgres).await;
+    let sdb = subscriber.db().clone();
+    sdb.query(&CREATE_SEEN)
+        .execute(&mut On::Db(&sdb))
+        .await
+        .unwrap();
+    let recorder = Arc::new(Recorder {
+        poisoned: AtomicBool::new(true),
+    });
+    let inbox = Inbox::new(sdb, recorder.clone(), settings);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let routes = inbox.routes();
+    tokio::spawn(async move { axum::serve(listener, routes).await });
+    let outbox = Outbox::new("shop", "orders");
+    let relay = Relay::new(
+        publisher.db().clone(),
+        outbox.clone(),
+        vec![Subscriber {
+            service: "notification",
+            url: url.clone(),
+            types: vec![PLACED.wire_type],
+        }],
+        settings,
+    )
+    .unwrap();
+    Pair {
+        publisher,
+        subscriber,
+        outbox,
+        relay,
+        inbox,
+        url,
+        recorder,
+    }
+}
+
+impl Pair {
+    async fn publish(&self, n: i64, key: &str, commit: bool) {
+        let db = self.publisher.db();
+        let mut tx = db.begin().await.unwrap();
+        let placed = Placed {
+            n,
+            key: key.to_owned(),
+        };
+        self.outbox
+            .publish(&mut tx, &PLACED, Some(key.to_owned()), &placed)
+            .await
+            .unwrap();
+        if commit {
+            tx.commit().await.unwrap();
+        } else {
+            tx.rollback().await.unwrap();
+        }
+    }
+
+    async fn seen(&self) -> Vec<(i64, String)> {
+        let db = self.subscriber.db();
+        db.query(&ALL_SEEN)
+            .fetch_all(&mut On::Db(db))
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0).unwrap(), r.get(1).unwrap()))
+            .collect()
+    }
+
+    /// Relay passes until one delivers and retries nothing, or `passes` run out.
+    async fn settle(&self, passes: usize) {
+        for _ in 0..passes {
+            let pass = self.relay.pass().await.unwrap();
+            if pass.retried == 0 && pass.published == 0 && pass.delivered == 0 {
+                return;
+            }
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+
+    async fn close(self) {
+        self.publisher.drop().await;
+        self.subscriber.drop().await;
+    }
+}
+
+fn fast() -> Settings {
+    Settings {
+        max_attempts: 3,
+        retry_base: Duration::from_millis(1),
+        ..Settings::default()
+    }
+}
+
+#[tokio::test]
+async fn committed_events_are_delivered_in_order_and_rolled_back_ones_never() {
+    for postgres in [false, true] {
+        committed_events_are_delivered_in_order_and_rolled_back_ones_never_on(postgres).await;
+    }
+}
+
+async fn committed_events_are_delivered_in_order_and_rolled_back_ones_never_on(postgres: bool) {
+    let p = pair(fast(), postgres).await;
+    p.publish(1, "a", true).await;
+    p.publish(2, "a", false).await; // rolled back
+    p.publish(3, "b", true).await;
+    p.publish(4, "a", true).await;
+    p.settle(20).await;
+    assert_eq!(
+        p.seen().await,
+        vec![(1, "a".into()), (3, "b".into()), (4, "a".into())]
+    );
+    assert_eq!(p.relay.pending().await.unwrap(), vec![]);
+    p.close().await;
+}
+
+#[tokio::test]
+async fn the_same_event_delivered_twice_has_one_effect() {
+    for postgres in [false, true] {
+        the_same_event_delivered_twice_has_one_effect_on(postgres).await;
+    }
+}
+
+async fn the_same_event_delivered_twice_has_one_effect_on(postgres: bool) {
+    let p = pair(fast(), postgres).await;
+    let event = Envelope {
+        id: uuid::Uuid::new_v4(),
+        source: "/shop/orders".into(),
+        event_type: PLACED.wire_type.into(),
+        time: svcgen_runtime::store::now(),
+        subject: Some("a".into()),
+        request_id: Some("req-1".into()),
+        data: r#"{"n":7,"key":"a"}"#.into(),
+    };
+    let client = reqwest::Client::new();
+    let mut outcomes = Vec::new();
+    for _ in 0..2 {
+        let mut request = client.post(format!("{}{}", p.url, events::DELIVERY_PATH));
+        for (name, value) in event.headers() {
+            request = request.header(name, value);
+        }
+        let answer = request.body(event.data.clone()).send().await.unwrap();
+        assert_eq!(answer.status(), 200);
+        outcomes.push(answer.text().await.unwrap());
+    }
+    assert_eq!(
+        outcomes,
+        vec![r#"{"outcome":"handled"}"#, r#"{"outcome":"duplicate"}"#]
+    );
+    assert_eq!(p.seen().await, vec![(7, "a".into())]);
+    p.close().await;
+}
+
+#[tokio::test]
+async fn a_poison_event_goes_to_the_dead_letters_and_the_others_keep_flowing() {
+    for postgres in [false, true] {
+        a_poison_event_goes_to_the_dead_letters_and_the_others_keep_flowing_on(postgres).await;
+    }
+}
+
+async fn a_poison_event_goes_to_the_dead_letters_and_the_others_keep_flowing_on(postgres: bool) {
+    let p = pair(fast(), postgres).await;
+    p.publish(12, "a", true).await;
+    p.publish(13, "b", true).await; // fails every time while poisoned
+    p.publish(14, "b", true).await; // same key: waits behind 13
+    p.publish(15, "c", true).await; // another key: flows
+    p.settle(50).await;
+    // 13 failed three times (the last one put it in the dead letters); then 14 followed.
+    assert_eq!(
+        p.seen().await,
+        vec![(12, "a".into()), (15, "c".into()), (14, "b".into())]
+    );
+    let dead = p.inbox.dead_letters().await.unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].attempts, 3);
+    assert!(
+        dead[0].error.contains("thirteen is unlucky"),
+        "{}",
+        dead[0].error
+    );
+    assert_eq!(dead[0].event.data, r#"{"n":13,"key":"b"}"#);
+
+    // Listed over HTTP, and replayed once the handler is fixed.
+    let client = reqwest::Client::new();
+    let listed: serde_json::Value = client
+        .get(format!("{}{}", p.url, events::DEAD_LETTERS_PATH))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let id = listed["dead_letters"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(listed["dead_letters"][0]["type"], "order.placed.v1");
+    let still_failing = client
+        .post(format!(
+            "{}{}/{id}/replay",
+            p.url,
+            events::DEAD_LETTERS_PATH
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(still_failing.status(), 200, "a failed replay goes back");
+    assert_eq!(p.inbox.dead_letters().await.unwrap().len(), 1);
+    p.recorder.poisoned.store(false, Ordering::SeqCst);
+    let replayed = client
+        .post(format!(
+            "{}{}/{id}/replay",
+            p.url,
+            events::DEAD_LETTERS_PATH
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(replayed.text().await.unwrap(), r#"{"outcome":"handled"}"#);
+    assert!(p.inbox.dead_letters().await.unwrap().is_empty());
+    assert_eq!(p.seen().await.last(), Some(&(13, "b".into())));
+    p.close().await;
+}
+
+#[tokio::test]
+async fn an_invalid_payload_is_dead_lettered_at_once() {
+    for postgres in [false, true] {
+        an_invalid_payload_is_dead_lettered_at_once_on(postgres).await;
+    }
+}
+
+async fn an_invalid_payload_is_dead_lettered_at_once_on(postgres: bool) {
+    let p = pair(fast(), postgres).await;
+    let event = Envelope {
+        id: uuid::Uuid::new_v4(),
+        source: "/shop/orders".into(),
+        event_type: PLACED.wire_type.into(),
+        time: svcgen_runtime::store::now(),
+        subject: None,
+        request_id: None,
+        data: r#"{"n":"seven"}"#.into(),
+    };
+    assert!(matches!(
+        p.inbox.receive(&event, 1).await.unwrap(),
+        Outcome::DeadLettered(_)
+    ));
+    let dead = p.inbox.dead_letters().await.unwrap();
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].attempts, 1);
+    assert!(p.seen().await.is_empty());
+    p.close().await;
+}
+
+#[tokio::test]
+async fn a_subscriber_that_is_down_gets_every_event_once_it_is_back() {
+    for postgres in [false, true] {
+        a_subscriber_that_is_down_gets_every_event_once_it_is_back_on(postgres).await;
+    }
+}
+
+async fn a_subscriber_that_is_down_gets_every_event_once_it_is_back_on(postgres: bool) {
+    let settings = fast();
+    let publisher = fresh("publisher", postgres).await;
+    // A port with nothing listening, then a subscriber on it.
+    let parked = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let addr = parked.local_addr().unwrap();
+    drop(parked);
+    let outbox = Outbox::new("shop", "orders");
+    let relay = Relay::new(
+        publisher.db().clone(),
+        outbox.clone(),
+        vec![Subscriber {
+            service: "notification",
+            url: format!("http://{addr}"),
+            types: vec![PLACED.wire_type],
+        }],
+        settings,
+    )
+    .unwrap();
+    for n in 0..100 {
+        let db = publisher.db();
+        let mut tx = db.begin().await.unwrap();
+        let placed = Placed {
+            n,
+            key: format!("k{}", n % 7),
+        };
+        outbox
+            .publish(&mut tx, &PLACED, Some(placed.key.clone()), &placed)
+            .await
+            .unwrap();
+        tx.commit().await.unwrap();
+    }
+    let pass = relay.pass().await.unwrap();
+    assert_eq!((pass.published, pass.delivered), (100, 0));
+    assert_eq!(
+        relay.pending().await.unwrap(),
+        vec![("notification".into(), 100)]
+    );
+
+    let subscriber = fresh("subscriber", postgres).await;
+    let sdb = subscriber.db().clone();
+    sdb.query(&CREATE_SEEN)
+        .execute(&mut On::Db(&sdb))
+        .await
+        .unwrap();
+    let inbox = Inbox::new(
+        sdb.clone(),
+        Arc::new(Recorder {
+            poisoned: AtomicBool::new(false),
+        }),
+        settings,
+    );
+    let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
+    let routes = inbox.routes();
+    tokio::spawn(async move { axum::serve(listener, routes).await });
+    for _ in 0..200 {
+        relay.pass().await.unwrap();
+        if relay.pending().await.unwrap().is_empty() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let seen: Vec<i64> = sdb
+        .query(&ALL_SEEN)
+        .fetch_all(&mut On::Db(&sdb))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0).unwrap())
+        .collect();
+    let mut sorted = seen.clone();
+    sorted.sort();
+    assert_eq!(sorted, (0..100).collect::<Vec<i64>>(), "each once");
+    // Per key, in publishing order.
+    for k in 0..7 {
+        let of_key: Vec<i64> = seen.iter().copied().filter(|n| n % 7 == k).collect();
+        let mut ordered = of_key.clone();
+        ordered.sort();
+        assert_eq!(of_key, ordered, "key k{k}");
+    }
+    publisher.drop().await;
+    subscriber.drop().await;
+}
+
+/// Replicas starting together on one new PostgreSQL database all create the runtime's tables
+/// (PostgreSQL reports the loser of two concurrent `CREATE … IF NOT EXISTS` as an error unless
+/// they take turns).
+#[tokio::test]
+async fn replicas_creating_the_tables_together_all_succeed() {
+    use svcgen_runtime::store::{Db, PoolSettings};
+    for _ in 0..5 {
+        let test_db = fresh_empty("replicas").await;
+        let mut replicas = Vec::new();
+        for _ in 0..4 {
+            let url = test_db.url().to_owned();
+            replicas.push(tokio::spawn(async move {
+                let db = Db::connect(&url, &PoolSettings::default()).await.unwrap();
+                let created = events::create_tables(&db).await;
+                db.close().await;
+                created
+            }));
+        }
+        for r in replicas {
+            r.await.unwrap().expect("every replica creates the tables");
+        }
+        test_db.drop().await;
+    }
+}
+
+/// A fresh, empty PostgreSQL database.
+async fn fresh_empty(role: &str) -> TestDb {
+    let admin = std::env::var("SVCGEN_TEST_POSTGRES")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
+    let name = format!(
+        "svcgen_events_{role}_{}_{}",
+        std::process::id(),
+        uuid::Uuid::new_v4().simple()
+    );
+    TestDb::postgres(&admin, &name)
+        .await
+        .expect("a test database")
+}
