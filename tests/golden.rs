@@ -86,7 +86,10 @@ fn every_seed_system_is_in_specs() {
         .iter()
         .map(|d| d.service.as_str())
         .collect();
-    assert_eq!(deps, ["users", "inventory", "notification"]);
+    assert_eq!(deps, ["users", "inventory"]);
+    // Orders announces each order; notification confirms it from the event.
+    assert_eq!(shop.services["orders"].publishes, ["order.placed"]);
+    assert_eq!(shop.services["notification"].subscribes, ["order.placed"]);
 }
 
 #[test]

@@ -87,7 +87,7 @@ fn the_expansion_of_orders_is_what_the_cli_writes() {
     assert!(reexport(&file.items, "pubuse::svcgen_runtimeasruntime;"));
     assert!(reexport(types, "pubusesuper::runtime::validation;"));
     let dependencies = module(&file.items, "dependencies");
-    for dep in ["users", "inventory", "notification"] {
+    for dep in ["users", "inventory"] {
         let dep_items = module(dependencies, dep);
         assert_same(
             module(dep_items, "api"),

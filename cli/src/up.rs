@@ -261,6 +261,8 @@ pub fn run(
             .env("SVCGEN_DATA_DIR", &data)
             .env_remove("DATABASE_URL")
             .env_remove("DATABASE_URL_FILE")
+            // Events go from service to service over HTTP: no broker of the calling shell.
+            .env_remove("NATS_URL")
             // Never written: its end (up exiting, however) tells the child to stop.
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
@@ -309,7 +311,7 @@ pub fn run(
     let databases: Vec<String> = units
         .iter()
         .map(|u| match system.services.get(&u.name) {
-            Some(s) if !s.records.is_empty() => {
+            Some(s) if s.has_store() => {
                 let file = data.join(format!("{}.db", service_package(system, s)));
                 file.strip_prefix(std::env::current_dir().unwrap_or_default())
                     .map(Path::to_path_buf)

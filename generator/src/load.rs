@@ -26,11 +26,17 @@ pub struct SystemInput {
 /// Shows `path` relative to `base` with `/` separators when it lies under `base`.
 pub fn display_path(base: &Path, path: &Path) -> String {
     let shown = path.strip_prefix(base).unwrap_or(path);
-    let mut text = shown
-        .components()
-        .map(|c| c.as_os_str().to_string_lossy().into_owned())
-        .collect::<Vec<_>>()
-        .join("/");
+    let mut text = String::new();
+    for c in shown.components() {
+        if c == std::path::Component::RootDir {
+            text.push('/');
+            continue;
+        }
+        if !text.is_empty() && !text.ends_with('/') {
+            text.push('/');
+        }
+        text.push_str(&c.as_os_str().to_string_lossy());
+    }
     if path.is_dir() && !text.ends_with('/') {
         text.push('/');
     }

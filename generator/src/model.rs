@@ -20,6 +20,10 @@ pub struct Name {
 /// document), which no endpoint or public route may take.
 pub const RESERVED_PATHS: &[&str] = &["/healthz", "/readyz", "/openapi.json"];
 
+/// The prefix of the runtime's internal routes (event delivery, dead letters), which no
+/// endpoint may take.
+pub const RESERVED_PREFIX: &str = "/_svcgen";
+
 /// A whole system: what one spec file or spec folder describes.
 #[derive(Debug, Clone)]
 pub struct System {
@@ -415,7 +419,12 @@ impl Service {
     /// Whether the service has a database: it keeps records, or publishes or handles events
     /// (their outbox and inbox live in its database).
     pub fn has_store(&self) -> bool {
-        !self.records.is_empty() || !self.publishes.is_empty() || !self.subscribes.is_empty()
+        !self.records.is_empty() || self.has_events()
+    }
+
+    /// Whether the service publishes or handles events.
+    pub fn has_events(&self) -> bool {
+        !self.publishes.is_empty() || !self.subscribes.is_empty()
     }
 }
 

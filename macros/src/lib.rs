@@ -67,7 +67,7 @@ fn expand_service(input: &ServiceInput) -> syn::Result<proc_macro2::TokenStream>
     // Migrations come from the CLI (`svcgen generate` plans and writes them); the macro embeds
     // the ones in `migrations/` beside the invoking crate's manifest.
     let mut service = service.clone();
-    if !service.records.is_empty() {
+    if service.has_store() {
         service.migrations =
             svcgen_codegen::migrate::existing(&base.join("migrations")).map_err(|e| {
                 syn::Error::new(

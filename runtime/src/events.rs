@@ -15,7 +15,8 @@
 //!   subscriber over HTTP (`POST /_svcgen/events` on the subscriber, found like a dependency:
 //!   `<SERVICE>_URL`), in the binary content mode of the CloudEvents HTTP binding. Each
 //!   (event, subscriber) pair is a row of the publisher's delivery table, retried until the
-//!   subscriber answers, so a subscriber that is down gets everything once it is back.
+//!   subscriber answers, so a subscriber that is down gets everything once it is back (a
+//!   subscriber that cannot be reached costs its events no attempts).
 //! - **Order**: events with the same ordering key (`ce-subject`) reach each subscriber in the
 //!   order they were published; an event of a key waits while an earlier one of that key is
 //!   being retried, events of other keys keep flowing. Events without a key have no order.
@@ -39,7 +40,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
-use uuid::Uuid;
+pub use uuid::Uuid;
 
 /// The CloudEvents version of every event.
 pub const SPEC_VERSION: &str = "1.0";
@@ -229,8 +230,9 @@ impl Envelope {
 const CREATE_SQLITE: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS \"_svcgen_outbox\" (\"seq\" INTEGER PRIMARY KEY AUTOINCREMENT, \"id\" BLOB NOT NULL UNIQUE, \"type\" TEXT NOT NULL, \"subject\" TEXT, \"time\" TEXT NOT NULL, \"request_id\" TEXT, \"data\" TEXT NOT NULL, \"published_at\" TEXT)",
     "CREATE INDEX IF NOT EXISTS \"_svcgen_outbox_unpublished\" ON \"_svcgen_outbox\" (\"published_at\", \"seq\")",
-    "CREATE TABLE IF NOT EXISTS \"_svcgen_deliveries\" (\"seq\" INTEGER NOT NULL, \"subscriber\" TEXT NOT NULL, \"attempts\" INTEGER NOT NULL DEFAULT 0, \"next_at\" TEXT NOT NULL, \"done_at\" TEXT, \"last_error\" TEXT, PRIMARY KEY (\"seq\", \"subscriber\"))",
-    "CREATE INDEX IF NOT EXISTS \"_svcgen_deliveries_due\" ON \"_svcgen_deliveries\" (\"done_at\", \"next_at\")",
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_deliveries\" (\"seq\" INTEGER NOT NULL, \"subscriber\" TEXT NOT NULL, \"type\" TEXT NOT NULL, \"subject\" TEXT, \"attempts\" INTEGER NOT NULL DEFAULT 0, \"next_at\" TEXT NOT NULL, \"done_at\" TEXT, \"last_error\" TEXT, PRIMARY KEY (\"seq\", \"subscriber\"))",
+    "CREATE INDEX IF NOT EXISTS \"_svcgen_deliveries_waiting\" ON \"_svcgen_deliveries\" (\"seq\") WHERE \"done_at\" IS NULL",
+    "CREATE INDEX IF NOT EXISTS \"_svcgen_deliveries_queues\" ON \"_svcgen_deliveries\" (\"subscriber\", \"type\", \"subject\", \"seq\") WHERE \"done_at\" IS NULL",
     "CREATE TABLE IF NOT EXISTS \"_svcgen_inbox\" (\"id\" BLOB NOT NULL PRIMARY KEY, \"type\" TEXT NOT NULL, \"handled_at\" TEXT NOT NULL)",
     "CREATE TABLE IF NOT EXISTS \"_svcgen_dead_letters\" (\"id\" BLOB NOT NULL PRIMARY KEY, \"type\" TEXT NOT NULL, \"source\" TEXT NOT NULL, \"subject\" TEXT, \"time\" TEXT NOT NULL, \"request_id\" TEXT, \"data\" TEXT NOT NULL, \"attempts\" INTEGER NOT NULL, \"error\" TEXT NOT NULL, \"failed_at\" TEXT NOT NULL)",
 ];
@@ -238,8 +240,9 @@ const CREATE_SQLITE: &[&str] = &[
 const CREATE_POSTGRES: &[&str] = &[
     "CREATE TABLE IF NOT EXISTS \"_svcgen_outbox\" (\"seq\" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \"id\" uuid NOT NULL UNIQUE, \"type\" text NOT NULL, \"subject\" text, \"time\" timestamptz NOT NULL, \"request_id\" text, \"data\" text NOT NULL, \"published_at\" timestamptz)",
     "CREATE INDEX IF NOT EXISTS \"_svcgen_outbox_unpublished\" ON \"_svcgen_outbox\" (\"published_at\", \"seq\")",
-    "CREATE TABLE IF NOT EXISTS \"_svcgen_deliveries\" (\"seq\" bigint NOT NULL, \"subscriber\" text NOT NULL, \"attempts\" integer NOT NULL DEFAULT 0, \"next_at\" timestamptz NOT NULL, \"done_at\" timestamptz, \"last_error\" text, PRIMARY KEY (\"seq\", \"subscriber\"))",
-    "CREATE INDEX IF NOT EXISTS \"_svcgen_deliveries_due\" ON \"_svcgen_deliveries\" (\"done_at\", \"next_at\")",
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_deliveries\" (\"seq\" bigint NOT NULL, \"subscriber\" text NOT NULL, \"type\" text NOT NULL, \"subject\" text, \"attempts\" integer NOT NULL DEFAULT 0, \"next_at\" timestamptz NOT NULL, \"done_at\" timestamptz, \"last_error\" text, PRIMARY KEY (\"seq\", \"subscriber\"))",
+    "CREATE INDEX IF NOT EXISTS \"_svcgen_deliveries_waiting\" ON \"_svcgen_deliveries\" (\"seq\") WHERE \"done_at\" IS NULL",
+    "CREATE INDEX IF NOT EXISTS \"_svcgen_deliveries_queues\" ON \"_svcgen_deliveries\" (\"subscriber\", \"type\", \"subject\", \"seq\") WHERE \"done_at\" IS NULL",
     "CREATE TABLE IF NOT EXISTS \"_svcgen_inbox\" (\"id\" uuid NOT NULL PRIMARY KEY, \"type\" text NOT NULL, \"handled_at\" timestamptz NOT NULL)",
     "CREATE TABLE IF NOT EXISTS \"_svcgen_dead_letters\" (\"id\" uuid NOT NULL PRIMARY KEY, \"type\" text NOT NULL, \"source\" text NOT NULL, \"subject\" text, \"time\" timestamptz NOT NULL, \"request_id\" text, \"data\" text NOT NULL, \"attempts\" integer NOT NULL, \"error\" text NOT NULL, \"failed_at\" timestamptz NOT NULL)",
 ];
@@ -345,25 +348,28 @@ pub struct Relay {
     subscribers: Vec<Subscriber>,
     settings: Settings,
     client: reqwest::Client,
+    /// When each unreachable subscriber was last reported.
+    warned: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
 }
 
 const UNPUBLISHED: Sql = Sql {
-    sqlite: "SELECT \"seq\", \"type\" FROM \"_svcgen_outbox\" WHERE \"published_at\" IS NULL ORDER BY \"seq\" LIMIT 500",
-    postgres: "SELECT \"seq\", \"type\" FROM \"_svcgen_outbox\" WHERE \"published_at\" IS NULL ORDER BY \"seq\" LIMIT 500",
+    sqlite: "SELECT \"seq\", \"type\", \"subject\" FROM \"_svcgen_outbox\" WHERE \"published_at\" IS NULL ORDER BY \"seq\" LIMIT 500",
+    postgres: "SELECT \"seq\", \"type\", \"subject\" FROM \"_svcgen_outbox\" WHERE \"published_at\" IS NULL ORDER BY \"seq\" LIMIT 500",
 };
 const ADD_DELIVERY: Sql = Sql {
-    sqlite: "INSERT INTO \"_svcgen_deliveries\" (\"seq\", \"subscriber\", \"next_at\") VALUES (?, ?, ?) ON CONFLICT DO NOTHING",
-    postgres: "INSERT INTO \"_svcgen_deliveries\" (\"seq\", \"subscriber\", \"next_at\") VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
+    sqlite: "INSERT INTO \"_svcgen_deliveries\" (\"seq\", \"subscriber\", \"type\", \"subject\", \"next_at\") VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+    postgres: "INSERT INTO \"_svcgen_deliveries\" (\"seq\", \"subscriber\", \"type\", \"subject\", \"next_at\") VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
 };
 const MARK_PUBLISHED: Sql = Sql {
     sqlite: "UPDATE \"_svcgen_outbox\" SET \"published_at\" = ? WHERE \"seq\" = ?",
     postgres: "UPDATE \"_svcgen_outbox\" SET \"published_at\" = $1 WHERE \"seq\" = $2",
 };
 /// Due deliveries in publishing order, leaving out any behind an undelivered earlier event of
-/// the same type and ordering key for the same subscriber.
+/// the same type and ordering key for the same subscriber (each such check one probe of the
+/// partial index of waiting deliveries).
 const DUE: Sql = Sql {
-    sqlite: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= ? AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e JOIN \"_svcgen_outbox\" p ON p.\"seq\" = e.\"seq\" WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"done_at\" IS NULL AND e.\"seq\" < d.\"seq\" AND p.\"type\" = o.\"type\" AND p.\"subject\" = o.\"subject\") ORDER BY d.\"seq\" LIMIT 200",
-    postgres: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= $1 AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e JOIN \"_svcgen_outbox\" p ON p.\"seq\" = e.\"seq\" WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"done_at\" IS NULL AND e.\"seq\" < d.\"seq\" AND p.\"type\" = o.\"type\" AND p.\"subject\" = o.\"subject\") ORDER BY d.\"seq\" LIMIT 200",
+    sqlite: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= ? AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"type\" = d.\"type\" AND e.\"subject\" = d.\"subject\" AND e.\"seq\" < d.\"seq\" AND e.\"done_at\" IS NULL) ORDER BY d.\"seq\" LIMIT 200",
+    postgres: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= $1 AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"type\" = d.\"type\" AND e.\"subject\" = d.\"subject\" AND e.\"seq\" < d.\"seq\" AND e.\"done_at\" IS NULL) ORDER BY d.\"seq\" LIMIT 200",
 };
 const DELIVERED: Sql = Sql {
     sqlite: "UPDATE \"_svcgen_deliveries\" SET \"done_at\" = ?, \"attempts\" = \"attempts\" + 1 WHERE \"seq\" = ? AND \"subscriber\" = ?",
@@ -416,6 +422,7 @@ impl Relay {
             subscribers,
             settings,
             client,
+            warned: std::sync::Mutex::default(),
         })
     }
 
@@ -489,7 +496,15 @@ impl Relay {
                 source: self.outbox.source().to_owned(),
             };
             let attempt = attempts.max(0) as u32 + 1;
-            match self.deliver(&subscriber, &envelope, attempt).await {
+            let delivered = self.deliver(&subscriber, &envelope, attempt).await;
+            if let Err(Failure::Unreachable(why)) = &delivered {
+                // Not the event's fault: it keeps its place and its attempts, and the
+                // subscriber is tried again at the next pass (a few times a second).
+                self.warn_unreachable(&subscriber, why);
+                unreachable.push(subscriber);
+                continue;
+            }
+            match delivered {
                 Ok(()) => {
                     db.query(&DELIVERED)
                         .bind(now())
@@ -523,14 +538,27 @@ impl Relay {
                         retry_in_ms = delay.as_millis() as u64,
                         "event not delivered to {subscriber}: {failure}"
                     );
-                    if matches!(failure, Failure::Unreachable(_)) {
-                        unreachable.push(subscriber);
-                    }
                     pass.retried += 1;
                 }
             }
         }
         Ok(pass)
+    }
+
+    /// Logs that `subscriber` cannot be reached, at most every 30 s per subscriber.
+    fn warn_unreachable(&self, subscriber: &str, why: &str) {
+        let mut warned = self
+            .warned
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let now = std::time::Instant::now();
+        let due = warned
+            .get(subscriber)
+            .is_none_or(|at| now.duration_since(*at) >= Duration::from_secs(30));
+        if due {
+            warned.insert(subscriber.to_owned(), now);
+            tracing::warn!("events for {subscriber} wait: it cannot be reached ({why})");
+        }
     }
 
     /// Gives each new event a delivery row per subscriber of its type, in one transaction.
@@ -545,6 +573,7 @@ impl Relay {
         for row in &new {
             let seq: i64 = row.get(0)?;
             let event_type: String = row.get(1)?;
+            let subject: Option<String> = row.get(2)?;
             for s in self
                 .subscribers
                 .iter()
@@ -553,6 +582,8 @@ impl Relay {
                 tx.query(&ADD_DELIVERY)
                     .bind(seq)
                     .bind(s.service)
+                    .bind(&event_type)
+                    .bind(&subject)
                     .bind(at)
                     .execute(&mut On::Tx(&mut tx))
                     .await?;
@@ -633,7 +664,7 @@ impl Relay {
 /// Why a delivery did not happen.
 #[derive(Debug)]
 enum Failure {
-    /// The subscriber could not be reached.
+    /// The subscriber could not be reached (its deliveries wait, their attempts unchanged).
     Unreachable(String),
     /// The subscriber answered that it did not handle the event (its handler failed).
     Refused(String),

@@ -925,12 +925,15 @@ impl Db {
 /// `POST` and `PATCH` (see [`idempotency`]). With the argument `migrations`, prints which
 /// migrations the database has applied and which would run, changing nothing.
 #[cfg(feature = "server")]
-pub async fn main(
+pub async fn main<F>(
     settings: crate::server::Settings,
     database: &'static str,
     migrations: &'static Migrations,
-    build: impl FnOnce(Db) -> Result<axum::Router, String>,
-) -> std::process::ExitCode {
+    build: impl FnOnce(Db) -> F,
+) -> std::process::ExitCode
+where
+    F: Future<Output = Result<axum::Router, String>>,
+{
     if std::env::args().nth(1).as_deref() == Some("migrations") {
         return print_migrations(settings.service, database, migrations).await;
     }
@@ -947,7 +950,7 @@ pub async fn main(
             Box::pin(async move { db.ping().await.map_err(|e| e.to_string()) })
         });
         Ok(crate::server::Prepared {
-            router: build(db)?,
+            router: build(db).await?,
             probe: Some(probe),
             intercept: Some(std::sync::Arc::new(keys)),
         })

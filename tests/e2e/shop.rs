@@ -116,8 +116,17 @@ async fn an_order_reserves_stock_and_sends_a_confirmation(database: Database) {
     let read_back = shop.orders.get_order(&placed.id).await.unwrap();
     assert_eq!(read_back, placed);
 
-    let sent = shop.notification.list_for_user(&user.id).await.unwrap();
-    assert_eq!(sent.len(), 1);
+    // The confirmation follows the order's `order.placed` event, delivered by the orders
+    // service's relay to notification: soon, not at once.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let sent = loop {
+        let sent = shop.notification.list_for_user(&user.id).await.unwrap();
+        if !sent.is_empty() || Instant::now() > deadline {
+            break sent;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(sent.len(), 1, "{sent:?}");
     assert!(
         sent[0].subject.contains(&placed.id.to_string()),
         "{:?}",
@@ -278,13 +287,27 @@ async fn the_request_id_travels_to_dependencies_and_back() {
     assert_eq!(response.status().as_u16(), 201);
     assert_eq!(response.headers()["x-request-id"], id.as_str());
 
-    // Every service the order touched logged the same id.
+    // Every service the order touched logged the same id: the ones it called at once, and
+    // notification when the order's event reached it (it carries the id).
     let logs = svcgen_tests::e2e::target_dir().join("e2e-logs");
+    let deadline = Instant::now() + Duration::from_secs(20);
     for name in ["users", "inventory", "notification"] {
         let service = &shop.system.services[name];
-        let log =
-            std::fs::read_to_string(logs.join(format!("{}-{}.log", service.binary, service.port)))
-                .unwrap();
+        let path = logs.join(format!("{}-{}.log", service.binary, service.port));
+        while !std::fs::read_to_string(&path).unwrap().contains(&id) && Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        let log = std::fs::read_to_string(&path).unwrap();
         assert!(log.contains(&id), "{name} did not see request id {id}");
     }
+    let notification = &shop.system.services["notification"];
+    let log = std::fs::read_to_string(
+        logs.join(format!("{}-{}.log", notification.binary, notification.port)),
+    )
+    .unwrap();
+    assert!(
+        log.lines()
+            .any(|l| l.contains(&id) && l.contains("event handled")),
+        "the event's handling is logged with the order's request id"
+    );
 }

@@ -77,7 +77,7 @@ async fn up_runs_the_shop_and_stops_every_child() {
     let names: Vec<&str> = rows.iter().map(|r| r.0.as_str()).collect();
     assert_eq!(
         names,
-        ["users", "inventory", "notification", "orders"],
+        ["users", "inventory", "orders", "notification"],
         "dependencies first"
     );
     // Each service's database is in the table.

@@ -30,8 +30,20 @@ fn view(system: &System, service: &Service) -> Value {
         .iter()
         .map(|d| dependency(&system.services[&d.service]))
         .collect();
-    let store = !service.records.is_empty();
+    let store = service.has_store();
+    // Where the services handling its events are (no broker: it delivers to them over HTTP).
+    let subscribers: Vec<Value> = system
+        .services
+        .values()
+        .filter(|s| {
+            s.name.wire != service.name.wire
+                && !service.depends_on.iter().any(|d| d.service == s.name.wire)
+                && s.subscribes.iter().any(|e| service.publishes.contains(e))
+        })
+        .map(dependency)
+        .collect();
     context! {
+        subscribers,
         name => host_name(service),
         dir => kebab_name(&service.name.wire),
         store,
@@ -71,6 +83,7 @@ fn gateway_view(system: &System, gateway: &crate::model::Gateway) -> Value {
         binary,
         publish => true,
         deps,
+        subscribers => Vec::<Value>::new(),
     }
 }
 
@@ -98,7 +111,7 @@ pub fn emit(
     let stores: Vec<Value> = system
         .services
         .values()
-        .filter(|s| !s.records.is_empty())
+        .filter(|s| s.has_store())
         .map(|s| view(system, s))
         .collect();
     let ctx =
@@ -118,7 +131,7 @@ pub fn emit(
         format!("{}/k8s.yaml", system.dir()),
         render(&env, "k8s.yaml", ctx.clone())?,
     );
-    if system.services.values().any(|s| !s.records.is_empty()) {
+    if system.services.values().any(|s| s.has_store()) {
         push(
             format!("{}/postgres/init.sh", system.dir()),
             render(&env, "postgres-init.sh", ctx.clone())?,

@@ -80,7 +80,7 @@ fn service_modules(
         serde_json::to_string(&super::openapi::document(system, service)).unwrap_or_default();
     let server = with_siblings(server_tokens(system, service, quote! { #json }))?;
     let deps = with_siblings(deps_tokens(system, service))?;
-    let store = if service.records.is_empty() {
+    let store = if !service.has_store() {
         quote! {}
     } else {
         let store = super::store::store_tokens(system, service);

@@ -63,8 +63,8 @@ fn service_files(system: &System, service: &Service) -> Result<Vec<OutputFile>, 
         ),
         ("deps.rs", with_siblings(deps_tokens(system, service))?),
     ];
-    let store = (!service.records.is_empty())
-        .then(|| ("store.rs", super::store::store_tokens(system, service)));
+    let store =
+        (service.has_store()).then(|| ("store.rs", super::store::store_tokens(system, service)));
     for (name, tokens) in generated.into_iter().chain(store) {
         let path = format!("{dir}/src/{name}");
         files.push(OutputFile {
@@ -200,7 +200,7 @@ fn lib_tokens(system: &System, service: &Service) -> TokenStream {
          - `deps` (feature `server`): clients of the services this one depends on\n\
          - `handlers` (feature `server`): your implementation of `Api`",
     );
-    if !service.records.is_empty() {
+    if service.has_store() {
         text.push_str(
             "\n- `store` (feature `server`): the service's own database, a repository per record",
         );
@@ -227,7 +227,7 @@ fn lib_tokens(system: &System, service: &Service) -> TokenStream {
             }
         }
     };
-    let store_mod = if service.records.is_empty() {
+    let store_mod = if !service.has_store() {
         quote! {}
     } else {
         quote! {
@@ -421,6 +421,17 @@ pub struct TraitMethod {
 
 /// The methods of the `Api` trait generated for `service`, in spec order.
 pub fn trait_methods(system: &System, service: &Service) -> Vec<TraitMethod> {
+    let events = service.subscribes.iter().map(|key| {
+        let event = &system.events[key];
+        TraitMethod {
+            name: format!("on_{}", event.name.rust),
+            params: vec![
+                "meta: Meta".to_owned(),
+                format!("event: types::{}", system.schemas[&event.payload].name.rust),
+                "tx: &mut Transaction".to_owned(),
+            ],
+        }
+    });
     service
         .endpoints
         .iter()
@@ -435,6 +446,7 @@ pub fn trait_methods(system: &System, service: &Service) -> Vec<TraitMethod> {
                 })
                 .collect(),
         })
+        .chain(events)
         .collect()
 }
 
@@ -564,7 +576,7 @@ pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
         }
         // The service keeps idempotency keys in its store: a keyed POST or PATCH may be
         // retried like a GET.
-        if !service.records.is_empty() && matches!(e.method, Method::Post | Method::Patch) {
+        if service.has_store() && matches!(e.method, Method::Post | Method::Patch) {
             call = quote! { #call.idempotency_key() };
         }
         let response = body_type(system, &e.response);
@@ -899,7 +911,17 @@ pub(crate) fn server_tokens(
             .route("/openapi.json", get(|| async { runtime::server::json_document(OPENAPI) }))
             .with_state(api)
     };
-    let has_endpoints = !service.endpoints.is_empty();
+    let (event_methods, dispatcher) = event_tokens(system, service);
+    methods.extend(event_methods);
+    let events_use = if service.subscribes.is_empty() {
+        quote! {}
+    } else {
+        quote! {
+            pub use runtime::events::{HandlerError, Meta};
+            use super::store::Transaction;
+        }
+    };
+    let has_endpoints = !service.endpoints.is_empty() || !service.subscribes.is_empty();
     let has_errors = service.endpoints.iter().any(|e| !e.errors.is_empty());
     let server_uses = match (has_endpoints, has_errors) {
         (false, _) => quote! { use runtime::server::Settings; },
@@ -921,6 +943,7 @@ pub(crate) fn server_tokens(
         use std::time::Duration;
 
         pub use runtime::context::Context;
+        #events_use
 
         /// Largest accepted request body, in bytes.
         pub const BODY_LIMIT: usize = #body_limit;
@@ -944,8 +967,77 @@ pub(crate) fn server_tokens(
 
         #run
 
+        #dispatcher
+
         #endpoints_mod
     }
+}
+
+/// The `Api` methods of the events `service` handles (`on_<event>`), and the dispatcher that
+/// hands each received event to its method.
+fn event_tokens(system: &System, service: &Service) -> (Vec<TokenStream>, TokenStream) {
+    if service.subscribes.is_empty() {
+        return (Vec::new(), quote! {});
+    }
+    let std = Std::service();
+    let mut methods = Vec::new();
+    let mut arms = Vec::new();
+    for key in &service.subscribes {
+        let event = &system.events[key];
+        let method = format_ident!("on_{}", event.name.rust);
+        let payload = std.schema(&system.schemas[&event.payload].name.rust);
+        let mut text = format!(
+            "Handles `{}`. Runs inside `tx`, which holds the event's inbox row: what the handler \
+             writes through it commits with that row, so an event delivered again has its \
+             effect once. `Err(HandlerError::Failed)` has the event tried again later (after \
+             `EVENTS_MAX_ATTEMPTS` attempts it goes to the dead letters); \
+             `Err(HandlerError::Invalid)` sends it to the dead letters at once.",
+            event.name.wire
+        );
+        if let Some(d) = &event.doc {
+            text = format!("{text}\n\n{d}");
+        }
+        let d = doc_str(&text);
+        methods.push(quote! {
+            #d
+            fn #method(&self, meta: Meta, event: #payload, tx: &mut Transaction) -> impl Future<Output = Result<(), HandlerError>> + Send;
+        });
+        let wire = lit(&event.wire_type());
+        arms.push(quote! {
+            #wire => {
+                let payload = runtime::events::decode::<#payload>(event)?;
+                let mut tx = Transaction::from_tx(tx, &self.store);
+                self.api.#method(event.meta(attempt), payload, &mut tx).await?;
+                Ok(tx.into_tx())
+            }
+        });
+    }
+    let dispatcher = quote! {
+        /// Hands each event the service handles to its method of the `Api`.
+        struct Dispatcher<A> {
+            api: Arc<A>,
+            store: super::store::Store,
+        }
+
+        impl<A: Api> runtime::events::Dispatch for Dispatcher<A> {
+            fn dispatch<'a>(
+                &'a self,
+                event: &'a runtime::events::Envelope,
+                attempt: u32,
+                tx: runtime::store::Tx,
+            ) -> runtime::events::Handling<'a> {
+                Box::pin(async move {
+                    match event.event_type.as_str() {
+                        #(#arms)*
+                        other => Err(HandlerError::Invalid(format!(
+                            "`{other}` is not an event this service handles"
+                        ))),
+                    }
+                })
+            }
+        }
+    };
+    (methods, dispatcher)
 }
 
 /// `From<store::Error>` for an endpoint's errors, in a service with records: a duplicate of a
@@ -956,7 +1048,7 @@ fn store_error_from(
     e: &Endpoint,
     err: &proc_macro2::Ident,
 ) -> TokenStream {
-    if service.records.is_empty() {
+    if !service.has_store() {
         return quote! {};
     }
     let mut arms = Vec::new();
@@ -1002,7 +1094,7 @@ fn run_tokens(service: &Service) -> TokenStream {
             request_timeout: REQUEST_TIMEOUT,
         };
     };
-    if service.records.is_empty() {
+    if !service.has_store() {
         return quote! {
             /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from
             /// the environment, the address from `HOST` and `PORT`. With the argument
@@ -1017,18 +1109,48 @@ fn run_tokens(service: &Service) -> TokenStream {
             }
         };
     }
+    let build = if !service.has_events() {
+        quote! {
+            let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+            Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
+        }
+    } else if service.subscribes.is_empty() {
+        quote! {
+            let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+            let events = runtime::events::Events::start(&db, &super::store::EVENTS).await?;
+            let store = super::store::Store::with_outbox(db, events.outbox());
+            Ok(router(Arc::new(make(deps, store))))
+        }
+    } else {
+        quote! {
+            let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+            let events = runtime::events::Events::start(&db, &super::store::EVENTS).await?;
+            let store = super::store::Store::with_outbox(db, events.outbox());
+            let api = Arc::new(make(deps, store.clone()));
+            Ok(events.serve(router(api.clone()), Dispatcher { api, store }))
+        }
+    };
+    let events_doc = if service.has_events() {
+        "\n\nEvents: published ones are delivered from the service's outbox by a relay it \
+         runs; handled ones arrive at its internal `/_svcgen/events` route (see \
+         `runtime::events`)."
+    } else {
+        ""
+    };
+    let run_doc = doc_str(&format!(
+        "Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from \
+         the environment, the address from `HOST` and `PORT`, the database from \
+         `DATABASE_URL` (default: an SQLite file in `SVCGEN_DATA_DIR`), migrated before the \
+         first request. With the argument `healthcheck`, checks instead whether the service \
+         on this machine is ready; with `migrations`, lists which migrations its database \
+         has applied and which would run.{events_doc}"
+    ));
     quote! {
-        /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from
-        /// the environment, the address from `HOST` and `PORT`, the database from
-        /// `DATABASE_URL` (default: an SQLite file in `SVCGEN_DATA_DIR`), migrated before the
-        /// first request. With the argument `healthcheck`, checks instead whether the service
-        /// on this machine is ready; with `migrations`, lists which migrations its database
-        /// has applied and which would run.
+        #run_doc
         pub async fn run<A: Api>(make: impl FnOnce(super::deps::Deps, super::store::Store) -> A) -> ExitCode {
             #settings
-            runtime::store::main(settings, super::store::DATABASE, &super::store::MIGRATIONS, |db| {
-                let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
-                Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
+            runtime::store::main(settings, super::store::DATABASE, &super::store::MIGRATIONS, |db| async move {
+                #build
             })
             .await
         }
@@ -1153,13 +1275,40 @@ fn handlers_tokens(system: &System, service: &Service) -> TokenStream {
             }
         });
     }
+    let std = Std::service();
+    let mut event_imports = Vec::new();
+    for key in &service.subscribes {
+        let event = &system.events[key];
+        let method = format_ident!("on_{}", event.name.rust);
+        let payload = std.schema(&system.schemas[&event.payload].name.rust);
+        let wire = lit(&format!("`{}` is not handled yet", event.name.wire));
+        methods.push(quote! {
+            async fn #method(&self, _meta: Meta, _event: #payload, _tx: &mut Transaction) -> Result<(), HandlerError> {
+                Err(HandlerError::Failed(#wire.into()))
+            }
+        });
+    }
+    if !service.subscribes.is_empty() {
+        event_imports.push(quote! { use crate::server::{HandlerError, Meta}; });
+        event_imports.push(quote! { use super::store::Transaction; });
+    }
     let text = format!(
-        "Handlers of the `{}` service: one method per endpoint of the spec.\n\nEvery endpoint answers 501 until you implement it.",
-        service.name.wire
+        "Handlers of the `{}` service: one method per endpoint of the spec{}.\n\nEvery endpoint answers 501 until you implement it{}.",
+        service.name.wire,
+        if service.subscribes.is_empty() {
+            ""
+        } else {
+            " and per event it handles"
+        },
+        if service.subscribes.is_empty() {
+            ""
+        } else {
+            "; every event fails (and, after its last attempt, goes to the dead letters, to be replayed once it is handled)"
+        }
     );
     let lines = super::rust::doc_lines(&text);
     let struct_doc = doc_str(&format!("The `{}` service.", service.name.wire));
-    let (store_use, store_field, store_param, store_init) = if service.records.is_empty() {
+    let (store_use, store_field, store_param, store_init) = if !service.has_store() {
         (quote! {}, quote! {}, quote! {}, quote! {})
     } else {
         (
@@ -1177,6 +1326,7 @@ fn handlers_tokens(system: &System, service: &Service) -> TokenStream {
 
         use super::deps::Deps;
         #store_use
+        #(#event_imports)*
         use crate::server::{Api, Context, #(#imports),*};
 
         #struct_doc

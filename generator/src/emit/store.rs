@@ -534,6 +534,88 @@ pub fn store_tokens(system: &System, service: &Service) -> TokenStream {
             }
         });
     }
+    let ev = events_tokens(system, service);
+    let (store_field, store_init, tx_field, tx_init, commit, from_tx) = if service.has_events() {
+        (
+            quote! { outbox: Outbox, },
+            quote! {
+                /// The store on `db` (opened and migrated by `server::run`, or by a test), its
+                /// events going into the outbox of this service.
+                pub fn new(db: Db) -> Self {
+                    Store::with_outbox(db, Outbox::new(EVENTS.system, EVENTS.service))
+                }
+
+                /// The store on `db`, publishing into `outbox` (whose relay `server::run`
+                /// starts).
+                pub fn with_outbox(db: Db, outbox: Outbox) -> Self {
+                    Store { db, outbox }
+                }
+            },
+            quote! { outbox: Outbox, published: bool, },
+            quote! { outbox: self.outbox.clone(), published: false, },
+            quote! {
+                /// Keeps every change, and lets the events published in it go.
+                pub async fn commit(self) -> Result<(), Error> {
+                    self.tx.commit().await?;
+                    if self.published {
+                        self.outbox.committed();
+                    }
+                    Ok(())
+                }
+            },
+            if service.subscribes.is_empty() {
+                quote! {}
+            } else {
+                quote! {
+                    /// A transaction of this store around `tx` (the event inbox's, for a handler).
+                    pub(crate) fn from_tx(tx: Tx, store: &Store) -> Self {
+                        Transaction { tx, outbox: store.outbox.clone(), published: false }
+                    }
+
+                    /// The transaction itself, for the inbox to commit after a handler.
+                    pub(crate) fn into_tx(self) -> Tx {
+                        if self.published {
+                            // Woken now, the relay may look before the inbox commits; its next
+                            // regular look (within 250 ms) finds the events.
+                            self.outbox.committed();
+                        }
+                        self.tx
+                    }
+                }
+            },
+        )
+    } else {
+        (
+            quote! {},
+            quote! {
+                /// The store on `db` (opened and migrated by `server::run`, or by a test).
+                pub fn new(db: Db) -> Self {
+                    Store { db }
+                }
+            },
+            quote! {},
+            quote! {},
+            quote! {
+                /// Keeps every change.
+                pub async fn commit(self) -> Result<(), Error> {
+                    self.tx.commit().await
+                }
+            },
+            quote! {},
+        )
+    };
+    let events_use = if service.has_events() {
+        quote! { use runtime::events::Outbox; }
+    } else {
+        quote! {}
+    };
+    let (publish, tx_publish) = publish_tokens(system, service);
+    let records_doc = if service.records.is_empty() {
+        "The service's database (its event outbox and inbox)."
+    } else {
+        "The service's database, with a repository per record. Cheap to clone."
+    };
+    let records_doc = doc_str(records_doc);
     quote! {
         //! The service's own database: a repository per record, on the pool or in a
         //! transaction, and the migrations applied at start.
@@ -541,8 +623,11 @@ pub fn store_tokens(system: &System, service: &Service) -> TokenStream {
         //! Every statement is written in both dialects; the one of the database in
         //! `DATABASE_URL` runs. For queries of your own, use [`Store::db`].
 
+        #[allow(unused_imports)]
         use runtime::store::{self, Db, Error, Json, On, Row, Sql, Tx, Unique};
+        #events_use
         use super::runtime;
+        #[allow(unused_imports)]
         use super::types;
 
         /// The name of the service's database: the SQLite file `<name>.db` in the data folder
@@ -556,17 +641,17 @@ pub fn store_tokens(system: &System, service: &Service) -> TokenStream {
             postgres: #postgres,
         };
 
-        /// The service's database, with a repository per record. Cheap to clone.
+        #ev
+
+        #records_doc
         #[derive(Debug, Clone)]
         pub struct Store {
             db: Db,
+            #store_field
         }
 
         impl Store {
-            /// The store on `db` (opened and migrated by `server::run`, or by a test).
-            pub fn new(db: Db) -> Self {
-                Store { db }
-            }
+            #store_init
 
             /// The database, for queries of your own.
             pub fn db(&self) -> &Db {
@@ -576,16 +661,19 @@ pub fn store_tokens(system: &System, service: &Service) -> TokenStream {
             /// Starts a transaction: every change made through it is kept by
             /// [`Transaction::commit`], none if it is dropped first.
             pub async fn begin(&self) -> Result<Transaction, Error> {
-                Ok(Transaction { tx: self.db.begin().await? })
+                Ok(Transaction { tx: self.db.begin().await?, #tx_init })
             }
 
             #(#accessors)*
+
+            #publish
         }
 
         /// An open transaction of the store.
         #[derive(Debug)]
         pub struct Transaction {
             tx: Tx,
+            #tx_field
         }
 
         impl Transaction {
@@ -594,14 +682,136 @@ pub fn store_tokens(system: &System, service: &Service) -> TokenStream {
                 &mut self.tx
             }
 
-            /// Keeps every change.
-            pub async fn commit(self) -> Result<(), Error> {
-                self.tx.commit().await
-            }
+            #commit
+
+            #from_tx
 
             #(#tx_accessors)*
+
+            #tx_publish
         }
 
         #(#repos)*
     }
+}
+
+/// The event kinds the service publishes or handles, and its plan (`EVENTS`): who handles what
+/// it publishes, where they are found.
+fn events_tokens(system: &System, service: &Service) -> TokenStream {
+    if !service.has_events() {
+        return quote! {};
+    }
+    let mut kinds = Vec::new();
+    for key in service.publishes.iter().chain(&service.subscribes) {
+        let event = &system.events[key];
+        let name = format_ident!("{}", const_name(&event.name.rust));
+        if kinds
+            .iter()
+            .any(|(n, _): &(proc_macro2::Ident, TokenStream)| *n == name)
+        {
+            continue;
+        }
+        let (wire, ty) = (lit(&event.name.wire), lit(&event.wire_type()));
+        let d = doc_str(&format!(
+            "`{}` (version {}).",
+            event.name.wire, event.version
+        ));
+        kinds.push((
+            name.clone(),
+            quote! {
+                #d
+                pub const #name: Kind = Kind { name: #wire, wire_type: #ty };
+            },
+        ));
+    }
+    let kind_items = kinds.iter().map(|(_, t)| t);
+    let publications = service.publishes.iter().map(|key| {
+        let event = &system.events[key];
+        let kind = format_ident!("{}", const_name(&event.name.rust));
+        let peers = system
+            .services
+            .values()
+            .filter(|s| s.subscribes.contains(key))
+            .map(|s| {
+                let (name, env, port) = (
+                    lit(&s.name.wire),
+                    lit(&super::service::url_env(s)),
+                    proc_macro2::Literal::u16_unsuffixed(s.port),
+                );
+                quote! { runtime::events::Peer { service: #name, url_env: #env, default_port: #port } }
+            });
+        quote! { runtime::events::Publication { kind: kinds::#kind, subscribers: &[#(#peers),*] } }
+    });
+    let handled = service.subscribes.iter().map(|key| {
+        let kind = format_ident!("{}", const_name(&system.events[key].name.rust));
+        quote! { kinds::#kind }
+    });
+    let (system_name, service_name) = (lit(&system.dir()), lit(&service.name.wire));
+    quote! {
+        /// The events the service publishes or handles.
+        pub mod kinds {
+            use super::runtime::events::Kind;
+
+            #(#kind_items)*
+        }
+
+        /// What the service does with events: what it publishes (and who handles each), what
+        /// it handles.
+        pub const EVENTS: runtime::events::Plan = runtime::events::Plan {
+            system: #system_name,
+            service: #service_name,
+            publishes: &[#(#publications),*],
+            subscribes: &[#(#handled),*],
+        };
+    }
+}
+
+/// A `publish_<event>` method per event the service publishes: on a transaction (with the
+/// handler's own writes), and on the store (alone).
+fn publish_tokens(system: &System, service: &Service) -> (TokenStream, TokenStream) {
+    let std = Std::service();
+    let mut on_store = Vec::new();
+    let mut on_tx = Vec::new();
+    for key in &service.publishes {
+        let event = &system.events[key];
+        let method = format_ident!("publish_{}", event.name.rust);
+        let kind = format_ident!("{}", const_name(&event.name.rust));
+        let payload = std.schema(&system.schemas[&event.payload].name.rust);
+        let subject = match &event.key {
+            Some(k) => {
+                let field = ident(&k.rust);
+                quote! { runtime::events::subject_of(&event.#field) }
+            }
+            None => quote! { None },
+        };
+        let mut text = format!(
+            "Publishes `{}`: it is delivered to every service that handles it once this              transaction commits, never if it is rolled back. The event's id.",
+            event.name.wire
+        );
+        if let Some(d) = &event.doc {
+            text = format!("{text}\n\n{d}");
+        }
+        let d = doc_str(&text);
+        on_tx.push(quote! {
+            #d
+            pub async fn #method(&mut self, event: &#payload) -> Result<runtime::events::Uuid, Error> {
+                self.published = true;
+                self.outbox.publish(&mut self.tx, &kinds::#kind, #subject, event).await
+            }
+        });
+        let d = doc_str(&format!(
+            "Publishes `{}` in a transaction of its own (see [`Transaction::{method}`]).",
+            event.name.wire
+        ));
+        on_store.push(quote! {
+            #d
+            pub async fn #method(&self, event: &#payload) -> Result<runtime::events::Uuid, Error> {
+                let mut tx = self.begin().await?;
+                let id = tx.#method(event).await?;
+                tx.commit().await?;
+                Ok(id)
+            }
+        });
+    }
+    (quote! { #(#on_store)* }, quote! { #(#on_tx)* })
 }

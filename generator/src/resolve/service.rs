@@ -210,6 +210,20 @@ impl Resolver<'_> {
             );
             ok = false;
         }
+        let path = def.path.get_ref();
+        if path == RESERVED_PREFIX || path.starts_with(&format!("{RESERVED_PREFIX}/")) {
+            self.diags.push(
+                Diagnostic::at(
+                    &path_loc,
+                    format!("paths under `{RESERVED_PREFIX}/` are the runtime's own"),
+                    "reserved path",
+                )
+                .with_note(
+                    "the runtime serves its internal routes there (event delivery, dead letters)",
+                ),
+            );
+            ok = false;
+        }
 
         let mut seen = HashMap::new();
         let mut fields = |this: &mut Self,

@@ -128,12 +128,7 @@ pub fn router<A: Api>(api: Arc<A>) -> Router {
         .with_state(api)
 }
 
-/// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from
-/// the environment, the address from `HOST` and `PORT`, the database from
-/// `DATABASE_URL` (default: an SQLite file in `SVCGEN_DATA_DIR`), migrated before the
-/// first request. With the argument `healthcheck`, checks instead whether the service
-/// on this machine is ready; with `migrations`, lists which migrations its database
-/// has applied and which would run.
+/// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from the environment, the address from `HOST` and `PORT`, the database from `DATABASE_URL` (default: an SQLite file in `SVCGEN_DATA_DIR`), migrated before the first request. With the argument `healthcheck`, checks instead whether the service on this machine is ready; with `migrations`, lists which migrations its database has applied and which would run.
 pub async fn run<A: Api>(
     make: impl FnOnce(super::deps::Deps, super::store::Store) -> A,
 ) -> ExitCode {
@@ -146,7 +141,7 @@ pub async fn run<A: Api>(
             settings,
             super::store::DATABASE,
             &super::store::MIGRATIONS,
-            |db| {
+            |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
                 Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
             },

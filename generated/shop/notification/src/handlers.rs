@@ -1,13 +1,13 @@
 // Written once by svcgen from specs/shop.toml; this file is yours to edit (svcgen never rewrites it).
 
 //! Handlers of the `notification` service: "sends" messages by recording them in the
-//! service's own database.
+//! service's own database, and confirms every order placed (`order.placed`).
 
 use crate::deps::Deps;
-use crate::server::{Api, Context, ListForUserError, SendError};
-use crate::store::Store;
+use crate::server::{Api, Context, HandlerError, ListForUserError, Meta, SendError};
+use crate::store::{Store, Transaction};
 use types::uuid::Uuid;
-use types::{Notification, SentNotification};
+use types::{Channel, Notification, OrderPlaced, SentNotification};
 
 /// Records read from the store per query when listing a customer's notifications.
 const PAGE: u32 = 100;
@@ -39,6 +39,33 @@ impl Api for Notifications {
         self.store.notifications().insert(&sent).await?;
         runtime::tracing::info!(user = %sent.user_id, subject = %sent.subject, "notification sent");
         Ok(sent)
+    }
+
+    /// The order's confirmation, recorded in the transaction that marks the event handled:
+    /// an event delivered twice confirms once.
+    async fn on_order_placed(
+        &self,
+        meta: Meta,
+        event: OrderPlaced,
+        tx: &mut Transaction,
+    ) -> Result<(), HandlerError> {
+        let sent = SentNotification {
+            id: Uuid::new_v4(),
+            user_id: event.user_id,
+            channel: Channel::Email,
+            subject: format!("Order {} placed", event.order_id),
+            sent_at: runtime::store::now(),
+        };
+        tx.notifications().insert(&sent).await?;
+        runtime::tracing::info!(
+            user = %sent.user_id,
+            order = %event.order_id,
+            event = %meta.id,
+            "order confirmed to {} ({} cents)",
+            event.user_name,
+            event.total_cents
+        );
+        Ok(())
     }
 
     /// Every notification of the customer, oldest first, read page by page through the

@@ -2,7 +2,7 @@
 
 //! The `notification` service of the `shop` system.
 //!
-//! Sends messages to customers and keeps a record of them.
+//! Sends messages to customers and keeps a record of them; confirms every order placed.
 //!
 //! - `api`: names, addresses and parameter types
 //! - `client` (feature `client`): the typed client

@@ -8,8 +8,11 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
+use runtime::events::Outbox;
+#[allow(unused_imports)]
 use runtime::store::{self, Db, Error, On, Row, Sql, Tx, Unique};
 use super::runtime;
+#[allow(unused_imports)]
 use super::types;
 
 /// The name of the service's database: the SQLite file `<name>.db` in the data folder
@@ -41,16 +44,44 @@ pub const MIGRATIONS: store::Migrations = store::Migrations {
     ],
 };
 
+/// The events the service publishes or handles.
+pub mod kinds {
+    use super::runtime::events::Kind;
+
+    /// `order.placed` (version 1).
+    pub const ORDER_PLACED: Kind = Kind {
+        name: "order.placed",
+        wire_type: "order.placed.v1",
+    };
+}
+
+/// What the service does with events: what it publishes (and who handles each), what
+/// it handles.
+pub const EVENTS: runtime::events::Plan = runtime::events::Plan {
+    system: "shop",
+    service: "notification",
+    publishes: &[],
+    subscribes: &[kinds::ORDER_PLACED],
+};
+
 /// The service's database, with a repository per record. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Db,
+    outbox: Outbox,
 }
 
 impl Store {
-    /// The store on `db` (opened and migrated by `server::run`, or by a test).
+    /// The store on `db` (opened and migrated by `server::run`, or by a test), its
+    /// events going into the outbox of this service.
     pub fn new(db: Db) -> Self {
-        Store { db }
+        Store::with_outbox(db, Outbox::new(EVENTS.system, EVENTS.service))
+    }
+
+    /// The store on `db`, publishing into `outbox` (whose relay `server::run`
+    /// starts).
+    pub fn with_outbox(db: Db, outbox: Outbox) -> Self {
+        Store { db, outbox }
     }
 
     /// The database, for queries of your own.
@@ -63,6 +94,8 @@ impl Store {
     pub async fn begin(&self) -> Result<Transaction, Error> {
         Ok(Transaction {
             tx: self.db.begin().await?,
+            outbox: self.outbox.clone(),
+            published: false,
         })
     }
 
@@ -78,6 +111,8 @@ impl Store {
 #[derive(Debug)]
 pub struct Transaction {
     tx: Tx,
+    outbox: Outbox,
+    published: bool,
 }
 
 impl Transaction {
@@ -86,9 +121,30 @@ impl Transaction {
         &mut self.tx
     }
 
-    /// Keeps every change.
+    /// Keeps every change, and lets the events published in it go.
     pub async fn commit(self) -> Result<(), Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        if self.published {
+            self.outbox.committed();
+        }
+        Ok(())
+    }
+
+    /// A transaction of this store around `tx` (the event inbox's, for a handler).
+    pub(crate) fn from_tx(tx: Tx, store: &Store) -> Self {
+        Transaction {
+            tx,
+            outbox: store.outbox.clone(),
+            published: false,
+        }
+    }
+
+    /// The transaction itself, for the inbox to commit after a handler.
+    pub(crate) fn into_tx(self) -> Tx {
+        if self.published {
+            self.outbox.committed();
+        }
+        self.tx
     }
 
     /// The `notifications` records.

@@ -17,14 +17,20 @@ use super::runtime;
 ///     let _ = &deps.users;
 /// }
 /// ```
+///
+/// A service that was not declared has no client here, so calling it does not compile:
+///
+/// ```compile_fail
+/// fn call(deps: &shop_orders::deps::Deps) {
+///     let _ = &deps.notification;
+/// }
+/// ```
 #[derive(Debug, Clone)]
 pub struct Deps {
     /// The `users` service (`USERS_URL`, default `http://127.0.0.1:8001`).
     pub users: super::dependencies::users::client::Client,
     /// The `inventory` service (`INVENTORY_URL`, default `http://127.0.0.1:8002`).
     pub inventory: super::dependencies::inventory::client::Client,
-    /// The `notification` service (`NOTIFICATION_URL`, default `http://127.0.0.1:8004`).
-    pub notification: super::dependencies::notification::client::Client,
 }
 
 impl Deps {
@@ -40,11 +46,6 @@ impl Deps {
                 timeout: Duration::from_millis(2000),
                 connect_timeout: Duration::from_millis(1000),
                 retries: 0,
-            })?,
-            notification: super::dependencies::notification::client::Client::from_env(Policy {
-                timeout: Duration::from_millis(1000),
-                connect_timeout: Duration::from_millis(1000),
-                retries: 1,
             })?,
         })
     }

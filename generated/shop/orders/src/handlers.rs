@@ -1,8 +1,8 @@
 // Written once by svcgen from specs/shop.toml; this file is yours to edit (svcgen never rewrites it).
 
 //! Handlers of the `orders` service: checks the customer with `users`, prices and reserves the
-//! lines with `inventory`, records the order in its own database and asks `notification` to
-//! confirm it.
+//! lines with `inventory`, records the order in its own database and, in the same transaction,
+//! publishes `order.placed` (which `notification` handles to confirm it).
 
 use crate::deps::Deps;
 use crate::server::{Api, Context, GetOrderError, PlaceOrderError};
@@ -11,7 +11,7 @@ use runtime::client::Error;
 use shop_inventory::client::{GetItemError, ReserveError};
 use shop_users::client::GetUserError;
 use types::uuid::Uuid;
-use types::{Channel, NewOrder, NotFound, Notification, Order, OrderStatus, Reservation};
+use types::{NewOrder, NotFound, Order, OrderPlaced, OrderStatus, Reservation};
 
 /// The `orders` service.
 pub struct Orders {
@@ -71,21 +71,19 @@ impl Api for Orders {
             status: OrderStatus::Placed,
             placed_at: runtime::store::now(),
         };
-        self.store.orders().insert(&order).await?;
-
-        // The order stands even if the confirmation cannot be sent now.
-        let confirmation = Notification {
+        // The order and its event commit together: no order without its event, and no event
+        // for an order that was not recorded.
+        let placed = OrderPlaced {
+            order_id: order.id,
             user_id: user.id,
-            channel: Channel::Email,
-            subject: format!("Order {} placed", order.id),
-            body: format!(
-                "Hello {}, your order totals {} cents.",
-                user.name, order.total_cents
-            ),
+            user_name: user.name,
+            total_cents: order.total_cents,
+            placed_at: order.placed_at,
         };
-        if let Err(e) = self.deps.notification.send(&confirmation).await {
-            runtime::tracing::warn!(order = %order.id, "confirmation not sent: {e}");
-        }
+        let mut tx = self.store.begin().await?;
+        tx.orders().insert(&order).await?;
+        tx.publish_order_placed(&placed).await?;
+        tx.commit().await?;
         Ok(order)
     }
 

@@ -2,7 +2,7 @@
 
 //! The `orders` service of the `shop` system.
 //!
-//! Takes orders: checks the customer, reserves stock and sends a confirmation.
+//! Takes orders: checks the customer, reserves stock and announces the order.
 //!
 //! - `api`: names, addresses and parameter types
 //! - `client` (feature `client`): the typed client
@@ -20,7 +20,6 @@ pub use types;
 #[cfg(feature = "server")]
 pub mod dependencies {
     pub use shop_inventory as inventory;
-    pub use shop_notification as notification;
     pub use shop_users as users;
 }
 

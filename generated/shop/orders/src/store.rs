@@ -8,8 +8,11 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
+use runtime::events::Outbox;
+#[allow(unused_imports)]
 use runtime::store::{self, Db, Error, Json, On, Row, Sql, Tx, Unique};
 use super::runtime;
+#[allow(unused_imports)]
 use super::types;
 
 /// The name of the service's database: the SQLite file `<name>.db` in the data folder
@@ -41,16 +44,55 @@ pub const MIGRATIONS: store::Migrations = store::Migrations {
     ],
 };
 
+/// The events the service publishes or handles.
+pub mod kinds {
+    use super::runtime::events::Kind;
+
+    /// `order.placed` (version 1).
+    pub const ORDER_PLACED: Kind = Kind {
+        name: "order.placed",
+        wire_type: "order.placed.v1",
+    };
+}
+
+/// What the service does with events: what it publishes (and who handles each), what
+/// it handles.
+pub const EVENTS: runtime::events::Plan = runtime::events::Plan {
+    system: "shop",
+    service: "orders",
+    publishes: &[
+        runtime::events::Publication {
+            kind: kinds::ORDER_PLACED,
+            subscribers: &[
+                runtime::events::Peer {
+                    service: "notification",
+                    url_env: "NOTIFICATION_URL",
+                    default_port: 8004,
+                },
+            ],
+        },
+    ],
+    subscribes: &[],
+};
+
 /// The service's database, with a repository per record. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Db,
+    outbox: Outbox,
 }
 
 impl Store {
-    /// The store on `db` (opened and migrated by `server::run`, or by a test).
+    /// The store on `db` (opened and migrated by `server::run`, or by a test), its
+    /// events going into the outbox of this service.
     pub fn new(db: Db) -> Self {
-        Store { db }
+        Store::with_outbox(db, Outbox::new(EVENTS.system, EVENTS.service))
+    }
+
+    /// The store on `db`, publishing into `outbox` (whose relay `server::run`
+    /// starts).
+    pub fn with_outbox(db: Db, outbox: Outbox) -> Self {
+        Store { db, outbox }
     }
 
     /// The database, for queries of your own.
@@ -63,6 +105,8 @@ impl Store {
     pub async fn begin(&self) -> Result<Transaction, Error> {
         Ok(Transaction {
             tx: self.db.begin().await?,
+            outbox: self.outbox.clone(),
+            published: false,
         })
     }
 
@@ -70,12 +114,25 @@ impl Store {
     pub fn orders(&self) -> Orders<'_> {
         Orders { on: On::Db(&self.db) }
     }
+
+    /// Publishes `order.placed` in a transaction of its own (see [`Transaction::publish_order_placed`]).
+    pub async fn publish_order_placed(
+        &self,
+        event: &types::OrderPlaced,
+    ) -> Result<runtime::events::Uuid, Error> {
+        let mut tx = self.begin().await?;
+        let id = tx.publish_order_placed(event).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
 }
 
 /// An open transaction of the store.
 #[derive(Debug)]
 pub struct Transaction {
     tx: Tx,
+    outbox: Outbox,
+    published: bool,
 }
 
 impl Transaction {
@@ -84,14 +141,36 @@ impl Transaction {
         &mut self.tx
     }
 
-    /// Keeps every change.
+    /// Keeps every change, and lets the events published in it go.
     pub async fn commit(self) -> Result<(), Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        if self.published {
+            self.outbox.committed();
+        }
+        Ok(())
     }
 
     /// The `orders` records.
     pub fn orders(&mut self) -> Orders<'_> {
         Orders { on: On::Tx(&mut self.tx) }
+    }
+
+    /// Publishes `order.placed`: it is delivered to every service that handles it once this              transaction commits, never if it is rolled back. The event's id.
+    ///
+    /// An order was placed: its lines are reserved and it is recorded.
+    pub async fn publish_order_placed(
+        &mut self,
+        event: &types::OrderPlaced,
+    ) -> Result<runtime::events::Uuid, Error> {
+        self.published = true;
+        self.outbox
+            .publish(
+                &mut self.tx,
+                &kinds::ORDER_PLACED,
+                runtime::events::subject_of(&event.order_id),
+                event,
+            )
+            .await
     }
 }
 

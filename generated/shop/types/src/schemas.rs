@@ -354,6 +354,31 @@ impl validation::Validate for Order {
     }
 }
 
+/// What the customer is told about an order just placed.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct OrderPlaced {
+    pub order_id: ::uuid::Uuid,
+    pub user_id: ::uuid::Uuid,
+    pub user_name: String,
+    pub total_cents: i64,
+    pub placed_at: ::chrono::DateTime<::chrono::Utc>,
+}
+
+impl validation::Validate for OrderPlaced {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("user_name");
+        validation::check_len(&self.user_name, 1..=100, path, out);
+        path.pop();
+        path.push("total_cents");
+        validation::check_int(self.total_cents, 0.., path, out);
+        path.pop();
+    }
+}
+
 #[derive(
     Debug,
     Clone,

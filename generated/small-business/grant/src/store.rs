@@ -8,8 +8,10 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
+#[allow(unused_imports)]
 use runtime::store::{self, Db, Error, Json, On, Row, Sql, Tx, Unique};
 use super::runtime;
+#[allow(unused_imports)]
 use super::types;
 
 /// The name of the service's database: the SQLite file `<name>.db` in the data folder
