@@ -26,6 +26,7 @@
 
 pub mod analyze;
 pub mod check;
+pub mod contracts;
 pub mod diag;
 pub mod emit;
 pub mod handlers;
@@ -173,7 +174,8 @@ pub fn generate(
 /// Plans the migrations of every loaded system against the output under `out` (see
 /// [`migrate`]): fills each service's list of migrations, which `generate` then embeds, and
 /// returns the new migration files and store snapshots to write with the rest. Changes that
-/// would lose data, and migrations missing or edited, are reported like spec problems.
+/// would lose data, and migrations missing or edited, are reported like spec problems; so are
+/// changes to a published event payload its subscribers could not read (see [`contracts`]).
 #[cfg(feature = "files")]
 pub fn plan_migrations(
     out: &Path,
@@ -186,6 +188,14 @@ pub fn plan_migrations(
             Ok(f) => files.extend(f),
             Err(e) => diags.push(diag::Diagnostic::global(format!(
                 "cannot read the migrations of `{}` under {}: {e}",
+                system.name.wire,
+                out.display()
+            ))),
+        }
+        match contracts::check(out, system, &mut diags) {
+            Ok(f) => files.extend(f),
+            Err(e) => diags.push(diag::Diagnostic::global(format!(
+                "cannot read the event snapshot of `{}` under {}: {e}",
                 system.name.wire,
                 out.display()
             ))),
