@@ -826,7 +826,7 @@ impl Inbox {
                     event = %event.event_type,
                     id = %event.id,
                     attempt,
-                    "event handled: {} ->",
+                    "event handled, published by {}",
                     event.source
                 );
                 return Ok(Outcome::Handled);
