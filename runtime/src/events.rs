@@ -34,8 +34,10 @@ use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use chrono::{DateTime, Utc};
+use futures_util::FutureExt;
 use serde::Serialize;
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
@@ -57,6 +59,9 @@ pub const DEFAULT_MAX_ATTEMPTS: u32 = 8;
 pub const DEFAULT_RETRY_BASE: Duration = Duration::from_millis(200);
 /// The longest delay between two attempts.
 pub const MAX_RETRY_DELAY: Duration = Duration::from_secs(60);
+/// Time allowed to one handler call, below the default request timeout of the delivery
+/// request (`EVENTS_HANDLER_TIMEOUT_MS`).
+pub const DEFAULT_HANDLER_TIMEOUT: Duration = Duration::from_secs(5);
 /// How long handled events are remembered (inbox) and delivered ones kept (outbox)
 /// (`EVENTS_RETENTION_HOURS`).
 pub const DEFAULT_RETENTION: Duration = Duration::from_secs(7 * 24 * 60 * 60);
@@ -70,6 +75,8 @@ pub struct Settings {
     pub retry_base: Duration,
     /// How long handled and delivered events are remembered.
     pub retention: Duration,
+    /// Time allowed to one handler call; longer is a failed attempt.
+    pub handler_timeout: Duration,
 }
 
 impl Default for Settings {
@@ -78,13 +85,15 @@ impl Default for Settings {
             max_attempts: DEFAULT_MAX_ATTEMPTS,
             retry_base: DEFAULT_RETRY_BASE,
             retention: DEFAULT_RETENTION,
+            handler_timeout: DEFAULT_HANDLER_TIMEOUT,
         }
     }
 }
 
 impl Settings {
     /// `EVENTS_MAX_ATTEMPTS` (1–1000), `EVENTS_RETRY_BASE_MS` (1–60 000),
-    /// `EVENTS_RETENTION_HOURS` (1–87 600); unset ones take their defaults.
+    /// `EVENTS_RETENTION_HOURS` (1–87 600), `EVENTS_HANDLER_TIMEOUT_MS` (1–3 600 000); unset
+    /// ones take their defaults.
     pub fn from_env() -> Result<Settings, String> {
         fn var(name: &str, range: std::ops::RangeInclusive<u64>) -> Result<Option<u64>, String> {
             match std::env::var(name) {
@@ -107,6 +116,8 @@ impl Settings {
                 .map_or(d.retry_base, Duration::from_millis),
             retention: var("EVENTS_RETENTION_HOURS", 1..=87_600)?
                 .map_or(d.retention, |h| Duration::from_secs(h * 3600)),
+            handler_timeout: var("EVENTS_HANDLER_TIMEOUT_MS", 1..=3_600_000)?
+                .map_or(d.handler_timeout, Duration::from_millis),
         })
     }
 
@@ -179,7 +190,7 @@ impl Envelope {
             ("content-type", "application/json".to_owned()),
         ];
         if let Some(s) = &self.subject {
-            h.push(("ce-subject", s.clone()));
+            h.push(("ce-subject", encode_header(s)));
         }
         if let Some(r) = &self.request_id {
             h.push(("ce-requestid", r.clone()));
@@ -216,12 +227,48 @@ impl Envelope {
             time: DateTime::parse_from_rfc3339(&time)
                 .map_err(|_| format!("`ce-time` is not an RFC 3339 time: `{time}`"))?
                 .with_timezone(&Utc),
-            subject: get("ce-subject")?,
+            subject: get("ce-subject")?.map(|s| decode_header(&s)).transpose()?,
             request_id: get("ce-requestid")?,
             data: String::from_utf8(body.to_vec())
                 .map_err(|_| "the body is not UTF-8".to_owned())?,
         })
     }
+}
+
+/// A header value as the CloudEvents HTTP binding carries it: visible ASCII and space as they
+/// are, every other byte (and `%`) percent-encoded, so any text (an ordering key `Zoë`, a line
+/// break) travels.
+fn encode_header(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for b in text.bytes() {
+        if (b == b' ' || b.is_ascii_graphic()) && b != b'%' {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// The text of a header value encoded by [`encode_header`].
+fn decode_header(value: &str) -> Result<String, String> {
+    let bytes = value.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%' {
+            let hex = value
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+                .ok_or_else(|| format!("a bad percent escape in `{value}`"))?;
+            out.push(hex);
+            i += 3;
+        } else {
+            out.push(bytes[i]);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).map_err(|_| format!("`{value}` does not decode to UTF-8"))
 }
 
 // The tables, bookkeeping of the runtime like the idempotency keys: created at start when
@@ -271,6 +318,10 @@ pub struct Kind {
     pub wire_type: &'static str,
 }
 
+const KEY_LOCK: Sql = Sql {
+    sqlite: "SELECT 1",
+    postgres: "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
+};
 const INSERT_OUTBOX: Sql = Sql {
     sqlite: "INSERT INTO \"_svcgen_outbox\" (\"id\", \"type\", \"subject\", \"time\", \"request_id\", \"data\") VALUES (?, ?, ?, ?, ?, ?)",
     postgres: "INSERT INTO \"_svcgen_outbox\" (\"id\", \"type\", \"subject\", \"time\", \"request_id\", \"data\") VALUES ($1, $2, $3, $4, $5, $6)",
@@ -310,6 +361,16 @@ impl Outbox {
     ) -> Result<Uuid, Error> {
         let data = serde_json::to_string(payload)
             .map_err(|e| Error::Other(format!("encoding a `{}` event: {e}", kind.name)))?;
+        if let (Some(subject), Dialect::Postgres) = (&subject, tx.dialect()) {
+            // PostgreSQL numbers rows when they are inserted, not when they commit: two
+            // transactions publishing events of one key take turns, so that the order of
+            // their numbers is the order of their commits (on SQLite, the write lock taken at
+            // the transaction's start does this).
+            tx.query(&KEY_LOCK)
+                .bind(format!("{}/{subject}", kind.wire_type))
+                .execute(&mut On::Tx(tx))
+                .await?;
+        }
         let id = Uuid::new_v4();
         tx.query(&INSERT_OUTBOX)
             .bind(id)
@@ -368,8 +429,8 @@ const MARK_PUBLISHED: Sql = Sql {
 /// the same type and ordering key for the same subscriber (each such check one probe of the
 /// partial index of waiting deliveries).
 const DUE: Sql = Sql {
-    sqlite: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= ? AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"type\" = d.\"type\" AND e.\"subject\" = d.\"subject\" AND e.\"seq\" < d.\"seq\" AND e.\"done_at\" IS NULL) ORDER BY d.\"seq\" LIMIT 200",
-    postgres: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= $1 AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"type\" = d.\"type\" AND e.\"subject\" = d.\"subject\" AND e.\"seq\" < d.\"seq\" AND e.\"done_at\" IS NULL) ORDER BY d.\"seq\" LIMIT 200",
+    sqlite: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= ? AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"type\" = d.\"type\" AND e.\"subject\" = d.\"subject\" AND e.\"seq\" < d.\"seq\" AND e.\"done_at\" IS NULL) AND d.\"subscriber\" = ? ORDER BY d.\"seq\" LIMIT 200",
+    postgres: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= $1 AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"type\" = d.\"type\" AND e.\"subject\" = d.\"subject\" AND e.\"seq\" < d.\"seq\" AND e.\"done_at\" IS NULL) AND d.\"subscriber\" = $2 ORDER BY d.\"seq\" LIMIT 200",
 };
 const DELIVERED: Sql = Sql {
     sqlite: "UPDATE \"_svcgen_deliveries\" SET \"done_at\" = ?, \"attempts\" = \"attempts\" + 1 WHERE \"seq\" = ? AND \"subscriber\" = ?",
@@ -401,6 +462,14 @@ pub struct Pass {
     pub delivered: usize,
     /// Deliveries to try again later.
     pub retried: usize,
+}
+
+impl Pass {
+    fn add(&mut self, other: Pass) {
+        self.published += other.published;
+        self.delivered += other.delivered;
+        self.retried += other.retried;
+    }
 }
 
 impl Relay {
@@ -471,20 +540,27 @@ impl Relay {
             published: self.fan_out().await?,
             ..Pass::default()
         };
+        // Each subscriber in turn, so one that is down or slow holds up no other.
+        for s in &self.subscribers {
+            pass.add(self.deliver_due(s.service).await?);
+        }
+        Ok(pass)
+    }
+
+    /// Tries the due deliveries to one subscriber, in publishing order; stops at the first
+    /// that finds it unreachable (the rest keep their place for the next pass).
+    async fn deliver_due(&self, subscriber: &str) -> Result<Pass, Error> {
+        let mut pass = Pass::default();
         let db = &self.db;
         let due = db
             .query(&DUE)
             .bind(now())
+            .bind(subscriber)
             .fetch_all(&mut On::Db(db))
             .await?;
-        // A subscriber that cannot be reached is not tried again in this pass.
-        let mut unreachable: Vec<String> = Vec::new();
         for row in due {
             let seq: i64 = row.get(0)?;
             let subscriber: String = row.get(1)?;
-            if unreachable.contains(&subscriber) {
-                continue;
-            }
             let attempts: i32 = row.get(2)?;
             let envelope = Envelope {
                 id: row.get(3)?,
@@ -501,8 +577,7 @@ impl Relay {
                 // Not the event's fault: it keeps its place and its attempts, and the
                 // subscriber is tried again at the next pass (a few times a second).
                 self.warn_unreachable(&subscriber, why);
-                unreachable.push(subscriber);
-                continue;
+                break;
             }
             match delivered {
                 Ok(()) => {
@@ -522,8 +597,8 @@ impl Relay {
                 }
                 Err(failure) => {
                     let delay = self.settings.retry_delay(attempt);
-                    let next =
-                        now() + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::MAX);
+                    let next = now()
+                        + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::zero());
                     db.query(&RETRY)
                         .bind(next)
                         .bind(failure.to_string())
@@ -606,8 +681,10 @@ impl Relay {
         attempt: u32,
     ) -> Result<(), Failure> {
         let Some(s) = self.subscribers.iter().find(|s| s.service == subscriber) else {
-            return Err(Failure::Refused(format!(
-                "`{subscriber}` is no longer a subscriber of this service"
+            // Another replica (a newer or older version) fanned the event out to it: this one
+            // leaves it to them.
+            return Err(Failure::Unreachable(format!(
+                "`{subscriber}` is not a subscriber this replica knows"
             )));
         };
         let mut request = self
@@ -628,6 +705,12 @@ impl Relay {
         let status = answer.status();
         if status.is_success() {
             return Ok(());
+        }
+        if matches!(status.as_u16(), 429 | 502 | 503 | 504) {
+            // The subscriber (or its database) cannot take it now: no attempt used.
+            return Err(Failure::Unreachable(format!(
+                "{subscriber} answered {status}"
+            )));
         }
         let body = answer.text().await.unwrap_or_default();
         Err(Failure::Refused(format!(
@@ -727,6 +810,10 @@ const CLAIM: Sql = Sql {
     sqlite: "INSERT INTO \"_svcgen_inbox\" (\"id\", \"type\", \"handled_at\") VALUES (?, ?, ?)",
     postgres: "INSERT INTO \"_svcgen_inbox\" (\"id\", \"type\", \"handled_at\") VALUES ($1, $2, $3)",
 };
+const IS_HANDLED: Sql = Sql {
+    sqlite: "SELECT 1 FROM \"_svcgen_inbox\" WHERE \"id\" = ?",
+    postgres: "SELECT 1 FROM \"_svcgen_inbox\" WHERE \"id\" = $1",
+};
 const DEAD_LETTER: Sql = Sql {
     sqlite: "INSERT INTO \"_svcgen_dead_letters\" (\"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (\"id\") DO UPDATE SET \"attempts\" = excluded.\"attempts\", \"error\" = excluded.\"error\", \"failed_at\" = excluded.\"failed_at\"",
     postgres: "INSERT INTO \"_svcgen_dead_letters\" (\"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (\"id\") DO UPDATE SET \"attempts\" = excluded.\"attempts\", \"error\" = excluded.\"error\", \"failed_at\" = excluded.\"failed_at\"",
@@ -819,9 +906,38 @@ impl Inbox {
             }
             Err(e) => return Err(e),
         }
-        let failure = match self.dispatch.dispatch(event, attempt, tx).await {
+        let handled = AssertUnwindSafe(tokio::time::timeout(
+            self.settings.handler_timeout,
+            self.dispatch.dispatch(event, attempt, tx),
+        ))
+        .catch_unwind()
+        .await;
+        let handled = match handled {
+            Ok(Ok(result)) => result,
+            Ok(Err(_elapsed)) => Err(HandlerError::Failed(format!(
+                "the handler took longer than {} ms",
+                self.settings.handler_timeout.as_millis()
+            ))),
+            Err(_panic) => Err(HandlerError::Failed("the handler panicked".to_owned())),
+        };
+        let failure = match handled {
             Ok(tx) => {
                 tx.commit().await?;
+                // PostgreSQL ends a transaction in which a statement failed with a rollback,
+                // even when asked to commit (a handler that went on after a failed write):
+                // the event is handled only if its inbox row is there.
+                if !self.is_handled(event.id).await? {
+                    return self
+                        .failed(
+                            event,
+                            attempt,
+                            HandlerError::Failed(
+                                "a statement of the handler's transaction failed, so nothing was kept"
+                                    .to_owned(),
+                            ),
+                        )
+                        .await;
+                }
                 tracing::info!(
                     event = %event.event_type,
                     id = %event.id,
@@ -833,6 +949,17 @@ impl Inbox {
             }
             Err(failure) => failure,
         };
+        self.failed(event, attempt, failure).await
+    }
+
+    /// A failed attempt: to be tried again, or, when invalid or on its last attempt, put in the
+    /// dead letters.
+    async fn failed(
+        &self,
+        event: &Envelope,
+        attempt: u32,
+        failure: HandlerError,
+    ) -> Result<Outcome, Error> {
         let last = attempt >= self.settings.max_attempts;
         match failure {
             HandlerError::Failed(why) if !last => {
@@ -846,6 +973,21 @@ impl Inbox {
                 Ok(Outcome::DeadLettered(why))
             }
         }
+    }
+
+    /// Whether the inbox holds event `id`.
+    async fn is_handled(&self, id: Uuid) -> Result<bool, Error> {
+        if self.db.dialect() == Dialect::Sqlite {
+            // A failed statement leaves an SQLite transaction open and committable.
+            return Ok(true);
+        }
+        let db = &self.db;
+        Ok(db
+            .query(&IS_HANDLED)
+            .bind(id)
+            .fetch_optional(&mut On::Db(db))
+            .await?
+            .is_some())
     }
 
     async fn dead_letter(&self, event: &Envelope, attempts: u32, why: &str) -> Result<(), Error> {

@@ -51,9 +51,25 @@ impl Dispatch for Recorder {
             if placed.n == 13 && self.poisoned.load(Ordering::SeqCst) {
                 return Err(HandlerError::Failed("thirteen is unlucky".into()));
             }
+            if placed.n == 1066 {
+                panic!("1066 panics");
+            }
+            if placed.n == 1077 {
+                // A statement that fails, its error ignored, and the handler says it is done:
+                // PostgreSQL ends such a transaction with a rollback even when asked to commit.
+                let _ = tx
+                    .query(&Sql {
+                        sqlite: "INSERT INTO \"nowhere\" VALUES (1)",
+                        postgres: "INSERT INTO \"nowhere\" VALUES (1)",
+                    })
+                    .execute(&mut On::Tx(&mut tx))
+                    .await;
+                return Ok(tx);
+            }
+            // The ordering key as the event's subject carried it (any text).
             tx.query(&INSERT_SEEN)
                 .bind(placed.n)
-                .bind(placed.key)
+                .bind(event.subject.clone().unwrap_or(placed.key))
                 .execute(&mut On::Tx(&mut tx))
                 .await
                 .map_err(|e| HandlerError::Failed(e.to_string()))?;
@@ -196,12 +212,12 @@ async fn committed_events_are_delivered_in_order_and_rolled_back_ones_never_on(p
     let p = pair(fast(), postgres).await;
     p.publish(1, "a", true).await;
     p.publish(2, "a", false).await; // rolled back
-    p.publish(3, "b", true).await;
+    p.publish(3, "Zoë 100%\nb", true).await; // any text travels as the subject
     p.publish(4, "a", true).await;
     p.settle(20).await;
     assert_eq!(
         p.seen().await,
-        vec![(1, "a".into()), (3, "b".into()), (4, "a".into())]
+        vec![(1, "a".into()), (3, "Zoë 100%\nb".into()), (4, "a".into())]
     );
     assert_eq!(p.relay.pending().await.unwrap(), vec![]);
     p.close().await;
@@ -469,4 +485,44 @@ async fn fresh_empty(role: &str) -> TestDb {
     TestDb::postgres(&admin, &name)
         .await
         .expect("a test database")
+}
+
+#[tokio::test]
+async fn a_handler_that_panics_or_keeps_nothing_fails_its_attempts() {
+    for postgres in [false, true] {
+        a_handler_that_panics_or_keeps_nothing_fails_its_attempts_on(postgres).await;
+    }
+}
+
+async fn a_handler_that_panics_or_keeps_nothing_fails_its_attempts_on(postgres: bool) {
+    let p = pair(fast(), postgres).await;
+    p.publish(1066, "x", true).await;
+    p.publish(1077, "y", true).await;
+    p.publish(5, "z", true).await;
+    p.settle(50).await;
+    let dead: Vec<String> = p
+        .inbox
+        .dead_letters()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|d| d.error)
+        .collect();
+    let seen: Vec<i64> = p.seen().await.into_iter().map(|(n, _)| n).collect();
+    assert_eq!(seen, vec![5]);
+    if postgres {
+        // 1077's transaction was rolled back at its commit: a failed attempt each time, not
+        // an event marked handled with nothing kept.
+        assert_eq!(dead.len(), 2, "{dead:?}");
+        assert!(
+            dead.iter()
+                .any(|e| e.contains("a statement of the handler's transaction failed")),
+            "{dead:?}"
+        );
+    } else {
+        // SQLite keeps a transaction committable after a failed statement: handled.
+        assert_eq!(dead.len(), 1, "{dead:?}");
+    }
+    assert!(dead.iter().any(|e| e.contains("panicked")), "{dead:?}");
+    p.close().await;
 }
