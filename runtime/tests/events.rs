@@ -526,3 +526,52 @@ async fn a_handler_that_panics_or_keeps_nothing_fails_its_attempts_on(postgres: 
     assert!(dead.iter().any(|e| e.contains("panicked")), "{dead:?}");
     p.close().await;
 }
+
+/// Something posted to the delivery route that is not a CloudEvent is a 400 problem naming what
+/// is wrong, and changes nothing.
+#[tokio::test]
+async fn a_malformed_event_is_refused_with_the_reason() {
+    let p = pair(fast(), false).await;
+    let client = reqwest::Client::new();
+    let url = format!("{}{}", p.url, events::DELIVERY_PATH);
+    let good = Envelope {
+        id: uuid::Uuid::new_v4(),
+        source: "/shop/orders".into(),
+        event_type: PLACED.wire_type.into(),
+        time: svcgen_runtime::store::now(),
+        subject: Some("a".into()),
+        request_id: None,
+        data: r#"{"n":1,"key":"a"}"#.into(),
+    };
+    for (drop, replace, says) in [
+        (Some("ce-id"), None, "`ce-id` is missing"),
+        (None, Some(("ce-id", "42")), "`ce-id` is not a UUID"),
+        (None, Some(("ce-specversion", "0.3")), "not `1.0`"),
+        (
+            None,
+            Some(("ce-time", "yesterday")),
+            "`ce-time` is not an RFC 3339 time",
+        ),
+        (None, Some(("ce-subject", "%zz")), "a bad percent escape"),
+    ] {
+        let mut request = client.post(&url);
+        for (name, value) in good.headers() {
+            if Some(name) == drop {
+                continue;
+            }
+            let value = match replace {
+                Some((n, v)) if n == name => v.to_owned(),
+                _ => value,
+            };
+            request = request.header(name, value);
+        }
+        let answer = request.body(good.data.clone()).send().await.unwrap();
+        assert_eq!(answer.status(), 400, "{says}");
+        let problem: serde_json::Value = answer.json().await.unwrap();
+        let detail = problem["detail"].as_str().unwrap_or_default();
+        assert!(detail.contains(says), "{says}: {detail}");
+    }
+    assert!(p.seen().await.is_empty());
+    assert!(p.inbox.dead_letters().await.unwrap().is_empty());
+    p.close().await;
+}
