@@ -193,6 +193,32 @@ impl Pair {
     }
 }
 
+/// An `order.placed` event from the shop's orders, as the relay would send it.
+fn envelope(data: &str, subject: Option<&str>, request_id: Option<&str>) -> Envelope {
+    Envelope {
+        id: uuid::Uuid::new_v4(),
+        source: "/shop/orders".into(),
+        event_type: PLACED.wire_type.into(),
+        time: svcgen_runtime::store::now(),
+        subject: subject.map(str::to_owned),
+        request_id: request_id.map(str::to_owned),
+        data: data.into(),
+    }
+}
+
+/// A test run on SQLite and then on PostgreSQL: `#[tokio::test] async fn name()` calling
+/// `name_on(postgres)` for each.
+macro_rules! on_both {
+    ($name:ident, $on:ident) => {
+        #[tokio::test]
+        async fn $name() {
+            for postgres in [false, true] {
+                $on(postgres).await;
+            }
+        }
+    };
+}
+
 fn fast() -> Settings {
     Settings {
         max_attempts: 3,
@@ -201,12 +227,10 @@ fn fast() -> Settings {
     }
 }
 
-#[tokio::test]
-async fn committed_events_are_delivered_in_order_and_rolled_back_ones_never() {
-    for postgres in [false, true] {
-        committed_events_are_delivered_in_order_and_rolled_back_ones_never_on(postgres).await;
-    }
-}
+on_both!(
+    committed_events_are_delivered_in_order_and_rolled_back_ones_never,
+    committed_events_are_delivered_in_order_and_rolled_back_ones_never_on
+);
 
 async fn committed_events_are_delivered_in_order_and_rolled_back_ones_never_on(postgres: bool) {
     let p = pair(fast(), postgres).await;
@@ -223,24 +247,14 @@ async fn committed_events_are_delivered_in_order_and_rolled_back_ones_never_on(p
     p.close().await;
 }
 
-#[tokio::test]
-async fn the_same_event_delivered_twice_has_one_effect() {
-    for postgres in [false, true] {
-        the_same_event_delivered_twice_has_one_effect_on(postgres).await;
-    }
-}
+on_both!(
+    the_same_event_delivered_twice_has_one_effect,
+    the_same_event_delivered_twice_has_one_effect_on
+);
 
 async fn the_same_event_delivered_twice_has_one_effect_on(postgres: bool) {
     let p = pair(fast(), postgres).await;
-    let event = Envelope {
-        id: uuid::Uuid::new_v4(),
-        source: "/shop/orders".into(),
-        event_type: PLACED.wire_type.into(),
-        time: svcgen_runtime::store::now(),
-        subject: Some("a".into()),
-        request_id: Some("req-1".into()),
-        data: r#"{"n":7,"key":"a"}"#.into(),
-    };
+    let event = envelope(r#"{"n":7,"key":"a"}"#, Some("a"), Some("req-1"));
     let client = reqwest::Client::new();
     let mut outcomes = Vec::new();
     for _ in 0..2 {
@@ -260,12 +274,10 @@ async fn the_same_event_delivered_twice_has_one_effect_on(postgres: bool) {
     p.close().await;
 }
 
-#[tokio::test]
-async fn a_poison_event_goes_to_the_dead_letters_and_the_others_keep_flowing() {
-    for postgres in [false, true] {
-        a_poison_event_goes_to_the_dead_letters_and_the_others_keep_flowing_on(postgres).await;
-    }
-}
+on_both!(
+    a_poison_event_goes_to_the_dead_letters_and_the_others_keep_flowing,
+    a_poison_event_goes_to_the_dead_letters_and_the_others_keep_flowing_on
+);
 
 async fn a_poison_event_goes_to_the_dead_letters_and_the_others_keep_flowing_on(postgres: bool) {
     let p = pair(fast(), postgres).await;
@@ -328,24 +340,14 @@ async fn a_poison_event_goes_to_the_dead_letters_and_the_others_keep_flowing_on(
     p.close().await;
 }
 
-#[tokio::test]
-async fn an_invalid_payload_is_dead_lettered_at_once() {
-    for postgres in [false, true] {
-        an_invalid_payload_is_dead_lettered_at_once_on(postgres).await;
-    }
-}
+on_both!(
+    an_invalid_payload_is_dead_lettered_at_once,
+    an_invalid_payload_is_dead_lettered_at_once_on
+);
 
 async fn an_invalid_payload_is_dead_lettered_at_once_on(postgres: bool) {
     let p = pair(fast(), postgres).await;
-    let event = Envelope {
-        id: uuid::Uuid::new_v4(),
-        source: "/shop/orders".into(),
-        event_type: PLACED.wire_type.into(),
-        time: svcgen_runtime::store::now(),
-        subject: None,
-        request_id: None,
-        data: r#"{"n":"seven"}"#.into(),
-    };
+    let event = envelope(r#"{"n":"seven"}"#, None, None);
     assert!(matches!(
         p.inbox.receive(&event, 1).await.unwrap(),
         Outcome::DeadLettered(_)
@@ -357,12 +359,10 @@ async fn an_invalid_payload_is_dead_lettered_at_once_on(postgres: bool) {
     p.close().await;
 }
 
-#[tokio::test]
-async fn a_subscriber_that_is_down_gets_every_event_once_it_is_back() {
-    for postgres in [false, true] {
-        a_subscriber_that_is_down_gets_every_event_once_it_is_back_on(postgres).await;
-    }
-}
+on_both!(
+    a_subscriber_that_is_down_gets_every_event_once_it_is_back,
+    a_subscriber_that_is_down_gets_every_event_once_it_is_back_on
+);
 
 async fn a_subscriber_that_is_down_gets_every_event_once_it_is_back_on(postgres: bool) {
     let settings = fast();
@@ -487,12 +487,10 @@ async fn fresh_empty(role: &str) -> TestDb {
         .expect("a test database")
 }
 
-#[tokio::test]
-async fn a_handler_that_panics_or_keeps_nothing_fails_its_attempts() {
-    for postgres in [false, true] {
-        a_handler_that_panics_or_keeps_nothing_fails_its_attempts_on(postgres).await;
-    }
-}
+on_both!(
+    a_handler_that_panics_or_keeps_nothing_fails_its_attempts,
+    a_handler_that_panics_or_keeps_nothing_fails_its_attempts_on
+);
 
 async fn a_handler_that_panics_or_keeps_nothing_fails_its_attempts_on(postgres: bool) {
     let p = pair(fast(), postgres).await;
@@ -534,15 +532,7 @@ async fn a_malformed_event_is_refused_with_the_reason() {
     let p = pair(fast(), false).await;
     let client = reqwest::Client::new();
     let url = format!("{}{}", p.url, events::DELIVERY_PATH);
-    let good = Envelope {
-        id: uuid::Uuid::new_v4(),
-        source: "/shop/orders".into(),
-        event_type: PLACED.wire_type.into(),
-        time: svcgen_runtime::store::now(),
-        subject: Some("a".into()),
-        request_id: None,
-        data: r#"{"n":1,"key":"a"}"#.into(),
-    };
+    let good = envelope(r#"{"n":1,"key":"a"}"#, Some("a"), None);
     for (drop, replace, says) in [
         (Some("ce-id"), None, "`ce-id` is missing"),
         (None, Some(("ce-id", "42")), "`ce-id` is not a UUID"),
