@@ -32,10 +32,12 @@ const KEYWORDS: &[&str] = &[
 const NOT_RAW: &[&str] = &["self", "Self", "super", "crate", "_"];
 
 /// Folder names inside a system folder that are not a service's: the shared types crate, the
-/// vendored runtime crate, and cargo's build output of the system's workspace. (`gateway` is
-/// taken only in systems with a `[gateway]`, which `check` handles.)
-pub const RESERVED_SERVICE_DIRS: &[&str] =
-    &["types", "runtime", "target", "postgres", "data", "secrets"];
+/// vendored runtime crate, and cargo's build output of the system's workspace; and the names
+/// of the Compose and Kubernetes services beside the system's own (`postgres`, `nats`).
+/// (`gateway` is taken only in systems with a `[gateway]`, which `check` handles.)
+pub const RESERVED_SERVICE_DIRS: &[&str] = &[
+    "types", "runtime", "target", "postgres", "nats", "data", "secrets",
+];
 
 /// Methods of a generated `Client` besides its endpoints' (inherent ones, and the trait methods
 /// of its derives that method-call syntax would find after an inherent method of that name).

@@ -25,6 +25,8 @@
 //! `specversion`, `datacontenttype`, `subject` for the ordering key) and the request id of the
 //! request that caused it, so one id follows a request across calls and events.
 
+pub mod jetstream;
+
 use crate::context::{REQUEST_ID_HEADER, request_id};
 use crate::problem::Problem;
 use crate::store::{Db, Dialect, Error, On, Sql, Tx, now};
@@ -200,13 +202,24 @@ impl Envelope {
 
     /// The event from HTTP headers and body; what is missing or malformed, otherwise.
     pub fn from_headers(headers: &HeaderMap, body: &[u8]) -> Result<Envelope, String> {
+        Envelope::from_attributes(
+            |name| headers.get(name).map(|v| v.to_str().map_err(drop)),
+            body,
+        )
+    }
+
+    /// The event from its attributes, as `header(name)` finds them (`Err` for a value that is
+    /// not text), and its body; what is missing or malformed, otherwise.
+    pub fn from_attributes<'h>(
+        header: impl Fn(&str) -> Option<Result<&'h str, ()>>,
+        body: &[u8],
+    ) -> Result<Envelope, String> {
         let get = |name: &str| -> Result<Option<String>, String> {
-            match headers.get(name) {
+            match header(name) {
                 None => Ok(None),
                 Some(v) => v
-                    .to_str()
                     .map(|s| Some(s.to_owned()))
-                    .map_err(|_| format!("`{name}` is not visible ASCII")),
+                    .map_err(|()| format!("`{name}` is not visible ASCII")),
             }
         };
         let need = |name: &str| get(name)?.ok_or_else(|| format!("`{name}` is missing"));
@@ -522,7 +535,7 @@ impl Relay {
             }
             if last_cleanup.elapsed() >= Duration::from_secs(3600) {
                 last_cleanup = tokio::time::Instant::now();
-                if let Err(e) = self.forget(now() - self.settings.retention).await {
+                if let Err(e) = forget_delivered(&self.db, now() - self.settings.retention).await {
                     tracing::warn!("event relay: forgetting delivered events: {e}");
                 }
             }
@@ -729,19 +742,19 @@ impl Relay {
             .map(|r| Ok((r.get(0)?, r.get(1)?)))
             .collect()
     }
+}
 
-    async fn forget(&self, before: DateTime<Utc>) -> Result<(), Error> {
-        let db = &self.db;
-        db.query(&FORGET_DELIVERIES)
-            .bind(before)
-            .execute(&mut On::Db(db))
-            .await?;
-        db.query(&FORGET_DELIVERED)
-            .bind(before)
-            .execute(&mut On::Db(db))
-            .await?;
-        Ok(())
-    }
+/// Forgets the events delivered (or published to the broker) before `before`.
+async fn forget_delivered(db: &Db, before: DateTime<Utc>) -> Result<(), Error> {
+    db.query(&FORGET_DELIVERIES)
+        .bind(before)
+        .execute(&mut On::Db(db))
+        .await?;
+    db.query(&FORGET_DELIVERED)
+        .bind(before)
+        .execute(&mut On::Db(db))
+        .await?;
+    Ok(())
 }
 
 /// Why a delivery did not happen.
@@ -1052,6 +1065,13 @@ impl Inbox {
     pub fn routes(&self) -> Router {
         Router::new()
             .route(DELIVERY_PATH, axum::routing::post(deliver))
+            .with_state(self.clone())
+            .merge(self.dead_letter_routes())
+    }
+
+    /// The dead-letter routes alone (events come from the broker).
+    pub fn dead_letter_routes<S>(&self) -> Router<S> {
+        Router::new()
             .route(DEAD_LETTERS_PATH, axum::routing::get(list_dead_letters))
             .route(
                 &format!("{DEAD_LETTERS_PATH}/{{id}}/replay"),
@@ -1188,6 +1208,37 @@ pub struct Plan {
 /// The variable that, when set, names a NATS server to carry events.
 pub const NATS_URL: &str = "NATS_URL";
 
+/// How events travel between services.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transport {
+    /// No broker: the publisher's relay posts each event to each subscriber.
+    Http,
+    /// NATS JetStream: the stream of subjects under `prefix` on the server at `url`.
+    JetStream {
+        /// The server (`nats://host:4222`).
+        url: String,
+        /// The subjects' prefix, which names the stream.
+        prefix: String,
+    },
+}
+
+impl Transport {
+    /// JetStream when `NATS_URL` is set (and not empty), with the prefix `EVENTS_PREFIX` or
+    /// else `system`; no broker otherwise.
+    pub fn from_env(system: &str) -> Result<Transport, String> {
+        let url = std::env::var(NATS_URL).unwrap_or_default();
+        if url.trim().is_empty() {
+            return Ok(Transport::Http);
+        }
+        let prefix = std::env::var(jetstream::PREFIX_ENV).unwrap_or_else(|_| system.to_owned());
+        jetstream::check_prefix(&prefix)?;
+        Ok(Transport::JetStream {
+            url: url.trim().to_owned(),
+            prefix,
+        })
+    }
+}
+
 /// A service's events, started: the outbox its handlers publish into (when it publishes) and
 /// the relay delivering from it, running.
 #[derive(Clone)]
@@ -1196,24 +1247,48 @@ pub struct Events {
     plan: &'static Plan,
     outbox: Outbox,
     settings: Settings,
+    bus: Option<jetstream::Bus>,
 }
 
 impl Events {
-    /// Creates the event tables when missing and, when the service publishes, starts the
-    /// relay. A one-line reason when the configuration is wrong.
+    /// [`Events::start_with`] the transport and settings of the environment.
     pub async fn start(db: &Db, plan: &'static Plan) -> Result<Events, String> {
         let settings = Settings::from_env()?;
-        if std::env::var_os(NATS_URL).is_some() {
-            return Err(format!(
-                "{NATS_URL} is set, but this version of the runtime delivers events over HTTP only \
-                 (no broker): unset {NATS_URL}"
-            ));
-        }
+        Events::start_with(db, plan, Transport::from_env(plan.system)?, settings).await
+    }
+
+    /// Creates the event tables when missing, connects to the broker when there is one and,
+    /// when the service publishes, starts the relay. A one-line reason when the configuration
+    /// is wrong or the broker cannot be reached.
+    pub async fn start_with(
+        db: &Db,
+        plan: &'static Plan,
+        transport: Transport,
+        settings: Settings,
+    ) -> Result<Events, String> {
         create_tables(db)
             .await
             .map_err(|e| format!("creating the event tables: {e}"))?;
         let outbox = Outbox::new(plan.system, plan.service);
-        if !plan.publishes.is_empty() {
+        let bus = match transport {
+            Transport::Http => None,
+            Transport::JetStream { url, prefix } => Some(
+                jetstream::Bus::connect(
+                    &url,
+                    &prefix,
+                    settings.retention,
+                    &format!("{}-{}", plan.system, plan.service),
+                )
+                .await?,
+            ),
+        };
+        if plan.publishes.is_empty() {
+            // Nothing to relay.
+        } else if let Some(bus) = &bus {
+            let publisher =
+                jetstream::Publisher::new(db.clone(), outbox.clone(), bus.clone(), settings);
+            tokio::spawn(publisher.run());
+        } else {
             let mut subscribers: Vec<Subscriber> = Vec::new();
             for publication in plan.publishes {
                 for peer in publication.subscribers {
@@ -1239,6 +1314,7 @@ impl Events {
             plan,
             outbox,
             settings,
+            bus,
         })
     }
 
@@ -1248,13 +1324,27 @@ impl Events {
     }
 
     /// `router` with the subscriber's internal routes when the service handles events, each
-    /// event going to `dispatch`.
+    /// event going to `dispatch`: with no broker, the delivery endpoint and the dead letters;
+    /// on JetStream, the dead letters, and a consumer per event type is started.
     pub fn serve(&self, router: Router, dispatch: impl Dispatch) -> Router {
         if self.plan.subscribes.is_empty() {
             return router;
         }
         let inbox = Inbox::new(self.db.clone(), Arc::new(dispatch), self.settings);
-        router.merge(inbox.routes())
+        match &self.bus {
+            None => router.merge(inbox.routes()),
+            Some(bus) => {
+                // Running until the process ends.
+                let _consumers = jetstream::consume(
+                    bus,
+                    &inbox,
+                    self.plan.service,
+                    self.plan.subscribes,
+                    self.settings,
+                );
+                router.merge(inbox.dead_letter_routes())
+            }
+        }
     }
 }
 

@@ -4,79 +4,15 @@
 //! PostgreSQL (`SVCGEN_TEST_POSTGRES`, default the local one), on fresh databases dropped at the
 //! end.
 
+#[macro_use]
+mod support;
+
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 use std::time::Duration;
-use svcgen_runtime::events::{
-    self, Dispatch, Envelope, HandlerError, Handling, Inbox, Kind, Outbox, Outcome, Relay,
-    Settings, Subscriber,
-};
-use svcgen_runtime::store::{On, Sql, TestDb, Tx};
-
-const PLACED: Kind = Kind {
-    name: "order.placed",
-    wire_type: "order.placed.v1",
-};
-
-const CREATE_SEEN: Sql = Sql {
-    sqlite: "CREATE TABLE \"seen\" (\"n\" INTEGER NOT NULL, \"key\" TEXT NOT NULL, \"at\" INTEGER PRIMARY KEY AUTOINCREMENT)",
-    postgres: "CREATE TABLE \"seen\" (\"n\" bigint NOT NULL, \"key\" text NOT NULL, \"at\" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY)",
-};
-const INSERT_SEEN: Sql = Sql {
-    sqlite: "INSERT INTO \"seen\" (\"n\", \"key\") VALUES (?, ?)",
-    postgres: "INSERT INTO \"seen\" (\"n\", \"key\") VALUES ($1, $2)",
-};
-const ALL_SEEN: Sql = Sql {
-    sqlite: "SELECT \"n\", \"key\" FROM \"seen\" ORDER BY \"at\"",
-    postgres: "SELECT \"n\", \"key\" FROM \"seen\" ORDER BY \"at\"",
-};
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct Placed {
-    n: i64,
-    key: String,
-}
-
-/// Records each event's number in `seen`, inside the inbox's transaction. Number 13 fails
-/// while `poisoned` is set; a payload that is not a `Placed` is invalid.
-struct Recorder {
-    poisoned: AtomicBool,
-}
-
-impl Dispatch for Recorder {
-    fn dispatch<'a>(&'a self, event: &'a Envelope, _attempt: u32, mut tx: Tx) -> Handling<'a> {
-        Box::pin(async move {
-            let placed: Placed = serde_json::from_str(&event.data)
-                .map_err(|e| HandlerError::Invalid(e.to_string()))?;
-            if placed.n == 13 && self.poisoned.load(Ordering::SeqCst) {
-                return Err(HandlerError::Failed("thirteen is unlucky".into()));
-            }
-            if placed.n == 1066 {
-                panic!("1066 panics");
-            }
-            if placed.n == 1077 {
-                // A statement that fails, its error ignored, and the handler says it is done:
-                // PostgreSQL ends such a transaction with a rollback even when asked to commit.
-                let _ = tx
-                    .query(&Sql {
-                        sqlite: "INSERT INTO \"nowhere\" VALUES (1)",
-                        postgres: "INSERT INTO \"nowhere\" VALUES (1)",
-                    })
-                    .execute(&mut On::Tx(&mut tx))
-                    .await;
-                return Ok(tx);
-            }
-            // The ordering key as the event's subject carried it (any text).
-            tx.query(&INSERT_SEEN)
-                .bind(placed.n)
-                .bind(event.subject.clone().unwrap_or(placed.key))
-                .execute(&mut On::Tx(&mut tx))
-                .await
-                .map_err(|e| HandlerError::Failed(e.to_string()))?;
-            Ok(tx)
-        })
-    }
-}
+use support::*;
+use svcgen_runtime::events::{self, Inbox, Outbox, Outcome, Relay, Settings, Subscriber};
+use svcgen_runtime::store::{On, TestDb};
 
 struct Pair {
     publisher: TestDb,
@@ -88,25 +24,6 @@ struct Pair {
     recorder: Arc<Recorder>,
 }
 
-/// A fresh database for `role` on SQLite or on PostgreSQL.
-async fn fresh(role: &str, postgres: bool) -> TestDb {
-    let name = format!(
-        "svcgen_events_{role}_{}_{}",
-        std::process::id(),
-        uuid::Uuid::new_v4().simple()
-    );
-    let db = if postgres {
-        let admin = std::env::var("SVCGEN_TEST_POSTGRES")
-            .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-        TestDb::postgres(&admin, &name).await
-    } else {
-        TestDb::sqlite(&name).await
-    };
-    let db = db.expect("a test database");
-    events::create_tables(db.db()).await.unwrap();
-    db
-}
-
 async fn pair(settings: Settings, postgres: bool) -> Pair {
     let publisher = fresh("publisher", postgres).await;
     let subscriber = fresh("subscriber", postgres).await;
@@ -115,9 +32,7 @@ async fn pair(settings: Settings, postgres: bool) -> Pair {
         .execute(&mut On::Db(&sdb))
         .await
         .unwrap();
-    let recorder = Arc::new(Recorder {
-        poisoned: AtomicBool::new(true),
-    });
+    let recorder = Arc::new(Recorder::new(true));
     let inbox = Inbox::new(sdb, recorder.clone(), settings);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
@@ -166,14 +81,7 @@ impl Pair {
     }
 
     async fn seen(&self) -> Vec<(i64, String)> {
-        let db = self.subscriber.db();
-        db.query(&ALL_SEEN)
-            .fetch_all(&mut On::Db(db))
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| (r.get(0).unwrap(), r.get(1).unwrap()))
-            .collect()
+        seen(self.subscriber.db()).await
     }
 
     /// Relay passes until one delivers and retries nothing, or `passes` run out.
@@ -190,40 +98,6 @@ impl Pair {
     async fn close(self) {
         self.publisher.drop().await;
         self.subscriber.drop().await;
-    }
-}
-
-/// An `order.placed` event from the shop's orders, as the relay would send it.
-fn envelope(data: &str, subject: Option<&str>, request_id: Option<&str>) -> Envelope {
-    Envelope {
-        id: uuid::Uuid::new_v4(),
-        source: "/shop/orders".into(),
-        event_type: PLACED.wire_type.into(),
-        time: svcgen_runtime::store::now(),
-        subject: subject.map(str::to_owned),
-        request_id: request_id.map(str::to_owned),
-        data: data.into(),
-    }
-}
-
-/// A test run on SQLite and then on PostgreSQL: `#[tokio::test] async fn name()` calling
-/// `name_on(postgres)` for each.
-macro_rules! on_both {
-    ($name:ident, $on:ident) => {
-        #[tokio::test]
-        async fn $name() {
-            for postgres in [false, true] {
-                $on(postgres).await;
-            }
-        }
-    };
-}
-
-fn fast() -> Settings {
-    Settings {
-        max_attempts: 3,
-        retry_base: Duration::from_millis(1),
-        ..Settings::default()
     }
 }
 
@@ -409,13 +283,7 @@ async fn a_subscriber_that_is_down_gets_every_event_once_it_is_back_on(postgres:
         .execute(&mut On::Db(&sdb))
         .await
         .unwrap();
-    let inbox = Inbox::new(
-        sdb.clone(),
-        Arc::new(Recorder {
-            poisoned: AtomicBool::new(false),
-        }),
-        settings,
-    );
+    let inbox = Inbox::new(sdb.clone(), Arc::new(Recorder::new(false)), settings);
     let listener = tokio::net::TcpListener::bind(addr).await.unwrap();
     let routes = inbox.routes();
     tokio::spawn(async move { axum::serve(listener, routes).await });

@@ -31,19 +31,9 @@ fn view(system: &System, service: &Service) -> Value {
         .map(|d| dependency(&system.services[&d.service]))
         .collect();
     let store = service.has_store();
-    // Where the services handling its events are (no broker: it delivers to them over HTTP).
-    let subscribers: Vec<Value> = system
-        .services
-        .values()
-        .filter(|s| {
-            s.name.wire != service.name.wire
-                && !service.depends_on.iter().any(|d| d.service == s.name.wire)
-                && s.subscribes.iter().any(|e| service.publishes.contains(e))
-        })
-        .map(dependency)
-        .collect();
     context! {
-        subscribers,
+        // Events travel on the system's NATS server.
+        events => service.has_events(),
         name => host_name(service),
         dir => kebab_name(&service.name.wire),
         store,
@@ -83,7 +73,7 @@ fn gateway_view(system: &System, gateway: &crate::model::Gateway) -> Value {
         binary,
         publish => true,
         deps,
-        subscribers => Vec::<Value>::new(),
+        events => false,
     }
 }
 
@@ -114,8 +104,10 @@ pub fn emit(
         .filter(|s| s.has_store())
         .map(|s| view(system, s))
         .collect();
-    let ctx =
-        context! { header => header.clone(), system => system.dir(), services, url_vars, stores };
+    let events = system.services.values().any(|s| s.has_events());
+    let ctx = context! {
+        header => header.clone(), system => system.dir(), services, url_vars, stores, events,
+    };
     let mut push = |path: String, contents: String| {
         files.push(OutputFile {
             path,

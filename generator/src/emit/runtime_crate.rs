@@ -41,6 +41,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../../runtime/src/events.rs"),
     ),
     (
+        "src/events/jetstream.rs",
+        include_str!("../../../runtime/src/events/jetstream.rs"),
+    ),
+    (
         "src/params.rs",
         include_str!("../../../runtime/src/params.rs"),
     ),
@@ -69,8 +73,16 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../../runtime/tests/events.rs"),
     ),
     (
+        "tests/jetstream.rs",
+        include_str!("../../../runtime/tests/jetstream.rs"),
+    ),
+    (
         "tests/store.rs",
         include_str!("../../../runtime/tests/store.rs"),
+    ),
+    (
+        "tests/support/mod.rs",
+        include_str!("../../../runtime/tests/support/mod.rs"),
     ),
 ];
 
@@ -122,10 +134,16 @@ mod tests {
     fn every_file_of_the_runtime_crate_is_vendored() {
         let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../runtime");
         let mut on_disk = vec!["Cargo.toml".to_owned()];
-        for dir in ["src", "tests"] {
-            for entry in std::fs::read_dir(root.join(dir)).unwrap() {
-                let name = entry.unwrap().file_name().into_string().unwrap();
-                on_disk.push(format!("{dir}/{name}"));
+        let mut dirs = vec!["src".to_owned(), "tests".to_owned()];
+        while let Some(dir) = dirs.pop() {
+            for entry in std::fs::read_dir(root.join(&dir)).unwrap() {
+                let entry = entry.unwrap();
+                let path = format!("{dir}/{}", entry.file_name().into_string().unwrap());
+                if entry.file_type().unwrap().is_dir() {
+                    dirs.push(path);
+                } else {
+                    on_disk.push(path);
+                }
             }
         }
         on_disk.sort();

@@ -139,7 +139,11 @@ pub fn resolve(
                 r.diags.push(
                     Diagnostic::at(
                         &d.key_loc(),
-                        format!("a service cannot be named `{}`: its folder `{dir}/` would take the place of the system's `{dir}/`", name.wire),
+                        if dir == "nats" {
+                            format!("a service cannot be named `{}`: the system's NATS server has that name in compose.yaml and k8s.yaml", name.wire)
+                        } else {
+                            format!("a service cannot be named `{}`: its folder `{dir}/` would take the place of the system's `{dir}/`", name.wire)
+                        },
                         "rename this service",
                     )
                     .with_note(format!(
