@@ -128,6 +128,28 @@ fn compose_files_wire_the_registry_and_publish_only_the_gateway() {
             text.contains("condition: service_healthy")
                 || system.services.values().all(|s| s.depends_on.is_empty())
         );
+        // Events: a NATS server with JetStream on, a health check and a volume; each service
+        // that publishes or handles events reads its address and waits for it to be healthy.
+        let events: Vec<_> = system
+            .services
+            .values()
+            .filter(|s| s.has_events())
+            .collect();
+        let nats = compose_service(&text, "nats");
+        assert_eq!(nats.is_empty(), events.is_empty(), "{}", system.name.wire);
+        if !events.is_empty() {
+            assert!(nats.contains("--jetstream"), "{nats}");
+            assert!(nats.contains("healthcheck:"), "{nats}");
+            assert!(nats.contains("- nats-data:/data"), "{nats}");
+            assert!(text.contains("\n  nats-data:\n"));
+        }
+        for service in system.services.values() {
+            let name = svcgen_codegen::ident::kebab_name(&service.name.wire);
+            let unit = compose_service(&text, &name);
+            let told = unit.contains("      NATS_URL: \"nats://nats:4222\"")
+                && unit.contains("      nats:\n        condition: service_healthy");
+            assert_eq!(told, service.has_events(), "{}: {name}", system.name.wire);
+        }
         // Credentials come only from secret files: no URL with credentials, no inline
         // password variable.
         for (i, _) in text.match_indices("://") {
@@ -280,11 +302,27 @@ fn kubernetes_manifests_probe_health_and_run_as_non_root() {
             std::fs::read_to_string(repo().join("generated").join(system.dir()).join("k8s.yaml"))
                 .unwrap();
         let units = system.services.len() + usize::from(system.gateway.is_some());
+        // A system with events runs a NATS server too: a StatefulSet and its Service.
+        let nats = usize::from(system.services.values().any(|s| s.has_events()));
         assert_eq!(text.matches("kind: Deployment").count(), units);
-        assert_eq!(text.matches("kind: Service\n").count(), units);
+        assert_eq!(text.matches("kind: StatefulSet").count(), nats);
+        assert_eq!(text.matches("kind: Service\n").count(), units + nats);
         assert_eq!(text.matches("path: /readyz").count(), units);
-        assert_eq!(text.matches("path: /healthz").count(), units);
-        assert_eq!(text.matches("runAsNonRoot: true").count(), units);
+        assert_eq!(
+            text.matches("path: /healthz?js-enabled-only=true").count(),
+            nats
+        );
+        assert_eq!(text.matches("path: /healthz\n").count(), units + nats);
+        assert_eq!(text.matches("runAsNonRoot: true").count(), units + nats);
+        // Every service that publishes or handles events is told where the server is.
+        let with_events = system.services.values().filter(|s| s.has_events()).count();
+        assert_eq!(
+            text.matches("- name: NATS_URL\n              value: \"nats://nats:4222\"")
+                .count(),
+            with_events,
+            "{}",
+            system.name.wire
+        );
         // Endpoint removal propagates before the drain starts.
         assert_eq!(
             text.matches("preStop:\n              sleep:\n                seconds: 5")

@@ -118,10 +118,16 @@ fn compare(
         diags.push(
             Diagnostic::at(
                 &loc(imp.self_ty.span()),
-                format!(
-                    "`{}` is a new endpoint of the `{service}` service with no method here",
-                    want.name
-                ),
+                match &want.event {
+                    None => format!(
+                        "`{}` is a new endpoint of the `{service}` service with no method here",
+                        want.name
+                    ),
+                    Some(event) => format!(
+                        "`{}` handles `{event}`, which the `{service}` service now subscribes to, and has no method here",
+                        want.name
+                    ),
+                },
                 "missing from this `impl Api`",
             )
             .warning()

@@ -1,7 +1,8 @@
-//! Events end to end through the generated shop, with no broker: `orders` publishes
-//! `order.placed` in the transaction that records each order, its relay delivers the events
-//! over HTTP, `notification` confirms each order in the transaction that marks the event
-//! handled. Real processes on loopback, on the SQLite default and on the machine's PostgreSQL.
+//! Events end to end through the generated shop: `orders` publishes `order.placed` in the
+//! transaction that records each order, its relay sends the events on, `notification` confirms
+//! each order in the transaction that marks the event handled. Real processes on loopback, with
+//! no broker (the relay posts to the subscriber) on the SQLite default and on the machine's
+//! PostgreSQL, and on the machine's NATS JetStream (a stream of each test's own).
 
 use runtime::client::Policy;
 use shop_notification::client::Client as Notifications;
@@ -11,7 +12,7 @@ use shop_orders::types::{self, NewItem, NewOrder, NewUser, OrderLine};
 use shop_users::client::Client as Users;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
-use svcgen_tests::e2e::{Database, System};
+use svcgen_tests::e2e::{Database, NatsStream, System};
 
 const SHOP: [(&str, &str, &str); 4] = [
     ("users", "shop-users", "USERS_URL"),
@@ -28,8 +29,11 @@ struct Shop {
     user: types::User,
 }
 
-async fn shop(database: Database, sku: &str, stock: i32) -> Shop {
-    let system = System::start_on(database, &SHOP, &[], None);
+/// The shop on `database`, its events on `nats` when given (no broker otherwise), its clients,
+/// a customer and one item with `stock` in stock.
+async fn shop(database: Database, nats: Option<&NatsStream>, sku: &str, stock: i32) -> Shop {
+    let env = nats.map(NatsStream::env);
+    let system = System::start_on(database, &SHOP, env.as_ref().map_or(&[], |e| e), None);
     let policy = Policy {
         timeout: Duration::from_secs(10),
         ..Policy::default()
@@ -66,15 +70,16 @@ async fn shop(database: Database, sku: &str, stock: i32) -> Shop {
 const ORDERS: usize = 1000;
 
 /// The subscriber is SIGKILLed, 1 000 orders are placed (their events wait in the publisher's
-/// outbox), then the publisher is SIGKILLed too, with every event committed and none
-/// delivered. Both come back: every order is confirmed exactly once.
-async fn nothing_lost_when_both_sides_die(database: Database) {
+/// outbox or on the stream), then the publisher is SIGKILLed too. Both come back, and the
+/// subscriber is SIGKILLed once more while it works through the backlog (between a commit and
+/// its acknowledgement, at some point): every order is confirmed exactly once.
+async fn nothing_lost_when_both_sides_die(database: Database, nats: Option<&NatsStream>) {
     let Shop {
         mut system,
         orders,
         notification,
         user,
-    } = shop(database, "TEA-0001", 100_000).await;
+    } = shop(database, nats, "TEA-0001", 100_000).await;
 
     system.service("notification").kill();
     let new_order = NewOrder {
@@ -108,8 +113,16 @@ async fn nothing_lost_when_both_sides_die(database: Database) {
     assert_eq!(placed.len(), ORDERS);
     system.service("orders").kill();
 
-    system.service("notification").start();
     system.service("orders").start();
+    system.service("notification").start();
+    // Killed again in the middle of the backlog.
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while notification.list_for_user(&user.id).await.unwrap().len() < ORDERS / 4 {
+        assert!(Instant::now() < deadline, "the backlog is being handled");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    system.service("notification").kill();
+    system.service("notification").start();
     let deadline = Instant::now() + Duration::from_secs(120);
     let mut sent = Vec::new();
     while Instant::now() < deadline {
@@ -146,17 +159,17 @@ async fn nothing_lost_when_both_sides_die(database: Database) {
     assert_eq!(unique, placed, "the confirmations are of the orders placed");
 }
 
-svcgen_tests::on_both_databases!(nothing_lost_when_both_sides_die);
+svcgen_tests::on_both_databases!(nothing_lost_when_both_sides_die, None);
 
 /// An order whose transaction fails publishes nothing: a failed order (out of stock) leaves no
 /// confirmation, and the one placed after it is confirmed alone.
-async fn a_failed_order_announces_nothing(database: Database) {
+async fn a_failed_order_announces_nothing(database: Database, nats: Option<&NatsStream>) {
     let Shop {
         system: _system,
         orders,
         notification,
         user,
-    } = shop(database, "CUP-0001", 1).await;
+    } = shop(database, nats, "CUP-0001", 1).await;
     let one = |quantity| NewOrder {
         user_id: user.id,
         lines: vec![OrderLine {
@@ -178,4 +191,21 @@ async fn a_failed_order_announces_nothing(database: Database) {
     assert_eq!(sent[0].subject, format!("Order {} placed", placed.id));
 }
 
-svcgen_tests::on_both_databases!(a_failed_order_announces_nothing);
+svcgen_tests::on_both_databases!(a_failed_order_announces_nothing, None);
+
+/// The same on NATS JetStream: `NATS_URL` and a prefix of the test's own for every service.
+mod on_jetstream {
+    use super::*;
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn nothing_lost_when_both_sides_die() {
+        let nats = NatsStream::new();
+        super::nothing_lost_when_both_sides_die(Database::Postgres, Some(&nats)).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn a_failed_order_announces_nothing() {
+        let nats = NatsStream::new();
+        super::a_failed_order_announces_nothing(Database::Sqlite, Some(&nats)).await;
+    }
+}

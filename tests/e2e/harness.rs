@@ -292,18 +292,19 @@ fn wait_ready(url: &str, name: &str) {
 
 /// Two tests of one scenario, `async fn scenario(database: Database)` in the calling file: on
 /// the SQLite default (`scenario::on_sqlite`) and on PostgreSQL (`scenario::on_postgres`).
+/// Arguments after the scenario's name are passed after the database.
 #[macro_export]
 macro_rules! on_both_databases {
-    ($scenario:ident) => {
+    ($scenario:ident $(, $arg:expr)*) => {
         mod $scenario {
             #[tokio::test(flavor = "multi_thread")]
             async fn on_sqlite() {
-                super::$scenario($crate::e2e::Database::Sqlite).await;
+                super::$scenario($crate::e2e::Database::Sqlite $(, $arg)*).await;
             }
 
             #[tokio::test(flavor = "multi_thread")]
             async fn on_postgres() {
-                super::$scenario($crate::e2e::Database::Postgres).await;
+                super::$scenario($crate::e2e::Database::Postgres $(, $arg)*).await;
             }
         }
     };
@@ -336,6 +337,49 @@ pub fn block_on<T: Send + 'static>(f: impl std::future::Future<Output = T> + Sen
     })
     .join()
     .expect("the database thread")
+}
+
+/// A JetStream stream of one test's own on the machine's NATS server (`SVCGEN_TEST_NATS`,
+/// default `nats://127.0.0.1:4222`): a unique subject prefix, the stream deleted when dropped.
+pub struct NatsStream {
+    /// The server.
+    pub url: String,
+    /// The subjects' prefix (`EVENTS_PREFIX`).
+    pub prefix: String,
+}
+
+impl NatsStream {
+    /// A new prefix, on the machine's NATS server.
+    pub fn new() -> NatsStream {
+        NatsStream {
+            url: std::env::var("SVCGEN_TEST_NATS")
+                .unwrap_or_else(|_| "nats://127.0.0.1:4222".to_owned()),
+            prefix: format!("svcgen-e2e-{}", uuid_like().replace('_', "-")),
+        }
+    }
+
+    /// The variables that put a service's events on this stream.
+    pub fn env(&self) -> [(&str, &str); 2] {
+        [("NATS_URL", &self.url), ("EVENTS_PREFIX", &self.prefix)]
+    }
+}
+
+impl Default for NatsStream {
+    fn default() -> Self {
+        NatsStream::new()
+    }
+}
+
+impl Drop for NatsStream {
+    fn drop(&mut self) {
+        let (url, prefix) = (self.url.clone(), self.prefix.clone());
+        block_on(async move {
+            use svcgen_runtime::events::jetstream::Bus;
+            if let Ok(bus) = Bus::connect(&url, &prefix, Duration::from_secs(3600), "e2e").await {
+                let _ = bus.context().delete_stream(bus.stream()).await;
+            }
+        });
+    }
 }
 
 /// The data of one system under test: removed when the system is dropped.

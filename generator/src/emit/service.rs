@@ -417,6 +417,9 @@ pub struct TraitMethod {
     pub name: String,
     /// Every parameter after `&self`, as `name: Type`.
     pub params: Vec<String>,
+    /// The event it handles (`order.placed`), for a handler of an event rather than an
+    /// endpoint.
+    pub event: Option<String>,
 }
 
 /// The methods of the `Api` trait generated for `service`, in spec order.
@@ -430,6 +433,7 @@ pub fn trait_methods(system: &System, service: &Service) -> Vec<TraitMethod> {
                 format!("event: types::{}", system.schemas[&event.payload].name.rust),
                 "tx: &mut Transaction".to_owned(),
             ],
+            event: Some(event.name.wire.clone()),
         }
     });
     service
@@ -445,6 +449,7 @@ pub fn trait_methods(system: &System, service: &Service) -> Vec<TraitMethod> {
                     format!("{n}: {}", ty.replace(" >", ">"))
                 })
                 .collect(),
+            event: None,
         })
         .chain(events)
         .collect()

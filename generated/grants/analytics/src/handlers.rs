@@ -1,19 +1,21 @@
 // Written once by svcgen from specs/grants/; this file is yours to edit (svcgen never rewrites it).
 
 //! Handlers of the `analytics` service: collects portal events and reports on them to signed-in
-//! staff (the session is checked with `auth`). Events are kept in the service's own database;
-//! the report counts them with a query of its own, written for both databases.
+//! staff (the session is checked with `auth`). It records what the other services publish
+//! (`applicant.registered`, `payment.made`) and what is posted to it. Events are kept in the
+//! service's own database; the report counts them with a query of its own, written for both
+//! databases.
 
 use crate::api::ReportQuery;
 use crate::deps::Deps;
-use crate::server::{Api, Context, RecordEventError, ReportError};
-use crate::store::Store;
+use crate::server::{Api, Context, HandlerError, Meta, RecordEventError, ReportError};
+use crate::store::{Store, Transaction};
 use grants_auth::client::VerifyError;
 use runtime::client::Error;
 use runtime::store::{On, Sql};
 use types::chrono::Duration;
 use types::uuid::Uuid;
-use types::{Event, Metric, Report, ReportSection, StoredEvent};
+use types::{ApplicantRegistered, Event, Metric, PaymentMade, Report, ReportSection, StoredEvent};
 
 /// How many events of each name happened since a time.
 const COUNT_SINCE: Sql = Sql {
@@ -94,5 +96,48 @@ impl Api for Analytics {
                 sections: vec![by_name],
             },
         })
+    }
+
+    /// Recorded under the event's own id, with the event's inbox row: once however often it
+    /// comes.
+    async fn on_applicant_registered(
+        &self,
+        meta: Meta,
+        event: ApplicantRegistered,
+        tx: &mut Transaction,
+    ) -> Result<(), HandlerError> {
+        let stored = StoredEvent {
+            id: meta.id,
+            name: "applicant.registered".into(),
+            applicant_id: Some(event.applicant_id),
+            at: event.registered_at,
+            properties: Default::default(),
+        };
+        tx.events().insert(&stored).await?;
+        Ok(())
+    }
+
+    async fn on_payment_made(
+        &self,
+        meta: Meta,
+        event: PaymentMade,
+        tx: &mut Transaction,
+    ) -> Result<(), HandlerError> {
+        let properties = [
+            ("receipt_id".to_owned(), event.receipt_id.to_string()),
+            ("amount".to_owned(), event.amount.amount.to_string()),
+            ("currency".to_owned(), event.amount.currency),
+        ]
+        .into_iter()
+        .collect();
+        let stored = StoredEvent {
+            id: meta.id,
+            name: "payment.made".into(),
+            applicant_id: Some(event.applicant_id),
+            at: event.paid_at,
+            properties,
+        };
+        tx.events().insert(&stored).await?;
+        Ok(())
     }
 }

@@ -2,7 +2,7 @@
 
 //! The `analytics` service of the `grants` system.
 //!
-//! Collects portal events and reports on them.
+//! Collects portal events and reports on them: what the other services publish, and what is posted to it.
 //!
 //! - `api`: names, addresses and parameter types
 //! - `client` (feature `client`): the typed client

@@ -15,6 +15,8 @@ use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::events::{HandlerError, Meta};
+use super::store::Transaction;
 
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
@@ -42,6 +44,26 @@ pub trait Api: Send + Sync + 'static {
         query: super::api::ReportQuery,
         x_session_token: String,
     ) -> impl Future<Output = Result<types::Report, ReportError>> + Send;
+
+    /// Handles `applicant.registered`. Runs inside `tx`, which holds the event's inbox row: what the handler writes through it commits with that row, so an event delivered again has its effect once. `Err(HandlerError::Failed)` has the event tried again later (after `EVENTS_MAX_ATTEMPTS` attempts it goes to the dead letters); `Err(HandlerError::Invalid)` sends it to the dead letters at once.
+    ///
+    /// An applicant registered.
+    fn on_applicant_registered(
+        &self,
+        meta: Meta,
+        event: types::ApplicantRegistered,
+        tx: &mut Transaction,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
+
+    /// Handles `payment.made`. Runs inside `tx`, which holds the event's inbox row: what the handler writes through it commits with that row, so an event delivered again has its effect once. `Err(HandlerError::Failed)` has the event tried again later (after `EVENTS_MAX_ATTEMPTS` attempts it goes to the dead letters); `Err(HandlerError::Invalid)` sends it to the dead letters at once.
+    ///
+    /// An application fee was taken.
+    fn on_payment_made(
+        &self,
+        meta: Meta,
+        event: types::PaymentMade,
+        tx: &mut Transaction,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
 /// The errors `record_event` may answer with.
@@ -139,6 +161,8 @@ pub fn router<A: Api>(api: Arc<A>) -> Router {
 }
 
 /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from the environment, the address from `HOST` and `PORT`, the database from `DATABASE_URL` (default: an SQLite file in `SVCGEN_DATA_DIR`), migrated before the first request. With the argument `healthcheck`, checks instead whether the service on this machine is ready; with `migrations`, lists which migrations its database has applied and which would run.
+///
+/// Events: published ones are delivered from the service's outbox by a relay it runs; handled ones arrive at its internal `/_svcgen/events` route (see `runtime::events`).
 pub async fn run<A: Api>(
     make: impl FnOnce(super::deps::Deps, super::store::Store) -> A,
 ) -> ExitCode {
@@ -153,10 +177,59 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
-                Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
+                let events = runtime::events::Events::start(&db, &super::store::EVENTS)
+                    .await?;
+                let store = super::store::Store::with_outbox(db, events.outbox());
+                let api = Arc::new(make(deps, store.clone()));
+                Ok(events.serve(router(api.clone()), Dispatcher { api, store }))
             },
         )
         .await
+}
+
+/// Hands each event the service handles to its method of the `Api`.
+struct Dispatcher<A> {
+    api: Arc<A>,
+    store: super::store::Store,
+}
+
+impl<A: Api> runtime::events::Dispatch for Dispatcher<A> {
+    fn dispatch<'a>(
+        &'a self,
+        event: &'a runtime::events::Envelope,
+        attempt: u32,
+        tx: runtime::store::Tx,
+    ) -> runtime::events::Handling<'a> {
+        Box::pin(async move {
+            match event.event_type.as_str() {
+                "applicant.registered.v1" => {
+                    let payload = runtime::events::decode::<
+                        types::ApplicantRegistered,
+                    >(event)?;
+                    let mut tx = Transaction::from_tx(tx, &self.store);
+                    self.api
+                        .on_applicant_registered(event.meta(attempt), payload, &mut tx)
+                        .await?;
+                    Ok(tx.into_tx())
+                }
+                "payment.made.v1" => {
+                    let payload = runtime::events::decode::<types::PaymentMade>(event)?;
+                    let mut tx = Transaction::from_tx(tx, &self.store);
+                    self.api
+                        .on_payment_made(event.meta(attempt), payload, &mut tx)
+                        .await?;
+                    Ok(tx.into_tx())
+                }
+                other => {
+                    Err(
+                        HandlerError::Invalid(
+                            format!("`{other}` is not an event this service handles"),
+                        ),
+                    )
+                }
+            }
+        })
+    }
 }
 
 /// One axum handler per endpoint.

@@ -8,6 +8,7 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
+use runtime::events::Outbox;
 #[allow(unused_imports)]
 use runtime::store::{self, Db, Error, Json, On, Row, Sql, Tx, Unique};
 use super::runtime;
@@ -43,16 +44,50 @@ pub const MIGRATIONS: store::Migrations = store::Migrations {
     ],
 };
 
+/// The events the service publishes or handles.
+pub mod kinds {
+    use super::runtime::events::Kind;
+
+    /// `applicant.registered` (version 1).
+    pub const APPLICANT_REGISTERED: Kind = Kind {
+        name: "applicant.registered",
+        wire_type: "applicant.registered.v1",
+    };
+
+    /// `payment.made` (version 1).
+    pub const PAYMENT_MADE: Kind = Kind {
+        name: "payment.made",
+        wire_type: "payment.made.v1",
+    };
+}
+
+/// What the service does with events: what it publishes (and who handles each), what
+/// it handles.
+pub const EVENTS: runtime::events::Plan = runtime::events::Plan {
+    system: "grants",
+    service: "analytics",
+    publishes: &[],
+    subscribes: &[kinds::APPLICANT_REGISTERED, kinds::PAYMENT_MADE],
+};
+
 /// The service's database, with a repository per record. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Db,
+    outbox: Outbox,
 }
 
 impl Store {
-    /// The store on `db` (opened and migrated by `server::run`, or by a test).
+    /// The store on `db` (opened and migrated by `server::run`, or by a test), its
+    /// events going into the outbox of this service.
     pub fn new(db: Db) -> Self {
-        Store { db }
+        Store::with_outbox(db, Outbox::new(EVENTS.system, EVENTS.service))
+    }
+
+    /// The store on `db`, publishing into `outbox` (whose relay `server::run`
+    /// starts).
+    pub fn with_outbox(db: Db, outbox: Outbox) -> Self {
+        Store { db, outbox }
     }
 
     /// The database, for queries of your own.
@@ -65,6 +100,8 @@ impl Store {
     pub async fn begin(&self) -> Result<Transaction, Error> {
         Ok(Transaction {
             tx: self.db.begin().await?,
+            outbox: self.outbox.clone(),
+            published: false,
         })
     }
 
@@ -78,6 +115,8 @@ impl Store {
 #[derive(Debug)]
 pub struct Transaction {
     tx: Tx,
+    outbox: Outbox,
+    published: bool,
 }
 
 impl Transaction {
@@ -86,9 +125,30 @@ impl Transaction {
         &mut self.tx
     }
 
-    /// Keeps every change.
+    /// Keeps every change, and lets the events published in it go.
     pub async fn commit(self) -> Result<(), Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        if self.published {
+            self.outbox.committed();
+        }
+        Ok(())
+    }
+
+    /// A transaction of this store around `tx` (the event inbox's, for a handler).
+    pub(crate) fn from_tx(tx: Tx, store: &Store) -> Self {
+        Transaction {
+            tx,
+            outbox: store.outbox.clone(),
+            published: false,
+        }
+    }
+
+    /// The transaction itself, for the inbox to commit after a handler.
+    pub(crate) fn into_tx(self) -> Tx {
+        if self.published {
+            self.outbox.committed();
+        }
+        self.tx
     }
 
     /// The `events` records.

@@ -1,15 +1,17 @@
 // Written once by svcgen from specs/grants/; this file is yours to edit (svcgen never rewrites it).
 
 //! Handlers of the `auth` service: applicant accounts and session tokens, kept in the service's
-//! own database. (An example: a production service stores password hashes, e.g. argon2, never
-//! the passwords.)
+//! own database; a new account publishes `applicant.registered` in its transaction. (An
+//! example: a production service stores password hashes, e.g. argon2, never the passwords.)
 
 use crate::deps::Deps;
 use crate::server::{Api, Context, LoginError, RegisterError, VerifyError};
 use crate::store::{Accounts, Store};
 use types::chrono::Duration;
 use types::uuid::Uuid;
-use types::{Account, ApplicantId, Credentials, Registration, Session, Unauthorized};
+use types::{
+    Account, ApplicantId, ApplicantRegistered, Credentials, Registration, Session, Unauthorized,
+};
 
 /// Attempts at drawing an applicant id no account has.
 const ID_ATTEMPTS: usize = 8;
@@ -58,19 +60,27 @@ impl Api for Auth {
             full_name: body.full_name,
             password: body.password,
         };
-        for _ in 1..ID_ATTEMPTS {
-            match self.store.accounts().insert(&account).await {
-                Err(e) if e.violates(&Accounts::PRIMARY_KEY) => {
+        let mut attempt = 1;
+        loop {
+            // The account and its event commit together.
+            let mut tx = self.store.begin().await?;
+            match tx.accounts().insert(&account).await {
+                Err(e) if attempt < ID_ATTEMPTS && e.violates(&Accounts::PRIMARY_KEY) => {
+                    drop(tx); // rolled back
                     account.applicant_id = draw_applicant_id();
+                    attempt += 1;
+                    continue;
                 }
-                done => {
-                    done?;
-                    return Ok(self.open_session(account.applicant_id).await?);
-                }
+                inserted => inserted?,
             }
+            tx.publish_applicant_registered(&ApplicantRegistered {
+                applicant_id: account.applicant_id.clone(),
+                registered_at: runtime::store::now(),
+            })
+            .await?;
+            tx.commit().await?;
+            return Ok(self.open_session(account.applicant_id).await?);
         }
-        self.store.accounts().insert(&account).await?;
-        Ok(self.open_session(account.applicant_id).await?)
     }
 
     async fn login(&self, _cx: Context, body: Credentials) -> Result<Session, LoginError> {

@@ -8,6 +8,7 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
+use runtime::events::Outbox;
 #[allow(unused_imports)]
 use runtime::store::{self, Db, Error, On, Row, Sql, Tx, Unique};
 use super::runtime;
@@ -43,16 +44,55 @@ pub const MIGRATIONS: store::Migrations = store::Migrations {
     ],
 };
 
+/// The events the service publishes or handles.
+pub mod kinds {
+    use super::runtime::events::Kind;
+
+    /// `applicant.registered` (version 1).
+    pub const APPLICANT_REGISTERED: Kind = Kind {
+        name: "applicant.registered",
+        wire_type: "applicant.registered.v1",
+    };
+}
+
+/// What the service does with events: what it publishes (and who handles each), what
+/// it handles.
+pub const EVENTS: runtime::events::Plan = runtime::events::Plan {
+    system: "grants",
+    service: "auth",
+    publishes: &[
+        runtime::events::Publication {
+            kind: kinds::APPLICANT_REGISTERED,
+            subscribers: &[
+                runtime::events::Peer {
+                    service: "analytics",
+                    url_env: "ANALYTICS_URL",
+                    default_port: 8304,
+                },
+            ],
+        },
+    ],
+    subscribes: &[],
+};
+
 /// The service's database, with a repository per record. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Db,
+    outbox: Outbox,
 }
 
 impl Store {
-    /// The store on `db` (opened and migrated by `server::run`, or by a test).
+    /// The store on `db` (opened and migrated by `server::run`, or by a test), its
+    /// events going into the outbox of this service.
     pub fn new(db: Db) -> Self {
-        Store { db }
+        Store::with_outbox(db, Outbox::new(EVENTS.system, EVENTS.service))
+    }
+
+    /// The store on `db`, publishing into `outbox` (whose relay `server::run`
+    /// starts).
+    pub fn with_outbox(db: Db, outbox: Outbox) -> Self {
+        Store { db, outbox }
     }
 
     /// The database, for queries of your own.
@@ -65,6 +105,8 @@ impl Store {
     pub async fn begin(&self) -> Result<Transaction, Error> {
         Ok(Transaction {
             tx: self.db.begin().await?,
+            outbox: self.outbox.clone(),
+            published: false,
         })
     }
 
@@ -77,12 +119,25 @@ impl Store {
     pub fn sessions(&self) -> Sessions<'_> {
         Sessions { on: On::Db(&self.db) }
     }
+
+    /// Publishes `applicant.registered` in a transaction of its own (see [`Transaction::publish_applicant_registered`]).
+    pub async fn publish_applicant_registered(
+        &self,
+        event: &types::ApplicantRegistered,
+    ) -> Result<runtime::events::Uuid, Error> {
+        let mut tx = self.begin().await?;
+        let id = tx.publish_applicant_registered(event).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
 }
 
 /// An open transaction of the store.
 #[derive(Debug)]
 pub struct Transaction {
     tx: Tx,
+    outbox: Outbox,
+    published: bool,
 }
 
 impl Transaction {
@@ -91,9 +146,13 @@ impl Transaction {
         &mut self.tx
     }
 
-    /// Keeps every change.
+    /// Keeps every change, and lets the events published in it go.
     pub async fn commit(self) -> Result<(), Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        if self.published {
+            self.outbox.committed();
+        }
+        Ok(())
     }
 
     /// The `accounts` records.
@@ -108,6 +167,24 @@ impl Transaction {
         Sessions {
             on: On::Tx(&mut self.tx),
         }
+    }
+
+    /// Publishes `applicant.registered`: it is delivered to every service that handles it once this              transaction commits, never if it is rolled back. The event's id.
+    ///
+    /// An applicant registered.
+    pub async fn publish_applicant_registered(
+        &mut self,
+        event: &types::ApplicantRegistered,
+    ) -> Result<runtime::events::Uuid, Error> {
+        self.published = true;
+        self.outbox
+            .publish(
+                &mut self.tx,
+                &kinds::APPLICANT_REGISTERED,
+                runtime::events::subject_of(&event.applicant_id),
+                event,
+            )
+            .await
     }
 }
 

@@ -2,7 +2,7 @@
 
 //! Handlers of the `payment` service: application fees. The session is checked with `auth`,
 //! and the applicant is told through `messaging`. Receipts are kept in the service's own
-//! database.
+//! database; each publishes `payment.made` in its transaction.
 
 use crate::deps::Deps;
 use crate::server::{Api, Context, GetReceiptError, PayFeeError};
@@ -11,8 +11,8 @@ use grants_auth::client::VerifyError;
 use runtime::client::Error;
 use types::uuid::Uuid;
 use types::{
-    FeePayment, MessageKind, NotFound, OutgoingMessage, PaymentDeclined, PaymentMethod,
-    PaymentStatus, Receipt, Unauthorized,
+    FeePayment, MessageKind, NotFound, OutgoingMessage, PaymentDeclined, PaymentMade,
+    PaymentMethod, PaymentStatus, Receipt, Unauthorized,
 };
 
 /// The `payment` service.
@@ -59,7 +59,17 @@ impl Api for Payment {
             status: PaymentStatus::Captured,
             paid_at: runtime::store::now(),
         };
-        self.store.receipts().insert(&receipt).await?;
+        let mut tx = self.store.begin().await?;
+        tx.receipts().insert(&receipt).await?;
+        tx.publish_payment_made(&PaymentMade {
+            receipt_id: receipt.id,
+            applicant_id: receipt.applicant_id.clone(),
+            application_ref: receipt.application_ref.clone(),
+            amount: receipt.amount.clone(),
+            paid_at: receipt.paid_at,
+        })
+        .await?;
+        tx.commit().await?;
         let message = OutgoingMessage {
             applicant_id: receipt.applicant_id.clone(),
             kind: MessageKind::PaymentReceived,

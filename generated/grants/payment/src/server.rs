@@ -157,6 +157,8 @@ pub fn router<A: Api>(api: Arc<A>) -> Router {
 }
 
 /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from the environment, the address from `HOST` and `PORT`, the database from `DATABASE_URL` (default: an SQLite file in `SVCGEN_DATA_DIR`), migrated before the first request. With the argument `healthcheck`, checks instead whether the service on this machine is ready; with `migrations`, lists which migrations its database has applied and which would run.
+///
+/// Events: published ones are delivered from the service's outbox by a relay it runs; handled ones arrive at its internal `/_svcgen/events` route (see `runtime::events`).
 pub async fn run<A: Api>(
     make: impl FnOnce(super::deps::Deps, super::store::Store) -> A,
 ) -> ExitCode {
@@ -171,7 +173,10 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
-                Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
+                let events = runtime::events::Events::start(&db, &super::store::EVENTS)
+                    .await?;
+                let store = super::store::Store::with_outbox(db, events.outbox());
+                Ok(router(Arc::new(make(deps, store))))
             },
         )
         .await

@@ -269,6 +269,25 @@ impl validation::Validate for Account {
     }
 }
 
+/// An applicant opened an account.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ApplicantRegistered {
+    pub applicant_id: ApplicantId,
+    pub registered_at: ::chrono::DateTime<::chrono::Utc>,
+}
+
+impl validation::Validate for ApplicantRegistered {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("applicant_id");
+        validation::Validate::validate_at(&self.applicant_id, path, out);
+        path.pop();
+    }
+}
+
 #[derive(
     Debug,
     Clone,
@@ -520,6 +539,31 @@ pub struct Receipt {
 }
 
 impl validation::Validate for Receipt {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("applicant_id");
+        validation::Validate::validate_at(&self.applicant_id, path, out);
+        path.pop();
+        path.push("amount");
+        validation::Validate::validate_at(&self.amount, path, out);
+        path.pop();
+    }
+}
+
+/// An application fee was taken.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PaymentMade {
+    pub receipt_id: ::uuid::Uuid,
+    pub applicant_id: ApplicantId,
+    pub application_ref: String,
+    pub amount: Money,
+    pub paid_at: ::chrono::DateTime<::chrono::Utc>,
+}
+
+impl validation::Validate for PaymentMade {
     fn validate_at(
         &self,
         path: &mut validation::Path,

@@ -32,3 +32,17 @@ impl validation::Validate for ListDisbursementsPath {
         _out: &mut Vec<validation::Violation>,
     ) {}
 }
+
+/// Path parameters of `list_pipeline`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListPipelinePath {
+    pub business_id: types::uuid::Uuid,
+}
+
+impl validation::Validate for ListPipelinePath {
+    fn validate_at(
+        &self,
+        _path: &mut validation::Path,
+        _out: &mut Vec<validation::Violation>,
+    ) {}
+}

@@ -61,6 +61,19 @@ impl Client {
         let body = self.http.send(call, ListDisbursementsError::from_problem).await?;
         self.http.decode(&body, &path)
     }
+
+    /// `GET /businesses/{business_id}/pipeline`
+    ///
+    /// The grants a business applied for, as finance learned of them.
+    pub async fn list_pipeline(
+        &self,
+        business_id: &types::uuid::Uuid,
+    ) -> Result<Vec<types::PipelineEntry>, Error<ListPipelineError>> {
+        let path = format!("/businesses/{}/pipeline", segment(business_id));
+        let call = Call::new(Method::GET, path.clone(), 200u16);
+        let body = self.http.send(call, ListPipelineError::from_problem).await?;
+        self.http.decode(&body, &path)
+    }
 }
 
 /// The errors the spec declares for `disburse`.
@@ -104,3 +117,22 @@ impl ::std::fmt::Display for ListDisbursementsError {
 }
 
 impl ::std::error::Error for ListDisbursementsError {}
+
+/// The errors the spec declares for `list_pipeline`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListPipelineError {}
+
+impl ListPipelineError {
+    /// The typed error a problem answer stands for, if it is one of them.
+    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
+        None
+    }
+}
+
+impl ::std::fmt::Display for ListPipelineError {
+    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl ::std::error::Error for ListPipelineError {}

@@ -1,14 +1,17 @@
 // Written once by svcgen from specs/small-business.toml; this file is yours to edit (svcgen never rewrites it).
 
 //! Handlers of the `finance` service: pays out approved grants, once each, kept in the
-//! service's own database.
+//! service's own database, and keeps the pipeline of grants applied for (`grant.submitted`,
+//! published by `grant`).
 
 use crate::deps::Deps;
-use crate::server::{Api, Context, DisburseError, ListDisbursementsError};
-use crate::store::Store;
+use crate::server::{
+    Api, Context, DisburseError, HandlerError, ListDisbursementsError, ListPipelineError, Meta,
+};
+use crate::store::{Store, Transaction};
 use types::chrono::Utc;
 use types::uuid::Uuid;
-use types::{Disbursement, DisbursementRequest};
+use types::{Disbursement, DisbursementRequest, GrantSubmitted, PipelineEntry};
 
 /// The most disbursements one list answers with.
 const MAX_LISTED: u32 = 1000;
@@ -57,5 +60,43 @@ impl Api for Finance {
             .disbursements()
             .list_by_business_id(&business_id, None, MAX_LISTED)
             .await?)
+    }
+
+    async fn list_pipeline(
+        &self,
+        _cx: Context,
+        business_id: Uuid,
+    ) -> Result<Vec<PipelineEntry>, ListPipelineError> {
+        let mut entries = self
+            .store
+            .pipeline()
+            .list_by_business_id(&business_id, None, MAX_LISTED)
+            .await?;
+        entries.sort_by_key(|e| e.submitted_at);
+        Ok(entries)
+    }
+
+    /// One entry per grant (its key): recorded with the event's inbox row.
+    async fn on_grant_submitted(
+        &self,
+        _meta: Meta,
+        event: GrantSubmitted,
+        tx: &mut Transaction,
+    ) -> Result<(), HandlerError> {
+        let entry = PipelineEntry {
+            grant_id: event.grant_id,
+            business_id: event.business_id,
+            program: event.program,
+            amount_cents: event.amount_cents,
+            submitted_at: event.submitted_at,
+        };
+        tx.pipeline().insert(&entry).await?;
+        runtime::tracing::info!(
+            grant = %entry.grant_id,
+            business = %entry.business_id,
+            "grant in the pipeline: {} cents",
+            entry.amount_cents
+        );
+        Ok(())
     }
 }

@@ -15,6 +15,8 @@ use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::events::{HandlerError, Meta};
+use super::store::Transaction;
 
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
@@ -43,6 +45,27 @@ pub trait Api: Send + Sync + 'static {
     ) -> impl Future<
         Output = Result<Vec<types::Disbursement>, ListDisbursementsError>,
     > + Send;
+
+    /// `GET /businesses/{business_id}/pipeline`
+    ///
+    /// The grants a business applied for, as finance learned of them.
+    fn list_pipeline(
+        &self,
+        cx: Context,
+        business_id: types::uuid::Uuid,
+    ) -> impl Future<
+        Output = Result<Vec<types::PipelineEntry>, ListPipelineError>,
+    > + Send;
+
+    /// Handles `grant.submitted`. Runs inside `tx`, which holds the event's inbox row: what the handler writes through it commits with that row, so an event delivered again has its effect once. `Err(HandlerError::Failed)` has the event tried again later (after `EVENTS_MAX_ATTEMPTS` attempts it goes to the dead letters); `Err(HandlerError::Invalid)` sends it to the dead letters at once.
+    ///
+    /// An application was filed; finance plans for its payout.
+    fn on_grant_submitted(
+        &self,
+        meta: Meta,
+        event: types::GrantSubmitted,
+        tx: &mut Transaction,
+    ) -> impl Future<Output = Result<(), HandlerError>> + Send;
 }
 
 /// The errors `disburse` may answer with.
@@ -133,6 +156,42 @@ impl IntoProblem for ListDisbursementsError {
     }
 }
 
+/// The errors `list_pipeline` may answer with.
+#[derive(Debug)]
+pub enum ListPipelineError {
+    /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
+    Problem(Box<runtime::Problem>),
+}
+
+impl From<runtime::Problem> for ListPipelineError {
+    fn from(p: runtime::Problem) -> Self {
+        Self::Problem(Box::new(p))
+    }
+}
+
+impl From<runtime::store::Error> for ListPipelineError {
+    /// A database error: a duplicate unique value answers with the error the spec names
+    /// for it, an unreachable database with 503.
+    fn from(e: runtime::store::Error) -> Self {
+        Self::Problem(Box::new(e.into()))
+    }
+}
+
+impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for ListPipelineError {
+    /// A dependency call that failed in a way this endpoint does not handle.
+    fn from(e: runtime::client::Error<E>) -> Self {
+        Self::Problem(Box::new(e.upstream_problem()))
+    }
+}
+
+impl IntoProblem for ListPipelineError {
+    fn into_problem(self) -> runtime::Problem {
+        match self {
+            Self::Problem(p) => *p,
+        }
+    }
+}
+
 /// The service's routes, answering with `api`, and its OpenAPI document. [`run`] adds
 /// health endpoints and middleware.
 pub fn router<A: Api>(api: Arc<A>) -> Router {
@@ -142,6 +201,7 @@ pub fn router<A: Api>(api: Arc<A>) -> Router {
             "/businesses/{business_id}/disbursements",
             get(endpoints::list_disbursements::<A>),
         )
+        .route("/businesses/{business_id}/pipeline", get(endpoints::list_pipeline::<A>))
         .route(
             "/openapi.json",
             get(|| async { runtime::server::json_document(OPENAPI) }),
@@ -150,6 +210,8 @@ pub fn router<A: Api>(api: Arc<A>) -> Router {
 }
 
 /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from the environment, the address from `HOST` and `PORT`, the database from `DATABASE_URL` (default: an SQLite file in `SVCGEN_DATA_DIR`), migrated before the first request. With the argument `healthcheck`, checks instead whether the service on this machine is ready; with `migrations`, lists which migrations its database has applied and which would run.
+///
+/// Events: published ones are delivered from the service's outbox by a relay it runs; handled ones arrive at its internal `/_svcgen/events` route (see `runtime::events`).
 pub async fn run<A: Api>(
     make: impl FnOnce(super::deps::Deps, super::store::Store) -> A,
 ) -> ExitCode {
@@ -164,10 +226,51 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
-                Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
+                let events = runtime::events::Events::start(&db, &super::store::EVENTS)
+                    .await?;
+                let store = super::store::Store::with_outbox(db, events.outbox());
+                let api = Arc::new(make(deps, store.clone()));
+                Ok(events.serve(router(api.clone()), Dispatcher { api, store }))
             },
         )
         .await
+}
+
+/// Hands each event the service handles to its method of the `Api`.
+struct Dispatcher<A> {
+    api: Arc<A>,
+    store: super::store::Store,
+}
+
+impl<A: Api> runtime::events::Dispatch for Dispatcher<A> {
+    fn dispatch<'a>(
+        &'a self,
+        event: &'a runtime::events::Envelope,
+        attempt: u32,
+        tx: runtime::store::Tx,
+    ) -> runtime::events::Handling<'a> {
+        Box::pin(async move {
+            match event.event_type.as_str() {
+                "grant.submitted.v1" => {
+                    let payload = runtime::events::decode::<
+                        types::GrantSubmitted,
+                    >(event)?;
+                    let mut tx = Transaction::from_tx(tx, &self.store);
+                    self.api
+                        .on_grant_submitted(event.meta(attempt), payload, &mut tx)
+                        .await?;
+                    Ok(tx.into_tx())
+                }
+                other => {
+                    Err(
+                        HandlerError::Invalid(
+                            format!("`{other}` is not an event this service handles"),
+                        ),
+                    )
+                }
+            }
+        })
+    }
 }
 
 /// One axum handler per endpoint.
@@ -212,6 +315,22 @@ mod endpoints {
         respond(
             StatusCode::OK,
             api.list_disbursements(Context::current(), path.business_id).await,
+        )
+    }
+
+    pub(super) async fn list_pipeline<A: Api>(
+        State(api): State<Arc<A>>,
+        request: Request,
+    ) -> Response {
+        let (parts, _) = request.into_parts();
+        let mut input = Input::new(parts).await;
+        let path = input.path::<api::ListPipelinePath>();
+        let Some(path) = path else {
+            return input.reject();
+        };
+        respond(
+            StatusCode::OK,
+            api.list_pipeline(Context::current(), path.business_id).await,
         )
     }
 }

@@ -8,6 +8,7 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
+use runtime::events::Outbox;
 #[allow(unused_imports)]
 use runtime::store::{self, Db, Error, On, Row, Sql, Tx, Unique};
 use super::runtime;
@@ -30,6 +31,14 @@ pub const MIGRATIONS: store::Migrations = store::Migrations {
                 "/migrations/sqlite/0001_create_disbursements.sql")
             ),
         ),
+        (
+            2,
+            "create pipeline",
+            include_str!(
+                concat!(env!("CARGO_MANIFEST_DIR"),
+                "/migrations/sqlite/0002_create_pipeline.sql")
+            ),
+        ),
     ],
     postgres: &[
         (
@@ -40,19 +49,55 @@ pub const MIGRATIONS: store::Migrations = store::Migrations {
                 "/migrations/postgres/0001_create_disbursements.sql")
             ),
         ),
+        (
+            2,
+            "create pipeline",
+            include_str!(
+                concat!(env!("CARGO_MANIFEST_DIR"),
+                "/migrations/postgres/0002_create_pipeline.sql")
+            ),
+        ),
     ],
+};
+
+/// The events the service publishes or handles.
+pub mod kinds {
+    use super::runtime::events::Kind;
+
+    /// `grant.submitted` (version 1).
+    pub const GRANT_SUBMITTED: Kind = Kind {
+        name: "grant.submitted",
+        wire_type: "grant.submitted.v1",
+    };
+}
+
+/// What the service does with events: what it publishes (and who handles each), what
+/// it handles.
+pub const EVENTS: runtime::events::Plan = runtime::events::Plan {
+    system: "small-business",
+    service: "finance",
+    publishes: &[],
+    subscribes: &[kinds::GRANT_SUBMITTED],
 };
 
 /// The service's database, with a repository per record. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Db,
+    outbox: Outbox,
 }
 
 impl Store {
-    /// The store on `db` (opened and migrated by `server::run`, or by a test).
+    /// The store on `db` (opened and migrated by `server::run`, or by a test), its
+    /// events going into the outbox of this service.
     pub fn new(db: Db) -> Self {
-        Store { db }
+        Store::with_outbox(db, Outbox::new(EVENTS.system, EVENTS.service))
+    }
+
+    /// The store on `db`, publishing into `outbox` (whose relay `server::run`
+    /// starts).
+    pub fn with_outbox(db: Db, outbox: Outbox) -> Self {
+        Store { db, outbox }
     }
 
     /// The database, for queries of your own.
@@ -65,6 +110,8 @@ impl Store {
     pub async fn begin(&self) -> Result<Transaction, Error> {
         Ok(Transaction {
             tx: self.db.begin().await?,
+            outbox: self.outbox.clone(),
+            published: false,
         })
     }
 
@@ -74,12 +121,19 @@ impl Store {
             on: On::Db(&self.db),
         }
     }
+
+    /// The `pipeline` records.
+    pub fn pipeline(&self) -> Pipeline<'_> {
+        Pipeline { on: On::Db(&self.db) }
+    }
 }
 
 /// An open transaction of the store.
 #[derive(Debug)]
 pub struct Transaction {
     tx: Tx,
+    outbox: Outbox,
+    published: bool,
 }
 
 impl Transaction {
@@ -88,14 +142,42 @@ impl Transaction {
         &mut self.tx
     }
 
-    /// Keeps every change.
+    /// Keeps every change, and lets the events published in it go.
     pub async fn commit(self) -> Result<(), Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        if self.published {
+            self.outbox.committed();
+        }
+        Ok(())
+    }
+
+    /// A transaction of this store around `tx` (the event inbox's, for a handler).
+    pub(crate) fn from_tx(tx: Tx, store: &Store) -> Self {
+        Transaction {
+            tx,
+            outbox: store.outbox.clone(),
+            published: false,
+        }
+    }
+
+    /// The transaction itself, for the inbox to commit after a handler.
+    pub(crate) fn into_tx(self) -> Tx {
+        if self.published {
+            self.outbox.committed();
+        }
+        self.tx
     }
 
     /// The `disbursements` records.
     pub fn disbursements(&mut self) -> Disbursements<'_> {
         Disbursements {
+            on: On::Tx(&mut self.tx),
+        }
+    }
+
+    /// The `pipeline` records.
+    pub fn pipeline(&mut self) -> Pipeline<'_> {
+        Pipeline {
             on: On::Tx(&mut self.tx),
         }
     }
@@ -301,5 +383,195 @@ fn decode_disbursements(row: &Row) -> Result<types::Disbursement, Error> {
         business_id: row.get::<types::uuid::Uuid>(2)?,
         amount_cents: row.get::<i64>(3)?,
         disbursed_on: row.get::<types::chrono::NaiveDate>(4)?,
+    })
+}
+
+/// The `pipeline` records (`PipelineEntry`), in the table `pipeline`: on the pool, or in a transaction.
+///
+/// Every grant applied for, one entry each, listed by business.
+#[derive(Debug)]
+pub struct Pipeline<'a> {
+    on: On<'a>,
+}
+
+impl Pipeline<'_> {
+    /// The key: a record with a key already stored is refused with this.
+    pub const PRIMARY_KEY: Unique = Unique {
+        postgres: "pipeline_pkey",
+        sqlite: "pipeline.grant_id",
+    };
+
+    /// Adds a record.
+    const INSERT: Sql = Sql {
+        sqlite: "INSERT INTO \"pipeline\" (\"grant_id\", \"business_id\", \"program\", \"amount_cents\", \"submitted_at\") VALUES (?, ?, ?, ?, ?)",
+        postgres: "INSERT INTO \"pipeline\" (\"grant_id\", \"business_id\", \"program\", \"amount_cents\", \"submitted_at\") VALUES ($1, $2, $3, $4, $5)",
+    };
+
+    /// One record by key.
+    const GET: Sql = Sql {
+        sqlite: "SELECT \"grant_id\", \"business_id\", \"program\", \"amount_cents\", \"submitted_at\" FROM \"pipeline\" WHERE \"grant_id\" = ?",
+        postgres: "SELECT \"grant_id\", \"business_id\", \"program\", \"amount_cents\", \"submitted_at\" FROM \"pipeline\" WHERE \"grant_id\" = $1",
+    };
+
+    /// One record by key, locked until the transaction ends.
+    const GET_FOR_UPDATE: Sql = Sql {
+        sqlite: "SELECT \"grant_id\", \"business_id\", \"program\", \"amount_cents\", \"submitted_at\" FROM \"pipeline\" WHERE \"grant_id\" = ?",
+        postgres: "SELECT \"grant_id\", \"business_id\", \"program\", \"amount_cents\", \"submitted_at\" FROM \"pipeline\" WHERE \"grant_id\" = $1 FOR UPDATE",
+    };
+
+    /// Replaces a record.
+    const UPDATE: Sql = Sql {
+        sqlite: "UPDATE \"pipeline\" SET \"business_id\" = ?, \"program\" = ?, \"amount_cents\" = ?, \"submitted_at\" = ? WHERE \"grant_id\" = ?",
+        postgres: "UPDATE \"pipeline\" SET \"business_id\" = $1, \"program\" = $2, \"amount_cents\" = $3, \"submitted_at\" = $4 WHERE \"grant_id\" = $5",
+    };
+
+    /// Removes a record.
+    const DELETE: Sql = Sql {
+        sqlite: "DELETE FROM \"pipeline\" WHERE \"grant_id\" = ?",
+        postgres: "DELETE FROM \"pipeline\" WHERE \"grant_id\" = $1",
+    };
+
+    /// The first page, by key.
+    const LIST_FIRST: Sql = Sql {
+        sqlite: "SELECT \"grant_id\", \"business_id\", \"program\", \"amount_cents\", \"submitted_at\" FROM \"pipeline\" ORDER BY \"grant_id\" LIMIT ?",
+        postgres: "SELECT \"grant_id\", \"business_id\", \"program\", \"amount_cents\", \"submitted_at\" FROM \"pipeline\" ORDER BY \"grant_id\" LIMIT $1",
+    };
+
+    /// A page after a key.
+    const LIST_AFTER: Sql = Sql {
+        sqlite: "SELECT \"grant_id\", \"business_id\", \"program\", \"amount_cents\", \"submitted_at\" FROM \"pipeline\" WHERE \"grant_id\" > ? ORDER BY \"grant_id\" LIMIT ?",
+        postgres: "SELECT \"grant_id\", \"business_id\", \"program\", \"amount_cents\", \"submitted_at\" FROM \"pipeline\" WHERE \"grant_id\" > $1 ORDER BY \"grant_id\" LIMIT $2",
+    };
+
+    /// The first page with one `business_id`.
+    const LIST_BY_BUSINESS_ID_FIRST: Sql = Sql {
+        sqlite: "SELECT \"grant_id\", \"business_id\", \"program\", \"amount_cents\", \"submitted_at\" FROM \"pipeline\" WHERE \"business_id\" = ? ORDER BY \"grant_id\" LIMIT ?",
+        postgres: "SELECT \"grant_id\", \"business_id\", \"program\", \"amount_cents\", \"submitted_at\" FROM \"pipeline\" WHERE \"business_id\" = $1 ORDER BY \"grant_id\" LIMIT $2",
+    };
+
+    /// A page with one `business_id`, after a key.
+    const LIST_BY_BUSINESS_ID_AFTER: Sql = Sql {
+        sqlite: "SELECT \"grant_id\", \"business_id\", \"program\", \"amount_cents\", \"submitted_at\" FROM \"pipeline\" WHERE \"business_id\" = ? AND \"grant_id\" > ? ORDER BY \"grant_id\" LIMIT ?",
+        postgres: "SELECT \"grant_id\", \"business_id\", \"program\", \"amount_cents\", \"submitted_at\" FROM \"pipeline\" WHERE \"business_id\" = $1 AND \"grant_id\" > $2 ORDER BY \"grant_id\" LIMIT $3",
+    };
+
+    /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`]. Times
+    /// are kept to the microsecond: make them with `runtime::store::now()`, so what
+    /// a handler answers with is what it stored.
+    pub async fn insert(&mut self, record: &types::PipelineEntry) -> Result<(), Error> {
+        self.on
+            .query(&Self::INSERT)
+            .bind(record.grant_id)
+            .bind(record.business_id)
+            .bind(&record.program)
+            .bind(record.amount_cents)
+            .bind(store::micros(&record.submitted_at))
+            .execute(&mut self.on)
+            .await
+            .map(drop)
+    }
+
+    /// The record with this key, if any.
+    pub async fn get(
+        &mut self,
+        grant_id: &types::uuid::Uuid,
+    ) -> Result<Option<types::PipelineEntry>, Error> {
+        let row = self
+            .on
+            .query(&Self::GET)
+            .bind(grant_id)
+            .fetch_optional(&mut self.on)
+            .await?;
+        row.as_ref().map(decode_pipeline).transpose()
+    }
+
+    /// The record with this key, if any, locked against other writers until the
+    /// transaction ends (on SQLite the transaction holds the write lock already).
+    pub async fn get_for_update(
+        &mut self,
+        grant_id: &types::uuid::Uuid,
+    ) -> Result<Option<types::PipelineEntry>, Error> {
+        let row = self
+            .on
+            .query(&Self::GET_FOR_UPDATE)
+            .bind(grant_id)
+            .fetch_optional(&mut self.on)
+            .await?;
+        row.as_ref().map(decode_pipeline).transpose()
+    }
+
+    /// Replaces the record with `record`'s key; `false` when there is none.
+    pub async fn update(
+        &mut self,
+        record: &types::PipelineEntry,
+    ) -> Result<bool, Error> {
+        let changed = self
+            .on
+            .query(&Self::UPDATE)
+            .bind(record.business_id)
+            .bind(&record.program)
+            .bind(record.amount_cents)
+            .bind(store::micros(&record.submitted_at))
+            .bind(record.grant_id)
+            .execute(&mut self.on)
+            .await?;
+        Ok(changed > 0)
+    }
+
+    /// Removes the record with this key; `false` when there was none.
+    pub async fn delete(&mut self, grant_id: &types::uuid::Uuid) -> Result<bool, Error> {
+        let changed = self
+            .on
+            .query(&Self::DELETE)
+            .bind(grant_id)
+            .execute(&mut self.on)
+            .await?;
+        Ok(changed > 0)
+    }
+
+    /// Up to `limit` records in key order, after the key `after` (the last of the
+    /// previous page) if given.
+    pub async fn list(
+        &mut self,
+        after: Option<&types::uuid::Uuid>,
+        limit: u32,
+    ) -> Result<Vec<types::PipelineEntry>, Error> {
+        let query = match after {
+            None => self.on.query(&Self::LIST_FIRST),
+            Some(grant_id) => self.on.query(&Self::LIST_AFTER).bind(grant_id),
+        };
+        let rows = query.bind(i64::from(limit)).fetch_all(&mut self.on).await?;
+        rows.iter().map(decode_pipeline).collect()
+    }
+
+    /// Up to `limit` records whose `business_id` is this one, in key order, after the key `after` (the last of the previous page) if given.
+    pub async fn list_by_business_id(
+        &mut self,
+        business_id: &types::uuid::Uuid,
+        after: Option<&types::uuid::Uuid>,
+        limit: u32,
+    ) -> Result<Vec<types::PipelineEntry>, Error> {
+        let query = match after {
+            None => self.on.query(&Self::LIST_BY_BUSINESS_ID_FIRST).bind(business_id),
+            Some(grant_id) => {
+                self.on
+                    .query(&Self::LIST_BY_BUSINESS_ID_AFTER)
+                    .bind(business_id)
+                    .bind(grant_id)
+            }
+        };
+        let rows = query.bind(i64::from(limit)).fetch_all(&mut self.on).await?;
+        rows.iter().map(decode_pipeline).collect()
+    }
+}
+
+/// A row of `pipeline` as a `PipelineEntry`.
+fn decode_pipeline(row: &Row) -> Result<types::PipelineEntry, Error> {
+    Ok(types::PipelineEntry {
+        grant_id: row.get::<types::uuid::Uuid>(0)?,
+        business_id: row.get::<types::uuid::Uuid>(1)?,
+        program: row.get::<String>(2)?,
+        amount_cents: row.get::<i64>(3)?,
+        submitted_at: row.get::<types::chrono::DateTime<types::chrono::Utc>>(4)?,
     })
 }

@@ -87,6 +87,7 @@ async fn main() -> ExitCode {
                     Router::new()
                         .route("/api/businesses", post(to_user))
                         .route("/api/businesses/{id}", get(to_user))
+                        .route("/api/businesses/{id}/grant-views", get(to_user))
                         .route("/api/grants", post(to_grant))
                         .route("/api/grants/{id}", get(to_grant))
                         .route("/api/grants/{id}/review", put(to_grant))

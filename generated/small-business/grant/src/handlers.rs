@@ -1,7 +1,9 @@
 // Written once by svcgen from specs/small-business.toml; this file is yours to edit (svcgen never rewrites it).
 
 //! Handlers of the `grant` service: applications checked against `user`, reviewed here, and
-//! paid out through `finance`. Grants are kept in the service's own database.
+//! paid out through `finance`. Grants are kept in the service's own database; filing one
+//! publishes `grant.submitted` and reading its status `grant.viewed`, each in the transaction
+//! of what it records.
 
 use crate::deps::Deps;
 use crate::server::{Api, ApplyError, Context, DisburseError, ReviewError, StatusError};
@@ -12,7 +14,7 @@ use small_business_user::client::GetBusinessError;
 use types::uuid::Uuid;
 use types::{
     Business, BusinessNotFound, Disbursement, DisbursementRequest, GrantApplication, GrantNotFound,
-    GrantStatus, NotApproved, Review, StatusView,
+    GrantStatus, GrantSubmitted, GrantViewed, NotApproved, Review, StatusView,
 };
 
 /// The `grant` service.
@@ -66,7 +68,18 @@ impl Api for Grant {
             submitted_at: runtime::store::now(),
             notes: Vec::new(),
         };
-        self.store.grants().insert(&grant).await?;
+        // The grant and its event commit together.
+        let mut tx = self.store.begin().await?;
+        tx.grants().insert(&grant).await?;
+        tx.publish_grant_submitted(&GrantSubmitted {
+            grant_id: grant.id,
+            business_id: grant.application.business_id,
+            program: grant.application.program.clone(),
+            amount_cents: grant.application.amount_cents,
+            submitted_at: grant.submitted_at,
+        })
+        .await?;
+        tx.commit().await?;
         Ok(grant)
     }
 
@@ -76,6 +89,14 @@ impl Api for Grant {
         let business = self.business(business_id).await?.ok_or_else(|| {
             BusinessNotFound::new(format!("business {business_id} no longer exists"))
         })?;
+        self.store
+            .publish_grant_viewed(&GrantViewed {
+                grant_id: grant.id,
+                business_id,
+                status: grant.status,
+                viewed_at: runtime::store::now(),
+            })
+            .await?;
         Ok(StatusView { grant, business })
     }
 

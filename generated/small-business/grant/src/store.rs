@@ -8,6 +8,7 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
+use runtime::events::Outbox;
 #[allow(unused_imports)]
 use runtime::store::{self, Db, Error, Json, On, Row, Sql, Tx, Unique};
 use super::runtime;
@@ -43,16 +44,71 @@ pub const MIGRATIONS: store::Migrations = store::Migrations {
     ],
 };
 
+/// The events the service publishes or handles.
+pub mod kinds {
+    use super::runtime::events::Kind;
+
+    /// `grant.submitted` (version 1).
+    pub const GRANT_SUBMITTED: Kind = Kind {
+        name: "grant.submitted",
+        wire_type: "grant.submitted.v1",
+    };
+
+    /// `grant.viewed` (version 1).
+    pub const GRANT_VIEWED: Kind = Kind {
+        name: "grant.viewed",
+        wire_type: "grant.viewed.v1",
+    };
+}
+
+/// What the service does with events: what it publishes (and who handles each), what
+/// it handles.
+pub const EVENTS: runtime::events::Plan = runtime::events::Plan {
+    system: "small-business",
+    service: "grant",
+    publishes: &[
+        runtime::events::Publication {
+            kind: kinds::GRANT_SUBMITTED,
+            subscribers: &[
+                runtime::events::Peer {
+                    service: "finance",
+                    url_env: "FINANCE_URL",
+                    default_port: 8403,
+                },
+            ],
+        },
+        runtime::events::Publication {
+            kind: kinds::GRANT_VIEWED,
+            subscribers: &[
+                runtime::events::Peer {
+                    service: "user",
+                    url_env: "USER_URL",
+                    default_port: 8401,
+                },
+            ],
+        },
+    ],
+    subscribes: &[],
+};
+
 /// The service's database, with a repository per record. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Db,
+    outbox: Outbox,
 }
 
 impl Store {
-    /// The store on `db` (opened and migrated by `server::run`, or by a test).
+    /// The store on `db` (opened and migrated by `server::run`, or by a test), its
+    /// events going into the outbox of this service.
     pub fn new(db: Db) -> Self {
-        Store { db }
+        Store::with_outbox(db, Outbox::new(EVENTS.system, EVENTS.service))
+    }
+
+    /// The store on `db`, publishing into `outbox` (whose relay `server::run`
+    /// starts).
+    pub fn with_outbox(db: Db, outbox: Outbox) -> Self {
+        Store { db, outbox }
     }
 
     /// The database, for queries of your own.
@@ -65,6 +121,8 @@ impl Store {
     pub async fn begin(&self) -> Result<Transaction, Error> {
         Ok(Transaction {
             tx: self.db.begin().await?,
+            outbox: self.outbox.clone(),
+            published: false,
         })
     }
 
@@ -72,12 +130,36 @@ impl Store {
     pub fn grants(&self) -> Grants<'_> {
         Grants { on: On::Db(&self.db) }
     }
+
+    /// Publishes `grant.submitted` in a transaction of its own (see [`Transaction::publish_grant_submitted`]).
+    pub async fn publish_grant_submitted(
+        &self,
+        event: &types::GrantSubmitted,
+    ) -> Result<runtime::events::Uuid, Error> {
+        let mut tx = self.begin().await?;
+        let id = tx.publish_grant_submitted(event).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Publishes `grant.viewed` in a transaction of its own (see [`Transaction::publish_grant_viewed`]).
+    pub async fn publish_grant_viewed(
+        &self,
+        event: &types::GrantViewed,
+    ) -> Result<runtime::events::Uuid, Error> {
+        let mut tx = self.begin().await?;
+        let id = tx.publish_grant_viewed(event).await?;
+        tx.commit().await?;
+        Ok(id)
+    }
 }
 
 /// An open transaction of the store.
 #[derive(Debug)]
 pub struct Transaction {
     tx: Tx,
+    outbox: Outbox,
+    published: bool,
 }
 
 impl Transaction {
@@ -86,14 +168,54 @@ impl Transaction {
         &mut self.tx
     }
 
-    /// Keeps every change.
+    /// Keeps every change, and lets the events published in it go.
     pub async fn commit(self) -> Result<(), Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        if self.published {
+            self.outbox.committed();
+        }
+        Ok(())
     }
 
     /// The `grants` records.
     pub fn grants(&mut self) -> Grants<'_> {
         Grants { on: On::Tx(&mut self.tx) }
+    }
+
+    /// Publishes `grant.submitted`: it is delivered to every service that handles it once this              transaction commits, never if it is rolled back. The event's id.
+    ///
+    /// An application was filed; finance plans for its payout.
+    pub async fn publish_grant_submitted(
+        &mut self,
+        event: &types::GrantSubmitted,
+    ) -> Result<runtime::events::Uuid, Error> {
+        self.published = true;
+        self.outbox
+            .publish(
+                &mut self.tx,
+                &kinds::GRANT_SUBMITTED,
+                runtime::events::subject_of(&event.grant_id),
+                event,
+            )
+            .await
+    }
+
+    /// Publishes `grant.viewed`: it is delivered to every service that handles it once this              transaction commits, never if it is rolled back. The event's id.
+    ///
+    /// A grant's status was read; the business's account keeps the history.
+    pub async fn publish_grant_viewed(
+        &mut self,
+        event: &types::GrantViewed,
+    ) -> Result<runtime::events::Uuid, Error> {
+        self.published = true;
+        self.outbox
+            .publish(
+                &mut self.tx,
+                &kinds::GRANT_VIEWED,
+                runtime::events::subject_of(&event.grant_id),
+                event,
+            )
+            .await
     }
 }
 

@@ -334,3 +334,81 @@ impl validation::Validate for Disbursement {
         _out: &mut Vec<validation::Violation>,
     ) {}
 }
+
+/// A grant application was filed.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GrantSubmitted {
+    pub grant_id: ::uuid::Uuid,
+    pub business_id: ::uuid::Uuid,
+    pub program: String,
+    pub amount_cents: i64,
+    pub submitted_at: ::chrono::DateTime<::chrono::Utc>,
+}
+
+impl validation::Validate for GrantSubmitted {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("program");
+        validation::check_len(&self.program, 1..=80, path, out);
+        path.pop();
+        path.push("amount_cents");
+        validation::check_int(self.amount_cents, 100000..=25000000, path, out);
+        path.pop();
+    }
+}
+
+/// A grant's status was read.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GrantViewed {
+    pub grant_id: ::uuid::Uuid,
+    pub business_id: ::uuid::Uuid,
+    pub status: GrantStatus,
+    pub viewed_at: ::chrono::DateTime<::chrono::Utc>,
+}
+
+impl validation::Validate for GrantViewed {
+    fn validate_at(
+        &self,
+        _path: &mut validation::Path,
+        _out: &mut Vec<validation::Violation>,
+    ) {}
+}
+
+/// A grant applied for: what finance may have to pay out.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PipelineEntry {
+    pub grant_id: ::uuid::Uuid,
+    pub business_id: ::uuid::Uuid,
+    pub program: String,
+    pub amount_cents: i64,
+    pub submitted_at: ::chrono::DateTime<::chrono::Utc>,
+}
+
+impl validation::Validate for PipelineEntry {
+    fn validate_at(
+        &self,
+        _path: &mut validation::Path,
+        _out: &mut Vec<validation::Violation>,
+    ) {}
+}
+
+/// One reading of a business's grant status.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct GrantView {
+    pub id: ::uuid::Uuid,
+    pub grant_id: ::uuid::Uuid,
+    pub business_id: ::uuid::Uuid,
+    pub status: GrantStatus,
+    pub viewed_at: ::chrono::DateTime<::chrono::Utc>,
+}
+
+impl validation::Validate for GrantView {
+    fn validate_at(
+        &self,
+        _path: &mut validation::Path,
+        _out: &mut Vec<validation::Violation>,
+    ) {}
+}

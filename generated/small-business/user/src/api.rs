@@ -32,3 +32,17 @@ impl validation::Validate for GetBusinessPath {
         _out: &mut Vec<validation::Violation>,
     ) {}
 }
+
+/// Path parameters of `list_grant_views`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ListGrantViewsPath {
+    pub id: types::uuid::Uuid,
+}
+
+impl validation::Validate for ListGrantViewsPath {
+    fn validate_at(
+        &self,
+        _path: &mut validation::Path,
+        _out: &mut Vec<validation::Violation>,
+    ) {}
+}

@@ -61,6 +61,19 @@ impl Client {
         let body = self.http.send(call, GetBusinessError::from_problem).await?;
         self.http.decode(&body, &path)
     }
+
+    /// `GET /businesses/{id}/grant-views`
+    ///
+    /// When the business's grants were looked at, oldest first.
+    pub async fn list_grant_views(
+        &self,
+        id: &types::uuid::Uuid,
+    ) -> Result<Vec<types::GrantView>, Error<ListGrantViewsError>> {
+        let path = format!("/businesses/{}/grant-views", segment(id));
+        let call = Call::new(Method::GET, path.clone(), 200u16);
+        let body = self.http.send(call, ListGrantViewsError::from_problem).await?;
+        self.http.decode(&body, &path)
+    }
 }
 
 /// The errors the spec declares for `register_business`.
@@ -108,3 +121,22 @@ impl ::std::fmt::Display for GetBusinessError {
 }
 
 impl ::std::error::Error for GetBusinessError {}
+
+/// The errors the spec declares for `list_grant_views`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum ListGrantViewsError {}
+
+impl ListGrantViewsError {
+    /// The typed error a problem answer stands for, if it is one of them.
+    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
+        None
+    }
+}
+
+impl ::std::fmt::Display for ListGrantViewsError {
+    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl ::std::error::Error for ListGrantViewsError {}

@@ -8,6 +8,7 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
+use runtime::events::Outbox;
 #[allow(unused_imports)]
 use runtime::store::{self, Db, Error, On, Row, Sql, Tx, Unique};
 use super::runtime;
@@ -30,6 +31,14 @@ pub const MIGRATIONS: store::Migrations = store::Migrations {
                 "/migrations/sqlite/0001_create_businesses.sql")
             ),
         ),
+        (
+            2,
+            "create grant views",
+            include_str!(
+                concat!(env!("CARGO_MANIFEST_DIR"),
+                "/migrations/sqlite/0002_create_grant_views.sql")
+            ),
+        ),
     ],
     postgres: &[
         (
@@ -40,19 +49,55 @@ pub const MIGRATIONS: store::Migrations = store::Migrations {
                 "/migrations/postgres/0001_create_businesses.sql")
             ),
         ),
+        (
+            2,
+            "create grant views",
+            include_str!(
+                concat!(env!("CARGO_MANIFEST_DIR"),
+                "/migrations/postgres/0002_create_grant_views.sql")
+            ),
+        ),
     ],
+};
+
+/// The events the service publishes or handles.
+pub mod kinds {
+    use super::runtime::events::Kind;
+
+    /// `grant.viewed` (version 1).
+    pub const GRANT_VIEWED: Kind = Kind {
+        name: "grant.viewed",
+        wire_type: "grant.viewed.v1",
+    };
+}
+
+/// What the service does with events: what it publishes (and who handles each), what
+/// it handles.
+pub const EVENTS: runtime::events::Plan = runtime::events::Plan {
+    system: "small-business",
+    service: "user",
+    publishes: &[],
+    subscribes: &[kinds::GRANT_VIEWED],
 };
 
 /// The service's database, with a repository per record. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Store {
     db: Db,
+    outbox: Outbox,
 }
 
 impl Store {
-    /// The store on `db` (opened and migrated by `server::run`, or by a test).
+    /// The store on `db` (opened and migrated by `server::run`, or by a test), its
+    /// events going into the outbox of this service.
     pub fn new(db: Db) -> Self {
-        Store { db }
+        Store::with_outbox(db, Outbox::new(EVENTS.system, EVENTS.service))
+    }
+
+    /// The store on `db`, publishing into `outbox` (whose relay `server::run`
+    /// starts).
+    pub fn with_outbox(db: Db, outbox: Outbox) -> Self {
+        Store { db, outbox }
     }
 
     /// The database, for queries of your own.
@@ -65,6 +110,8 @@ impl Store {
     pub async fn begin(&self) -> Result<Transaction, Error> {
         Ok(Transaction {
             tx: self.db.begin().await?,
+            outbox: self.outbox.clone(),
+            published: false,
         })
     }
 
@@ -72,12 +119,19 @@ impl Store {
     pub fn businesses(&self) -> Businesses<'_> {
         Businesses { on: On::Db(&self.db) }
     }
+
+    /// The `grant_views` records.
+    pub fn grant_views(&self) -> GrantViews<'_> {
+        GrantViews { on: On::Db(&self.db) }
+    }
 }
 
 /// An open transaction of the store.
 #[derive(Debug)]
 pub struct Transaction {
     tx: Tx,
+    outbox: Outbox,
+    published: bool,
 }
 
 impl Transaction {
@@ -86,14 +140,42 @@ impl Transaction {
         &mut self.tx
     }
 
-    /// Keeps every change.
+    /// Keeps every change, and lets the events published in it go.
     pub async fn commit(self) -> Result<(), Error> {
-        self.tx.commit().await
+        self.tx.commit().await?;
+        if self.published {
+            self.outbox.committed();
+        }
+        Ok(())
+    }
+
+    /// A transaction of this store around `tx` (the event inbox's, for a handler).
+    pub(crate) fn from_tx(tx: Tx, store: &Store) -> Self {
+        Transaction {
+            tx,
+            outbox: store.outbox.clone(),
+            published: false,
+        }
+    }
+
+    /// The transaction itself, for the inbox to commit after a handler.
+    pub(crate) fn into_tx(self) -> Tx {
+        if self.published {
+            self.outbox.committed();
+        }
+        self.tx
     }
 
     /// The `businesses` records.
     pub fn businesses(&mut self) -> Businesses<'_> {
         Businesses {
+            on: On::Tx(&mut self.tx),
+        }
+    }
+
+    /// The `grant_views` records.
+    pub fn grant_views(&mut self) -> GrantViews<'_> {
+        GrantViews {
             on: On::Tx(&mut self.tx),
         }
     }
@@ -270,5 +352,182 @@ fn decode_businesses(row: &Row) -> Result<types::Business, Error> {
         size: row.get_enum(3, &types::BusinessSize::ALL, types::BusinessSize::as_str)?,
         contact_email: row.get::<String>(4)?,
         website: row.get::<Option<String>>(5)?,
+    })
+}
+
+/// The `grant_views` records (`GrantView`), in the table `grant_views`: on the pool, or in a transaction.
+///
+/// Every reading of a grant's status, listed by business.
+#[derive(Debug)]
+pub struct GrantViews<'a> {
+    on: On<'a>,
+}
+
+impl GrantViews<'_> {
+    /// The key: a record with a key already stored is refused with this.
+    pub const PRIMARY_KEY: Unique = Unique {
+        postgres: "grant_views_pkey",
+        sqlite: "grant_views.id",
+    };
+
+    /// Adds a record.
+    const INSERT: Sql = Sql {
+        sqlite: "INSERT INTO \"grant_views\" (\"id\", \"grant_id\", \"business_id\", \"status\", \"viewed_at\") VALUES (?, ?, ?, ?, ?)",
+        postgres: "INSERT INTO \"grant_views\" (\"id\", \"grant_id\", \"business_id\", \"status\", \"viewed_at\") VALUES ($1, $2, $3, $4, $5)",
+    };
+
+    /// One record by key.
+    const GET: Sql = Sql {
+        sqlite: "SELECT \"id\", \"grant_id\", \"business_id\", \"status\", \"viewed_at\" FROM \"grant_views\" WHERE \"id\" = ?",
+        postgres: "SELECT \"id\", \"grant_id\", \"business_id\", \"status\", \"viewed_at\" FROM \"grant_views\" WHERE \"id\" = $1",
+    };
+
+    /// One record by key, locked until the transaction ends.
+    const GET_FOR_UPDATE: Sql = Sql {
+        sqlite: "SELECT \"id\", \"grant_id\", \"business_id\", \"status\", \"viewed_at\" FROM \"grant_views\" WHERE \"id\" = ?",
+        postgres: "SELECT \"id\", \"grant_id\", \"business_id\", \"status\", \"viewed_at\" FROM \"grant_views\" WHERE \"id\" = $1 FOR UPDATE",
+    };
+
+    /// Replaces a record.
+    const UPDATE: Sql = Sql {
+        sqlite: "UPDATE \"grant_views\" SET \"grant_id\" = ?, \"business_id\" = ?, \"status\" = ?, \"viewed_at\" = ? WHERE \"id\" = ?",
+        postgres: "UPDATE \"grant_views\" SET \"grant_id\" = $1, \"business_id\" = $2, \"status\" = $3, \"viewed_at\" = $4 WHERE \"id\" = $5",
+    };
+
+    /// Removes a record.
+    const DELETE: Sql = Sql {
+        sqlite: "DELETE FROM \"grant_views\" WHERE \"id\" = ?",
+        postgres: "DELETE FROM \"grant_views\" WHERE \"id\" = $1",
+    };
+
+    /// The first page, by key.
+    const LIST_FIRST: Sql = Sql {
+        sqlite: "SELECT \"id\", \"grant_id\", \"business_id\", \"status\", \"viewed_at\" FROM \"grant_views\" ORDER BY \"id\" LIMIT ?",
+        postgres: "SELECT \"id\", \"grant_id\", \"business_id\", \"status\", \"viewed_at\" FROM \"grant_views\" ORDER BY \"id\" LIMIT $1",
+    };
+
+    /// A page after a key.
+    const LIST_AFTER: Sql = Sql {
+        sqlite: "SELECT \"id\", \"grant_id\", \"business_id\", \"status\", \"viewed_at\" FROM \"grant_views\" WHERE \"id\" > ? ORDER BY \"id\" LIMIT ?",
+        postgres: "SELECT \"id\", \"grant_id\", \"business_id\", \"status\", \"viewed_at\" FROM \"grant_views\" WHERE \"id\" > $1 ORDER BY \"id\" LIMIT $2",
+    };
+
+    /// The first page with one `business_id`.
+    const LIST_BY_BUSINESS_ID_FIRST: Sql = Sql {
+        sqlite: "SELECT \"id\", \"grant_id\", \"business_id\", \"status\", \"viewed_at\" FROM \"grant_views\" WHERE \"business_id\" = ? ORDER BY \"id\" LIMIT ?",
+        postgres: "SELECT \"id\", \"grant_id\", \"business_id\", \"status\", \"viewed_at\" FROM \"grant_views\" WHERE \"business_id\" = $1 ORDER BY \"id\" LIMIT $2",
+    };
+
+    /// A page with one `business_id`, after a key.
+    const LIST_BY_BUSINESS_ID_AFTER: Sql = Sql {
+        sqlite: "SELECT \"id\", \"grant_id\", \"business_id\", \"status\", \"viewed_at\" FROM \"grant_views\" WHERE \"business_id\" = ? AND \"id\" > ? ORDER BY \"id\" LIMIT ?",
+        postgres: "SELECT \"id\", \"grant_id\", \"business_id\", \"status\", \"viewed_at\" FROM \"grant_views\" WHERE \"business_id\" = $1 AND \"id\" > $2 ORDER BY \"id\" LIMIT $3",
+    };
+
+    /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`]. Times
+    /// are kept to the microsecond: make them with `runtime::store::now()`, so what
+    /// a handler answers with is what it stored.
+    pub async fn insert(&mut self, record: &types::GrantView) -> Result<(), Error> {
+        self.on
+            .query(&Self::INSERT)
+            .bind(record.id)
+            .bind(record.grant_id)
+            .bind(record.business_id)
+            .bind(record.status.as_str())
+            .bind(store::micros(&record.viewed_at))
+            .execute(&mut self.on)
+            .await
+            .map(drop)
+    }
+
+    /// The record with this key, if any.
+    pub async fn get(
+        &mut self,
+        id: &types::uuid::Uuid,
+    ) -> Result<Option<types::GrantView>, Error> {
+        let row = self.on.query(&Self::GET).bind(id).fetch_optional(&mut self.on).await?;
+        row.as_ref().map(decode_grant_views).transpose()
+    }
+
+    /// The record with this key, if any, locked against other writers until the
+    /// transaction ends (on SQLite the transaction holds the write lock already).
+    pub async fn get_for_update(
+        &mut self,
+        id: &types::uuid::Uuid,
+    ) -> Result<Option<types::GrantView>, Error> {
+        let row = self
+            .on
+            .query(&Self::GET_FOR_UPDATE)
+            .bind(id)
+            .fetch_optional(&mut self.on)
+            .await?;
+        row.as_ref().map(decode_grant_views).transpose()
+    }
+
+    /// Replaces the record with `record`'s key; `false` when there is none.
+    pub async fn update(&mut self, record: &types::GrantView) -> Result<bool, Error> {
+        let changed = self
+            .on
+            .query(&Self::UPDATE)
+            .bind(record.grant_id)
+            .bind(record.business_id)
+            .bind(record.status.as_str())
+            .bind(store::micros(&record.viewed_at))
+            .bind(record.id)
+            .execute(&mut self.on)
+            .await?;
+        Ok(changed > 0)
+    }
+
+    /// Removes the record with this key; `false` when there was none.
+    pub async fn delete(&mut self, id: &types::uuid::Uuid) -> Result<bool, Error> {
+        let changed = self.on.query(&Self::DELETE).bind(id).execute(&mut self.on).await?;
+        Ok(changed > 0)
+    }
+
+    /// Up to `limit` records in key order, after the key `after` (the last of the
+    /// previous page) if given.
+    pub async fn list(
+        &mut self,
+        after: Option<&types::uuid::Uuid>,
+        limit: u32,
+    ) -> Result<Vec<types::GrantView>, Error> {
+        let query = match after {
+            None => self.on.query(&Self::LIST_FIRST),
+            Some(id) => self.on.query(&Self::LIST_AFTER).bind(id),
+        };
+        let rows = query.bind(i64::from(limit)).fetch_all(&mut self.on).await?;
+        rows.iter().map(decode_grant_views).collect()
+    }
+
+    /// Up to `limit` records whose `business_id` is this one, in key order, after the key `after` (the last of the previous page) if given.
+    pub async fn list_by_business_id(
+        &mut self,
+        business_id: &types::uuid::Uuid,
+        after: Option<&types::uuid::Uuid>,
+        limit: u32,
+    ) -> Result<Vec<types::GrantView>, Error> {
+        let query = match after {
+            None => self.on.query(&Self::LIST_BY_BUSINESS_ID_FIRST).bind(business_id),
+            Some(id) => {
+                self.on
+                    .query(&Self::LIST_BY_BUSINESS_ID_AFTER)
+                    .bind(business_id)
+                    .bind(id)
+            }
+        };
+        let rows = query.bind(i64::from(limit)).fetch_all(&mut self.on).await?;
+        rows.iter().map(decode_grant_views).collect()
+    }
+}
+
+/// A row of `grant_views` as a `GrantView`.
+fn decode_grant_views(row: &Row) -> Result<types::GrantView, Error> {
+    Ok(types::GrantView {
+        id: row.get::<types::uuid::Uuid>(0)?,
+        grant_id: row.get::<types::uuid::Uuid>(1)?,
+        business_id: row.get::<types::uuid::Uuid>(2)?,
+        status: row.get_enum(3, &types::GrantStatus::ALL, types::GrantStatus::as_str)?,
+        viewed_at: row.get::<types::chrono::DateTime<types::chrono::Utc>>(4)?,
     })
 }
