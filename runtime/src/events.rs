@@ -430,13 +430,16 @@ const UNPUBLISHED: Sql = Sql {
     sqlite: "SELECT \"seq\", \"type\", \"subject\" FROM \"_svcgen_outbox\" WHERE \"published_at\" IS NULL ORDER BY \"seq\" LIMIT 500",
     postgres: "SELECT \"seq\", \"type\", \"subject\" FROM \"_svcgen_outbox\" WHERE \"published_at\" IS NULL ORDER BY \"seq\" LIMIT 500",
 };
-const ADD_DELIVERY: Sql = Sql {
-    sqlite: "INSERT INTO \"_svcgen_deliveries\" (\"seq\", \"subscriber\", \"type\", \"subject\", \"next_at\") VALUES (?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-    postgres: "INSERT INTO \"_svcgen_deliveries\" (\"seq\", \"subscriber\", \"type\", \"subject\", \"next_at\") VALUES ($1, $2, $3, $4, $5) ON CONFLICT DO NOTHING",
+/// Gives each of the events whose numbers are in the JSON array `$3`, of a type in the JSON
+/// array `$4`, a delivery to subscriber `$1`.
+const ADD_DELIVERIES: Sql = Sql {
+    sqlite: "INSERT INTO \"_svcgen_deliveries\" (\"seq\", \"subscriber\", \"type\", \"subject\", \"next_at\") SELECT \"seq\", ?1, \"type\", \"subject\", ?2 FROM \"_svcgen_outbox\" WHERE \"seq\" IN (SELECT value FROM json_each(?3)) AND \"type\" IN (SELECT value FROM json_each(?4)) ON CONFLICT DO NOTHING",
+    postgres: "INSERT INTO \"_svcgen_deliveries\" (\"seq\", \"subscriber\", \"type\", \"subject\", \"next_at\") SELECT \"seq\", $1, \"type\", \"subject\", $2 FROM \"_svcgen_outbox\" WHERE \"seq\" IN (SELECT jsonb_array_elements_text($3::jsonb)::bigint) AND \"type\" IN (SELECT jsonb_array_elements_text($4::jsonb)) ON CONFLICT DO NOTHING",
 };
+/// Marks the events whose numbers are in the JSON array `$2` published.
 const MARK_PUBLISHED: Sql = Sql {
-    sqlite: "UPDATE \"_svcgen_outbox\" SET \"published_at\" = ? WHERE \"seq\" = ?",
-    postgres: "UPDATE \"_svcgen_outbox\" SET \"published_at\" = $1 WHERE \"seq\" = $2",
+    sqlite: "UPDATE \"_svcgen_outbox\" SET \"published_at\" = ? WHERE \"seq\" IN (SELECT value FROM json_each(?))",
+    postgres: "UPDATE \"_svcgen_outbox\" SET \"published_at\" = $1 WHERE \"seq\" IN (SELECT jsonb_array_elements_text($2::jsonb)::bigint)",
 };
 /// Due deliveries in publishing order, leaving out any behind an undelivered earlier event of
 /// the same type and ordering key for the same subscriber (each such check one probe of the
@@ -445,10 +448,14 @@ const DUE: Sql = Sql {
     sqlite: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= ? AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"type\" = d.\"type\" AND e.\"subject\" = d.\"subject\" AND e.\"seq\" < d.\"seq\" AND e.\"done_at\" IS NULL) AND d.\"subscriber\" = ? ORDER BY d.\"seq\" LIMIT 200",
     postgres: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= $1 AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"type\" = d.\"type\" AND e.\"subject\" = d.\"subject\" AND e.\"seq\" < d.\"seq\" AND e.\"done_at\" IS NULL) AND d.\"subscriber\" = $2 ORDER BY d.\"seq\" LIMIT 200",
 };
+/// Marks the deliveries to subscriber `$2` of the events whose numbers are in the JSON array
+/// `$3` done.
 const DELIVERED: Sql = Sql {
-    sqlite: "UPDATE \"_svcgen_deliveries\" SET \"done_at\" = ?, \"attempts\" = \"attempts\" + 1 WHERE \"seq\" = ? AND \"subscriber\" = ?",
-    postgres: "UPDATE \"_svcgen_deliveries\" SET \"done_at\" = $1, \"attempts\" = \"attempts\" + 1 WHERE \"seq\" = $2 AND \"subscriber\" = $3",
+    sqlite: "UPDATE \"_svcgen_deliveries\" SET \"done_at\" = ?, \"attempts\" = \"attempts\" + 1 WHERE \"subscriber\" = ? AND \"seq\" IN (SELECT value FROM json_each(?))",
+    postgres: "UPDATE \"_svcgen_deliveries\" SET \"done_at\" = $1, \"attempts\" = \"attempts\" + 1 WHERE \"subscriber\" = $2 AND \"seq\" IN (SELECT jsonb_array_elements_text($3::jsonb)::bigint)",
 };
+/// Deliveries posted to one subscriber at once.
+pub const IN_FLIGHT: usize = 16;
 const RETRY: Sql = Sql {
     sqlite: "UPDATE \"_svcgen_deliveries\" SET \"next_at\" = ?, \"attempts\" = \"attempts\" + 1, \"last_error\" = ? WHERE \"seq\" = ? AND \"subscriber\" = ?",
     postgres: "UPDATE \"_svcgen_deliveries\" SET \"next_at\" = $1, \"attempts\" = \"attempts\" + 1, \"last_error\" = $2 WHERE \"seq\" = $3 AND \"subscriber\" = $4",
@@ -560,9 +567,13 @@ impl Relay {
         Ok(pass)
     }
 
-    /// Tries the due deliveries to one subscriber, in publishing order; stops at the first
-    /// that finds it unreachable (the rest keep their place for the next pass).
+    /// Tries the due deliveries to one subscriber: at most one per ordering key is due at a
+    /// time (the query leaves out any behind an undelivered one of its key), so they are posted
+    /// together, up to [`IN_FLIGHT`] at once; the delivered ones are marked in one statement.
+    /// Once the subscriber is found unreachable no more are posted (those keep their place for
+    /// the next pass).
     async fn deliver_due(&self, subscriber: &str) -> Result<Pass, Error> {
+        use futures_util::StreamExt;
         let mut pass = Pass::default();
         let db = &self.db;
         let due = db
@@ -571,9 +582,9 @@ impl Relay {
             .bind(subscriber)
             .fetch_all(&mut On::Db(db))
             .await?;
-        for row in due {
+        let mut batch = Vec::with_capacity(due.len());
+        for row in &due {
             let seq: i64 = row.get(0)?;
-            let subscriber: String = row.get(1)?;
             let attempts: i32 = row.get(2)?;
             let envelope = Envelope {
                 id: row.get(3)?,
@@ -584,39 +595,54 @@ impl Relay {
                 data: row.get(8)?,
                 source: self.outbox.source().to_owned(),
             };
-            let attempt = attempts.max(0) as u32 + 1;
-            let delivered = self.deliver(&subscriber, &envelope, attempt).await;
-            if let Err(Failure::Unreachable(why)) = &delivered {
-                // Not the event's fault: it keeps its place and its attempts, and the
-                // subscriber is tried again at the next pass (a few times a second).
-                self.warn_unreachable(&subscriber, why);
-                break;
-            }
-            match delivered {
-                Ok(()) => {
-                    db.query(&DELIVERED)
-                        .bind(now())
-                        .bind(seq)
-                        .bind(&subscriber)
-                        .execute(&mut On::Db(db))
-                        .await?;
+            batch.push((seq, attempts.max(0) as u32 + 1, envelope));
+        }
+        let unreachable = std::sync::atomic::AtomicBool::new(false);
+        let (batch, unreachable) = (&batch, &unreachable);
+        let outcomes: Vec<_> = futures_util::stream::iter(0..batch.len())
+            .map(|i| {
+                let (_, attempt, envelope) = &batch[i];
+                async move {
+                    if unreachable.load(std::sync::atomic::Ordering::Relaxed) {
+                        return None;
+                    }
+                    let delivered = self.deliver(subscriber, envelope, *attempt).await;
+                    if let Err(Failure::Unreachable(_)) = &delivered {
+                        unreachable.store(true, std::sync::atomic::Ordering::Relaxed);
+                    }
+                    Some(delivered)
+                }
+            })
+            .buffered(IN_FLIGHT)
+            .collect()
+            .await;
+        let mut delivered = Vec::new();
+        for ((seq, attempt, envelope), outcome) in batch.iter().zip(outcomes) {
+            match outcome {
+                None => {}
+                Some(Ok(())) => {
                     tracing::info!(
                         event = %envelope.event_type,
                         id = %envelope.id,
                         "event delivered: {} -> {subscriber}",
                         envelope.source
                     );
-                    pass.delivered += 1;
+                    delivered.push(*seq);
                 }
-                Err(failure) => {
-                    let delay = self.settings.retry_delay(attempt);
+                Some(Err(Failure::Unreachable(why))) => {
+                    // Not the event's fault: it keeps its place and its attempts, and the
+                    // subscriber is tried again at the next pass (a few times a second).
+                    self.warn_unreachable(subscriber, &why);
+                }
+                Some(Err(failure)) => {
+                    let delay = self.settings.retry_delay(*attempt);
                     let next = now()
                         + chrono::Duration::from_std(delay).unwrap_or(chrono::Duration::zero());
                     db.query(&RETRY)
                         .bind(next)
                         .bind(failure.to_string())
                         .bind(seq)
-                        .bind(&subscriber)
+                        .bind(subscriber)
                         .execute(&mut On::Db(db))
                         .await?;
                     tracing::warn!(
@@ -629,6 +655,15 @@ impl Relay {
                     pass.retried += 1;
                 }
             }
+        }
+        if !delivered.is_empty() {
+            db.query(&DELIVERED)
+                .bind(now())
+                .bind(subscriber)
+                .bind(json_list(&delivered))
+                .execute(&mut On::Db(db))
+                .await?;
+            pass.delivered = delivered.len();
         }
         Ok(pass)
     }
@@ -656,32 +691,28 @@ impl Relay {
         if new.is_empty() {
             return Ok(0);
         }
+        let mut seqs = Vec::with_capacity(new.len());
+        for row in &new {
+            seqs.push(row.get::<i64>(0)?);
+        }
+        let seqs = json_list(&seqs);
         let at = now();
         let mut tx = db.begin().await?;
-        for row in &new {
-            let seq: i64 = row.get(0)?;
-            let event_type: String = row.get(1)?;
-            let subject: Option<String> = row.get(2)?;
-            for s in self
-                .subscribers
-                .iter()
-                .filter(|s| s.types.contains(&event_type.as_str()))
-            {
-                tx.query(&ADD_DELIVERY)
-                    .bind(seq)
-                    .bind(s.service)
-                    .bind(&event_type)
-                    .bind(&subject)
-                    .bind(at)
-                    .execute(&mut On::Tx(&mut tx))
-                    .await?;
-            }
-            tx.query(&MARK_PUBLISHED)
+        for s in &self.subscribers {
+            let types = serde_json::to_string(&s.types).unwrap_or_else(|_| "[]".to_owned());
+            tx.query(&ADD_DELIVERIES)
+                .bind(s.service)
                 .bind(at)
-                .bind(seq)
+                .bind(&seqs)
+                .bind(types)
                 .execute(&mut On::Tx(&mut tx))
                 .await?;
         }
+        tx.query(&MARK_PUBLISHED)
+            .bind(at)
+            .bind(&seqs)
+            .execute(&mut On::Tx(&mut tx))
+            .await?;
         tx.commit().await?;
         Ok(new.len())
     }
@@ -742,6 +773,12 @@ impl Relay {
             .map(|r| Ok((r.get(0)?, r.get(1)?)))
             .collect()
     }
+}
+
+/// Event numbers as a JSON array, for statements taking a list (`json_each`,
+/// `jsonb_array_elements_text`).
+fn json_list(seqs: &[i64]) -> String {
+    serde_json::to_string(seqs).unwrap_or_else(|_| "[]".to_owned())
 }
 
 /// Forgets the events delivered (or published to the broker) before `before`.

@@ -23,6 +23,7 @@ use std::borrow::Cow;
 use std::fmt;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::Arc;
 use std::time::Duration;
 
 pub use sqlx;
@@ -70,7 +71,17 @@ pub enum Pool {
 pub struct Db {
     pool: Pool,
     location: String,
+    /// SQLite: the turn to write, one transaction of the process at a time, in the order they
+    /// asked (SQLite takes one writer at a time; waiting here, not in its busy handler, which
+    /// sleeps in steps of up to 100 ms, keeps a queue of writers moving).
+    writer: Arc<tokio::sync::Semaphore>,
+    /// How long a transaction waits for its turn.
+    busy_timeout: Duration,
 }
+
+/// An SQLite transaction's turn to write, given back when the transaction ends.
+#[derive(Debug)]
+pub struct WriteTurn(#[allow(dead_code)] tokio::sync::OwnedSemaphorePermit);
 
 /// One statement in both dialects.
 #[derive(Debug, Clone, Copy)]
@@ -227,7 +238,12 @@ impl Db {
                 "{DATABASE_URL} must start with `sqlite:` or `postgres://`, got `{location}`"
             ));
         };
-        let db = Db { pool, location };
+        let db = Db {
+            pool,
+            location,
+            writer: Arc::new(tokio::sync::Semaphore::new(1)),
+            busy_timeout: settings.busy_timeout,
+        };
         db.ping()
             .await
             .map_err(|e| format!("{DATABASE_URL} `{}`: cannot connect: {e}", db.location))?;
@@ -272,11 +288,31 @@ impl Db {
     /// so two transactions that read and then write never both read the old value; on
     /// PostgreSQL, read rows you are about to change with a `… FOR UPDATE` query (the
     /// generated `get_for_update`).
+    ///
+    /// On SQLite, the transactions of the process also take turns before they start, first
+    /// come first served (waiting at most the busy timeout).
     pub async fn begin(&self) -> Result<Tx, Error> {
         Ok(match &self.pool {
-            Pool::Sqlite(p) => Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Sqlite(p) => {
+                let turn = self.turn().await?;
+                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, turn)
+            }
             Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
         })
+    }
+
+    /// SQLite: waits (at most the busy timeout) for the process's turn to write.
+    async fn turn(&self) -> Result<WriteTurn, Error> {
+        let turn = tokio::time::timeout(self.busy_timeout, self.writer.clone().acquire_owned())
+            .await
+            .map_err(|_| {
+                Error::Unavailable(format!(
+                    "no turn to write within {} ms: the database is busy",
+                    self.busy_timeout.as_millis()
+                ))
+            })?
+            .map_err(|_| Error::Unavailable("the database is closed".to_owned()))?;
+        Ok(WriteTurn(turn))
     }
 
     /// Applies the migrations not applied yet, in order, each in a transaction. On
@@ -412,8 +448,8 @@ fn redacted(url: &str) -> String {
 /// An open transaction: commit it, or it is rolled back when dropped.
 #[derive(Debug)]
 pub enum Tx {
-    /// On SQLite.
-    Sqlite(sqlx::Transaction<'static, Sqlite>),
+    /// On SQLite, with the process's turn to write.
+    Sqlite(sqlx::Transaction<'static, Sqlite>, WriteTurn),
     /// On PostgreSQL.
     Postgres(sqlx::Transaction<'static, Postgres>),
 }
@@ -427,7 +463,7 @@ impl Tx {
     /// Which SQL the database speaks.
     pub fn dialect(&self) -> Dialect {
         match self {
-            Tx::Sqlite(_) => Dialect::Sqlite,
+            Tx::Sqlite(..) => Dialect::Sqlite,
             Tx::Postgres(_) => Dialect::Postgres,
         }
     }
@@ -435,7 +471,10 @@ impl Tx {
     /// Makes every change of the transaction durable.
     pub async fn commit(self) -> Result<(), Error> {
         match self {
-            Tx::Sqlite(t) => t.commit().await?,
+            Tx::Sqlite(t, turn) => {
+                t.commit().await?;
+                drop(turn);
+            }
             Tx::Postgres(t) => t.commit().await?,
         }
         Ok(())
@@ -444,7 +483,10 @@ impl Tx {
     /// Undoes every change of the transaction.
     pub async fn rollback(self) -> Result<(), Error> {
         match self {
-            Tx::Sqlite(t) => t.rollback().await?,
+            Tx::Sqlite(t, turn) => {
+                t.rollback().await?;
+                drop(turn);
+            }
             Tx::Postgres(t) => t.rollback().await?,
         }
         Ok(())
@@ -513,13 +555,19 @@ macro_rules! run {
         query.check()?;
         let sql = query.sql;
         match (query.args, $on) {
-            (
-                Args::Sqlite(a),
-                On::Db(Db {
-                    pool: Pool::Sqlite(p),
-                    ..
-                }),
-            ) => {
+            (Args::Sqlite(a), On::Db(db)) => {
+                let Pool::Sqlite(p) = &db.pool else {
+                    return Err(Error::Other(
+                        "a statement built for one database ran on the other".to_owned(),
+                    ));
+                };
+                // A statement that writes waits for the process's turn to write, like a
+                // transaction.
+                let _turn = if reads_only(sql) {
+                    None
+                } else {
+                    Some(db.turn().await?)
+                };
                 let ($done, $row) = (sqlx::query_with(sql, a).$method(p).await?, Row::Sqlite);
                 Ok($finish)
             }
@@ -533,7 +581,7 @@ macro_rules! run {
                 let ($done, $row) = (sqlx::query_with(sql, a).$method(p).await?, Row::Postgres);
                 Ok($finish)
             }
-            (Args::Sqlite(a), On::Tx(Tx::Sqlite(t))) => {
+            (Args::Sqlite(a), On::Tx(Tx::Sqlite(t, _))) => {
                 let ($done, $row) = (
                     sqlx::query_with(sql, a).$method(&mut **t).await?,
                     Row::Sqlite,
@@ -552,6 +600,13 @@ macro_rules! run {
             )),
         }
     }};
+}
+
+/// Whether `sql` only reads (a `SELECT`), so needs no turn to write.
+fn reads_only(sql: &str) -> bool {
+    sql.trim_start()
+        .get(..6)
+        .is_some_and(|w| w.eq_ignore_ascii_case("select"))
 }
 
 impl Query {

@@ -127,14 +127,6 @@ impl Pair {
     }
 }
 
-/// The numbers of `seen` with key `key`, in the order handled.
-fn of_key(seen: &[(i64, String)], key: &str) -> Vec<i64> {
-    seen.iter()
-        .filter(|(_, k)| k == key)
-        .map(|(n, _)| *n)
-        .collect()
-}
-
 on_both!(
     committed_events_travel_in_order_per_key_and_rolled_back_ones_never,
     committed_events_travel_in_order_per_key_and_rolled_back_ones_never_on

@@ -177,3 +177,54 @@ async fn a_database_that_cannot_be_reached_is_one_clear_line() {
         "{err}"
     );
 }
+
+/// On SQLite the transactions of one process take turns in the order they asked for one,
+/// rather than racing in SQLite's busy handler (which sleeps in steps of up to 100 ms and picks
+/// no order): ten writers asking 10 ms apart, each holding its transaction 30 ms, commit in
+/// the order they asked.
+#[tokio::test]
+async fn sqlite_writers_of_one_process_take_turns_in_order() {
+    const CREATE: Sql = Sql {
+        sqlite: "CREATE TABLE turns (n INTEGER NOT NULL, at INTEGER PRIMARY KEY AUTOINCREMENT)",
+        postgres: "",
+    };
+    const INSERT: Sql = Sql {
+        sqlite: "INSERT INTO turns (n) VALUES (?)",
+        postgres: "",
+    };
+    const ALL: Sql = Sql {
+        sqlite: "SELECT n FROM turns ORDER BY at",
+        postgres: "",
+    };
+    let test_db = TestDb::sqlite("turns").await.unwrap();
+    let db = test_db.db().clone();
+    db.query(&CREATE).execute(&mut On::Db(&db)).await.unwrap();
+    let mut writers = Vec::new();
+    for n in 0..10i64 {
+        let db = db.clone();
+        writers.push(tokio::spawn(async move {
+            tokio::time::sleep(std::time::Duration::from_millis(10 * n as u64)).await;
+            let mut tx = db.begin().await.unwrap();
+            tx.query(&INSERT)
+                .bind(n)
+                .execute(&mut On::Tx(&mut tx))
+                .await
+                .unwrap();
+            tokio::time::sleep(std::time::Duration::from_millis(30)).await;
+            tx.commit().await.unwrap();
+        }));
+    }
+    for w in writers {
+        w.await.unwrap();
+    }
+    let order: Vec<i64> = db
+        .query(&ALL)
+        .fetch_all(&mut On::Db(&db))
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0).unwrap())
+        .collect();
+    assert_eq!(order, (0..10).collect::<Vec<_>>());
+    test_db.drop().await;
+}

@@ -270,16 +270,12 @@ impl Publisher {
             }
         }
         if !published.is_empty() {
-            let at = now();
-            let mut tx = db.begin().await?;
-            for (seq, _) in &published {
-                tx.query(&MARK_PUBLISHED)
-                    .bind(at)
-                    .bind(*seq)
-                    .execute(&mut On::Tx(&mut tx))
-                    .await?;
-            }
-            tx.commit().await?;
+            let seqs: Vec<i64> = published.iter().map(|(seq, _)| *seq).collect();
+            db.query(&MARK_PUBLISHED)
+                .bind(now())
+                .bind(super::json_list(&seqs))
+                .execute(&mut On::Db(db))
+                .await?;
             for (_, envelope) in &published {
                 tracing::info!(
                     event = %envelope.event_type,

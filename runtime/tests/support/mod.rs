@@ -93,6 +93,14 @@ pub async fn seen(db: &svcgen_runtime::store::Db) -> Vec<(i64, String)> {
         .collect()
 }
 
+/// The numbers of `seen` with key `key`, in the order handled.
+pub fn of_key(seen: &[(i64, String)], key: &str) -> Vec<i64> {
+    seen.iter()
+        .filter(|(_, k)| k == key)
+        .map(|(n, _)| *n)
+        .collect()
+}
+
 /// A fresh database for `role` on SQLite or on PostgreSQL.
 pub async fn fresh(role: &str, postgres: bool) -> TestDb {
     let name = format!(
