@@ -73,6 +73,16 @@ pub enum Error<E> {
         /// The underlying error.
         message: String,
     },
+    /// A request the client knows is wrong, not sent: an empty path parameter, a body or query
+    /// that cannot be serialized.
+    Request {
+        /// The service that would have been called.
+        service: &'static str,
+        /// The path that would have been called.
+        url: String,
+        /// What is wrong with the request.
+        message: String,
+    },
     /// An answer that does not match the spec.
     Decode {
         /// The service called.
@@ -119,6 +129,16 @@ impl<E: fmt::Display> fmt::Display for Error<E> {
                     excerpt(message)
                 )
             }
+            Error::Request {
+                service,
+                url,
+                message,
+            } => write!(
+                f,
+                "{service} ({}) was not called: the request is invalid: {}",
+                redact(url),
+                excerpt(message)
+            ),
             Error::Decode {
                 service,
                 url,
@@ -155,6 +175,7 @@ impl<E: fmt::Display> Error<E> {
             } => Problem::new(504, "Dependency timed out")
                 .with_detail(format!("the {service} service did not answer in time")),
             Error::Transport { service, .. }
+            | Error::Request { service, .. }
             | Error::Decode { service, .. }
             | Error::Problem { service, .. } => Problem::new(502, "Bad gateway")
                 .with_detail(format!("the {service} service failed")),
@@ -181,6 +202,8 @@ pub struct Call {
     pub expect: u16,
     /// Whether the call carries an `Idempotency-Key`, which makes retrying it safe.
     pub keyed: bool,
+    /// What makes the request wrong, if anything: it is then not sent.
+    pub invalid: Option<String>,
 }
 
 /// The header that makes a `POST` or `PATCH` safe to retry, on services that honour it.
@@ -197,7 +220,17 @@ impl Call {
             body: None,
             expect,
             keyed: false,
+            invalid: None,
         }
+    }
+
+    /// Checks that the path parameter `name` (its value `value`) is not empty: an empty one
+    /// would call another path (`/carts/` for `/carts/{id}`).
+    pub fn non_empty<T: Serialize + ?Sized>(mut self, name: &str, value: &T) -> Self {
+        if self.invalid.is_none() && param(value).is_empty() {
+            self.invalid = Some(format!("the path parameter `{name}` is empty"));
+        }
+        self
     }
 
     /// Adds an `Idempotency-Key` (a fresh UUID, the same for every attempt of this call), so
@@ -213,7 +246,13 @@ impl Call {
 
     /// Sets the query string from a serializable value.
     pub fn query<Q: Serialize + ?Sized>(mut self, query: &Q) -> Self {
-        self.query = serde_urlencoded::to_string(query).unwrap_or_default();
+        match serde_urlencoded::to_string(query) {
+            Ok(q) => self.query = q,
+            Err(e) => {
+                self.invalid
+                    .get_or_insert(format!("the query cannot be encoded: {e}"));
+            }
+        }
         self
     }
 
@@ -225,7 +264,13 @@ impl Call {
 
     /// Sets a JSON body.
     pub fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Self {
-        self.body = serde_json::to_vec(body).ok();
+        match serde_json::to_vec(body) {
+            Ok(b) => self.body = Some(b),
+            Err(e) => {
+                self.invalid
+                    .get_or_insert(format!("the body cannot be encoded as JSON: {e}"));
+            }
+        }
         self
     }
 }
@@ -338,6 +383,13 @@ impl Http {
         call: Call,
         typed: fn(&Problem) -> Option<E>,
     ) -> Result<bytes::Bytes, Error<E>> {
+        if let Some(message) = call.invalid {
+            return Err(Error::Request {
+                service: self.service,
+                url: call.path,
+                message,
+            });
+        }
         let mut url = format!("{}{}", self.base, call.path);
         if !call.query.is_empty() {
             url.push('?');
@@ -530,4 +582,48 @@ fn error_chain(e: &dyn std::error::Error) -> String {
 fn backoff(attempt: u32) -> Duration {
     let cap = 50u64.saturating_mul(1 << attempt.min(5)).min(1000);
     Duration::from_millis(fastrand::u64(cap / 2..=cap))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Call, Error, Http, Policy};
+    use std::collections::BTreeMap;
+
+    /// Issue 11, item 5: a request the client knows is wrong is not sent (here, to a port with
+    /// nothing listening, which would be a transport error): an empty path parameter, a query
+    /// or a body that cannot be encoded.
+    #[tokio::test]
+    async fn a_request_known_to_be_wrong_is_not_sent() {
+        let parked = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let url = format!("http://{}", parked.local_addr().unwrap());
+        drop(parked);
+        let http = Http::new("carts", &url, Policy::default()).unwrap();
+        let nested: BTreeMap<&str, Vec<i32>> = [("ids", vec![1, 2])].into();
+        let keyed: BTreeMap<(i32, i32), i32> = [((1, 2), 3)].into();
+        for (call, says) in [
+            (
+                Call::new(reqwest::Method::GET, "/carts/".into(), 200).non_empty("id", ""),
+                "the path parameter `id` is empty",
+            ),
+            (
+                Call::new(reqwest::Method::GET, "/carts".into(), 200).query(&nested),
+                "the query cannot be encoded",
+            ),
+            (
+                Call::new(reqwest::Method::POST, "/carts".into(), 201).json(&keyed),
+                "the body cannot be encoded as JSON",
+            ),
+        ] {
+            match http.send::<()>(call, |_| None).await {
+                Err(Error::Request { message, .. }) => assert!(message.contains(says), "{message}"),
+                other => panic!("{says}: {other:?}"),
+            }
+        }
+        // A parameter with a value is sent (and here finds nothing listening).
+        let call = Call::new(reqwest::Method::GET, "/carts/7".into(), 200).non_empty("id", "7");
+        assert!(matches!(
+            http.send::<()>(call, |_| None).await,
+            Err(Error::Transport { .. })
+        ));
+    }
 }

@@ -250,6 +250,7 @@ impl Input {
             Ok(value) => self.validate("body", value, 422),
             Err(e) => {
                 let message = strip_position(&e.inner().to_string());
+                let message = integer_message(&message).unwrap_or(message);
                 let (pointer, detail) = located(e.path(), &message);
                 self.fail(422, "body", pointer, detail);
                 None
@@ -275,14 +276,27 @@ impl Input {
     }
 }
 
-/// JSON Schema counts `3.0` as an integer: so does the server, for every integer field.
+/// The largest magnitude up to which every whole number is exactly a float (2^53).
+const EXACT_FLOAT_INTEGERS: f64 = 9_007_199_254_740_992.0;
+
+/// The status `code`: for an endpoint's declared success status that `StatusCode` has no
+/// name for (`250`); 500 for a number that is no status.
+pub const fn status(code: u16) -> StatusCode {
+    match StatusCode::from_u16(code) {
+        Ok(status) => status,
+        Err(_) => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}
+
+/// JSON Schema counts `3.0` as an integer: so does the server, for every integer field. Only
+/// where the float is exactly the number written: `-9223372036854775809` (below `i64::MIN`,
+/// read as the float `-9223372036854775808.0`) stays a float, which no integer field takes.
 fn integral_floats_to_integers(value: &mut serde_json::Value) {
     match value {
         serde_json::Value::Number(n) if n.is_f64() => {
             if let Some(f) = n.as_f64()
                 && f.fract() == 0.0
-                && f >= i64::MIN as f64
-                && f < i64::MAX as f64
+                && f.abs() <= EXACT_FLOAT_INTEGERS
             {
                 *value = serde_json::Value::from(f as i64);
             }
@@ -316,6 +330,33 @@ fn decode_pairs<'a, T: DeserializeOwned>(
         },
     };
     Err((format!("/{}", escape_pointer(&name)), detail))
+}
+
+/// serde's message for a float given to an integer field (`invalid type: floating point
+/// `1.5`, expected i32`) in the words of the API: a whole number in the type's range.
+fn integer_message(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("invalid type: floating point `")?;
+    let (number, expected) = rest.split_once("`, expected ")?;
+    let range = match expected {
+        "i8" => (i8::MIN as i128, i8::MAX as i128),
+        "i16" => (i16::MIN as i128, i16::MAX as i128),
+        "i32" => (i32::MIN as i128, i32::MAX as i128),
+        "i64" => (i64::MIN as i128, i64::MAX as i128),
+        "u8" => (0, u8::MAX as i128),
+        "u16" => (0, u16::MAX as i128),
+        "u32" => (0, u32::MAX as i128),
+        "u64" => (0, u64::MAX as i128),
+        _ => return None,
+    };
+    let whole = number.parse::<f64>().is_ok_and(|f| f.fract() == 0.0);
+    Some(if whole {
+        format!(
+            "must be a whole number from {} to {} (got a number out of that range)",
+            range.0, range.1
+        )
+    } else {
+        format!("must be a whole number (got `{number}`)")
+    })
 }
 
 fn located(path: &serde_path_to_error::Path, message: &str) -> (String, String) {
@@ -964,6 +1005,87 @@ where
         Err(e) => {
             tracing::error!(service = settings.service, "{e}");
             ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Input;
+    use crate::validation::{Path, Validate, Violation};
+
+    #[derive(Debug, serde::Deserialize)]
+    struct Units {
+        #[allow(dead_code)]
+        units: i64,
+        #[allow(dead_code)]
+        count: i32,
+    }
+
+    impl Validate for Units {
+        fn validate_at(&self, _: &mut Path, _: &mut Vec<Violation>) {}
+    }
+
+    /// The problem's `(pointer, detail)` pairs for a body, or `None` when it was taken.
+    async fn body(json: &str) -> Option<Vec<(String, String)>> {
+        let (parts, ()) = http::Request::builder()
+            .header("content-type", "application/json")
+            .body(())
+            .unwrap()
+            .into_parts();
+        let mut input = Input::new(parts).await;
+        match input.json::<Units>(json.to_owned().into(), 1 << 20).await {
+            Some(_) => None,
+            None => Some(
+                input
+                    .errors
+                    .into_iter()
+                    .map(|e| (e.pointer, e.detail))
+                    .collect(),
+            ),
+        }
+    }
+
+    /// Issue 11, item 3: an integer out of its field's range is a 422 naming the field, never
+    /// clamped; `3.0` is still the integer 3.
+    #[tokio::test]
+    async fn integers_out_of_range_are_refused_never_clamped() {
+        assert_eq!(body(r#"{"units": 3.0, "count": 2}"#).await, None);
+        assert_eq!(
+            body(r#"{"units": -9007199254740992, "count": 2}"#).await,
+            None
+        );
+        for (json, pointer, says) in [
+            (
+                r#"{"units": -9223372036854775809, "count": 1}"#,
+                "/units",
+                "must be a whole number from -9223372036854775808 to 9223372036854775807",
+            ),
+            (
+                r#"{"units": 9223372036854775808, "count": 1}"#,
+                "/units",
+                "9223372036854775808",
+            ),
+            (
+                r#"{"units": 1e19, "count": 1}"#,
+                "/units",
+                "must be a whole number from",
+            ),
+            (
+                r#"{"units": 1, "count": 3000000000}"#,
+                "/count",
+                "3000000000",
+            ),
+            (
+                r#"{"units": 1, "count": 2.5}"#,
+                "/count",
+                "must be a whole number (got `2.5`)",
+            ),
+        ] {
+            let errors = body(json).await.expect("refused");
+            assert_eq!(errors.len(), 1, "{json}: {errors:?}");
+            assert_eq!(errors[0].0, pointer, "{json}");
+            assert!(errors[0].1.contains(says), "{json}: {}", errors[0].1);
         }
     }
 }

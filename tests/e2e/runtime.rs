@@ -26,6 +26,24 @@ async fn scaffolds_panics_timeouts_and_shutdown() {
     );
     assert_eq!(problem["errors"][0]["pointer"], "/type");
 
+    // A declared success status with no name (250) is answered as declared, and the typed
+    // client, which expects it, takes the answer.
+    let (status, _, body) = raw("GET", &format!("{base}/odd"), None, "").await;
+    assert_eq!(status, 250, "{body}");
+    assert_eq!(body, "odd");
+    let client = hostile_crate::client::Client::new(&base, Default::default()).unwrap();
+    assert_eq!(client.odd().await.unwrap(), "odd");
+    // An empty path parameter would call `/probe/`: the client does not send it.
+    let empty = client.probe("").await.unwrap_err();
+    assert!(
+        matches!(
+            &empty,
+            hostile_crate::runtime::client::Error::Request { message, .. }
+                if message.contains("`mode` is empty")
+        ),
+        "{empty:?}"
+    );
+
     // A panicking handler: 500 with nothing of the panic in it, and the process keeps serving.
     let (status, headers, problem) = raw("GET", &format!("{base}/probe/panic"), None, "").await;
     assert_eq!(status, 500, "{problem}");

@@ -564,6 +564,16 @@ pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
         let http_method = format_ident!("{}", e.method.as_str());
         let status = e.status;
         let mut call = quote! { Call::new(Method::#http_method, path.clone(), #status) };
+        // A text parameter may be empty, which would call another path: such a call is not
+        // sent.
+        for p in e
+            .params
+            .iter()
+            .filter(|p| matches!(p.ty, Type::Prim(Prim::String) | Type::Named(_)))
+        {
+            let (name, wire) = (ident(&p.name.rust), lit(&p.name.wire));
+            call = quote! { #call.non_empty(#wire, #name) };
+        }
         if !e.query.is_empty() {
             call = quote! { #call.query(query) };
         }
@@ -793,14 +803,13 @@ pub(crate) fn server_tokens(
             parse.push(quote! { let body = input.json::<#t>(body, BODY_LIMIT).await; });
             parsed.push(format_ident!("body"));
         }
-        let status = e.status;
-        let status_const = status_const(status);
+        let status = status_code(e.status);
         let sources = args.iter().map(|a| &a.source);
         let call = quote! { api.#name(#(#sources),*).await };
         let answer = if e.response.is_some() {
-            quote! { respond(StatusCode::#status_const, #call) }
+            quote! { respond(#status, #call) }
         } else {
-            quote! { respond_empty(StatusCode::#status_const, #call) }
+            quote! { respond_empty(#status, #call) }
         };
         let handler = if parsed.is_empty() {
             quote! {
@@ -1162,8 +1171,23 @@ fn run_tokens(service: &Service) -> TokenStream {
     }
 }
 
-fn status_const(status: u16) -> proc_macro2::Ident {
-    let name = match status {
+/// The `StatusCode` of a declared success status: its named constant, or, for a 2xx without a
+/// name (`250`), the runtime's `status(250)`.
+fn status_code(status: u16) -> TokenStream {
+    match status_const(status) {
+        Some(name) => {
+            let name = format_ident!("{}", name);
+            quote! { StatusCode::#name }
+        }
+        None => {
+            let code = proc_macro2::Literal::u16_unsuffixed(status);
+            quote! { runtime::server::status(#code) }
+        }
+    }
+}
+
+fn status_const(status: u16) -> Option<&'static str> {
+    Some(match status {
         200 => "OK",
         201 => "CREATED",
         202 => "ACCEPTED",
@@ -1174,9 +1198,8 @@ fn status_const(status: u16) -> proc_macro2::Ident {
         207 => "MULTI_STATUS",
         208 => "ALREADY_REPORTED",
         226 => "IM_USED",
-        _ => "OK",
-    };
-    format_ident!("{}", name)
+        _ => return None,
+    })
 }
 
 pub(crate) fn deps_tokens(system: &System, service: &Service) -> TokenStream {

@@ -348,10 +348,10 @@ impl Resolver<'_> {
                         "errors are declared in `errors`",
                     ));
                     ok = false;
-                } else if v == 204 && response.is_some() {
+                } else if (v == 204 || v == 205) && response.is_some() {
                     self.diags.push(Diagnostic::at(
                         &at(s.span()),
-                        "a 204 response cannot have a body",
+                        format!("a {v} response cannot have a body"),
                         "drop `response` or use another status",
                     ));
                     ok = false;

@@ -57,7 +57,9 @@ impl Client {
         query: &super::api::InboxQuery,
     ) -> Result<Vec<types::Thread>, Error<InboxError>> {
         let path = format!("/applicants/{}/messages", segment(applicant_id));
-        let call = Call::new(Method::GET, path.clone(), 200u16).query(query);
+        let call = Call::new(Method::GET, path.clone(), 200u16)
+            .non_empty("applicant_id", applicant_id)
+            .query(query);
         let body = self.http.send(call, InboxError::from_problem).await?;
         self.http.decode(&body, &path)
     }

@@ -54,7 +54,7 @@ impl Client {
     /// `GET /items/{sku}`
     pub async fn get_item(&self, sku: &str) -> Result<types::Item, Error<GetItemError>> {
         let path = format!("/items/{}", segment(sku));
-        let call = Call::new(Method::GET, path.clone(), 200u16);
+        let call = Call::new(Method::GET, path.clone(), 200u16).non_empty("sku", sku);
         let body = self.http.send(call, GetItemError::from_problem).await?;
         self.http.decode(&body, &path)
     }

@@ -40,10 +40,21 @@ impl Client {
     /// `GET /r/{type}`
     pub async fn r#fn(&self, r#type: &types::Self_) -> Result<(), Error<FnError>> {
         let path = format!("/r/{}", segment(r#type));
-        let call = Call::new(Method::GET, path.clone(), 204u16);
+        let call = Call::new(Method::GET, path.clone(), 204u16)
+            .non_empty("type", r#type);
         let body = self.http.send(call, FnError::from_problem).await?;
         let _ = body;
         Ok(())
+    }
+
+    /// `GET /odd`
+    ///
+    /// Answers with a success status that has no name: 250.
+    pub async fn odd(&self) -> Result<String, Error<OddError>> {
+        let path = String::from("/odd");
+        let call = Call::new(Method::GET, path.clone(), 250u16);
+        let body = self.http.send(call, OddError::from_problem).await?;
+        self.http.decode(&body, &path)
     }
 
     /// `GET /probe/{mode}`
@@ -51,7 +62,7 @@ impl Client {
     /// For the runtime tests: `panic` panics, `slow` outlives the request timeout.
     pub async fn probe(&self, mode: &str) -> Result<(), Error<ProbeError>> {
         let path = format!("/probe/{}", segment(mode));
-        let call = Call::new(Method::GET, path.clone(), 204u16);
+        let call = Call::new(Method::GET, path.clone(), 204u16).non_empty("mode", mode);
         let body = self.http.send(call, ProbeError::from_problem).await?;
         let _ = body;
         Ok(())
@@ -76,6 +87,25 @@ impl ::std::fmt::Display for FnError {
 }
 
 impl ::std::error::Error for FnError {}
+
+/// The errors the spec declares for `odd`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum OddError {}
+
+impl OddError {
+    /// The typed error a problem answer stands for, if it is one of them.
+    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
+        None
+    }
+}
+
+impl ::std::fmt::Display for OddError {
+    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl ::std::error::Error for OddError {}
 
 /// The errors the spec declares for `probe`.
 #[derive(Debug, Clone, PartialEq)]

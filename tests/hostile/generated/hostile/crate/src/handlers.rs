@@ -4,7 +4,7 @@
 //!
 //! Every endpoint answers 501 until you implement it.
 use crate::deps::Deps;
-use crate::server::{Api, Context, FnError, ProbeError};
+use crate::server::{Api, Context, FnError, OddError, ProbeError};
 use std::sync::atomic::{AtomicUsize, Ordering};
 /// The `crate` service.
 pub struct Crate {
@@ -20,6 +20,9 @@ impl Crate {
 impl Api for Crate {
     async fn r#fn(&self, _cx: Context, _type: types::Self_) -> Result<(), FnError> {
         Err(runtime::Problem::not_implemented("fn").into())
+    }
+    async fn odd(&self, _cx: Context) -> Result<String, OddError> {
+        Ok("odd".to_owned())
     }
     async fn probe(&self, _cx: Context, mode: String) -> Result<(), ProbeError> {
         // Edited by the runtime tests; `fn` above is left exactly as scaffolded.

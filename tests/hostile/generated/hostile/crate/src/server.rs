@@ -34,6 +34,11 @@ pub trait Api: Send + Sync + 'static {
         r#type: types::Self_,
     ) -> impl Future<Output = Result<(), FnError>> + Send;
 
+    /// `GET /odd`
+    ///
+    /// Answers with a success status that has no name: 250.
+    fn odd(&self, cx: Context) -> impl Future<Output = Result<String, OddError>> + Send;
+
     /// `GET /probe/{mode}`
     ///
     /// For the runtime tests: `panic` panics, `slow` outlives the request timeout.
@@ -65,6 +70,34 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for FnError {
 }
 
 impl IntoProblem for FnError {
+    fn into_problem(self) -> runtime::Problem {
+        match self {
+            Self::Problem(p) => *p,
+        }
+    }
+}
+
+/// The errors `odd` may answer with.
+#[derive(Debug)]
+pub enum OddError {
+    /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
+    Problem(Box<runtime::Problem>),
+}
+
+impl From<runtime::Problem> for OddError {
+    fn from(p: runtime::Problem) -> Self {
+        Self::Problem(Box::new(p))
+    }
+}
+
+impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for OddError {
+    /// A dependency call that failed in a way this endpoint does not handle.
+    fn from(e: runtime::client::Error<E>) -> Self {
+        Self::Problem(Box::new(e.upstream_problem()))
+    }
+}
+
+impl IntoProblem for OddError {
     fn into_problem(self) -> runtime::Problem {
         match self {
             Self::Problem(p) => *p,
@@ -105,6 +138,7 @@ impl IntoProblem for ProbeError {
 pub fn router<A: Api>(api: Arc<A>) -> Router {
     Router::new()
         .route("/r/{type}", get(endpoints::r#fn::<A>))
+        .route("/odd", get(endpoints::odd::<A>))
         .route("/probe/{mode}", get(endpoints::probe::<A>))
         .route(
             "/openapi.json",
@@ -140,7 +174,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::respond_empty;
+    use runtime::server::{respond, respond_empty};
     use std::sync::Arc;
     use super::Api;
     use super::super::api;
@@ -160,6 +194,10 @@ mod endpoints {
             StatusCode::NO_CONTENT,
             api.r#fn(Context::current(), path.r#type).await,
         )
+    }
+
+    pub(super) async fn odd<A: Api>(State(api): State<Arc<A>>) -> Response {
+        respond(runtime::server::status(250), api.odd(Context::current()).await)
     }
 
     pub(super) async fn probe<A: Api>(
