@@ -252,6 +252,12 @@ pub fn run(
     for (i, u) in units.iter_mut().enumerate() {
         let binary = target_dir.join("debug").join(&u.binary);
         let mut child = Command::new(&binary)
+            // Handler answers checked against the spec (a handler bug is a logged 500), unless
+            // the calling shell says otherwise.
+            .env(
+                "RESPONSE_CHECKS",
+                std::env::var("RESPONSE_CHECKS").unwrap_or_else(|_| "on".to_owned()),
+            )
             .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("PORT", u.port.to_string())
             .env("HOST", "127.0.0.1")

@@ -63,6 +63,59 @@ pub fn respond<T: Serialize, E: IntoProblem>(status: StatusCode, result: Result<
     }
 }
 
+/// The variable that turns the checking of handler answers on or off (`on` / `off`).
+pub const RESPONSE_CHECKS: &str = "RESPONSE_CHECKS";
+
+static CHECK_RESPONSES: std::sync::OnceLock<bool> = std::sync::OnceLock::new();
+
+/// Whether handler answers are checked against the spec's constraints: `RESPONSE_CHECKS`
+/// (`on` or `off`), by default on in debug builds and off in release builds. Read once (at
+/// start, by [`serve_with`], which stops on a value that is neither).
+pub fn response_checks() -> Result<bool, String> {
+    if let Some(on) = CHECK_RESPONSES.get() {
+        return Ok(*on);
+    }
+    let on = match std::env::var(RESPONSE_CHECKS).as_deref() {
+        Err(_) => cfg!(debug_assertions),
+        Ok("on") => true,
+        Ok("off") => false,
+        Ok(other) => {
+            return Err(format!(
+                "{RESPONSE_CHECKS} must be `on` or `off`, got `{other}`"
+            ));
+        }
+    };
+    Ok(*CHECK_RESPONSES.get_or_init(|| on))
+}
+
+/// Like [`respond`], checking a success value against the spec's constraints first when
+/// [`response_checks`] is on: an answer that breaks them is a handler bug, logged with the
+/// endpoint and each violation, and answered 500 (the client never sees it).
+pub fn respond_checked<T, E>(
+    endpoint: &'static str,
+    status: StatusCode,
+    result: Result<T, E>,
+) -> Response
+where
+    T: Serialize + Validate,
+    E: IntoProblem,
+{
+    if let Ok(value) = &result
+        && response_checks().unwrap_or(false)
+        && let Err(violations) = value.validate()
+    {
+        tracing::error!(
+            endpoint,
+            %violations,
+            "the handler's answer breaks the spec's constraints"
+        );
+        return Problem::new(500, "Internal server error")
+            .with_detail("the service's answer broke its own contract")
+            .into_response();
+    }
+    respond(status, result)
+}
+
 /// Answers with a static JSON document (the service's OpenAPI document).
 pub fn json_document(text: &'static str) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], text).into_response()
@@ -737,6 +790,7 @@ impl Prepared {
 pub async fn serve_with(settings: Settings, prepared: Prepared) -> ExitCode {
     let (addr, limits) = match bind_address(settings.default_port)
         .and_then(|addr| crate::connections::Limits::from_env().map(|limits| (addr, limits)))
+        .and_then(|found| response_checks().map(|_| found))
     {
         Ok(found) => found,
         Err(e) => {
@@ -764,6 +818,7 @@ pub async fn serve_with(settings: Settings, prepared: Prepared) -> ExitCode {
         idle_timeout_ms = limits.idle_timeout.as_millis() as u64,
         max_connections = limits.max_connections,
         shutdown_grace_ms = limits.shutdown_grace.as_millis() as u64,
+        response_checks = response_checks().unwrap_or(false),
         "listening on http://{addr}"
     );
     let shutdown = async move {

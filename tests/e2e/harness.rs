@@ -138,6 +138,8 @@ impl Service {
             None => Command::new(&binary),
         };
         let child = command
+            // Handler answers checked against the spec, unless the test says otherwise.
+            .env("RESPONSE_CHECKS", "on")
             .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("PORT", self.port.to_string())
             .env("HOST", "127.0.0.1")

@@ -44,6 +44,13 @@ async fn scaffolds_panics_timeouts_and_shutdown() {
         "{empty:?}"
     );
 
+    // A handler answering a value that breaks its own schema: with the answers checked (as
+    // tests and `svcgen up` run services), a 500 and a log line naming the endpoint.
+    let (status, _, problem) = raw("GET", &format!("{base}/lies"), None, "").await;
+    assert_eq!(status, 500, "{problem}");
+    assert!(!problem.to_string().contains("plain"), "{problem}");
+    system.services["crate"].wait_for_log("endpoint=\"lies\"", 1);
+
     // A panicking handler: 500 with nothing of the panic in it, and the process keeps serving.
     let (status, headers, problem) = raw("GET", &format!("{base}/probe/panic"), None, "").await;
     assert_eq!(status, 500, "{problem}");
@@ -223,4 +230,18 @@ async fn a_half_sent_request_does_not_hold_the_process_past_the_grace_period() {
         took >= Duration::from_millis(1400),
         "the grace period was given: {took:?}"
     );
+}
+
+/// With `RESPONSE_CHECKS=off` (the default of release builds) a handler's answer goes out as it
+/// is, unchecked.
+#[tokio::test(flavor = "multi_thread")]
+async fn answers_go_out_unchecked_when_response_checks_are_off() {
+    let system = System::start_with(
+        &[("crate", "hostile-crate", "CRATE_URL")],
+        &[("RESPONSE_CHECKS", "off")],
+        None,
+    );
+    let (status, _, body) = raw("GET", &format!("{}/lies", system.url("crate")), None, "").await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body, "plain");
 }

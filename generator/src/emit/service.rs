@@ -806,7 +806,11 @@ pub(crate) fn server_tokens(
         let status = status_code(e.status);
         let sources = args.iter().map(|a| &a.source);
         let call = quote! { api.#name(#(#sources),*).await };
-        let answer = if e.response.is_some() {
+        let answer = if e.response.as_ref().is_some_and(|t| type_needs(system, t)) {
+            // Checked against the spec's constraints when `RESPONSE_CHECKS` is on.
+            let wire = lit(&e.name.wire);
+            quote! { respond_checked(#wire, #status, #call) }
+        } else if e.response.is_some() {
             quote! { respond(#status, #call) }
         } else {
             quote! { respond_empty(#status, #call) }
@@ -870,8 +874,17 @@ pub(crate) fn server_tokens(
         };
         let responders = {
             let mut r = Vec::new();
-            if service.endpoints.iter().any(|e| e.response.is_some()) {
+            let checked =
+                |e: &&Endpoint| e.response.as_ref().is_some_and(|t| type_needs(system, t));
+            if service
+                .endpoints
+                .iter()
+                .any(|e| e.response.is_some() && !checked(&e))
+            {
                 r.push(quote! { respond });
+            }
+            if service.endpoints.iter().any(|e| checked(&e)) {
+                r.push(quote! { respond_checked });
             }
             if service.endpoints.iter().any(|e| e.response.is_none()) {
                 r.push(quote! { respond_empty });

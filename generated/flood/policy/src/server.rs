@@ -230,7 +230,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::respond;
+    use runtime::server::respond_checked;
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
@@ -248,7 +248,11 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.purchase(Context::current(), body).await)
+        respond_checked(
+            "purchase",
+            StatusCode::CREATED,
+            api.purchase(Context::current(), body).await,
+        )
     }
 
     pub(super) async fn get_policy<A: Api>(
@@ -261,7 +265,11 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.get_policy(Context::current(), path.id).await)
+        respond_checked(
+            "get_policy",
+            StatusCode::OK,
+            api.get_policy(Context::current(), path.id).await,
+        )
     }
 
     pub(super) async fn cancel_policy<A: Api>(
@@ -274,6 +282,10 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.cancel_policy(Context::current(), path.id).await)
+        respond_checked(
+            "cancel_policy",
+            StatusCode::OK,
+            api.cancel_policy(Context::current(), path.id).await,
+        )
     }
 }

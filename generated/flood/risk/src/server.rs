@@ -102,7 +102,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::respond;
+    use runtime::server::respond_checked;
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
@@ -119,6 +119,10 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.assess(Context::current(), body).await)
+        respond_checked(
+            "assess",
+            StatusCode::OK,
+            api.assess(Context::current(), body).await,
+        )
     }
 }

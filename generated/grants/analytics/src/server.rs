@@ -240,7 +240,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::{respond, respond_empty};
+    use runtime::server::{respond_checked, respond_empty};
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
@@ -275,7 +275,8 @@ mod endpoints {
         let (Some(query), Some(headers)) = (query, headers) else {
             return input.reject();
         };
-        respond(
+        respond_checked(
+            "report",
             StatusCode::OK,
             api.report(Context::current(), query, headers.x_session_token).await,
         )

@@ -240,7 +240,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::respond;
+    use runtime::server::respond_checked;
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
@@ -258,7 +258,11 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.register(Context::current(), body).await)
+        respond_checked(
+            "register",
+            StatusCode::CREATED,
+            api.register(Context::current(), body).await,
+        )
     }
 
     pub(super) async fn login<A: Api>(
@@ -271,7 +275,11 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.login(Context::current(), body).await)
+        respond_checked(
+            "login",
+            StatusCode::OK,
+            api.login(Context::current(), body).await,
+        )
     }
 
     pub(super) async fn verify<A: Api>(
@@ -284,7 +292,8 @@ mod endpoints {
         let Some(headers) = headers else {
             return input.reject();
         };
-        respond(
+        respond_checked(
+            "verify",
             StatusCode::OK,
             api.verify(Context::current(), headers.x_session_token).await,
         )

@@ -157,7 +157,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::respond;
+    use runtime::server::respond_checked;
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
@@ -175,7 +175,11 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.send_message(Context::current(), body).await)
+        respond_checked(
+            "send_message",
+            StatusCode::CREATED,
+            api.send_message(Context::current(), body).await,
+        )
     }
 
     pub(super) async fn inbox<A: Api>(
@@ -189,7 +193,8 @@ mod endpoints {
         let (Some(path), Some(query)) = (path, query) else {
             return input.reject();
         };
-        respond(
+        respond_checked(
+            "inbox",
             StatusCode::OK,
             api.inbox(Context::current(), path.applicant_id, query).await,
         )

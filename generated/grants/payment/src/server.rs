@@ -190,7 +190,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::respond;
+    use runtime::server::respond_checked;
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
@@ -209,7 +209,8 @@ mod endpoints {
         let (Some(headers), Some(body)) = (headers, body) else {
             return input.reject();
         };
-        respond(
+        respond_checked(
+            "pay_fee",
             StatusCode::CREATED,
             api.pay_fee(Context::current(), headers.x_session_token, body).await,
         )
@@ -225,6 +226,10 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.get_receipt(Context::current(), path.id).await)
+        respond_checked(
+            "get_receipt",
+            StatusCode::OK,
+            api.get_receipt(Context::current(), path.id).await,
+        )
     }
 }

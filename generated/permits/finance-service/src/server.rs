@@ -173,7 +173,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::respond;
+    use runtime::server::respond_checked;
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
@@ -191,7 +191,11 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.record_fee(Context::current(), body).await)
+        respond_checked(
+            "record_fee",
+            StatusCode::CREATED,
+            api.record_fee(Context::current(), body).await,
+        )
     }
 
     pub(super) async fn fees_for_permit<A: Api>(
@@ -204,7 +208,8 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(
+        respond_checked(
+            "fees_for_permit",
             StatusCode::OK,
             api.fees_for_permit(Context::current(), path.permit_id).await,
         )

@@ -274,7 +274,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::respond;
+    use runtime::server::respond_checked;
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
@@ -292,7 +292,11 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.apply(Context::current(), body).await)
+        respond_checked(
+            "apply",
+            StatusCode::CREATED,
+            api.apply(Context::current(), body).await,
+        )
     }
 
     pub(super) async fn get_permit<A: Api>(
@@ -305,7 +309,11 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.get_permit(Context::current(), path.id).await)
+        respond_checked(
+            "get_permit",
+            StatusCode::OK,
+            api.get_permit(Context::current(), path.id).await,
+        )
     }
 
     pub(super) async fn list_permits<A: Api>(
@@ -318,7 +326,11 @@ mod endpoints {
         let Some(query) = query else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.list_permits(Context::current(), query).await)
+        respond_checked(
+            "list_permits",
+            StatusCode::OK,
+            api.list_permits(Context::current(), query).await,
+        )
     }
 
     pub(super) async fn decide<A: Api>(
@@ -332,6 +344,10 @@ mod endpoints {
         let (Some(path), Some(body)) = (path, body) else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.decide(Context::current(), path.id, body).await)
+        respond_checked(
+            "decide",
+            StatusCode::OK,
+            api.decide(Context::current(), path.id, body).await,
+        )
     }
 }

@@ -290,7 +290,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::{respond, respond_empty};
+    use runtime::server::{respond_checked, respond_empty};
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
@@ -308,7 +308,11 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.create_item(Context::current(), body).await)
+        respond_checked(
+            "create_item",
+            StatusCode::CREATED,
+            api.create_item(Context::current(), body).await,
+        )
     }
 
     pub(super) async fn get_item<A: Api>(
@@ -321,7 +325,11 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.get_item(Context::current(), path.sku).await)
+        respond_checked(
+            "get_item",
+            StatusCode::OK,
+            api.get_item(Context::current(), path.sku).await,
+        )
     }
 
     pub(super) async fn list_items<A: Api>(
@@ -334,7 +342,11 @@ mod endpoints {
         let Some(query) = query else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.list_items(Context::current(), query).await)
+        respond_checked(
+            "list_items",
+            StatusCode::OK,
+            api.list_items(Context::current(), query).await,
+        )
     }
 
     pub(super) async fn reserve<A: Api>(

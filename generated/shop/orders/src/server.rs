@@ -191,7 +191,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::respond;
+    use runtime::server::respond_checked;
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
@@ -209,7 +209,11 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.place_order(Context::current(), body).await)
+        respond_checked(
+            "place_order",
+            StatusCode::CREATED,
+            api.place_order(Context::current(), body).await,
+        )
     }
 
     pub(super) async fn get_order<A: Api>(
@@ -222,6 +226,10 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.get_order(Context::current(), path.id).await)
+        respond_checked(
+            "get_order",
+            StatusCode::OK,
+            api.get_order(Context::current(), path.id).await,
+        )
     }
 }

@@ -180,7 +180,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::respond;
+    use runtime::server::respond_checked;
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
@@ -198,7 +198,11 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.create_user(Context::current(), body).await)
+        respond_checked(
+            "create_user",
+            StatusCode::CREATED,
+            api.create_user(Context::current(), body).await,
+        )
     }
 
     pub(super) async fn get_user<A: Api>(
@@ -211,6 +215,10 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.get_user(Context::current(), path.id).await)
+        respond_checked(
+            "get_user",
+            StatusCode::OK,
+            api.get_user(Context::current(), path.id).await,
+        )
     }
 }

@@ -316,7 +316,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::respond;
+    use runtime::server::{respond, respond_checked};
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
@@ -334,7 +334,11 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.apply(Context::current(), body).await)
+        respond_checked(
+            "apply",
+            StatusCode::CREATED,
+            api.apply(Context::current(), body).await,
+        )
     }
 
     pub(super) async fn status<A: Api>(
@@ -347,7 +351,11 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.status(Context::current(), path.id).await)
+        respond_checked(
+            "status",
+            StatusCode::OK,
+            api.status(Context::current(), path.id).await,
+        )
     }
 
     pub(super) async fn review<A: Api>(
@@ -361,7 +369,11 @@ mod endpoints {
         let (Some(path), Some(body)) = (path, body) else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.review(Context::current(), path.id, body).await)
+        respond_checked(
+            "review",
+            StatusCode::OK,
+            api.review(Context::current(), path.id, body).await,
+        )
     }
 
     pub(super) async fn disburse<A: Api>(

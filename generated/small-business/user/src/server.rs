@@ -281,7 +281,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::respond;
+    use runtime::server::{respond, respond_checked};
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
@@ -299,7 +299,8 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(
+        respond_checked(
+            "register_business",
             StatusCode::CREATED,
             api.register_business(Context::current(), body).await,
         )
@@ -315,7 +316,11 @@ mod endpoints {
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.get_business(Context::current(), path.id).await)
+        respond_checked(
+            "get_business",
+            StatusCode::OK,
+            api.get_business(Context::current(), path.id).await,
+        )
     }
 
     pub(super) async fn list_grant_views<A: Api>(

@@ -57,6 +57,16 @@ impl Client {
         self.http.decode(&body, &path)
     }
 
+    /// `GET /lies`
+    ///
+    /// Answers with a value that breaks its own schema (the `Self` pattern): a handler bug.
+    pub async fn lies(&self) -> Result<types::Self_, Error<LiesError>> {
+        let path = String::from("/lies");
+        let call = Call::new(Method::GET, path.clone(), 200u16);
+        let body = self.http.send(call, LiesError::from_problem).await?;
+        self.http.decode(&body, &path)
+    }
+
     /// `GET /probe/{mode}`
     ///
     /// For the runtime tests: `panic` panics, `slow` outlives the request timeout.
@@ -106,6 +116,25 @@ impl ::std::fmt::Display for OddError {
 }
 
 impl ::std::error::Error for OddError {}
+
+/// The errors the spec declares for `lies`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LiesError {}
+
+impl LiesError {
+    /// The typed error a problem answer stands for, if it is one of them.
+    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
+        None
+    }
+}
+
+impl ::std::fmt::Display for LiesError {
+    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl ::std::error::Error for LiesError {}
 
 /// The errors the spec declares for `probe`.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,7 @@
 //!
 //! Every endpoint answers 501 until you implement it.
 use crate::deps::Deps;
-use crate::server::{Api, Context, FnError, OddError, ProbeError};
+use crate::server::{Api, Context, FnError, LiesError, OddError, ProbeError};
 use std::sync::atomic::{AtomicUsize, Ordering};
 /// The `crate` service.
 pub struct Crate {
@@ -23,6 +23,9 @@ impl Api for Crate {
     }
     async fn odd(&self, _cx: Context) -> Result<String, OddError> {
         Ok("odd".to_owned())
+    }
+    async fn lies(&self, _cx: Context) -> Result<types::Self_, LiesError> {
+        Ok(types::Self_("plain".to_owned()))
     }
     async fn probe(&self, _cx: Context, mode: String) -> Result<(), ProbeError> {
         // Edited by the runtime tests; `fn` above is left exactly as scaffolded.

@@ -39,6 +39,14 @@ pub trait Api: Send + Sync + 'static {
     /// Answers with a success status that has no name: 250.
     fn odd(&self, cx: Context) -> impl Future<Output = Result<String, OddError>> + Send;
 
+    /// `GET /lies`
+    ///
+    /// Answers with a value that breaks its own schema (the `Self` pattern): a handler bug.
+    fn lies(
+        &self,
+        cx: Context,
+    ) -> impl Future<Output = Result<types::Self_, LiesError>> + Send;
+
     /// `GET /probe/{mode}`
     ///
     /// For the runtime tests: `panic` panics, `slow` outlives the request timeout.
@@ -105,6 +113,34 @@ impl IntoProblem for OddError {
     }
 }
 
+/// The errors `lies` may answer with.
+#[derive(Debug)]
+pub enum LiesError {
+    /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
+    Problem(Box<runtime::Problem>),
+}
+
+impl From<runtime::Problem> for LiesError {
+    fn from(p: runtime::Problem) -> Self {
+        Self::Problem(Box::new(p))
+    }
+}
+
+impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for LiesError {
+    /// A dependency call that failed in a way this endpoint does not handle.
+    fn from(e: runtime::client::Error<E>) -> Self {
+        Self::Problem(Box::new(e.upstream_problem()))
+    }
+}
+
+impl IntoProblem for LiesError {
+    fn into_problem(self) -> runtime::Problem {
+        match self {
+            Self::Problem(p) => *p,
+        }
+    }
+}
+
 /// The errors `probe` may answer with.
 #[derive(Debug)]
 pub enum ProbeError {
@@ -139,6 +175,7 @@ pub fn router<A: Api>(api: Arc<A>) -> Router {
     Router::new()
         .route("/r/{type}", get(endpoints::r#fn::<A>))
         .route("/odd", get(endpoints::odd::<A>))
+        .route("/lies", get(endpoints::lies::<A>))
         .route("/probe/{mode}", get(endpoints::probe::<A>))
         .route(
             "/openapi.json",
@@ -174,7 +211,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::{respond, respond_empty};
+    use runtime::server::{respond, respond_checked, respond_empty};
     use std::sync::Arc;
     use super::Api;
     use super::super::api;
@@ -198,6 +235,10 @@ mod endpoints {
 
     pub(super) async fn odd<A: Api>(State(api): State<Arc<A>>) -> Response {
         respond(runtime::server::status(250), api.odd(Context::current()).await)
+    }
+
+    pub(super) async fn lies<A: Api>(State(api): State<Arc<A>>) -> Response {
+        respond_checked("lies", StatusCode::OK, api.lies(Context::current()).await)
     }
 
     pub(super) async fn probe<A: Api>(
