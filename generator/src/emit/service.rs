@@ -257,6 +257,42 @@ fn lib_tokens(system: &System, service: &Service) -> TokenStream {
 }
 
 /// `GetUser` for endpoint `get_user`.
+/// The name of a service's handler struct in its `handlers.rs`: the service's name in
+/// CamelCase (`Cart`), unless that is a schema of the system (which handlers use beside it, so
+/// `use types::Cart;` would clash) or a name the scaffold imports (`Api`, an endpoint's error
+/// type...): then with `Service` after it (`CartService`), or more until it is free.
+pub fn handler_struct(system: &System, service: &Service) -> String {
+    let base = type_name(&service.name.wire);
+    let taken = |name: &str| {
+        system.schemas.values().any(|s| s.name.rust == name)
+            || [
+                "Api",
+                "Context",
+                "Deps",
+                "Store",
+                "Transaction",
+                "Meta",
+                "HandlerError",
+            ]
+            .contains(&name)
+            || service
+                .endpoints
+                .iter()
+                .any(|e| endpoint_type(e, "Error") == name)
+    };
+    let mut name = base.clone();
+    let mut n = 1;
+    while taken(&name) {
+        name = if n == 1 {
+            format!("{base}Service")
+        } else {
+            format!("{base}Service{n}")
+        };
+        n += 1;
+    }
+    name
+}
+
 fn endpoint_type(e: &Endpoint, suffix: &str) -> proc_macro2::Ident {
     format_ident!(
         "{}{}",
@@ -1296,7 +1332,7 @@ pub(crate) fn deps_tokens(system: &System, service: &Service) -> TokenStream {
 }
 
 fn handlers_tokens(system: &System, service: &Service) -> TokenStream {
-    let handler = ident(&type_name(&service.name.wire));
+    let handler = ident(&handler_struct(system, service));
     let mut methods = Vec::new();
     let mut imports = Vec::new();
     for e in &service.endpoints {
@@ -1392,7 +1428,7 @@ fn handlers_tokens(system: &System, service: &Service) -> TokenStream {
 
 fn main_tokens(system: &System, service: &Service) -> TokenStream {
     let krate = service_crate(system, service);
-    let handler = ident(&type_name(&service.name.wire));
+    let handler = ident(&handler_struct(system, service));
     let lines = super::rust::doc_lines(&format!("Starts the `{}` service.", service.name.wire));
     quote! {
         #(#![doc = #lines])*
