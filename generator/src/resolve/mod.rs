@@ -166,6 +166,14 @@ pub fn resolve(
                 events::resolve_uses(r.diags, d.file, &def.publishes, "publishes", &event_defs);
             let subscribes =
                 events::resolve_uses(r.diags, d.file, &def.subscribes, "subscribes", &event_defs);
+            if let (Some(s), Some(records), Some(publishes), Some(subscribes)) =
+                (&service, &records, &publishes, &subscribes)
+                && !method_names_are_free(
+                    r.diags, d.file, def, s, records, publishes, subscribes, &events,
+                )
+            {
+                continue;
+            }
             if let (Some(mut s), Some(records), Some(publishes), Some(subscribes)) =
                 (service, records, publishes, subscribes)
             {
@@ -198,6 +206,63 @@ pub fn resolve(
         map.gateway = Some(spans);
     }
     Some((system, map))
+}
+
+/// Whether the methods generated for a service's events are free: `on_<event>` of the `Api`
+/// trait beside the endpoints' methods, `publish_<event>` of the store beside the records'
+/// accessors. A clash is a diagnostic at the event's entry in `subscribes` or `publishes`.
+#[allow(clippy::too_many_arguments)]
+fn method_names_are_free(
+    diags: &mut Diagnostics,
+    file: FileId,
+    def: &spec::ServiceDef,
+    service: &Service,
+    records: &[Record],
+    publishes: &[String],
+    subscribes: &[String],
+    events: &IndexMap<String, Event>,
+) -> bool {
+    let before = diags.len();
+    let mut check = |entries: &[crate::spec::SStr],
+                     names: &[String],
+                     prefix: &str,
+                     taken: &dyn Fn(&str) -> Option<String>| {
+        for name in names {
+            let (Some(event), Some(entry)) = (
+                events.get(name),
+                entries.iter().find(|e| e.get_ref() == name),
+            ) else {
+                continue;
+            };
+            let method = format!("{prefix}{}", event.name.rust);
+            if let Some(other) = taken(&method) {
+                diags.push(
+                    Diagnostic::at(
+                        &Loc::new(file, entry.span()),
+                        format!(
+                            "`{name}` would get the method `{method}`, which {other} already has"
+                        ),
+                        "clashes",
+                    )
+                    .with_note(format!("rename {other}")),
+                );
+            }
+        }
+    };
+    check(&def.subscribes, subscribes, "on_", &|method| {
+        service
+            .endpoints
+            .iter()
+            .find(|e| e.name.rust == method)
+            .map(|e| format!("the endpoint `{}`", e.name.wire))
+    });
+    check(&def.publishes, publishes, "publish_", &|method| {
+        records
+            .iter()
+            .find(|r| r.name.rust == method)
+            .map(|r| format!("the record `{}`", r.name.wire))
+    });
+    diags.len() == before
 }
 
 /// Spans of every service defined, whether it resolved or not: a rule looks up only services
