@@ -72,18 +72,21 @@ pub fn check_dirs(systems: &[System], diags: &mut Diagnostics) {
     }
 }
 
-/// No two services of a system may listen on the same port: they run side by side.
-fn check_ports(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
-    let mut seen: HashMap<u16, &str> = HashMap::new();
-    for (key, service) in &system.services {
-        match seen.get(&service.port) {
+/// No two services of a system may listen on the same port: they run side by side. Read from
+/// the spec, so a service left out of the model for another problem is checked too, and its
+/// clash reported with that problem.
+fn check_ports(_system: &System, map: &SourceMap, diags: &mut Diagnostics) {
+    let mut seen: HashMap<i64, &str> = HashMap::new();
+    // In spec order: the first service to take a port is the one the others clash with.
+    let mut services: Vec<_> = map.services.iter().collect();
+    services.sort_by_key(|(_, spans)| (spans.key.file, spans.key.span.start));
+    for (key, spans) in services {
+        let port = spans.port_number;
+        match seen.get(&port) {
             Some(first) => diags.push(
                 Diagnostic::at(
-                    &map.services[key].port,
-                    format!(
-                        "port {} is used by both `{first}` and `{key}`",
-                        service.port
-                    ),
+                    &spans.port,
+                    format!("port {port} is used by both `{first}` and `{key}`"),
                     "port clash",
                 )
                 .with_secondary(
@@ -92,7 +95,7 @@ fn check_ports(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
                 ),
             ),
             None => {
-                seen.insert(service.port, key);
+                seen.insert(port, key);
             }
         }
     }

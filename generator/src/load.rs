@@ -156,13 +156,43 @@ pub fn parse_text(id: FileId, text: &str, diags: &mut Diagnostics) -> Option<Spe
             let span = e.span().unwrap_or(0..0);
             let message = e.message().trim().to_owned();
             let first_line = message.lines().next().unwrap_or("").to_owned();
-            diags.push(Diagnostic::at(
-                &Loc::new(id, span),
+            let mut diag = Diagnostic::at(
+                &Loc::new(id, span.clone()),
                 format!("invalid spec: {first_line}"),
-                message,
-            ));
+                message.clone(),
+            );
+            if let Some(hint) = foreign_shape_hint(text, &span, &message) {
+                diag = diag.with_note(hint);
+            }
+            diags.push(diag);
             None
         }
+    }
+}
+
+/// A hint for a shape other tools use where this spec language has another: a table given to
+/// `response` or `request` (`response = { status = 201, body = "X" }`), which name a type
+/// alone, with the status a key of its own.
+fn foreign_shape_hint(text: &str, span: &std::ops::Range<usize>, message: &str) -> Option<String> {
+    if !message.starts_with("invalid type: map") {
+        return None;
+    }
+    let line_start = text.get(..span.start)?.rfind('\n').map_or(0, |i| i + 1);
+    let key = text
+        .get(line_start..span.start)?
+        .trim()
+        .strip_suffix('=')?
+        .trim();
+    match key {
+        "response" => Some(
+            "an endpoint names its response body's type in `response` and its success status in `status`: `response = \"Item\"` and `status = 201`"
+                .to_owned(),
+        ),
+        "request" => Some(
+            "an endpoint names its request body's type in `request`: `request = \"NewItem\"`"
+                .to_owned(),
+        ),
+        _ => None,
     }
 }
 

@@ -29,6 +29,8 @@ pub struct ServiceSpans {
     pub key: Loc,
     /// The `port` value.
     pub port: Loc,
+    /// The port as written (checked for clashes even when the service did not resolve).
+    pub port_number: i64,
     /// Each dependency name, in spec order (the order of `Service::depends_on`).
     pub deps: Vec<Loc>,
     /// Each endpoint's `path` value, in spec order (the order of `Service::endpoints`).

@@ -277,6 +277,7 @@ fn source_map(defs: &IndexMap<String, Def<'_, spec::ServiceDef>>) -> SourceMap {
                 ServiceSpans {
                     key: d.key_loc(),
                     port: Loc::new(d.file, s.port.span()),
+                    port_number: *s.port.get_ref(),
                     deps: s
                         .depends_on
                         .0
