@@ -19,6 +19,48 @@ pub fn check_system(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
     check_gateway_name(system, map, diags);
     check_public_routes(system, map, diags);
     check_events(system, map, diags);
+    check_pass_through(system, diags);
+}
+
+/// An error an endpoint passes through is one that some dependency of its service answers
+/// with. A service whose dependencies did not all resolve is left alone.
+fn check_pass_through(system: &System, diags: &mut Diagnostics) {
+    for (key, service) in &system.services {
+        let deps: Option<Vec<_>> = service
+            .depends_on
+            .iter()
+            .map(|d| system.services.get(&d.service))
+            .collect();
+        let Some(deps) = deps else {
+            continue;
+        };
+        for e in &service.endpoints {
+            for (name, loc) in &e.pass_through {
+                let answered = deps
+                    .iter()
+                    .any(|d| d.endpoints.iter().any(|de| de.errors.contains(name)));
+                if !answered {
+                    let names: Vec<&str> = service
+                        .depends_on
+                        .iter()
+                        .map(|d| d.service.as_str())
+                        .collect();
+                    diags.push(
+                        Diagnostic::at(
+                            loc,
+                            format!("`{name}` is passed through, but no dependency of `{key}` answers with it"),
+                            "never answered by a dependency",
+                        )
+                        .with_note(if names.is_empty() {
+                            format!("`{key}` has no dependencies")
+                        } else {
+                            format!("its dependencies: {}", names.join(", "))
+                        }),
+                    );
+                }
+            }
+        }
+    }
 }
 
 /// Every event handled is published by some service; an event nobody handles is reported as a

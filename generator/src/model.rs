@@ -621,4 +621,7 @@ pub struct Endpoint {
     pub status: u16,
     /// The errors it may answer with (spec names).
     pub errors: Vec<String>,
+    /// Those of `errors` a dependency's typed error passes through as they are, with where
+    /// each is listed.
+    pub pass_through: Vec<(String, Loc)>,
 }

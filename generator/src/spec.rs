@@ -375,4 +375,9 @@ pub struct EndpointDef {
     /// Errors this endpoint may answer with.
     #[serde(default)]
     pub errors: Vec<SStr>,
+    /// Errors of `errors` that a dependency's answer passes through unchanged (`NotFound` from
+    /// a dependency answered as this endpoint's `NotFound`); any other dependency error is a
+    /// 502.
+    #[serde(default)]
+    pub pass_through: Vec<SStr>,
 }

@@ -158,31 +158,65 @@ impl<E: fmt::Debug + fmt::Display> std::error::Error for Error<E> {}
 impl<E: fmt::Display> Error<E> {
     /// The problem a service answers with when this dependency call fails and the handler does
     /// not handle it: 503 when unreachable (or its circuit is open), 504 on timeout, 502
-    /// otherwise. Internal URLs are logged, not sent.
+    /// otherwise, each with a stable `type` ([`DEPENDENCY_UNAVAILABLE`],
+    /// [`DEPENDENCY_TIMED_OUT`], [`DEPENDENCY_FAILED`]). Which dependency failed, and how, is
+    /// logged; the answer says neither (a caller learns nothing of the system's layout).
     pub fn upstream_problem(&self) -> Problem {
         tracing::warn!(error = %self, "dependency call failed");
-        match self {
+        let (status, type_uri, title, detail) = match self {
             Error::Transport {
-                service,
                 kind: TransportKind::Connect | TransportKind::CircuitOpen,
                 ..
-            } => Problem::new(503, "Dependency unavailable")
-                .with_detail(format!("the {service} service could not be reached")),
+            } => (
+                503,
+                DEPENDENCY_UNAVAILABLE,
+                "Dependency unavailable",
+                "a service this one depends on could not be reached",
+            ),
             Error::Transport {
-                service,
                 kind: TransportKind::Timeout,
                 ..
-            } => Problem::new(504, "Dependency timed out")
-                .with_detail(format!("the {service} service did not answer in time")),
-            Error::Transport { service, .. }
-            | Error::Request { service, .. }
-            | Error::Decode { service, .. }
-            | Error::Problem { service, .. } => Problem::new(502, "Bad gateway")
-                .with_detail(format!("the {service} service failed")),
-            Error::Api(_) => {
-                Problem::new(502, "Bad gateway").with_detail("a dependency refused the request")
-            }
-        }
+            } => (
+                504,
+                DEPENDENCY_TIMED_OUT,
+                "Dependency timed out",
+                "a service this one depends on did not answer in time",
+            ),
+            Error::Transport { .. }
+            | Error::Request { .. }
+            | Error::Decode { .. }
+            | Error::Problem { .. }
+            | Error::Api(_) => (
+                502,
+                DEPENDENCY_FAILED,
+                "Bad gateway",
+                "a service this one depends on failed",
+            ),
+        };
+        let mut problem = Problem::new(status, title).with_detail(detail);
+        problem.type_uri = type_uri.to_owned();
+        problem
+    }
+}
+
+/// The `type` of the problem answered when a dependency cannot be reached (503).
+pub const DEPENDENCY_UNAVAILABLE: &str = "urn:svcgen:problem:dependency-unavailable";
+/// The `type` of the problem answered when a dependency does not answer in time (504).
+pub const DEPENDENCY_TIMED_OUT: &str = "urn:svcgen:problem:dependency-timed-out";
+/// The `type` of the problem answered when a dependency fails otherwise (502), an error it
+/// declares included, unless the endpoint passes that error through (`pass_through`).
+pub const DEPENDENCY_FAILED: &str = "urn:svcgen:problem:dependency-failed";
+
+/// A dependency's typed error (the `<Endpoint>Error` of a generated client), as the problem it
+/// came as: what an endpoint that passes it through (`pass_through`) answers with.
+pub trait TypedAnswer {
+    /// The problem the dependency answered with.
+    fn to_problem(&self) -> Problem;
+}
+
+impl TypedAnswer for std::convert::Infallible {
+    fn to_problem(&self) -> Problem {
+        match *self {}
     }
 }
 

@@ -161,6 +161,7 @@ async fn each_dependency_fault_is_answered_fast_and_logged_without_secrets() {
     let (status, problem, took) = slow.await.unwrap();
     println!("slow dependency: {status} in {took:?}; another endpoint meanwhile: {other:?}");
     assert_eq!(status, 504, "{problem}");
+    assert_eq!(problem["type"], "urn:svcgen:problem:dependency-timed-out");
     assert!(
         took >= Duration::from_millis(1500) && took < Duration::from_secs(6),
         "{took:?}"
@@ -180,9 +181,18 @@ async fn each_dependency_fault_is_answered_fast_and_logged_without_secrets() {
         assert!(took < Duration::from_secs(2), "{name}: {took:?}");
         let text = problem.to_string();
         assert!(
-            !text.contains("hunter2") && !text.contains("sk-live") && !text.contains("127.0.0.1"),
-            "{name}: the caller sees nothing of the dependency: {text}"
+            !text.contains("hunter2")
+                && !text.contains("sk-live")
+                && !text.contains("127.0.0.1")
+                && !text.contains("users"),
+            "{name}: the caller sees nothing of the dependency, not even its name: {text}"
         );
+        // A stable type to tell it by, and the request id to find it in the logs.
+        assert_eq!(
+            problem["type"], "urn:svcgen:problem:dependency-failed",
+            "{name}: {text}"
+        );
+        assert!(problem["request_id"].is_string(), "{name}: {text}");
     }
 
     // The dependency's words reached the log only redacted and bounded.
@@ -209,6 +219,7 @@ async fn each_dependency_fault_is_answered_fast_and_logged_without_secrets() {
     let (status, problem, took) = place_order(&system.url("orders")).await;
     println!("dead dependency: {status} in {took:?}");
     assert_eq!(status, 503, "{problem}");
+    assert_eq!(problem["type"], "urn:svcgen:problem:dependency-unavailable");
     assert!(took < Duration::from_secs(1), "{took:?}");
 }
 

@@ -560,6 +560,15 @@ pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
         } else {
             format_ident!("problem")
         };
+        let to_problem = if variants.is_empty() {
+            quote! { match *self {} }
+        } else {
+            quote! {
+                match self {
+                    #( Self::#variants(e) => TypedError::to_problem(e), )*
+                }
+            }
+        };
         let decode = if variants.is_empty() {
             quote! { None }
         } else {
@@ -588,6 +597,12 @@ pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
             }
 
             impl ::std::error::Error for #err {}
+
+            impl runtime::client::TypedAnswer for #err {
+                fn to_problem(&self) -> runtime::Problem {
+                    #to_problem
+                }
+            }
         });
 
         let method_name = ident(&e.name.rust);
@@ -770,6 +785,50 @@ pub(crate) fn server_tokens(
             })
             .collect();
         let store_from = store_error_from(system, service, e, &err);
+        let dependency_from = if e.pass_through.is_empty() {
+            quote! {
+                impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for #err {
+                    /// A dependency call that failed in a way this endpoint does not handle.
+                    fn from(e: runtime::client::Error<E>) -> Self {
+                        Self::Problem(Box::new(e.upstream_problem()))
+                    }
+                }
+            }
+        } else {
+            let names: Vec<&str> = e.pass_through.iter().map(|(n, _)| n.as_str()).collect();
+            let doc = doc_str(&format!(
+                "A dependency call that failed: its {} passed through as this endpoint's (the spec's `pass_through`), anything else answered as a failed dependency.",
+                names
+                    .iter()
+                    .map(|n| format!("`{n}`"))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ));
+            let passed = e.pass_through.iter().map(|(n, _)| {
+                let rust = &system.errors[n].name.rust;
+                let (variant, path) = (ident(rust), Std::service().schema(rust));
+                quote! {
+                    if let Some(passed) = <#path as TypedError>::from_problem(&problem) {
+                        return Self::#variant(passed);
+                    }
+                }
+            });
+            quote! {
+                impl<E> From<runtime::client::Error<E>> for #err
+                where
+                    E: runtime::client::TypedAnswer + ::std::fmt::Display,
+                {
+                    #doc
+                    fn from(e: runtime::client::Error<E>) -> Self {
+                        if let runtime::client::Error::Api(typed) = &e {
+                            let problem = typed.to_problem();
+                            #(#passed)*
+                        }
+                        Self::Problem(Box::new(e.upstream_problem()))
+                    }
+                }
+            }
+        };
         errors.push(quote! {
             #err_doc
             #[derive(Debug)]
@@ -795,12 +854,7 @@ pub(crate) fn server_tokens(
 
             #store_from
 
-            impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for #err {
-                /// A dependency call that failed in a way this endpoint does not handle.
-                fn from(e: runtime::client::Error<E>) -> Self {
-                    Self::Problem(Box::new(e.upstream_problem()))
-                }
-            }
+            #dependency_from
 
             impl IntoProblem for #err {
                 fn into_problem(self) -> runtime::Problem {

@@ -383,6 +383,33 @@ impl Resolver<'_> {
                 ok = false;
             }
         }
+        let mut pass_through: Vec<(String, Loc)> = Vec::new();
+        for e in &def.pass_through {
+            let loc = at(e.span());
+            if !errors.contains(e.get_ref()) {
+                self.diags.push(
+                    Diagnostic::at(
+                        &loc,
+                        format!("`{}` is passed through, but not listed in `errors`", e.get_ref()),
+                        "not an error of this endpoint",
+                    )
+                    .with_note("an endpoint passes through only errors it answers with: add it to `errors`"),
+                );
+                ok = false;
+            } else if let Some((_, first)) = pass_through.iter().find(|(n, _)| n == e.get_ref()) {
+                self.diags.push(
+                    Diagnostic::at(
+                        &loc,
+                        format!("`{}` is listed twice in `pass_through`", e.get_ref()),
+                        "again",
+                    )
+                    .with_secondary(first, "first listed here"),
+                );
+                ok = false;
+            } else {
+                pass_through.push((e.get_ref().clone(), loc));
+            }
+        }
         if !ok {
             return None;
         }
@@ -399,6 +426,7 @@ impl Resolver<'_> {
             response,
             status,
             errors,
+            pass_through,
         })
     }
 

@@ -82,6 +82,12 @@ impl ::std::fmt::Display for CreateInvoiceError {
 
 impl ::std::error::Error for CreateInvoiceError {}
 
+impl runtime::client::TypedAnswer for CreateInvoiceError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
 /// The errors the spec declares for `get_invoice`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetInvoiceError {
@@ -104,3 +110,11 @@ impl ::std::fmt::Display for GetInvoiceError {
 }
 
 impl ::std::error::Error for GetInvoiceError {}
+
+impl runtime::client::TypedAnswer for GetInvoiceError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::InvoiceNotFound(e) => TypedError::to_problem(e),
+        }
+    }
+}

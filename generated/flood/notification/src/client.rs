@@ -68,3 +68,9 @@ impl ::std::fmt::Display for SendError {
 }
 
 impl ::std::error::Error for SendError {}
+
+impl runtime::client::TypedAnswer for SendError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}

@@ -100,6 +100,14 @@ impl ::std::fmt::Display for PurchaseError {
 
 impl ::std::error::Error for PurchaseError {}
 
+impl runtime::client::TypedAnswer for PurchaseError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::Uninsurable(e) => TypedError::to_problem(e),
+        }
+    }
+}
+
 /// The errors the spec declares for `get_policy`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetPolicyError {
@@ -123,6 +131,14 @@ impl ::std::fmt::Display for GetPolicyError {
 
 impl ::std::error::Error for GetPolicyError {}
 
+impl runtime::client::TypedAnswer for GetPolicyError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::PolicyNotFound(e) => TypedError::to_problem(e),
+        }
+    }
+}
+
 /// The errors the spec declares for `cancel_policy`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum CancelPolicyError {
@@ -145,3 +161,11 @@ impl ::std::fmt::Display for CancelPolicyError {
 }
 
 impl ::std::error::Error for CancelPolicyError {}
+
+impl runtime::client::TypedAnswer for CancelPolicyError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::PolicyNotFound(e) => TypedError::to_problem(e),
+        }
+    }
+}

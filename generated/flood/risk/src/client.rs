@@ -66,3 +66,9 @@ impl ::std::fmt::Display for AssessError {
 }
 
 impl ::std::error::Error for AssessError {}
+
+impl runtime::client::TypedAnswer for AssessError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}

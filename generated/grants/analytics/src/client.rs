@@ -85,6 +85,12 @@ impl ::std::fmt::Display for RecordEventError {
 
 impl ::std::error::Error for RecordEventError {}
 
+impl runtime::client::TypedAnswer for RecordEventError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
 /// The errors the spec declares for `report`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReportError {
@@ -108,3 +114,11 @@ impl ::std::fmt::Display for ReportError {
 }
 
 impl ::std::error::Error for ReportError {}
+
+impl runtime::client::TypedAnswer for ReportError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::Unauthorized(e) => TypedError::to_problem(e),
+        }
+    }
+}

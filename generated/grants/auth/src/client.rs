@@ -101,6 +101,14 @@ impl ::std::fmt::Display for RegisterError {
 
 impl ::std::error::Error for RegisterError {}
 
+impl runtime::client::TypedAnswer for RegisterError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::EmailInUse(e) => TypedError::to_problem(e),
+        }
+    }
+}
+
 /// The errors the spec declares for `login`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum LoginError {
@@ -125,6 +133,14 @@ impl ::std::fmt::Display for LoginError {
 
 impl ::std::error::Error for LoginError {}
 
+impl runtime::client::TypedAnswer for LoginError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::Unauthorized(e) => TypedError::to_problem(e),
+        }
+    }
+}
+
 /// The errors the spec declares for `verify`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum VerifyError {
@@ -148,3 +164,11 @@ impl ::std::fmt::Display for VerifyError {
 }
 
 impl ::std::error::Error for VerifyError {}
+
+impl runtime::client::TypedAnswer for VerifyError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::Unauthorized(e) => TypedError::to_problem(e),
+        }
+    }
+}

@@ -84,6 +84,12 @@ impl ::std::fmt::Display for SendMessageError {
 
 impl ::std::error::Error for SendMessageError {}
 
+impl runtime::client::TypedAnswer for SendMessageError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
 /// The errors the spec declares for `inbox`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum InboxError {}
@@ -102,3 +108,9 @@ impl ::std::fmt::Display for InboxError {
 }
 
 impl ::std::error::Error for InboxError {}
+
+impl runtime::client::TypedAnswer for InboxError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}

@@ -93,6 +93,15 @@ impl ::std::fmt::Display for PayFeeError {
 
 impl ::std::error::Error for PayFeeError {}
 
+impl runtime::client::TypedAnswer for PayFeeError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::Unauthorized(e) => TypedError::to_problem(e),
+            Self::PaymentDeclined(e) => TypedError::to_problem(e),
+        }
+    }
+}
+
 /// The errors the spec declares for `get_receipt`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetReceiptError {
@@ -115,3 +124,11 @@ impl ::std::fmt::Display for GetReceiptError {
 }
 
 impl ::std::error::Error for GetReceiptError {}
+
+impl runtime::client::TypedAnswer for GetReceiptError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::NotFound(e) => TypedError::to_problem(e),
+        }
+    }
+}

@@ -86,6 +86,14 @@ impl ::std::fmt::Display for RecordFeeError {
 
 impl ::std::error::Error for RecordFeeError {}
 
+impl runtime::client::TypedAnswer for RecordFeeError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::FeeAlreadyRecorded(e) => TypedError::to_problem(e),
+        }
+    }
+}
+
 /// The errors the spec declares for `fees_for_permit`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum FeesForPermitError {}
@@ -104,3 +112,9 @@ impl ::std::fmt::Display for FeesForPermitError {
 }
 
 impl ::std::error::Error for FeesForPermitError {}
+
+impl runtime::client::TypedAnswer for FeesForPermitError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}

@@ -109,6 +109,12 @@ impl ::std::fmt::Display for ApplyError {
 
 impl ::std::error::Error for ApplyError {}
 
+impl runtime::client::TypedAnswer for ApplyError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
 /// The errors the spec declares for `get_permit`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetPermitError {
@@ -133,6 +139,14 @@ impl ::std::fmt::Display for GetPermitError {
 
 impl ::std::error::Error for GetPermitError {}
 
+impl runtime::client::TypedAnswer for GetPermitError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::PermitNotFound(e) => TypedError::to_problem(e),
+        }
+    }
+}
+
 /// The errors the spec declares for `list_permits`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListPermitsError {}
@@ -151,6 +165,12 @@ impl ::std::fmt::Display for ListPermitsError {
 }
 
 impl ::std::error::Error for ListPermitsError {}
+
+impl runtime::client::TypedAnswer for ListPermitsError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
 
 /// The errors the spec declares for `decide`.
 #[derive(Debug, Clone, PartialEq)]
@@ -179,3 +199,12 @@ impl ::std::fmt::Display for DecideError {
 }
 
 impl ::std::error::Error for DecideError {}
+
+impl runtime::client::TypedAnswer for DecideError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::PermitNotFound(e) => TypedError::to_problem(e),
+            Self::AlreadyDecided(e) => TypedError::to_problem(e),
+        }
+    }
+}

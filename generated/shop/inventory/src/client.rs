@@ -110,6 +110,14 @@ impl ::std::fmt::Display for CreateItemError {
 
 impl ::std::error::Error for CreateItemError {}
 
+impl runtime::client::TypedAnswer for CreateItemError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::DuplicateSku(e) => TypedError::to_problem(e),
+        }
+    }
+}
+
 /// The errors the spec declares for `get_item`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetItemError {
@@ -134,6 +142,14 @@ impl ::std::fmt::Display for GetItemError {
 
 impl ::std::error::Error for GetItemError {}
 
+impl runtime::client::TypedAnswer for GetItemError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::NotFound(e) => TypedError::to_problem(e),
+        }
+    }
+}
+
 /// The errors the spec declares for `list_items`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListItemsError {}
@@ -152,6 +168,12 @@ impl ::std::fmt::Display for ListItemsError {
 }
 
 impl ::std::error::Error for ListItemsError {}
+
+impl runtime::client::TypedAnswer for ListItemsError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
 
 /// The errors the spec declares for `reserve`.
 #[derive(Debug, Clone, PartialEq)]
@@ -180,3 +202,12 @@ impl ::std::fmt::Display for ReserveError {
 }
 
 impl ::std::error::Error for ReserveError {}
+
+impl runtime::client::TypedAnswer for ReserveError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::NotFound(e) => TypedError::to_problem(e),
+            Self::OutOfStock(e) => TypedError::to_problem(e),
+        }
+    }
+}

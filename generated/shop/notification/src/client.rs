@@ -81,6 +81,12 @@ impl ::std::fmt::Display for SendError {
 
 impl ::std::error::Error for SendError {}
 
+impl runtime::client::TypedAnswer for SendError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
 /// The errors the spec declares for `list_for_user`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListForUserError {}
@@ -99,3 +105,9 @@ impl ::std::fmt::Display for ListForUserError {
 }
 
 impl ::std::error::Error for ListForUserError {}
+
+impl runtime::client::TypedAnswer for ListForUserError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}

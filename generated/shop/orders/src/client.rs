@@ -93,6 +93,15 @@ impl ::std::fmt::Display for PlaceOrderError {
 
 impl ::std::error::Error for PlaceOrderError {}
 
+impl runtime::client::TypedAnswer for PlaceOrderError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::NotFound(e) => TypedError::to_problem(e),
+            Self::OutOfStock(e) => TypedError::to_problem(e),
+        }
+    }
+}
+
 /// The errors the spec declares for `get_order`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetOrderError {
@@ -116,3 +125,11 @@ impl ::std::fmt::Display for GetOrderError {
 }
 
 impl ::std::error::Error for GetOrderError {}
+
+impl runtime::client::TypedAnswer for GetOrderError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::NotFound(e) => TypedError::to_problem(e),
+        }
+    }
+}

@@ -8,7 +8,6 @@ use crate::deps::Deps;
 use crate::server::{Api, Context, GetOrderError, PlaceOrderError};
 use crate::store::Store;
 use runtime::client::Error;
-use shop_inventory::client::{GetItemError, ReserveError};
 use shop_users::client::GetUserError;
 use types::uuid::Uuid;
 use types::{NewOrder, NotFound, Order, OrderPlaced, OrderStatus, Reservation};
@@ -38,13 +37,11 @@ impl Api for Orders {
             Err(e) => return Err(e.into()),
         };
 
+        // Inventory's `NotFound` (an unknown SKU) and `OutOfStock` are this endpoint's too: the
+        // spec passes them through (`pass_through`), so `?` answers them as they came.
         let mut total_cents = 0i64;
         for line in &body.lines {
-            let item = match self.deps.inventory.get_item(&line.sku).await {
-                Ok(item) => item,
-                Err(Error::Api(GetItemError::NotFound(e))) => return Err(e.into()),
-                Err(e) => return Err(e.into()),
-            };
+            let item = self.deps.inventory.get_item(&line.sku).await?;
             total_cents += item.price_cents * i64::from(line.quantity);
         }
 
@@ -56,12 +53,7 @@ impl Api for Orders {
                 quantity: l.quantity,
             })
             .collect();
-        match self.deps.inventory.reserve(&reservations).await {
-            Ok(()) => {}
-            Err(Error::Api(ReserveError::OutOfStock(e))) => return Err(e.into()),
-            Err(Error::Api(ReserveError::NotFound(e))) => return Err(e.into()),
-            Err(e) => return Err(e.into()),
-        }
+        self.deps.inventory.reserve(&reservations).await?;
 
         let order = Order {
             id: Uuid::new_v4(),

@@ -82,9 +82,25 @@ impl From<runtime::store::Error> for PlaceOrderError {
     }
 }
 
-impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for PlaceOrderError {
-    /// A dependency call that failed in a way this endpoint does not handle.
+impl<E> From<runtime::client::Error<E>> for PlaceOrderError
+where
+    E: runtime::client::TypedAnswer + ::std::fmt::Display,
+{
+    /// A dependency call that failed: its `NotFound`, `OutOfStock` passed through as this endpoint's (the spec's `pass_through`), anything else answered as a failed dependency.
     fn from(e: runtime::client::Error<E>) -> Self {
+        if let runtime::client::Error::Api(typed) = &e {
+            let problem = typed.to_problem();
+            if let Some(passed) = <types::NotFound as TypedError>::from_problem(
+                &problem,
+            ) {
+                return Self::NotFound(passed);
+            }
+            if let Some(passed) = <types::OutOfStock as TypedError>::from_problem(
+                &problem,
+            ) {
+                return Self::OutOfStock(passed);
+            }
+        }
         Self::Problem(Box::new(e.upstream_problem()))
     }
 }

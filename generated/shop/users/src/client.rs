@@ -87,6 +87,14 @@ impl ::std::fmt::Display for CreateUserError {
 
 impl ::std::error::Error for CreateUserError {}
 
+impl runtime::client::TypedAnswer for CreateUserError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::EmailTaken(e) => TypedError::to_problem(e),
+        }
+    }
+}
+
 /// The errors the spec declares for `get_user`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetUserError {
@@ -110,3 +118,11 @@ impl ::std::fmt::Display for GetUserError {
 }
 
 impl ::std::error::Error for GetUserError {}
+
+impl runtime::client::TypedAnswer for GetUserError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::NotFound(e) => TypedError::to_problem(e),
+        }
+    }
+}

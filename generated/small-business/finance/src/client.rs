@@ -99,6 +99,14 @@ impl ::std::fmt::Display for DisburseError {
 
 impl ::std::error::Error for DisburseError {}
 
+impl runtime::client::TypedAnswer for DisburseError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::AlreadyDisbursed(e) => TypedError::to_problem(e),
+        }
+    }
+}
+
 /// The errors the spec declares for `list_disbursements`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListDisbursementsError {}
@@ -118,6 +126,12 @@ impl ::std::fmt::Display for ListDisbursementsError {
 
 impl ::std::error::Error for ListDisbursementsError {}
 
+impl runtime::client::TypedAnswer for ListDisbursementsError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
 /// The errors the spec declares for `list_pipeline`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListPipelineError {}
@@ -136,3 +150,9 @@ impl ::std::fmt::Display for ListPipelineError {
 }
 
 impl ::std::error::Error for ListPipelineError {}
+
+impl runtime::client::TypedAnswer for ListPipelineError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}

@@ -111,6 +111,14 @@ impl ::std::fmt::Display for ApplyError {
 
 impl ::std::error::Error for ApplyError {}
 
+impl runtime::client::TypedAnswer for ApplyError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::BusinessNotFound(e) => TypedError::to_problem(e),
+        }
+    }
+}
+
 /// The errors the spec declares for `status`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum StatusError {
@@ -137,6 +145,15 @@ impl ::std::fmt::Display for StatusError {
 
 impl ::std::error::Error for StatusError {}
 
+impl runtime::client::TypedAnswer for StatusError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::GrantNotFound(e) => TypedError::to_problem(e),
+            Self::BusinessNotFound(e) => TypedError::to_problem(e),
+        }
+    }
+}
+
 /// The errors the spec declares for `review`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ReviewError {
@@ -159,6 +176,14 @@ impl ::std::fmt::Display for ReviewError {
 }
 
 impl ::std::error::Error for ReviewError {}
+
+impl runtime::client::TypedAnswer for ReviewError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::GrantNotFound(e) => TypedError::to_problem(e),
+        }
+    }
+}
 
 /// The errors the spec declares for `disburse`.
 #[derive(Debug, Clone, PartialEq)]
@@ -189,3 +214,13 @@ impl ::std::fmt::Display for DisburseError {
 }
 
 impl ::std::error::Error for DisburseError {}
+
+impl runtime::client::TypedAnswer for DisburseError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::GrantNotFound(e) => TypedError::to_problem(e),
+            Self::NotApproved(e) => TypedError::to_problem(e),
+            Self::AlreadyDisbursed(e) => TypedError::to_problem(e),
+        }
+    }
+}

@@ -99,6 +99,14 @@ impl ::std::fmt::Display for RegisterBusinessError {
 
 impl ::std::error::Error for RegisterBusinessError {}
 
+impl runtime::client::TypedAnswer for RegisterBusinessError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::TaxIdTaken(e) => TypedError::to_problem(e),
+        }
+    }
+}
+
 /// The errors the spec declares for `get_business`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum GetBusinessError {
@@ -122,6 +130,14 @@ impl ::std::fmt::Display for GetBusinessError {
 
 impl ::std::error::Error for GetBusinessError {}
 
+impl runtime::client::TypedAnswer for GetBusinessError {
+    fn to_problem(&self) -> runtime::Problem {
+        match self {
+            Self::BusinessNotFound(e) => TypedError::to_problem(e),
+        }
+    }
+}
+
 /// The errors the spec declares for `list_grant_views`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ListGrantViewsError {}
@@ -140,3 +156,9 @@ impl ::std::fmt::Display for ListGrantViewsError {
 }
 
 impl ::std::error::Error for ListGrantViewsError {}
+
+impl runtime::client::TypedAnswer for ListGrantViewsError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}

@@ -98,6 +98,12 @@ impl ::std::fmt::Display for FnError {
 
 impl ::std::error::Error for FnError {}
 
+impl runtime::client::TypedAnswer for FnError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
 /// The errors the spec declares for `odd`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum OddError {}
@@ -116,6 +122,12 @@ impl ::std::fmt::Display for OddError {
 }
 
 impl ::std::error::Error for OddError {}
+
+impl runtime::client::TypedAnswer for OddError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
 
 /// The errors the spec declares for `lies`.
 #[derive(Debug, Clone, PartialEq)]
@@ -136,6 +148,12 @@ impl ::std::fmt::Display for LiesError {
 
 impl ::std::error::Error for LiesError {}
 
+impl runtime::client::TypedAnswer for LiesError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
 /// The errors the spec declares for `probe`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ProbeError {}
@@ -154,3 +172,9 @@ impl ::std::fmt::Display for ProbeError {
 }
 
 impl ::std::error::Error for ProbeError {}
+
+impl runtime::client::TypedAnswer for ProbeError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}

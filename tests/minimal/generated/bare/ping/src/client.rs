@@ -65,3 +65,9 @@ impl ::std::fmt::Display for PingError {
 }
 
 impl ::std::error::Error for PingError {}
+
+impl runtime::client::TypedAnswer for PingError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}

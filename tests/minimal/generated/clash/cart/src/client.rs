@@ -76,6 +76,12 @@ impl ::std::fmt::Display for GetCartError {
 
 impl ::std::error::Error for GetCartError {}
 
+impl runtime::client::TypedAnswer for GetCartError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
 /// The errors the spec declares for `explain`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExplainError {}
@@ -94,3 +100,9 @@ impl ::std::fmt::Display for ExplainError {
 }
 
 impl ::std::error::Error for ExplainError {}
+
+impl runtime::client::TypedAnswer for ExplainError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}

@@ -62,3 +62,9 @@ impl ::std::fmt::Display for EchoError {
 }
 
 impl ::std::error::Error for EchoError {}
+
+impl runtime::client::TypedAnswer for EchoError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
