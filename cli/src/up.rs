@@ -145,6 +145,26 @@ fn forward_lines(pipe: Box<dyn Read + Send>, prefix: String, out: Output) {
     }
 }
 
+/// How the services are built: cargo's `dev` profile (the default: quick to build) or its
+/// `release` profile (`up --release`: optimised, as deployed).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Profile {
+    /// `cargo build`, binaries in `target/debug`.
+    Debug,
+    /// `cargo build --release`, binaries in `target/release`.
+    Release,
+}
+
+impl Profile {
+    /// The folder of the target directory holding this profile's binaries.
+    fn dir(self) -> &'static str {
+        match self {
+            Profile::Debug => "debug",
+            Profile::Release => "release",
+        }
+    }
+}
+
 /// Runs `system`, generated into the cargo workspace `workspace`, until Ctrl-C, SIGTERM or
 /// SIGHUP.
 /// `build` false skips `cargo build`.
@@ -153,6 +173,7 @@ pub fn run(
     workspace: &Path,
     build: bool,
     fresh: bool,
+    profile: Profile,
     color: bool,
 ) -> Result<ExitCode, String> {
     let target_dir = target_dir(workspace);
@@ -210,9 +231,19 @@ pub fn run(
             .args(["build", "--bins", "--manifest-path"])
             .arg(workspace.join("Cargo.toml"))
             .env("CARGO_TARGET_DIR", &target_dir);
+        if profile == Profile::Release {
+            cargo.arg("--release");
+        }
         status(
             "Building",
-            &format!("{} binaries with cargo", units.len()),
+            &format!(
+                "{} binaries with cargo ({})",
+                units.len(),
+                match profile {
+                    Profile::Debug => "debug; `up --release` builds them optimised",
+                    Profile::Release => "release",
+                }
+            ),
             color,
         );
         let built = cargo
@@ -250,7 +281,7 @@ pub fn run(
     let (out, written) = Output::start();
     let width = units.iter().map(|u| u.name.len()).max().unwrap_or(0);
     for (i, u) in units.iter_mut().enumerate() {
-        let binary = target_dir.join("debug").join(&u.binary);
+        let binary = target_dir.join(profile.dir()).join(&u.binary);
         let mut child = Command::new(&binary)
             // Handler answers checked against the spec (a handler bug is a logged 500), unless
             // the calling shell says otherwise.

@@ -394,3 +394,46 @@ fn empty_stdout() -> std::process::ChildStdout {
     let _ = child.wait();
     stdout
 }
+
+/// `up --release` runs the optimised binaries (`target/release`), built here beforehand as
+/// `up --release` would build them (`--no-build` then only starts them).
+#[test]
+fn up_release_runs_the_optimised_binaries() {
+    let one = one_at_a_time();
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = svcgen_tests::e2e::target_dir();
+    let built = Command::new(cargo)
+        .args(["build", "--quiet", "--release", "--bins", "--manifest-path"])
+        .arg(svcgen_tests::repo().join("generated/shop/Cargo.toml"))
+        .arg("--target-dir")
+        .arg(&target)
+        .status()
+        .expect("cargo runs");
+    assert!(built.success(), "cargo build --release: {built}");
+    let (process, rows, stdout) = launch(&["--release"]);
+    let up = Up {
+        process,
+        rows,
+        stdout,
+        _one: one,
+    };
+    for (name, _, pid) in &up.rows {
+        let exe = std::fs::read_link(format!("/proc/{pid}/exe")).expect("the service runs");
+        assert!(
+            exe.starts_with(target.join("release")),
+            "{name} runs {}",
+            exe.display()
+        );
+    }
+    let (_, url, _) = &up.rows[0];
+    let mut stream =
+        std::net::TcpStream::connect(url.trim_start_matches("http://")).expect("it listens");
+    std::io::Write::write_all(
+        &mut stream,
+        b"GET /readyz HTTP/1.1\r\nhost: up\r\nconnection: close\r\n\r\n",
+    )
+    .unwrap();
+    let mut answer = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
