@@ -40,6 +40,8 @@ pub mod events;
 mod params;
 #[cfg(feature = "server")]
 pub mod server;
+#[cfg(feature = "server")]
+pub mod shape;
 #[cfg(feature = "store")]
 pub mod store;
 

@@ -235,6 +235,18 @@ impl Input {
         body: Body,
         limit: usize,
     ) -> Option<T> {
+        self.json_shaped(body, limit, None).await
+    }
+
+    /// Like [`Input::json`]; a body that does not decode is checked against `schema` (its
+    /// schema in the service's OpenAPI document), so the answer names every missing field,
+    /// wrong type and constraint violation at once, not only the first serde met.
+    pub async fn json_shaped<T: DeserializeOwned + Validate>(
+        &mut self,
+        body: Body,
+        limit: usize,
+        schema: Option<crate::shape::BodySchema>,
+    ) -> Option<T> {
         let content_type = self
             .parts
             .headers
@@ -301,6 +313,7 @@ impl Input {
         integral_floats_to_integers(&mut json);
         match serde_path_to_error::deserialize::<_, T>(json) {
             Ok(value) => self.validate("body", value, 422),
+            Err(_) if self.all_problems(schema, &bytes) => None,
             Err(e) => {
                 let message = strip_position(&e.inner().to_string());
                 let message = integer_message(&message).unwrap_or(message);
@@ -309,6 +322,26 @@ impl Input {
                 None
             }
         }
+    }
+
+    /// Records every problem `schema` finds in the body `bytes` (read again: the decoded value
+    /// went to serde); false when it finds none or there is no schema.
+    fn all_problems(&mut self, schema: Option<crate::shape::BodySchema>, bytes: &[u8]) -> bool {
+        let Some(schema) = schema else {
+            return false;
+        };
+        let Ok(mut json) = serde_json::from_slice::<serde_json::Value>(bytes) else {
+            return false;
+        };
+        integral_floats_to_integers(&mut json);
+        let violations = schema.violations(&json).unwrap_or_default();
+        if violations.is_empty() {
+            return false;
+        }
+        for v in violations {
+            self.fail(422, "body", v.pointer, v.detail);
+        }
+        true
     }
 
     /// The answer when any part was invalid: a problem listing every invalid field.

@@ -217,13 +217,66 @@ async fn each_malformed_request_kind_is_answered() {
         &[("body", "/price_cents")],
     )
     .await;
-    assert!(
-        p["errors"][0]["detail"]
-            .as_str()
-            .unwrap()
-            .contains("expected i64"),
+    assert_eq!(
+        p["errors"][0]["detail"], "must be a whole number (got a string)",
         "{p}"
     );
+    // Every problem of a body at once (issue 11, item 1): missing fields, wrong types and the
+    // constraints a wrong type used to hide, each with its pointer.
+    let p = expect(
+        "POST",
+        items.clone(),
+        JSON,
+        r#"{"name":5,"price_cents":"free","tags":"x","stock":-1}"#,
+        422,
+        &[
+            ("body", "/name"),
+            ("body", "/price_cents"),
+            ("body", "/sku"),
+            ("body", "/stock"),
+            ("body", "/tags"),
+        ],
+    )
+    .await;
+    let details: Vec<&str> = p["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["detail"].as_str().unwrap())
+        .collect();
+    assert!(details.contains(&"is required"), "{p}");
+    assert!(details.contains(&"must be a string (got a number)"), "{p}");
+    assert!(details.contains(&"must be an array (got a string)"), "{p}");
+    assert!(
+        details.iter().any(|d| d.starts_with("must be at least 0")),
+        "{p}"
+    );
+    expect(
+        "POST",
+        items.clone(),
+        JSON,
+        r#"{"sku":"tea-1","name":"","price_cents":"free"}"#,
+        422,
+        &[
+            ("body", "/name"),
+            ("body", "/price_cents"),
+            ("body", "/sku"),
+        ],
+    )
+    .await;
+    expect(
+        "POST",
+        items.clone(),
+        JSON,
+        "{}",
+        422,
+        &[
+            ("body", "/name"),
+            ("body", "/price_cents"),
+            ("body", "/sku"),
+        ],
+    )
+    .await;
     let p = expect(
         "POST",
         items.clone(),

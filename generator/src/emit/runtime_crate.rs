@@ -57,6 +57,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../../runtime/src/server.rs"),
     ),
     (
+        "src/shape.rs",
+        include_str!("../../../runtime/src/shape.rs"),
+    ),
+    (
         "src/store.rs",
         include_str!("../../../runtime/src/store.rs"),
     ),

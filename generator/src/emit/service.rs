@@ -890,7 +890,22 @@ pub(crate) fn server_tokens(
         }
         if let Some(t) = &e.request {
             let t = rust_type(system, std, t);
-            parse.push(quote! { let body = input.json::<#t>(body, BODY_LIMIT).await; });
+            // Where the body's schema is in the service's OpenAPI document (a JSON Pointer:
+            // `~` and `/` of the path escaped), for reporting every problem of a refused body.
+            let pointer = lit(&format!(
+                "/paths/{}/{}/requestBody/content/application~1json/schema",
+                e.path.replace('~', "~0").replace('/', "~1"),
+                e.method.as_str().to_ascii_lowercase()
+            ));
+            parse.push(quote! {
+                let body = input
+                    .json_shaped::<#t>(
+                        body,
+                        BODY_LIMIT,
+                        Some(BodySchema { document: &super::DOCUMENT, pointer: #pointer }),
+                    )
+                    .await;
+            });
             parsed.push(format_ident!("body"));
         }
         let status = status_code(e.status);
@@ -947,6 +962,15 @@ pub(crate) fn server_tokens(
         service.name.wire
     ));
     let body_limit = proc_macro2::Literal::u64_unsuffixed(service.body_limit);
+    let document = if service.endpoints.iter().any(|e| e.request.is_some()) {
+        quote! {
+            /// The document, parsed the first time a request body is refused: every problem of
+            /// the body is then reported against its schema.
+            static DOCUMENT: runtime::shape::Document = runtime::shape::Document::new(OPENAPI);
+        }
+    } else {
+        quote! {}
+    };
     let timeout = proc_macro2::Literal::u64_unsuffixed(service.request_timeout_ms);
     let endpoints_mod = if handlers.is_empty() {
         quote! {}
@@ -982,7 +1006,7 @@ pub(crate) fn server_tokens(
             r
         };
         let body_limit_use = if service.endpoints.iter().any(|e| e.request.is_some()) {
-            quote! { use super::BODY_LIMIT; }
+            quote! { use super::BODY_LIMIT; use runtime::shape::BodySchema; }
         } else {
             quote! {}
         };
@@ -1068,6 +1092,7 @@ pub(crate) fn server_tokens(
         pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(#timeout);
         /// The service's OpenAPI 3.1 document, served at `GET /openapi.json`.
         pub const OPENAPI: &str = #openapi;
+        #document
 
         #trait_doc
         pub trait Api: Send + Sync + 'static {

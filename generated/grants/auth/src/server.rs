@@ -25,6 +25,10 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(10000);
 /// The service's OpenAPI 3.1 document, served at `GET /openapi.json`.
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
+/// The document, parsed the first time a request body is refused: every problem of
+/// the body is then reported against its schema.
+static DOCUMENT: runtime::shape::Document = runtime::shape::Document::new(OPENAPI);
+
 /// The endpoints of the `auth` service: implement this trait, and [`router`] does the rest
 /// (extraction, validation, problem answers).
 pub trait Api: Send + Sync + 'static {
@@ -241,6 +245,7 @@ mod endpoints {
     use runtime::context::Context;
     use runtime::server::Input;
     use runtime::server::respond_checked;
+    use runtime::shape::BodySchema;
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
@@ -254,7 +259,18 @@ mod endpoints {
     ) -> Response {
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
-        let body = input.json::<types::Registration>(body, BODY_LIMIT).await;
+        let body = input
+            .json_shaped::<
+                types::Registration,
+            >(
+                body,
+                BODY_LIMIT,
+                Some(BodySchema {
+                    document: &super::DOCUMENT,
+                    pointer: "/paths/~1applicants/post/requestBody/content/application~1json/schema",
+                }),
+            )
+            .await;
         let Some(body) = body else {
             return input.reject();
         };
@@ -271,7 +287,18 @@ mod endpoints {
     ) -> Response {
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
-        let body = input.json::<types::Credentials>(body, BODY_LIMIT).await;
+        let body = input
+            .json_shaped::<
+                types::Credentials,
+            >(
+                body,
+                BODY_LIMIT,
+                Some(BodySchema {
+                    document: &super::DOCUMENT,
+                    pointer: "/paths/~1sessions/post/requestBody/content/application~1json/schema",
+                }),
+            )
+            .await;
         let Some(body) = body else {
             return input.reject();
         };

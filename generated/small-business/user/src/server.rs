@@ -27,6 +27,10 @@ pub const REQUEST_TIMEOUT: Duration = Duration::from_millis(10000);
 /// The service's OpenAPI 3.1 document, served at `GET /openapi.json`.
 pub const OPENAPI: &str = include_str!("../openapi.json");
 
+/// The document, parsed the first time a request body is refused: every problem of
+/// the body is then reported against its schema.
+static DOCUMENT: runtime::shape::Document = runtime::shape::Document::new(OPENAPI);
+
 /// The endpoints of the `user` service: implement this trait, and [`router`] does the rest
 /// (extraction, validation, problem answers).
 pub trait Api: Send + Sync + 'static {
@@ -282,6 +286,7 @@ mod endpoints {
     use runtime::context::Context;
     use runtime::server::Input;
     use runtime::server::{respond, respond_checked};
+    use runtime::shape::BodySchema;
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
@@ -295,7 +300,18 @@ mod endpoints {
     ) -> Response {
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
-        let body = input.json::<types::NewBusiness>(body, BODY_LIMIT).await;
+        let body = input
+            .json_shaped::<
+                types::NewBusiness,
+            >(
+                body,
+                BODY_LIMIT,
+                Some(BodySchema {
+                    document: &super::DOCUMENT,
+                    pointer: "/paths/~1businesses/post/requestBody/content/application~1json/schema",
+                }),
+            )
+            .await;
         let Some(body) = body else {
             return input.reject();
         };

@@ -1,0 +1,365 @@
+//! Every way a JSON body departs from its schema, at once: the fallback of body decoding when
+//! serde stops at the first missing field or wrong type. It walks the request body's schema in
+//! the service's own OpenAPI document (the JSON Schema subset svcgen emits: `$ref`, `type`,
+//! `properties`, `required`, `items`, `additionalProperties`, `enum`, `const`, `oneOf` of
+//! tagged variants, `allOf`, and the constraint keywords), so the answer names every missing
+//! field, wrong type and constraint violation, each with its JSON Pointer. It runs only for a
+//! body serde refused: a valid request costs nothing more.
+
+use crate::validation::{self, Format, Path, Violation};
+use serde_json::Value;
+use std::sync::OnceLock;
+
+/// A service's OpenAPI document, parsed the first time a body is refused.
+pub struct Document {
+    text: &'static str,
+    parsed: OnceLock<Option<Value>>,
+}
+
+impl Document {
+    /// The document whose text is `text` (the service's `openapi.json`).
+    pub const fn new(text: &'static str) -> Document {
+        Document {
+            text,
+            parsed: OnceLock::new(),
+        }
+    }
+
+    fn value(&self) -> Option<&Value> {
+        self.parsed
+            .get_or_init(|| serde_json::from_str(self.text).ok())
+            .as_ref()
+    }
+}
+
+/// The schema a body is checked against: a JSON Pointer into `document` (e.g. to
+/// `/components/schemas/NewUser`, or to an operation's inline request body schema).
+#[derive(Clone, Copy)]
+pub struct BodySchema {
+    /// The service's document.
+    pub document: &'static Document,
+    /// Where the schema is in it.
+    pub pointer: &'static str,
+}
+
+impl BodySchema {
+    /// Every violation of `value`, or `None` when the document or schema cannot be read.
+    pub(crate) fn violations(&self, value: &Value) -> Option<Vec<Violation>> {
+        let doc = self.document.value()?;
+        let schema = doc.pointer(self.pointer)?;
+        let mut out = Vec::new();
+        check(doc, schema, value, &mut Path::default(), &mut out, 0);
+        // In the order of their pointers (the document's properties are read in name order).
+        out.sort_by(|a, b| a.pointer.cmp(&b.pointer));
+        Some(out)
+    }
+}
+
+/// How deep schemas may nest before the walk stops (a recursive schema meets a deep value).
+const MAX_DEPTH: usize = 64;
+
+fn resolve<'a>(doc: &'a Value, schema: &'a Value) -> &'a Value {
+    let mut schema = schema;
+    for _ in 0..16 {
+        match schema
+            .get("$ref")
+            .and_then(Value::as_str)
+            .and_then(|r| r.strip_prefix('#'))
+        {
+            Some(pointer) => match doc.pointer(pointer) {
+                Some(target) => schema = target,
+                None => return schema,
+            },
+            None => return schema,
+        }
+    }
+    schema
+}
+
+fn type_name(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "an array",
+        Value::Object(_) => "an object",
+    }
+}
+
+fn is_type(value: &Value, ty: &str) -> bool {
+    match ty {
+        "null" => value.is_null(),
+        "boolean" => value.is_boolean(),
+        "string" => value.is_string(),
+        "array" => value.is_array(),
+        "object" => value.is_object(),
+        "number" => value.is_number(),
+        "integer" => {
+            value.is_i64()
+                || value.is_u64()
+                || value
+                    .as_f64()
+                    .is_some_and(|f| f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0)
+        }
+        _ => true,
+    }
+}
+
+fn describe(ty: &str) -> &str {
+    match ty {
+        "integer" => "a whole number",
+        "number" => "a number",
+        "string" => "a string",
+        "boolean" => "a boolean",
+        "array" => "an array",
+        "object" => "an object",
+        other => other,
+    }
+}
+
+fn check(
+    doc: &Value,
+    schema: &Value,
+    value: &Value,
+    path: &mut Path,
+    out: &mut Vec<Violation>,
+    depth: usize,
+) {
+    if depth > MAX_DEPTH {
+        return;
+    }
+    let schema = resolve(doc, schema);
+    if let Some(parts) = schema.get("allOf").and_then(Value::as_array) {
+        for part in parts {
+            check(doc, part, value, path, out, depth + 1);
+        }
+    }
+    if let Some(variants) = schema.get("oneOf").and_then(Value::as_array) {
+        check_one_of(doc, variants, value, path, out, depth);
+        return;
+    }
+    // `type`: one name, or a list (`["string", "null"]` for an optional value).
+    let types: Vec<&str> = match schema.get("type") {
+        Some(Value::String(t)) => vec![t.as_str()],
+        Some(Value::Array(ts)) => ts.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    };
+    if !types.is_empty() && !types.iter().any(|t| is_type(value, t)) {
+        let wanted: Vec<&str> = types
+            .iter()
+            .filter(|t| **t != "null")
+            .map(|t| describe(t))
+            .collect();
+        let wanted = if wanted.is_empty() {
+            "null".to_owned()
+        } else {
+            wanted.join(" or ")
+        };
+        path.report(out, format!("must be {wanted} (got {})", type_name(value)));
+        return;
+    }
+    if let Some(allowed) = schema.get("enum").and_then(Value::as_array)
+        && !value.is_null()
+        && !allowed.contains(value)
+    {
+        let names: Vec<String> = allowed.iter().map(Value::to_string).collect();
+        path.report(out, format!("must be one of {}", names.join(", ")));
+        return;
+    }
+    if let Some(wanted) = schema.get("const")
+        && wanted != value
+    {
+        path.report(out, format!("must be {wanted}"));
+        return;
+    }
+    match value {
+        Value::String(s) => check_string(schema, s, path, out),
+        Value::Number(_) => check_number(schema, value, path, out),
+        Value::Array(items) => {
+            let bounds = (
+                schema.get("minItems").and_then(Value::as_u64),
+                schema.get("maxItems").and_then(Value::as_u64),
+            );
+            check_len_bounds(items.len(), bounds, path, out);
+            if let Some(item) = schema.get("items") {
+                for (i, v) in items.iter().enumerate() {
+                    path.push_index(i);
+                    check(doc, item, v, path, out, depth + 1);
+                    path.pop();
+                }
+            }
+        }
+        Value::Object(map) => {
+            let properties = schema.get("properties").and_then(Value::as_object);
+            if let Some(required) = schema.get("required").and_then(Value::as_array) {
+                for name in required.iter().filter_map(Value::as_str) {
+                    if !map.contains_key(name) {
+                        path.push(name);
+                        path.report(out, "is required".to_owned());
+                        path.pop();
+                    }
+                }
+            }
+            if let Some(properties) = properties {
+                for (name, property) in properties {
+                    if let Some(v) = map.get(name) {
+                        path.push(name);
+                        check(doc, property, v, path, out, depth + 1);
+                        path.pop();
+                    }
+                }
+            }
+            if let Some(extra) = schema.get("additionalProperties").filter(|s| s.is_object()) {
+                let bounds = (
+                    schema.get("minProperties").and_then(Value::as_u64),
+                    schema.get("maxProperties").and_then(Value::as_u64),
+                );
+                check_len_bounds(map.len(), bounds, path, out);
+                for (name, v) in map {
+                    if properties.is_some_and(|p| p.contains_key(name)) {
+                        continue;
+                    }
+                    path.push(name);
+                    check(doc, extra, v, path, out, depth + 1);
+                    path.pop();
+                }
+            }
+        }
+        _ => {}
+    }
+}
+
+fn check_len_bounds(
+    len: usize,
+    (min, max): (Option<u64>, Option<u64>),
+    path: &Path,
+    out: &mut Vec<Violation>,
+) {
+    validation::check_items(
+        len,
+        (
+            min.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Included),
+            max.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Included),
+        ),
+        path,
+        out,
+    );
+}
+
+fn check_string(schema: &Value, s: &str, path: &Path, out: &mut Vec<Violation>) {
+    let min = schema.get("minLength").and_then(Value::as_u64);
+    let max = schema.get("maxLength").and_then(Value::as_u64);
+    if min.is_some() || max.is_some() {
+        validation::check_len(
+            s,
+            (
+                min.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Included),
+                max.map_or(std::ops::Bound::Unbounded, std::ops::Bound::Included),
+            ),
+            path,
+            out,
+        );
+    }
+    if let Some(pattern) = schema.get("pattern").and_then(Value::as_str)
+        && let Ok(regex) = regex::Regex::new(pattern)
+    {
+        validation::check_pattern(s, &regex, path, out);
+    }
+    let format = match schema.get("format").and_then(Value::as_str) {
+        Some("email") => Some(Format::Email),
+        Some("uuid") => Some(Format::Uuid),
+        Some("date") => Some(Format::Date),
+        Some("date-time") => Some(Format::DateTime),
+        Some("uri") => Some(Format::Uri),
+        _ => None,
+    };
+    if let Some(format) = format {
+        validation::check_format(s, format, path, out);
+    }
+}
+
+fn check_number(schema: &Value, value: &Value, path: &Path, out: &mut Vec<Violation>) {
+    let min = schema.get("minimum");
+    let max = schema.get("maximum");
+    match (value.as_i64(), schema.get("type").and_then(Value::as_str)) {
+        (Some(n), Some("integer")) => {
+            let bound = |b: Option<&Value>| {
+                b.and_then(Value::as_i64)
+                    .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Included)
+            };
+            validation::check_int(n, (bound(min), bound(max)), path, out);
+        }
+        (None, Some("integer")) if !value.is_u64() => {
+            // Whole, but beyond what an integer field takes.
+            path.report(
+                out,
+                "must be a whole number within the field's range".to_owned(),
+            );
+        }
+        _ => {
+            if let Some(f) = value.as_f64() {
+                let bound = |b: Option<&Value>| {
+                    b.and_then(Value::as_f64)
+                        .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Included)
+                };
+                validation::check_float(f, (bound(min), bound(max)), path, out);
+            }
+        }
+    }
+}
+
+/// A tagged union: the variant the tag names is checked; a missing or unknown tag is reported
+/// with the tags allowed.
+fn check_one_of(
+    doc: &Value,
+    variants: &[Value],
+    value: &Value,
+    path: &mut Path,
+    out: &mut Vec<Violation>,
+    depth: usize,
+) {
+    // Each variant is `allOf: [{$ref}, {properties: {<tag>: {const}}, required: [<tag>]}]`.
+    let tagged: Vec<(&str, &str, &Value)> = variants
+        .iter()
+        .filter_map(|v| {
+            let parts = v.get("allOf")?.as_array()?;
+            parts.iter().find_map(|p| {
+                let (name, property) = p.get("properties")?.as_object()?.iter().next()?;
+                Some((name.as_str(), property.get("const")?.as_str()?, v))
+            })
+        })
+        .collect();
+    let Some((tag, _, _)) = tagged.first() else {
+        // Not a tagged union: report it only when no variant fits.
+        let fits = variants.iter().any(|v| {
+            let mut errors = Vec::new();
+            check(doc, v, value, &mut Path::default(), &mut errors, depth + 1);
+            errors.is_empty()
+        });
+        if !fits {
+            path.report(out, "matches none of the shapes allowed".to_owned());
+        }
+        return;
+    };
+    let Some(object) = value.as_object() else {
+        path.report(out, format!("must be an object (got {})", type_name(value)));
+        return;
+    };
+    let names: Vec<String> = tagged.iter().map(|(_, c, _)| format!("\"{c}\"")).collect();
+    match object.get(*tag).and_then(Value::as_str) {
+        Some(given) => match tagged.iter().find(|(_, c, _)| *c == given) {
+            Some((_, _, variant)) => check(doc, variant, value, path, out, depth + 1),
+            None => {
+                path.push(tag);
+                path.report(out, format!("must be one of {}", names.join(", ")));
+                path.pop();
+            }
+        },
+        None => {
+            path.push(tag);
+            path.report(out, format!("is required: one of {}", names.join(", ")));
+            path.pop();
+        }
+    }
+}
