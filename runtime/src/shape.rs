@@ -282,7 +282,14 @@ fn check_string(schema: &Value, s: &str, path: &Path, out: &mut Vec<Violation>) 
 fn check_number(schema: &Value, value: &Value, path: &Path, out: &mut Vec<Violation>) {
     let min = schema.get("minimum");
     let max = schema.get("maximum");
-    match (value.as_i64(), schema.get("type").and_then(Value::as_str)) {
+    // `3.0` is the integer 3 (as JSON Schema has it), when the float is exactly that number.
+    let whole = value.as_i64().or_else(|| {
+        value
+            .as_f64()
+            .filter(|f| f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0)
+            .map(|f| f as i64)
+    });
+    match (whole, schema.get("type").and_then(Value::as_str)) {
         (Some(n), Some("integer")) => {
             let bound = |b: Option<&Value>| {
                 b.and_then(Value::as_i64)
@@ -361,5 +368,84 @@ fn check_one_of(
             path.report(out, format!("is required: one of {}", names.join(", ")));
             path.pop();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{BodySchema, Document};
+    use serde_json::json;
+
+    static DOC: Document = Document::new(
+        r##"{"components": {"schemas": {
+            "Payment": {"type": "object", "required": ["amount", "method", "tags"], "properties": {
+                "amount": {"type": "integer", "format": "int64", "minimum": 0},
+                "method": {"$ref": "#/components/schemas/Method"},
+                "note": {"type": ["string", "null"], "maxLength": 3},
+                "tags": {"type": "array", "maxItems": 2, "items": {"type": "string", "pattern": "^[a-z]+$"}},
+                "extra": {"type": "object", "additionalProperties": {"type": "number", "maximum": 1}}}},
+            "Card": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string", "minLength": 8}}},
+            "Method": {"oneOf": [{"allOf": [{"$ref": "#/components/schemas/Card"},
+                {"type": "object", "properties": {"kind": {"const": "card"}}, "required": ["kind"]}]}]}
+        }}}"##,
+    );
+
+    fn problems(value: serde_json::Value) -> Vec<(String, String)> {
+        BodySchema {
+            document: &DOC,
+            pointer: "/components/schemas/Payment",
+        }
+        .violations(&value)
+        .expect("the document reads")
+        .into_iter()
+        .map(|v| (v.pointer, v.detail))
+        .collect()
+    }
+
+    #[test]
+    fn every_problem_of_a_body_is_found_with_its_pointer() {
+        assert_eq!(
+            problems(
+                json!({"amount": 1, "method": {"kind": "card", "token": "12345678"}, "tags": []})
+            ),
+            vec![]
+        );
+        let found = problems(json!({
+            "amount": -1.0,
+            "method": {"kind": "card", "token": "short"},
+            "note": null,
+            "tags": ["ok", "NO", "x"],
+            "extra": {"a": 2, "b": "two"}
+        }));
+        let pointers: Vec<&str> = found.iter().map(|(p, _)| p.as_str()).collect();
+        assert_eq!(
+            pointers,
+            vec![
+                "/amount",
+                "/extra/a",
+                "/extra/b",
+                "/method/token",
+                "/tags",
+                "/tags/1"
+            ],
+            "{found:?}"
+        );
+        assert!(found[0].1.starts_with("must be at least 0"), "{found:?}");
+        assert_eq!(found[2].1, "must be a number (got a string)");
+        // A missing tag, an unknown one, a missing field and a wrong type, all at once.
+        let found = problems(json!({"method": {"token": "12345678"}, "tags": "x"}));
+        assert_eq!(
+            found,
+            vec![
+                ("/amount".into(), "is required".into()),
+                ("/method/kind".into(), "is required: one of \"card\"".into()),
+                ("/tags".into(), "must be an array (got a string)".into()),
+            ]
+        );
+        let found = problems(json!({"amount": 1, "method": {"kind": "cash"}, "tags": []}));
+        assert_eq!(
+            found,
+            vec![("/method/kind".into(), "must be one of \"card\"".into())]
+        );
     }
 }
