@@ -65,21 +65,7 @@ async fn pair(settings: Settings, postgres: bool) -> Pair {
 
 impl Pair {
     async fn publish(&self, n: i64, key: &str, commit: bool) {
-        let db = self.publisher.db();
-        let mut tx = db.begin().await.unwrap();
-        let placed = Placed {
-            n,
-            key: key.to_owned(),
-        };
-        self.outbox
-            .publish(&mut tx, &PLACED, Some(key.to_owned()), &placed)
-            .await
-            .unwrap();
-        if commit {
-            tx.commit().await.unwrap();
-        } else {
-            tx.rollback().await.unwrap();
-        }
+        publish(self.publisher.db(), &self.outbox, n, key, commit).await;
     }
 
     /// The subscriber's consumer, started (abort the handles to take it down).

@@ -82,6 +82,31 @@ impl Recorder {
     }
 }
 
+/// Publishes `order.placed` number `n` with ordering key `key` from `outbox` on `db`, in a
+/// transaction committed or, when `commit` is false, rolled back.
+pub async fn publish(
+    db: &svcgen_runtime::store::Db,
+    outbox: &events::Outbox,
+    n: i64,
+    key: &str,
+    commit: bool,
+) {
+    let mut tx = db.begin().await.unwrap();
+    let placed = Placed {
+        n,
+        key: key.to_owned(),
+    };
+    outbox
+        .publish(&mut tx, &PLACED, Some(key.to_owned()), &placed)
+        .await
+        .unwrap();
+    if commit {
+        tx.commit().await.unwrap();
+    } else {
+        tx.rollback().await.unwrap();
+    }
+}
+
 /// The numbers and keys a subscriber's database recorded, in the order it recorded them.
 pub async fn seen(db: &svcgen_runtime::store::Db) -> Vec<(i64, String)> {
     db.query(&ALL_SEEN)
