@@ -427,7 +427,7 @@ pub struct MigrationStatus {
 }
 
 /// `url` with its password replaced by `***`.
-fn redacted(url: &str) -> String {
+pub(crate) fn redacted(url: &str) -> String {
     match (url.find("://"), url.rfind('@')) {
         (Some(scheme), Some(at)) if at > scheme => {
             let userinfo = &url[scheme + 3..at];

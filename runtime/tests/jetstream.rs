@@ -310,3 +310,25 @@ fn a_bad_prefix_is_refused() {
     jetstream::check_prefix("shop").unwrap();
     jetstream::check_prefix("svcgen-test.run_1").unwrap();
 }
+
+/// A NATS server that cannot be reached at start is one line naming `NATS_URL`, with the URL's
+/// password hidden.
+#[tokio::test]
+async fn an_unreachable_server_is_one_line_naming_the_variable() {
+    let parked = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = parked.local_addr().unwrap().port();
+    drop(parked);
+    let url = format!("nats://app:hunter2@127.0.0.1:{port}");
+    let e = Bus::connect(
+        &url,
+        "svcgen-test-unreachable",
+        Duration::from_secs(60),
+        "test",
+    )
+    .await
+    .err()
+    .expect("nothing listens there");
+    assert!(e.contains("NATS_URL"), "{e}");
+    assert!(!e.contains("hunter2"), "{e}");
+    assert!(!e.contains('\n'), "{e}");
+}

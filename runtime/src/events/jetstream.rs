@@ -83,11 +83,10 @@ impl Bus {
             .connect(url)
             .await
             .map_err(|e| {
-                format!(
-                    "cannot connect to the NATS server of {NATS_URL} ({}): {}",
-                    crate::redact::redact(url),
-                    crate::redact::redact(&e.to_string())
-                )
+                // The URL without its password; the error may quote the URL too.
+                let shown = crate::store::redacted(url);
+                let why = crate::redact::redact(&e.to_string()).replace(url, &shown);
+                format!("cannot connect to the NATS server of {NATS_URL} ({shown}): {why}")
             })?;
         let bus = Bus {
             js: jetstream::new(connection),
