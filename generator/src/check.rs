@@ -12,7 +12,7 @@ use std::collections::HashMap;
 
 /// Runs every cross-item rule, pushing a diagnostic per problem.
 pub fn check_system(system: &System, map: &SourceMap, diags: &mut Diagnostics) {
-    check_ports(system, map, diags);
+    check_ports(map, diags);
     check_cycles(system, map, diags);
     check_routes(system, map, diags);
     check_gateway_port(system, map, diags);
@@ -117,7 +117,7 @@ pub fn check_dirs(systems: &[System], diags: &mut Diagnostics) {
 /// No two services of a system may listen on the same port: they run side by side. Read from
 /// the spec, so a service left out of the model for another problem is checked too, and its
 /// clash reported with that problem.
-fn check_ports(_system: &System, map: &SourceMap, diags: &mut Diagnostics) {
+fn check_ports(map: &SourceMap, diags: &mut Diagnostics) {
     let mut seen: HashMap<i64, &str> = HashMap::new();
     // In spec order: the first service to take a port is the one the others clash with.
     let mut services: Vec<_> = map.services.iter().collect();
