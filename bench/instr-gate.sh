@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The per-request cost gate (run by CI): instructions per `GET /users/{id}`, release builds,
+# The per-request cost gate (run by CI): instructions per `GET /users/{id}` (and per valid
+# `POST /users` for the store-backed pair), release builds,
 # side by side in one run, each generated server against a hand-written one doing the same work:
 #   - the generated HTTP stack (bench/generated, in-memory store) against bare axum
 #     (bench/handwritten);
@@ -22,10 +23,10 @@ psql -q "$admin" -c "CREATE DATABASE $database"
 trap 'psql -q "$admin" -c "DROP DATABASE IF EXISTS $database WITH (FORCE)"' EXIT
 
 failed=0
-compare() { # label baseline generated [env...] -> a table row; remembers a failure
-  local label=$1 base=$2 gen=$3; shift 3
+compare() { # label counter baseline generated [env...] -> a table row; remembers a failure
+  local label=$1 counter=$2 base=$3 gen=$4; shift 4
   local out
-  out=$(env "$@" bench/instr-per-request.sh "$n" "base=$base" "gen=$gen")
+  out=$(env "$@" "$counter" "$n" "base=$base" "gen=$gen")
   local b g
   b=$(awk '$1 == "base" {print $2}' <<<"$out")
   g=$(awk '$1 == "gen" {print $2}' <<<"$out")
@@ -39,12 +40,15 @@ sys.exit(0 if ratio <= bar else 1)
 PY
 }
 
-echo "| GET /users/{id} | hand-written | generated | ratio | |"
+get=bench/instr-per-request.sh
+post=bench/instr-post.sh
+sqlite=(DATABASE_URL=sqlite::memory: DATABASE_MAX_CONNECTIONS=1)
+postgres=("DATABASE_URL=${admin%/*}/$database?options=-c%20search_path%3Dpg_temp" DATABASE_MAX_CONNECTIONS=1)
+echo "| request, server | hand-written | generated | ratio | |"
 echo "|---|---|---|---|---|"
-compare "HTTP stack, in memory" "$bin/bench-handwritten" "$bin/bench-generated"
-compare "store, SQLite" "$bin/bench-handwritten-store" "$bin/shop-users" \
-  DATABASE_URL=sqlite::memory: DATABASE_MAX_CONNECTIONS=1
-pg_url="${admin%/*}/$database?options=-c%20search_path%3Dpg_temp"
-compare "store, PostgreSQL" "$bin/bench-handwritten-store" "$bin/shop-users" \
-  "DATABASE_URL=$pg_url" DATABASE_MAX_CONNECTIONS=1
+compare "GET, HTTP stack in memory" $get "$bin/bench-handwritten" "$bin/bench-generated"
+compare "GET, store on SQLite" $get "$bin/bench-handwritten-store" "$bin/shop-users" "${sqlite[@]}"
+compare "GET, store on PostgreSQL" $get "$bin/bench-handwritten-store" "$bin/shop-users" "${postgres[@]}"
+compare "POST, store on SQLite" $post "$bin/bench-handwritten-store" "$bin/shop-users" "${sqlite[@]}"
+compare "POST, store on PostgreSQL" $post "$bin/bench-handwritten-store" "$bin/shop-users" "${postgres[@]}"
 exit $failed

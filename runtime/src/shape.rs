@@ -195,7 +195,7 @@ fn check(
             if let Some(required) = schema.get("required").and_then(Value::as_array) {
                 for name in required.iter().filter_map(Value::as_str) {
                     if !map.contains_key(name) {
-                        path.push(name);
+                        path.push_key(name);
                         path.report(out, "is required".to_owned());
                         path.pop();
                     }
@@ -204,7 +204,7 @@ fn check(
             if let Some(properties) = properties {
                 for (name, property) in properties {
                     if let Some(v) = map.get(name) {
-                        path.push(name);
+                        path.push_key(name);
                         check(doc, property, v, path, out, depth + 1);
                         path.pop();
                     }
@@ -220,7 +220,7 @@ fn check(
                     if properties.is_some_and(|p| p.contains_key(name)) {
                         continue;
                     }
-                    path.push(name);
+                    path.push_key(name);
                     check(doc, extra, v, path, out, depth + 1);
                     path.pop();
                 }
@@ -358,13 +358,13 @@ fn check_one_of(
         Some(given) => match tagged.iter().find(|(_, c, _)| *c == given) {
             Some((_, _, variant)) => check(doc, variant, value, path, out, depth + 1),
             None => {
-                path.push(tag);
+                path.push_key(tag);
                 path.report(out, format!("must be one of {}", names.join(", ")));
                 path.pop();
             }
         },
         None => {
-            path.push(tag);
+            path.push_key(tag);
             path.report(out, format!("is required: one of {}", names.join(", ")));
             path.pop();
         }

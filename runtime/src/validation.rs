@@ -87,7 +87,7 @@ impl<T: Validate> Validate for Vec<T> {
 impl<T: Validate> Validate for std::collections::BTreeMap<String, T> {
     fn validate_at(&self, path: &mut Path, out: &mut Vec<Violation>) {
         for (key, item) in self {
-            path.push(key);
+            path.push_key(key);
             item.validate_at(path, out);
             path.pop();
         }
@@ -114,22 +114,39 @@ no_constraints!(
     ::chrono::DateTime<::chrono::Utc>
 );
 
-/// Where a check is in a value, as a stack of object keys and list indexes.
+/// Where a check is in a value, as a stack of object keys and list indexes. Entering a place
+/// costs no allocation for a declared field or an index; the JSON Pointer is only written when
+/// a violation is reported.
 #[derive(Debug, Clone, Default)]
 pub struct Path {
-    segments: Vec<String>,
+    segments: Vec<Segment>,
+}
+
+/// One step of a [`Path`].
+#[derive(Debug, Clone)]
+enum Segment {
+    /// A field name known when the code was generated.
+    Field(&'static str),
+    /// A key found in the value (a map key).
+    Key(String),
+    /// A list index.
+    Index(usize),
 }
 
 impl Path {
-    /// Enters an object key or map key.
-    pub fn push(&mut self, key: &str) {
-        self.segments
-            .push(key.replace('~', "~0").replace('/', "~1"));
+    /// Enters a declared field (its wire name).
+    pub fn push(&mut self, field: &'static str) {
+        self.segments.push(Segment::Field(field));
+    }
+
+    /// Enters a key found in the value, such as a map key.
+    pub fn push_key(&mut self, key: &str) {
+        self.segments.push(Segment::Key(key.to_owned()));
     }
 
     /// Enters a list index.
     pub fn push_index(&mut self, index: usize) {
-        self.segments.push(index.to_string());
+        self.segments.push(Segment::Index(index));
     }
 
     /// Leaves the innermost key or index.
@@ -137,9 +154,21 @@ impl Path {
         self.segments.pop();
     }
 
-    /// The JSON Pointer of the current position.
+    /// The JSON Pointer of the current position (RFC 6901: `~` and `/` escaped).
     pub fn pointer(&self) -> String {
-        self.segments.iter().map(|s| format!("/{s}")).collect()
+        use std::fmt::Write as _;
+        let mut pointer = String::new();
+        for segment in &self.segments {
+            pointer.push('/');
+            match segment {
+                Segment::Field(key) => escape_into(&mut pointer, key),
+                Segment::Key(key) => escape_into(&mut pointer, key),
+                Segment::Index(i) => {
+                    let _ = write!(pointer, "{i}");
+                }
+            }
+        }
+        pointer
     }
 
     /// Records a violation at the current position.
@@ -148,6 +177,17 @@ impl Path {
             pointer: self.pointer(),
             detail,
         });
+    }
+}
+
+/// Appends `token` to a JSON Pointer, escaped.
+fn escape_into(pointer: &mut String, token: &str) {
+    for c in token.chars() {
+        match c {
+            '~' => pointer.push_str("~0"),
+            '/' => pointer.push_str("~1"),
+            c => pointer.push(c),
+        }
     }
 }
 
@@ -326,4 +366,27 @@ fn is_host_name(name: &str) -> bool {
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Path, Violation};
+
+    /// A pointer is written only when a violation is reported, with `~` and `/` of keys
+    /// escaped (RFC 6901), declared fields, found keys and indexes alike.
+    #[test]
+    fn pointers_escape_keys_when_reported() {
+        let mut path = Path::default();
+        let mut out: Vec<Violation> = Vec::new();
+        path.push("labels");
+        path.push_key("a/b~c");
+        path.push_index(3);
+        path.push("~field/");
+        path.report(&mut out, "bad".to_owned());
+        path.pop();
+        path.pop();
+        path.report(&mut out, "also bad".to_owned());
+        let pointers: Vec<&str> = out.iter().map(|v| v.pointer.as_str()).collect();
+        assert_eq!(pointers, ["/labels/a~1b~0c/3/~0field~1", "/labels/a~1b~0c"]);
+    }
 }

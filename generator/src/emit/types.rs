@@ -674,7 +674,7 @@ fn value_checks(cx: &mut Cx<'_>, value: &Value, ty: &Type, c: &Constraints) -> T
                 } else {
                     quote! {
                         for (key, item) in #expr {
-                            path.push(key);
+                            path.push_key(key);
                             #item
                             path.pop();
                         }

@@ -52,6 +52,8 @@ pub struct String {
     #[serde(rename = "firstName")]
     pub first_name: ::std::string::String,
     pub r#async: Self_,
+    /// a map whose values are checked: its keys enter the pointer as they are
+    pub labels: ::std::collections::BTreeMap<::std::string::String, Self_>,
 }
 
 impl String {
@@ -80,6 +82,13 @@ impl validation::Validate for String {
         path.pop();
         path.push("async");
         validation::Validate::validate_at(&self.r#async, path, out);
+        path.pop();
+        path.push("labels");
+        for (key, item) in &self.labels {
+            path.push_key(key);
+            validation::Validate::validate_at(item, path, out);
+            path.pop();
+        }
         path.pop();
     }
 }
