@@ -51,6 +51,16 @@ fn hostile_fixture_output_is_up_to_date() {
 }
 
 #[test]
+fn auth_fixture_output_is_up_to_date() {
+    let dir = generate_into(&["tests/auth/spec.toml"], "tests/auth/generated");
+    assert_same_tree(
+        &repo().join("tests/auth/generated"),
+        dir.path(),
+        "run `cargo run -p svcgen -- generate tests/auth/spec.toml --out tests/auth/generated`",
+    );
+}
+
+#[test]
 fn minimal_fixtures_are_up_to_date() {
     // No schemas, no errors, a service without endpoints, docs that mention `types ::` in
     // prose: the shapes that once produced unused imports. CI builds them under -D warnings.

@@ -87,7 +87,8 @@ fn keyword_and_prelude_names_keep_their_wire_names() {
         "out": ["he said \"hi\"", "a\nb"],
         "item": {},
         "firstName": "Ada",
-        "async": "\\\"\"/\n"
+        "async": "\\\"\"/\n",
+        "labels": {}
     });
     let value: hostile_types::String = serde_json::from_value(json.clone()).expect("decodes");
     assert_eq!(value.self_.as_deref(), Some("s"));

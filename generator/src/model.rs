@@ -43,6 +43,77 @@ pub struct System {
     pub gateway: Option<Gateway>,
     /// Events by name (`order.placed`).
     pub events: IndexMap<String, Event>,
+    /// `[auth.<scheme>]`: how callers prove who they are. With any, every endpoint needs a
+    /// caller unless it is declared `public`.
+    pub auth: IndexMap<String, AuthScheme>,
+}
+
+/// One way callers prove who they are.
+#[derive(Debug, Clone)]
+pub struct AuthScheme {
+    /// The scheme's name (an OpenAPI security scheme, `AUTH_<NAME>_*` variables).
+    pub name: Name,
+    /// Who the scheme is for.
+    pub doc: Option<String>,
+    /// How credentials are presented and checked.
+    pub kind: SchemeKind,
+    /// The scopes its credentials can carry.
+    pub scopes: Vec<String>,
+}
+
+impl AuthScheme {
+    /// The prefix of the scheme's environment variables: `AUTH_<NAME>_`.
+    pub fn env_prefix(&self) -> String {
+        format!("AUTH_{}_", self.name.wire.to_ascii_uppercase())
+    }
+}
+
+/// What kind of credentials a scheme takes.
+#[derive(Debug, Clone)]
+pub enum SchemeKind {
+    /// A signed JWT in `Authorization: Bearer`.
+    Jwt {
+        /// The required `iss`.
+        issuer: String,
+        /// The required `aud`.
+        audience: String,
+        /// The accepted signature algorithms (`EdDSA`, `RS256`, `ES256`, ...).
+        algorithms: Vec<String>,
+        /// The service of the system serving the public keys, if any.
+        jwks: Option<String>,
+        /// The object schema of the token's own claims, if declared.
+        claims: Option<String>,
+    },
+    /// A key in a header, checked against the hashes of the keys issued.
+    ApiKey {
+        /// The header (lower case).
+        header: String,
+    },
+}
+
+/// Who may call an endpoint.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub enum Access {
+    /// Anyone: the system has no auth schemes, or the endpoint is declared `public`.
+    #[default]
+    Public,
+    /// A caller proven by one of `schemes` and holding every one of `scopes`.
+    Caller {
+        /// The schemes accepted, in the system's order.
+        schemes: Vec<String>,
+        /// The scopes required.
+        scopes: Vec<String>,
+    },
+}
+
+impl Access {
+    /// The schemes accepted (none when public).
+    pub fn schemes(&self) -> &[String] {
+        match self {
+            Access::Public => &[],
+            Access::Caller { schemes, .. } => schemes,
+        }
+    }
 }
 
 /// One kind of event: published by some services of the system, handled by others.
@@ -624,4 +695,6 @@ pub struct Endpoint {
     /// Those of `errors` a dependency's typed error passes through as they are, with where
     /// each is listed.
     pub pass_through: Vec<(String, Loc)>,
+    /// Who may call it.
+    pub access: Access,
 }

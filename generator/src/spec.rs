@@ -32,6 +32,77 @@ pub struct SpecFile {
     /// `[events."<name>"]`: what services tell each other through the bus.
     #[serde(default)]
     pub events: IndexMap<SStr, Spanned<EventDef>>,
+    /// `[auth.<scheme>]`: how callers prove who they are.
+    #[serde(default)]
+    pub auth: IndexMap<SStr, Spanned<SchemeDef>>,
+}
+
+/// `[auth.<scheme>]`: one way callers prove who they are: a signed bearer token (`jwt`) or
+/// an API key in a header (`api_key`).
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SchemeDef {
+    /// `jwt` or `api_key`.
+    #[serde(rename = "type")]
+    pub kind: SStr,
+    /// Who the scheme is for.
+    pub doc: Option<SStr>,
+    /// `jwt`: the token's required `iss`.
+    pub issuer: Option<SStr>,
+    /// `jwt`: the token's required `aud`.
+    pub audience: Option<SStr>,
+    /// `jwt`: the signature algorithms accepted (default `["EdDSA"]`).
+    pub algorithms: Option<Vec<SStr>>,
+    /// `jwt`: the service of this system serving the public keys at `/.well-known/jwks.json`
+    /// (without it, the keys come from `AUTH_<SCHEME>_JWKS_URL` or `AUTH_<SCHEME>_JWKS_FILE`).
+    pub jwks: Option<SStr>,
+    /// `jwt`: the object schema of the token's own claims, handed to handlers typed.
+    pub claims: Option<SStr>,
+    /// `api_key`: the header carrying the key.
+    pub header: Option<SStr>,
+    /// The scopes this scheme's credentials can carry.
+    #[serde(default)]
+    pub scopes: Vec<SStr>,
+}
+
+/// `auth` of a service or endpoint: `"public"`, or a table saying which schemes and scopes.
+#[derive(Debug)]
+pub enum AuthDef {
+    /// `auth = "<word>"` (only `public` is valid).
+    Word(String),
+    /// `auth = { schemes = [...], scopes = [...] }`.
+    Table(AuthTable),
+}
+
+/// The table form of [`AuthDef`].
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthTable {
+    /// The schemes accepted (default: every scheme that can carry the scopes).
+    pub schemes: Option<Vec<SStr>>,
+    /// The scopes a caller must have, all of them.
+    #[serde(default)]
+    pub scopes: Vec<SStr>,
+}
+
+impl<'de> Deserialize<'de> for AuthDef {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AuthVisitor;
+        impl<'de> Visitor<'de> for AuthVisitor {
+            type Value = AuthDef;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("\"public\" or a table with `schemes` and `scopes`")
+            }
+            fn visit_str<E: de::Error>(self, v: &str) -> Result<AuthDef, E> {
+                Ok(AuthDef::Word(v.to_owned()))
+            }
+            fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<AuthDef, A::Error> {
+                AuthTable::deserialize(de::value::MapAccessDeserializer::new(map))
+                    .map(AuthDef::Table)
+            }
+        }
+        deserializer.deserialize_any(AuthVisitor)
+    }
 }
 
 /// `[events."<name>"]`: one kind of event, published by some services and handled by others.
@@ -265,6 +336,8 @@ pub struct ServiceDef {
     /// The events the service handles.
     #[serde(default)]
     pub subscribes: Vec<SStr>,
+    /// Who may call the service's endpoints, unless an endpoint says otherwise.
+    pub auth: Option<Spanned<AuthDef>>,
 }
 
 /// `[services.<name>.records.<name>]`: one kind of record the service stores, one table.
@@ -380,4 +453,6 @@ pub struct EndpointDef {
     /// 502.
     #[serde(default)]
     pub pass_through: Vec<SStr>,
+    /// Who may call this endpoint (default: the service's `auth`).
+    pub auth: Option<Spanned<AuthDef>>,
 }

@@ -17,6 +17,8 @@
 //!   draining at shutdown;
 //! - `store` (feature `store`): the service's own database (SQLite or PostgreSQL), its
 //!   migrations, statements in both dialects, and a fresh database per test;
+//! - `auth` (feature `auth`): who is calling: bearer JWTs and API keys checked before a
+//!   handler runs, the verified caller handed to it;
 //! - `events` (feature `events`): events between services, delivered at least once and handled
 //!   once (transactional outbox, inbox, dead letters), over HTTP when there is no broker.
 //!
@@ -28,6 +30,8 @@ pub mod problem;
 pub mod redact;
 pub mod validation;
 
+#[cfg(feature = "auth")]
+pub mod auth;
 #[cfg(feature = "client")]
 pub mod breaker;
 #[cfg(feature = "client")]

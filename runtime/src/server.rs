@@ -585,6 +585,12 @@ impl App {
                                 .with_detail("the service is shutting down")
                                 .into_response();
                         }
+                        #[cfg(feature = "auth")]
+                        if let Err(why) = crate::auth::ready() {
+                            return Problem::new(503, "Not ready")
+                                .with_detail(why)
+                                .into_response();
+                        }
                         let verdict = match probe {
                             Some(probe) => tokio::time::timeout(PROBE_TIMEOUT, probe())
                                 .await

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
-/// Builds the binaries of every example system and of the hostile fixture once per test
+/// Builds the binaries of every example system and of the hostile and auth fixtures once per test
 /// process. Each system is a cargo workspace of its own; they share one target directory, so
 /// dependencies are built once.
 pub fn build_binaries() {
@@ -16,7 +16,8 @@ pub fn build_binaries() {
     let result = BUILT.get_or_init(|| {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let hostile = crate::repo().join("tests/hostile/generated/hostile");
-        for system in crate::systems().into_iter().chain([hostile]) {
+        let guarded = crate::repo().join("tests/auth/generated/guarded");
+        for system in crate::systems().into_iter().chain([hostile, guarded]) {
             let status = Command::new(&cargo)
                 .args(["build", "--quiet", "--bins", "--manifest-path"])
                 .arg(system.join("Cargo.toml"))

@@ -167,6 +167,7 @@ pub fn emit(
                     deps,
                     store => service.has_store(),
                     events => service.has_events(),
+                    auth => super::service::needs_auth(service),
                     runtime_version => runtime_crate::VERSION,
                     runtime_path => runtime_crate::member_path(settings),
                 },

@@ -82,14 +82,52 @@ pub fn base_document(system: &System, mut paths: Map<String, Value>) -> Value {
     let mut schemas = reachable_schemas(system, &Value::Object(paths.clone()));
     schemas.insert(PROBLEM.into(), problem_schema());
     schemas.insert(FIELD_ERROR.into(), field_error_schema());
+    let mut components = json!({"schemas": schemas});
+    if !system.auth.is_empty() {
+        components["securitySchemes"] = Value::Object(
+            system
+                .auth
+                .values()
+                .map(|s| (s.name.wire.clone(), security_scheme(s)))
+                .collect(),
+        );
+    }
     json!({
         "x-generated-by": super::header(system),
         "openapi": "3.1.0",
         "info": {},
         "servers": [],
         "paths": paths,
-        "components": {"schemas": schemas},
+        "components": components,
     })
+}
+
+/// An auth scheme as an OpenAPI security scheme.
+fn security_scheme(s: &AuthScheme) -> Value {
+    let mut out = match &s.kind {
+        SchemeKind::Jwt { .. } => {
+            json!({"type": "http", "scheme": "bearer", "bearerFormat": "JWT"})
+        }
+        SchemeKind::ApiKey { header } => json!({"type": "apiKey", "in": "header", "name": header}),
+    };
+    let mut description = s.doc.clone().unwrap_or_default();
+    if !s.scopes.is_empty() {
+        if !description.is_empty() {
+            description.push_str("\n\n");
+        }
+        description.push_str(&format!(
+            "Scopes: {}.",
+            s.scopes
+                .iter()
+                .map(|sc| format!("`{sc}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        ));
+    }
+    if !description.is_empty() {
+        out["description"] = json!(description);
+    }
+    out
 }
 
 /// The components (`#/components/schemas/<name>`) of the schemas `$ref`s in `root` reach,
@@ -201,6 +239,32 @@ pub(crate) fn operation(system: &System, service: &Service, e: &Endpoint) -> Val
         match by_status.iter_mut().find(|(s, _)| *s == err.status) {
             Some((_, texts)) => texts.push(text),
             None => by_status.push((err.status, vec![text])),
+        }
+    }
+    if !system.auth.is_empty() {
+        // Every operation says who may call it: `[]` is public.
+        let security: Vec<Value> = e
+            .access
+            .schemes()
+            .iter()
+            .map(|k| {
+                let scopes = match &e.access {
+                    Access::Caller { scopes, .. } => scopes.clone(),
+                    Access::Public => Vec::new(),
+                };
+                json!({ system.auth[k].name.wire.clone(): scopes })
+            })
+            .collect();
+        op.insert("security".into(), Value::Array(security));
+    }
+    if let Access::Caller { scopes, .. } = &e.access {
+        add_problem(
+            &mut by_status,
+            401,
+            "No credentials, or credentials that are not valid (see `WWW-Authenticate`).",
+        );
+        if !scopes.is_empty() {
+            add_problem(&mut by_status, 403, "The caller lacks a required scope.");
         }
     }
     let has_params = !(e.params.is_empty() && e.query.is_empty() && e.headers.is_empty());

@@ -16,6 +16,7 @@ pub const VERSION: &str = "0.1.0";
 const FILES: &[(&str, &str)] = &[
     ("Cargo.toml", include_str!("../../../runtime/Cargo.toml")),
     ("src/lib.rs", include_str!("../../../runtime/src/lib.rs")),
+    ("src/auth.rs", include_str!("../../../runtime/src/auth.rs")),
     (
         "src/breaker.rs",
         include_str!("../../../runtime/src/breaker.rs"),

@@ -510,7 +510,105 @@ fn handler_args(system: &System, e: &Endpoint) -> Vec<Arg> {
             source: quote! { Context::current() },
         },
     );
+    if let Access::Caller { .. } = e.access {
+        let mut name = "caller".to_owned();
+        while args.iter().any(|a| a.name == name) {
+            name.push('_');
+        }
+        let ty = match claims_type(system, e) {
+            Some(claims) => quote! { Caller<#claims> },
+            None => quote! { Caller },
+        };
+        args.insert(
+            1,
+            Arg {
+                name: format_ident!("{name}"),
+                borrowed: ty.clone(),
+                ty,
+                source: quote! { caller },
+            },
+        );
+    }
     args
+}
+
+/// The type of the token claims an endpoint's handler gets: the claims schema every scheme it
+/// accepts declares, when they all declare the same one; otherwise none.
+fn claims_type(system: &System, e: &Endpoint) -> Option<TokenStream> {
+    let mut common: Option<&String> = None;
+    for name in e.access.schemes() {
+        match &system.auth[name].kind {
+            SchemeKind::Jwt {
+                claims: Some(claims),
+                ..
+            } if common.is_none_or(|c| c == claims) => common = Some(claims),
+            _ => return None,
+        }
+    }
+    common.map(|c| rust_type(system, Std::service(), &Type::Named(c.clone())))
+}
+
+/// Whether any endpoint of `service` needs a caller.
+pub fn needs_auth(service: &Service) -> bool {
+    service
+        .endpoints
+        .iter()
+        .any(|e| matches!(e.access, Access::Caller { .. }))
+}
+
+/// The system's schemes `service`'s endpoints accept, as the runtime's `auth::Scheme`s.
+fn schemes_tokens(system: &System, service: &Service) -> TokenStream {
+    let used: Vec<&AuthScheme> = system
+        .auth
+        .iter()
+        .filter(|(k, _)| {
+            service
+                .endpoints
+                .iter()
+                .any(|e| e.access.schemes().contains(k))
+        })
+        .map(|(_, s)| s)
+        .collect();
+    let schemes = used.iter().map(|s| {
+        let name = lit(&s.name.wire);
+        let kind = match &s.kind {
+            SchemeKind::Jwt {
+                issuer,
+                audience,
+                algorithms,
+                jwks,
+                ..
+            } => {
+                let (issuer, audience) = (lit(issuer), lit(audience));
+                let algorithms = algorithms.iter().map(|a| lit(a));
+                let jwks = match jwks.as_ref().map(|k| &system.services[k]) {
+                    Some(keys) => {
+                        let (env, url) = (lit(&url_env(keys)), lit(&default_url(keys)));
+                        quote! { Some(runtime::auth::KeyService { url_env: #env, default_url: #url }) }
+                    }
+                    None => quote! { None },
+                };
+                quote! {
+                    runtime::auth::Kind::Jwt {
+                        issuer: #issuer,
+                        audience: #audience,
+                        algorithms: &[#(#algorithms),*],
+                        jwks: #jwks,
+                    }
+                }
+            }
+            SchemeKind::ApiKey { header } => {
+                let header = lit(header);
+                quote! { runtime::auth::Kind::ApiKey { header: #header } }
+            }
+        };
+        quote! { runtime::auth::Scheme { name: #name, kind: #kind } }
+    });
+    quote! {
+        /// The auth schemes the service's endpoints accept (keys from the `AUTH_<SCHEME>_*`
+        /// variables, see `runtime::auth`).
+        pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[#(#schemes),*];
+    }
 }
 
 /// The unsized form a client borrows: `str` for a string, `[T]` for a list, else the type.
@@ -920,9 +1018,31 @@ pub(crate) fn server_tokens(
         } else {
             quote! { respond_empty(#status, #call) }
         };
-        let handler = if parsed.is_empty() {
+        let authenticate = match &e.access {
+            Access::Public => quote! {},
+            Access::Caller { schemes, scopes } => {
+                let claims = claims_type(system, e).unwrap_or(quote! { runtime::auth::NoClaims });
+                let schemes = schemes.iter().map(|k| lit(&system.auth[k].name.wire));
+                let scopes = scopes.iter().map(|s| lit(s));
+                quote! {
+                    let requirement = &runtime::auth::Requirement { schemes: &[#(#schemes),*], scopes: &[#(#scopes),*] };
+                    let caller = match runtime::auth::authenticate::<#claims>(request.headers(), requirement).await {
+                        Ok(caller) => caller,
+                        Err(refused) => return refused,
+                    };
+                }
+            }
+        };
+        let handler = if parsed.is_empty() && e.access == Access::Public {
             quote! {
                 pub(super) async fn #name<A: Api>(State(api): State<Arc<A>>) -> Response {
+                    #answer
+                }
+            }
+        } else if parsed.is_empty() {
+            quote! {
+                pub(super) async fn #name<A: Api>(State(api): State<Arc<A>>, request: Request) -> Response {
+                    #authenticate
                     #answer
                 }
             }
@@ -940,6 +1060,7 @@ pub(crate) fn server_tokens(
             };
             quote! {
                 pub(super) async fn #name<A: Api>(State(api): State<Arc<A>>, request: Request) -> Response {
+                    #authenticate
                     let (parts, #body_binding) = request.into_parts();
                     let mut input = Input::new(parts).await;
                     #(#parse)*
@@ -975,16 +1096,18 @@ pub(crate) fn server_tokens(
     let endpoints_mod = if handlers.is_empty() {
         quote! {}
     } else {
-        let needs_request = service.endpoints.iter().any(|e| {
+        let needs_input = service.endpoints.iter().any(|e| {
             !e.params.is_empty()
                 || !e.query.is_empty()
                 || !e.headers.is_empty()
                 || e.request.is_some()
         });
-        let request_use = if needs_request {
-            quote! { use runtime::axum::extract::Request; use runtime::server::Input; }
-        } else {
-            quote! {}
+        let request_use = match (needs_input, needs_auth(service)) {
+            (true, _) => {
+                quote! { use runtime::axum::extract::Request; use runtime::server::Input; }
+            }
+            (false, true) => quote! { use runtime::axum::extract::Request; },
+            (false, false) => quote! {},
         };
         let responders = {
             let mut r = Vec::new();
@@ -1062,6 +1185,15 @@ pub(crate) fn server_tokens(
             use super::store::Transaction;
         }
     };
+    let auth_use = if needs_auth(service) {
+        let schemes = schemes_tokens(system, service);
+        quote! {
+            pub use runtime::auth::Caller;
+            #schemes
+        }
+    } else {
+        quote! {}
+    };
     let has_endpoints = !service.endpoints.is_empty() || !service.subscribes.is_empty();
     let has_errors = service.endpoints.iter().any(|e| !e.errors.is_empty());
     let server_uses = match (has_endpoints, has_errors) {
@@ -1084,6 +1216,7 @@ pub(crate) fn server_tokens(
         use std::time::Duration;
 
         pub use runtime::context::Context;
+        #auth_use
         #events_use
 
         /// Largest accepted request body, in bytes.
@@ -1236,6 +1369,29 @@ fn run_tokens(service: &Service) -> TokenStream {
             request_timeout: REQUEST_TIMEOUT,
         };
     };
+    let auth = needs_auth(service);
+    let install = if auth {
+        quote! { runtime::auth::install(AUTH_SCHEMES)?; }
+    } else {
+        quote! {}
+    };
+    if !service.has_store() && auth {
+        return quote! {
+            /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from
+            /// the environment, the auth schemes' keys from `AUTH_<SCHEME>_*`, the address from
+            /// `HOST` and `PORT`. With the argument `healthcheck`, checks instead whether the
+            /// service on this machine is ready.
+            pub async fn run<A: Api>(make: impl FnOnce(super::deps::Deps) -> A) -> ExitCode {
+                #settings
+                runtime::server::main(settings, || {
+                    let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                    #install
+                    Ok::<_, String>(router(Arc::new(make(deps))))
+                })
+                .await
+            }
+        };
+    }
     if !service.has_store() {
         return quote! {
             /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from
@@ -1254,11 +1410,13 @@ fn run_tokens(service: &Service) -> TokenStream {
     let build = if !service.has_events() {
         quote! {
             let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+            #install
             Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
         }
     } else if service.subscribes.is_empty() {
         quote! {
             let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+            #install
             let events = runtime::events::Events::start(&db, &super::store::EVENTS).await?;
             let store = super::store::Store::with_outbox(db, events.outbox());
             Ok(router(Arc::new(make(deps, store))))
@@ -1266,6 +1424,7 @@ fn run_tokens(service: &Service) -> TokenStream {
     } else {
         quote! {
             let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+            #install
             let events = runtime::events::Events::start(&db, &super::store::EVENTS).await?;
             let store = super::store::Store::with_outbox(db, events.outbox());
             let api = Arc::new(make(deps, store.clone()));
@@ -1433,6 +1592,9 @@ fn handlers_tokens(system: &System, service: &Service) -> TokenStream {
     }
     let std = Std::service();
     let mut event_imports = Vec::new();
+    if needs_auth(service) {
+        event_imports.push(quote! { use crate::server::Caller; });
+    }
     for key in &service.subscribes {
         let event = &system.events[key];
         let method = format_ident!("on_{}", event.name.rust);

@@ -7,6 +7,7 @@
 //! person sees all problems at once. Rules that span several items (ports, cycles, routes) run
 //! later, in `check`, on the model and the source map returned here.
 
+mod auth;
 mod events;
 mod field;
 mod gateway;
@@ -16,6 +17,7 @@ mod scope;
 mod service;
 mod store;
 
+pub use auth::{ALGORITHMS, check_scope};
 pub use events::{MAX_EVENT_NAME_LEN, MAX_EVENT_VERSION, check_event_name};
 pub use schema::MAX_FIELDS;
 pub use service::{
@@ -46,6 +48,7 @@ pub fn resolve(
         diags,
         schemas: IndexMap::new(),
         errors: IndexMap::new(),
+        failed_schemes: Vec::new(),
     };
 
     // [system]: exactly once.
@@ -81,7 +84,11 @@ pub fn resolve(
     // Gather definitions from every file, reporting duplicates.
     let mut services: IndexMap<String, Def<'_, spec::ServiceDef>> = IndexMap::new();
     let mut event_defs: IndexMap<String, Def<'_, spec::EventDef>> = IndexMap::new();
+    let mut scheme_defs: IndexMap<String, Def<'_, spec::SchemeDef>> = IndexMap::new();
     for (file, f) in files {
+        for (key, def) in &f.auth {
+            insert_unique(r.diags, &mut scheme_defs, *file, key, def, "auth scheme");
+        }
         for (key, def) in &f.events {
             insert_unique(r.diags, &mut event_defs, *file, key, def, "event");
         }
@@ -128,6 +135,7 @@ pub fn resolve(
     }
 
     let events = events::resolve_events(r.diags, &event_defs, &schemas);
+    let schemes = r.resolve_schemes(&scheme_defs, &schemas, &services);
 
     let mut service_names: HashMap<String, Loc> = HashMap::new();
     let mut resolved_services = IndexMap::new();
@@ -153,7 +161,7 @@ pub fn resolve(
                 );
                 continue;
             }
-            let service = r.resolve_service(d.file, name, d.def.get_ref(), &services);
+            let service = r.resolve_service(d.file, name, d.def.get_ref(), &services, &schemes);
             let records = store::resolve_records(
                 r.diags,
                 d.file,
@@ -194,6 +202,7 @@ pub fn resolve(
         services: resolved_services,
         gateway: None,
         events,
+        auth: schemes,
     };
     // The gateway comes last: its routes name endpoints of the services as resolved.
     let gateways: Vec<(FileId, &Spanned<spec::GatewayDef>)> = files

@@ -24,4 +24,7 @@ pub(super) struct Resolver<'a> {
     pub(super) diags: &'a mut Diagnostics,
     pub(super) schemas: IndexMap<String, Def<'a, spec::SchemaDef>>,
     pub(super) errors: IndexMap<String, Def<'a, spec::ErrorDef>>,
+    /// Auth schemes declared but not resolved (their problems are reported): what names them
+    /// is not reported again.
+    pub(super) failed_schemes: Vec<String>,
 }

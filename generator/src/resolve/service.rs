@@ -30,6 +30,7 @@ impl Resolver<'_> {
         name: Name,
         def: &spec::ServiceDef,
         services: &IndexMap<String, Def<'_, spec::ServiceDef>>,
+        schemes: &IndexMap<String, AuthScheme>,
     ) -> Option<Service> {
         let at = |s: std::ops::Range<usize>| Loc::new(file, s);
         let mut ok = true;
@@ -122,6 +123,16 @@ impl Resolver<'_> {
             });
         }
 
+        let service_access = super::auth::resolve_access(
+            self.diags,
+            file,
+            def.auth.as_ref(),
+            &super::auth::system_default(schemes),
+            schemes,
+            &self.failed_schemes,
+        );
+        ok &= service_access.is_some();
+        let service_access = service_access.unwrap_or_default();
         let mut endpoints = Vec::new();
         let mut seen_names = HashMap::new();
         for (key, e) in &def.endpoints {
@@ -148,9 +159,20 @@ impl Resolver<'_> {
                 ok = false;
                 continue;
             }
-            match self.resolve_endpoint(file, ename, e.get_ref()) {
-                Some(ep) => endpoints.push(ep),
-                None => ok = false,
+            let access = super::auth::resolve_access(
+                self.diags,
+                file,
+                e.get_ref().auth.as_ref(),
+                &service_access,
+                schemes,
+                &self.failed_schemes,
+            );
+            match (self.resolve_endpoint(file, ename, e.get_ref()), access) {
+                (Some(mut ep), Some(access)) => {
+                    ep.access = access;
+                    endpoints.push(ep);
+                }
+                _ => ok = false,
             }
         }
         ok.then(|| Service {
@@ -427,6 +449,7 @@ impl Resolver<'_> {
             status,
             errors,
             pass_through,
+            access: Access::Public,
         })
     }
 
