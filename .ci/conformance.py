@@ -36,6 +36,23 @@ def wait_ready(port, name, timeout=30.0):
     raise SystemExit(f"{name} did not become ready on port {port}")
 
 
+# Credentials per system with auth: the arguments of `svcgen token` for its applicant-like
+# scheme, and per API key scheme its header and the scopes of the key made for the run.
+CREDENTIALS = {
+    "grants": (
+        ["--subject", "APP-000001", "--scope", "applicant", "--claim", "applicant_id=APP-000001"],
+        {"staff": ("x-api-key", ["reports:read", "events:write"])},
+    ),
+}
+
+
+def svcgen(target, *args):
+    """The output of the svcgen command line (built into `target`)."""
+    return subprocess.run(
+        [target / "debug" / "svcgen", *args], cwd=ROOT, check=True, capture_output=True, text=True
+    ).stdout
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--max-examples", type=int, default=25)
@@ -43,6 +60,11 @@ def main():
 
     # Each system is a cargo workspace of its own; they share one target directory.
     target = pathlib.Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+    subprocess.run(
+        ["cargo", "build", "--quiet", "--locked", "-p", "svcgen", "--target-dir", target],
+        cwd=ROOT,
+        check=True,
+    )
     for manifest in sorted((ROOT / "generated").glob("*/Cargo.toml")):
         subprocess.run(
             ["cargo", "build", "--quiet", "--locked", "--bins", "--manifest-path", manifest, "--target-dir", target],
@@ -52,7 +74,7 @@ def main():
     for doc in sorted((ROOT / "generated").glob("*/*/openapi.json")):
         manifest = tomllib.loads((doc.parent / "Cargo.toml").read_text())
         port = int(json.loads(doc.read_text())["servers"][0]["url"].rsplit(":", 1)[1])
-        services.append((manifest["package"]["name"], port, doc))
+        services.append((manifest["package"]["name"], port, doc, doc.parent.parent.name))
 
     logs = target / "conformance-logs"
     logs.mkdir(parents=True, exist_ok=True)
@@ -60,16 +82,34 @@ def main():
     data = tempfile.mkdtemp(prefix="svcgen-conformance-")
     env = dict(os.environ, SVCGEN_DATA_DIR=data)
     env.pop("DATABASE_URL", None)
+    # Systems with auth: their secrets, and credentials for schemathesis to send, so that it
+    # reaches the handlers (it also checks that requests without them are refused).
+    headers = {}
+    for system, (token_args, keys) in CREDENTIALS.items():
+        secrets = pathlib.Path(data) / f"{system}-secrets"
+        secrets.mkdir()
+        key = secrets / "signing-key.pem"
+        key.write_text(svcgen(target, "key", "--signing"))
+        env["AUTH_SIGNING_KEY_FILE"] = str(key)
+        token = svcgen(target, "token", system, "--key", str(key), "--ttl", "7200", *token_args).strip()
+        headers[system] = [f"Authorization: Bearer {token}"]
+        for scheme, (header, scopes) in keys.items():
+            made = svcgen(target, "key", "--subject", "conformance", *[a for s in scopes for a in ("--scope", s)])
+            api_key, line = made.splitlines()[:2]
+            (secrets / f"{scheme}.keys").write_text(line + "\n")
+            env[f"AUTH_{scheme.upper()}_KEYS_FILE"] = str(secrets / f"{scheme}.keys")
+            headers[system].append(f"{header}: {api_key}")
     children = []
     failed = []
     try:
-        for name, port, _ in services:
+        for name, port, _, _ in services:
             log = open(logs / f"{name}.log", "w")
             children.append(subprocess.Popen([target / "debug" / name], stdout=log, stderr=log, env=env))
-        for name, port, _ in services:
+        for name, port, _, _ in services:
             wait_ready(port, name)
-        for name, port, doc in services:
+        for name, port, doc, system in services:
             print(f"== schemathesis: {name} ({doc.relative_to(ROOT)})", flush=True)
+            auth = [a for h in headers.get(system, []) for a in ("-H", h)]
             result = subprocess.run(
                 [
                     "st", "run", str(doc),
@@ -77,6 +117,7 @@ def main():
                     "--max-examples", str(args.max_examples),
                     "--seed", "1",
                     "--no-color",
+                    *auth,
                 ],
                 cwd=logs,
                 capture_output=True,

@@ -1,6 +1,7 @@
 //! The `svcgen` command line: a thin front end over the `svcgen-codegen` library, plus the
 //! `up` supervisor.
 
+mod auth;
 mod up;
 
 use clap::{Args, Parser, Subcommand};
@@ -53,6 +54,68 @@ enum Command {
         "Exit codes:\n  0  stopped cleanly\n  1  spec errors, or a service failed to start\n  2  invalid command line, or an I/O error"
     ))]
     Up(UpArgs),
+    /// Make an API key (printed with the line that admits it) or a signing key.
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  svcgen key --subject reporting --scope reports:read\n",
+        "      line 1: the key (give it to the client; it is kept nowhere)\n",
+        "      line 2: its hash line, for the file AUTH_<SCHEME>_KEYS_FILE names\n",
+        "  svcgen key --signing > signing-key.pem   an Ed25519 key for AUTH_SIGNING_KEY_FILE\n\n",
+        "Exit codes:\n  0  printed\n  2  invalid command line"
+    ))]
+    Key(KeyArgs),
+    /// Sign a token of a system's `jwt` scheme, for trying its endpoints (with `svcgen up`'s key).
+    #[command(after_help = concat!(
+        "Examples:\n",
+        "  svcgen token grants --subject APP-000001 --scope applicant --claim applicant_id=APP-000001\n",
+        "  curl -H \"Authorization: Bearer $(svcgen token grants ...)\" http://127.0.0.1:8300/api/...\n\n",
+        "Exit codes:\n  0  printed\n  1  spec errors, or the token cannot be made (why is printed)\n  2  invalid command line"
+    ))]
+    Token(TokenArgs),
+}
+
+#[derive(Args)]
+struct KeyArgs {
+    /// Who the API key is for (the caller's subject).
+    #[arg(long, default_value = "client")]
+    subject: String,
+    /// A scope the key carries (repeat for more).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    scopes: Vec<String>,
+    /// Make an Ed25519 signing key (PKCS#8 PEM) instead.
+    #[arg(long, conflicts_with_all = ["subject", "scopes"])]
+    signing: bool,
+}
+
+#[derive(Args)]
+struct TokenArgs {
+    /// A system's name (looked up in `--specs`) or the path of a spec file or system folder.
+    #[arg(value_name = "SYSTEM|SPEC")]
+    system: Option<String>,
+    /// Where systems named by name are looked up.
+    #[arg(long, value_name = "DIR", default_value = "specs")]
+    specs: PathBuf,
+    /// Where the system is generated (its data folder holds `svcgen up`'s signing key).
+    #[arg(long, value_name = "DIR", default_value = "generated")]
+    out: PathBuf,
+    /// The auth scheme (default: the only one whose tokens a service of the system signs).
+    #[arg(long)]
+    scheme: Option<String>,
+    /// The token's subject (`sub`).
+    #[arg(long)]
+    subject: String,
+    /// A scope the token carries (repeat for more).
+    #[arg(long = "scope", value_name = "SCOPE")]
+    scopes: Vec<String>,
+    /// One of the scheme's own claims, `name=value` (repeat for more; JSON values are JSON).
+    #[arg(long = "claim", value_name = "NAME=VALUE")]
+    claims: Vec<String>,
+    /// The signing key (default: `<out>/<system>/data/signing-key.pem`, made by `svcgen up`).
+    #[arg(long, value_name = "FILE")]
+    key: Option<PathBuf>,
+    /// How long the token is valid, in seconds.
+    #[arg(long, default_value_t = 3600)]
+    ttl: u64,
 }
 
 #[derive(Args)]
@@ -133,6 +196,8 @@ fn main() -> ExitCode {
         Command::Generate(t) => generate(t, color),
         Command::Check(t) => check(t, color),
         Command::Up(a) => up(a, color),
+        Command::Key(k) => key(k, color),
+        Command::Token(t) => token(t, color),
     };
     match result {
         Ok(code) => code,
@@ -216,6 +281,83 @@ fn check(t: &Target, color: bool) -> Result<ExitCode, BoxError> {
         t.out.display()
     );
     Ok(ExitCode::from(1))
+}
+
+fn key(k: &KeyArgs, color: bool) -> Result<ExitCode, BoxError> {
+    match auth::key(&k.subject, &k.scopes, k.signing) {
+        Ok(text) => {
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{} {e}", status("error:", color, Style::Error));
+            Ok(ExitCode::from(2))
+        }
+    }
+}
+
+fn token(t: &TokenArgs, color: bool) -> Result<ExitCode, BoxError> {
+    let base = std::env::current_dir()?;
+    let Some(system) = find_system(&base, t.system.as_deref(), &t.specs, color)? else {
+        return Ok(ExitCode::from(1));
+    };
+    let request = auth::TokenRequest {
+        scheme: t.scheme.as_deref(),
+        subject: &t.subject,
+        scopes: &t.scopes,
+        claims: &t.claims,
+        key: t.key.as_deref(),
+        lifetime: std::time::Duration::from_secs(t.ttl),
+    };
+    match auth::token(&system, &t.out.join(system.dir()), &request) {
+        Ok(text) => {
+            print!("{text}");
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => {
+            eprintln!("{} {e}", status("error:", color, Style::Error));
+            Ok(ExitCode::from(1))
+        }
+    }
+}
+
+/// The system `named` (a path, or a name looked up in `specs`); `None` after printing why
+/// there is none.
+fn find_system(
+    base: &Path,
+    named: Option<&str>,
+    specs: &Path,
+    color: bool,
+) -> Result<Option<svcgen_codegen::model::System>, BoxError> {
+    let by_name = named.filter(|s| !Path::new(s).exists());
+    let spec = match (named, by_name) {
+        (Some(path), None) => PathBuf::from(path),
+        _ => specs.to_owned(),
+    };
+    let loaded = match svcgen_codegen::load(base, std::slice::from_ref(&spec)) {
+        Ok(l) => l,
+        Err(errors) => {
+            eprint!("{}", errors.render(color));
+            return Ok(None);
+        }
+    };
+    let names: Vec<String> = loaded.systems.iter().map(|s| s.name.wire.clone()).collect();
+    let found = match (by_name, loaded.systems.as_slice()) {
+        (Some(name), systems) => systems
+            .iter()
+            .find(|s| s.name.wire == *name || s.dir() == *name)
+            .cloned(),
+        (None, [only]) => Some(only.clone()),
+        (None, _) => None,
+    };
+    if found.is_none() {
+        eprintln!(
+            "{} name a system: one of {}",
+            status("error:", color, Style::Error),
+            names.join(", ")
+        );
+    }
+    Ok(found)
 }
 
 fn up(a: &UpArgs, color: bool) -> Result<ExitCode, BoxError> {

@@ -277,6 +277,14 @@ pub fn run(
         ));
     }
 
+    // Development credentials (made once, kept in the data folder): the issuer's signing key
+    // and an API key per `api_key` scheme.
+    let credentials = crate::auth::development_credentials(system, &data)?;
+    env.extend(credentials.env);
+    for note in credentials.notes {
+        status("Auth", &note, color);
+    }
+
     // From here on, everything goes through `out`: stdout may stop being read.
     let (out, written) = Output::start();
     let width = units.iter().map(|u| u.name.len()).max().unwrap_or(0);

@@ -41,7 +41,16 @@ pub const RESERVED_SERVICE_DIRS: &[&str] = &[
 
 /// Methods of a generated `Client` besides its endpoints' (inherent ones, and the trait methods
 /// of its derives that method-call syntax would find after an inherent method of that name).
-pub const CLIENT_METHODS: &[&str] = &["new", "from_env", "base_url", "clone", "clone_from", "fmt"];
+pub const CLIENT_METHODS: &[&str] = &[
+    "new",
+    "from_env",
+    "base_url",
+    "with_credential",
+    "with_bearer_token",
+    "clone",
+    "clone_from",
+    "fmt",
+];
 
 /// Why a spec name cannot be used.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -183,6 +183,22 @@ impl System {
     pub fn dir(&self) -> String {
         crate::ident::kebab_name(&self.name.wire)
     }
+
+    /// The `jwt` schemes whose keys `service` serves (`jwks = "<service>"`): it signs their
+    /// tokens.
+    pub fn issued_by(&self, service: &str) -> Vec<&AuthScheme> {
+        self.auth
+            .values()
+            .filter(|s| matches!(&s.kind, SchemeKind::Jwt { jwks: Some(j), .. } if j == service))
+            .collect()
+    }
+
+    /// Whether any service of the system signs tokens.
+    pub fn has_issuer(&self) -> bool {
+        self.auth
+            .values()
+            .any(|s| matches!(&s.kind, SchemeKind::Jwt { jwks: Some(_), .. }))
+    }
 }
 
 /// A named schema.
@@ -614,6 +630,8 @@ pub struct Dependency {
     pub connect_timeout_ms: u64,
     /// Extra attempts for idempotent methods.
     pub retries: u32,
+    /// Calls made while serving a request carry the caller's credential on.
+    pub forward_credentials: bool,
 }
 
 /// HTTP methods an endpoint may use.

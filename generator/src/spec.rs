@@ -418,6 +418,9 @@ pub struct PolicyDef {
     pub connect_timeout_ms: Option<Spanned<i64>>,
     /// Extra attempts for idempotent calls (default 2).
     pub retries: Option<Spanned<i64>>,
+    /// `"forward"`: calls made while serving a request carry the caller's credential on, so
+    /// the dependency acts on the caller's behalf (and checks it again).
+    pub credentials: Option<SStr>,
 }
 
 /// `[services.<name>.endpoints.<name>]`.

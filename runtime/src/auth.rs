@@ -67,8 +67,8 @@ pub enum Kind {
         audience: &'static str,
         /// The signature algorithms accepted (`EdDSA`, `RS256`, `ES256`, ...).
         algorithms: &'static [&'static str],
-        /// Where the system's own issuer serves its keys, if it has one.
-        jwks: Option<KeyService>,
+        /// Where the keys come from when no `AUTH_<SCHEME>_JWKS_*` variable says.
+        jwks: Jwks,
     },
     /// A key in a header.
     ApiKey {
@@ -77,13 +77,21 @@ pub enum Kind {
     },
 }
 
-/// A service of the system that serves the public keys of a `jwt` scheme.
+/// Where a `jwt` scheme's public keys come from by default.
 #[derive(Debug)]
-pub struct KeyService {
-    /// The variable holding its address (the one its clients read).
-    pub url_env: &'static str,
-    /// Its address when the variable is unset.
-    pub default_url: &'static str,
+pub enum Jwks {
+    /// An issuer outside the system: `AUTH_<SCHEME>_JWKS_URL` or `_FILE` must say.
+    External,
+    /// A service of the system, at `/.well-known/jwks.json`.
+    Service {
+        /// The variable holding its address (the one its clients read).
+        url_env: &'static str,
+        /// Its address when the variable is unset.
+        default_url: &'static str,
+    },
+    /// This service: it signs the tokens (feature `issuer`), so it checks them with its own
+    /// keys, installed before.
+    Own,
 }
 
 /// Who may call one endpoint: a caller proven by one of `schemes`, holding all of `scopes`.
@@ -168,17 +176,26 @@ pub fn install(schemes: &'static [Scheme]) -> Result<(), String> {
                     Source::File(PathBuf::from(file))
                 } else if let Some(url) = var("JWKS_URL") {
                     Source::Url(url)
-                } else if let Some(service) = jwks {
-                    let base = std::env::var(service.url_env)
-                        .ok()
-                        .filter(|v| !v.is_empty())
-                        .unwrap_or_else(|| service.default_url.to_owned());
-                    Source::Url(format!("{}{JWKS_PATH}", base.trim_end_matches('/')))
                 } else {
-                    return Err(format!(
-                        "auth scheme `{}`: set {prefix}JWKS_URL or {prefix}JWKS_FILE to the issuer's public keys",
-                        scheme.name
-                    ));
+                    match jwks {
+                        Jwks::Service {
+                            url_env,
+                            default_url,
+                        } => {
+                            let base = std::env::var(url_env)
+                                .ok()
+                                .filter(|v| !v.is_empty())
+                                .unwrap_or_else(|| (*default_url).to_owned());
+                            Source::Url(format!("{}{JWKS_PATH}", base.trim_end_matches('/')))
+                        }
+                        Jwks::Own => Source::Own,
+                        Jwks::External => {
+                            return Err(format!(
+                                "auth scheme `{}`: set {prefix}JWKS_URL or {prefix}JWKS_FILE to the issuer's public keys",
+                                scheme.name
+                            ));
+                        }
+                    }
                 };
                 let algorithms = algorithms
                     .iter()
@@ -199,10 +216,11 @@ pub fn install(schemes: &'static [Scheme]) -> Result<(), String> {
                     refresh: tokio::sync::Mutex::new(None),
                     min_refresh: refresh_interval()?,
                 });
-                if let Source::File(_) = jwt.source {
-                    jwt.load_file()?;
-                } else {
-                    tokio::spawn(fetch_until_loaded(jwt.clone()));
+                match jwt.source {
+                    Source::File(_) | Source::Own => jwt.load_now()?,
+                    Source::Url(_) => {
+                        tokio::spawn(fetch_until_loaded(jwt.clone()));
+                    }
                 }
                 loaded.push(Loaded::Jwt(jwt));
             }
@@ -260,6 +278,8 @@ fn refresh_interval() -> Result<Duration, String> {
 enum Source {
     File(PathBuf),
     Url(String),
+    /// The keys this process signs with.
+    Own,
 }
 
 /// The keys of a set: by `kid`, and those without one.
@@ -310,7 +330,26 @@ struct JwtScheme {
 }
 
 impl JwtScheme {
-    fn load_file(&self) -> Result<(), String> {
+    /// Loads the keys of a file or of this process's issuer.
+    fn load_now(&self) -> Result<(), String> {
+        if let Source::Own = self.source {
+            #[cfg(feature = "issuer")]
+            {
+                let keys = crate::issuer::published_keys().map_err(|_| {
+                    format!(
+                        "auth scheme `{}`: the signing key is not installed",
+                        self.name
+                    )
+                })?;
+                self.set(Keys::parse(&keys.to_string())?);
+                return Ok(());
+            }
+            #[cfg(not(feature = "issuer"))]
+            return Err(format!(
+                "auth scheme `{}`: this service signs its tokens, which needs the runtime's `issuer` feature",
+                self.name
+            ));
+        }
         let Source::File(path) = &self.source else {
             return Ok(());
         };
@@ -329,7 +368,7 @@ impl JwtScheme {
 
     async fn fetch(&self) -> Result<(), String> {
         let Source::Url(url) = &self.source else {
-            return self.load_file();
+            return self.load_now();
         };
         let client = reqwest::Client::builder()
             .timeout(Duration::from_secs(5))
@@ -696,6 +735,21 @@ pub async fn authenticate<C: DeserializeOwned + Validate>(
         "this endpoint needs credentials".to_owned(),
         &challenges,
     ))
+}
+
+/// The credential `caller` proved itself with in `headers` (its scheme's header), to forward
+/// to dependencies called on its behalf.
+pub fn credential_of<C>(
+    headers: &HeaderMap,
+    caller: &Caller<C>,
+) -> Option<crate::context::Credential> {
+    let installed = INSTALLED.get()?;
+    let name = match installed.iter().find(|s| s.name() == caller.scheme)? {
+        Loaded::Jwt(_) => header::AUTHORIZATION,
+        Loaded::ApiKey(k) => axum::http::HeaderName::from_bytes(k.header.as_bytes()).ok()?,
+    };
+    let value = headers.get(&name)?.clone();
+    Some(crate::context::Credential::new(name, value))
 }
 
 /// The token of `Authorization: Bearer <token>` (the scheme's name in any case).

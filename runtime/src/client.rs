@@ -23,6 +23,9 @@ pub struct Policy {
     pub connect_timeout: Duration,
     /// Extra attempts for idempotent methods.
     pub retries: u32,
+    /// Calls made while serving a request carry the caller's credential on (the spec's
+    /// `credentials = "forward"`): the dependency acts on the caller's behalf and checks it.
+    pub forward_credentials: bool,
 }
 
 impl Default for Policy {
@@ -31,6 +34,7 @@ impl Default for Policy {
             timeout: Duration::from_secs(5),
             connect_timeout: Duration::from_secs(1),
             retries: 2,
+            forward_credentials: false,
         }
     }
 }
@@ -340,6 +344,7 @@ pub struct Http {
     policy: Policy,
     client: reqwest::Client,
     breaker: Breaker,
+    credential: Option<crate::context::Credential>,
 }
 
 /// A base URL that is not usable.
@@ -394,7 +399,25 @@ impl Http {
             policy,
             client,
             breaker: Breaker::new(service, BreakerPolicy::from_env()),
+            credential: None,
         })
+    }
+
+    /// The same client sending `credential` with every call (a token or API key of its own,
+    /// for a caller outside any request), instead of a forwarded one.
+    pub fn with_credential(mut self, credential: crate::context::Credential) -> Self {
+        self.credential = Some(credential);
+        self
+    }
+
+    /// The same client sending `Authorization: Bearer <token>` with every call.
+    pub fn with_bearer_token(self, token: &str) -> Result<Self, ConfigError> {
+        let value = http::HeaderValue::from_str(&format!("Bearer {token}"))
+            .map_err(|_| ConfigError("a bearer token is visible ASCII".to_owned()))?;
+        Ok(self.with_credential(crate::context::Credential::new(
+            http::header::AUTHORIZATION,
+            value,
+        )))
     }
 
     /// The same client with a breaker of its own following `policy`.
@@ -500,6 +523,18 @@ impl Http {
             .timeout(remaining);
         if let Some(id) = request_id() {
             request = request.header(REQUEST_ID_HEADER, id.header_value().clone());
+        }
+        let forwarded = || {
+            self.policy
+                .forward_credentials
+                .then(crate::context::credential)
+                .flatten()
+        };
+        if let Some(credential) = self.credential.clone().or_else(forwarded) {
+            request = request.header(
+                credential.header_name().clone(),
+                credential.header_value().clone(),
+            );
         }
         for (name, value) in &call.headers {
             request = request.header(*name, value);

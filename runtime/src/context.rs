@@ -7,6 +7,64 @@ use std::future::Future;
 
 tokio::task_local! {
     static REQUEST_ID: RequestId;
+    static CREDENTIAL: Credential;
+}
+
+/// The credential a caller proved itself with (a header and its value), passed on unchanged
+/// to the dependencies a service calls on the caller's behalf (`credentials = "forward"` in
+/// the spec): each of them checks it again. Never logged: its `Debug` shows the header only.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Credential {
+    name: http::HeaderName,
+    value: HeaderValue,
+}
+
+impl Credential {
+    /// The credential in header `name` of a request.
+    pub fn new(name: http::HeaderName, value: HeaderValue) -> Credential {
+        let mut value = value;
+        value.set_sensitive(true);
+        Credential { name, value }
+    }
+
+    /// The header it travels in.
+    pub fn header_name(&self) -> &http::HeaderName {
+        &self.name
+    }
+
+    /// The header's value (never log it).
+    pub fn header_value(&self) -> &HeaderValue {
+        &self.value
+    }
+}
+
+impl fmt::Debug for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Credential({}: ***)", self.name)
+    }
+}
+
+/// Runs `fut` with `credential` as the caller's, for the dependency calls made in it that
+/// forward the caller's credential.
+pub fn with_credential<F: Future>(
+    credential: Credential,
+    fut: F,
+) -> impl Future<Output = F::Output> {
+    CREDENTIAL.scope(credential, fut)
+}
+
+/// Runs `fut` on behalf of the caller whose `credential` it is, if any: [`with_credential`],
+/// or `fut` as it is.
+pub async fn on_behalf_of<F: Future>(credential: Option<Credential>, fut: F) -> F::Output {
+    match credential {
+        Some(credential) => with_credential(credential, fut).await,
+        None => fut.await,
+    }
+}
+
+/// The credential of the caller being served, if it proved itself with one.
+pub fn credential() -> Option<Credential> {
+    CREDENTIAL.try_with(Clone::clone).ok()
 }
 
 /// The header carrying the request id.

@@ -19,6 +19,8 @@
 //!   migrations, statements in both dialects, and a fresh database per test;
 //! - `auth` (feature `auth`): who is calling: bearer JWTs and API keys checked before a
 //!   handler runs, the verified caller handed to it;
+//! - `issuer` (feature `issuer`): what a sign-in service needs: argon2id password hashes,
+//!   tokens it signs, its public keys;
 //! - `events` (feature `events`): events between services, delivered at least once and handled
 //!   once (transactional outbox, inbox, dead letters), over HTTP when there is no broker.
 //!
@@ -40,6 +42,8 @@ pub mod client;
 pub mod connections;
 #[cfg(feature = "events")]
 pub mod events;
+#[cfg(feature = "issuer")]
+pub mod issuer;
 #[cfg(feature = "server")]
 mod params;
 #[cfg(feature = "server")]

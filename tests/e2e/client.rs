@@ -81,6 +81,7 @@ async fn idempotent_calls_are_retried_within_the_bound() {
         timeout: Duration::from_secs(5),
         connect_timeout: Duration::from_secs(1),
         retries: 3,
+        ..Default::default()
     };
     let client = shop_orders::client::Client::new(&url, policy).unwrap();
     let err = client
@@ -111,6 +112,7 @@ async fn a_post_without_a_key_is_sent_once() {
         timeout: Duration::from_secs(5),
         connect_timeout: Duration::from_secs(1),
         retries: 3,
+        ..Default::default()
     };
     let client = flood_risk::client::Client::new(&url, policy).unwrap();
     let property = flood_risk::types::Property {
@@ -141,6 +143,7 @@ async fn a_keyed_post_is_retried_with_one_key() {
         timeout: Duration::from_secs(5),
         connect_timeout: Duration::from_secs(1),
         retries: 3,
+        ..Default::default()
     };
     let client = shop_orders::client::Client::new(&url, policy).unwrap();
     let order = shop_orders::types::NewOrder {
@@ -171,6 +174,7 @@ async fn an_unreachable_service_is_a_connect_error_naming_it() {
         timeout: Duration::from_secs(2),
         connect_timeout: Duration::from_millis(200),
         retries: 1,
+        ..Default::default()
     };
     let client =
         shop_orders::client::Client::new(&format!("http://127.0.0.1:{port}"), policy).unwrap();

@@ -191,17 +191,49 @@ async fn flood_purchase_scores_prices_and_invoices() {
     );
 }
 
+/// A 401 problem with a `WWW-Authenticate` challenge, read with plain HTTP.
+async fn refused_without_credentials(method: &str, url: &str, body: &str) {
+    let (status, headers, problem) = raw(method, url, Some("application/json"), body).await;
+    assert_eq!(status, 401, "{method} {url}: {problem}");
+    assert!(headers.contains_key("www-authenticate"), "{url}");
+    assert_eq!(problem["status"], 401);
+}
+
 #[tokio::test(flavor = "multi_thread")]
-async fn grants_login_pay_and_notify() {
-    use grants_auth::client::Client as Auth;
+async fn grants_sign_in_pay_and_notify() {
+    use grants_auth::client::{Client as Auth, LoginError, RefreshError};
     use grants_auth::runtime::client::Error;
     use grants_auth::types::*;
-    use grants_messaging::client::Client as Messaging;
+    use grants_messaging::client::{Client as Messaging, InboxError};
     use grants_payment::client::{Client as Payments, PayFeeError};
 
-    // Events on the machine's NATS: `auth` publishes to `analytics`, which calls `auth`, so
-    // neither can be told the other's address when they start one after the other.
+    // The issuer's signing key and a staff API key, as a deployment's secrets would hold them.
+    let secrets = tempfile::tempdir().unwrap();
+    let signing_key = secrets.path().join("signing-key.pem");
+    std::fs::write(
+        &signing_key,
+        svcgen_runtime::issuer::new_signing_key().unwrap(),
+    )
+    .unwrap();
+    let staff_key = "svcgen_staff_key_of_the_grants_test";
+    let staff_keys = secrets.path().join("staff.keys");
+    std::fs::write(
+        &staff_keys,
+        format!(
+            "{} reporting reports:read events:write\n",
+            svcgen_runtime::auth::key_hash(staff_key)
+        ),
+    )
+    .unwrap();
+    let (signing_key, staff_keys) = (
+        signing_key.display().to_string(),
+        staff_keys.display().to_string(),
+    );
+    // Events on the machine's NATS: `auth` publishes to `analytics`.
     let nats = NatsStream::new();
+    let mut env: Vec<(&str, &str)> = nats.env().to_vec();
+    env.push(("AUTH_SIGNING_KEY_FILE", &signing_key));
+    env.push(("AUTH_STAFF_KEYS_FILE", &staff_keys));
     let system = System::start_on(
         Database::Sqlite,
         &[
@@ -211,14 +243,13 @@ async fn grants_login_pay_and_notify() {
             ("analytics", "grants-analytics", "ANALYTICS_URL"),
             ("gateway", "grants-gateway", "GATEWAY_URL"),
         ],
-        &nats.env(),
+        &env,
         None,
     );
     let public = format!("{}/api", system.url("gateway"));
     let auth = Auth::new(&public, policy()).unwrap();
-    let payments = Payments::new(&public, policy()).unwrap();
-    let messaging = Messaging::new(&public, policy()).unwrap();
 
+    // Register, then sign in: a wrong password is refused, the right one opens a session.
     let registration = Registration {
         email: "lin@example.org".into(),
         password: "correct horse".into(),
@@ -231,10 +262,10 @@ async fn grants_login_pay_and_notify() {
             password: "wrong password".into(),
         })
         .await;
-    assert!(matches!(
-        bad_login,
-        Err(Error::Api(grants_auth::client::LoginError::Unauthorized(_)))
-    ));
+    assert!(
+        matches!(bad_login, Err(Error::Api(LoginError::Unauthorized(_)))),
+        "{bad_login:?}"
+    );
     let session = auth
         .login(&Credentials {
             email: registration.email.clone(),
@@ -243,9 +274,39 @@ async fn grants_login_pay_and_notify() {
         .await
         .unwrap();
     assert_eq!(session.applicant_id, registered.applicant_id);
+    assert_eq!(session.access_token.split('.').count(), 3, "a signed JWT");
+    let me = session.applicant_id.clone();
+    // The password is kept as an argon2id hash, never as itself.
+    // (The database file and its write-ahead log, where the latest writes are.)
+    let mut database = std::fs::read(system.data_dir().join("grants-auth.db")).unwrap();
+    database
+        .extend(std::fs::read(system.data_dir().join("grants-auth.db-wal")).unwrap_or_default());
+    let text = String::from_utf8_lossy(&database);
+    assert!(!text.contains("correct horse"), "the password is stored");
+    assert!(text.contains("$argon2id$"), "no argon2id hash is stored");
+    // The keys every service checks tokens with.
+    let (status, _, keys) = raw(
+        "GET",
+        &format!("{}/.well-known/jwks.json", system.url("auth")),
+        None,
+        "",
+    )
+    .await;
+    assert_eq!(status, 200);
+    assert_eq!(keys["keys"][0]["alg"], "EdDSA", "{keys}");
 
+    // Pay through the gateway on the applicant's behalf; `payment` tells them through
+    // `messaging` with their token (forwarded), and their inbox shows it.
+    let payments = Payments::new(&public, policy())
+        .unwrap()
+        .with_bearer_token(&session.access_token)
+        .unwrap();
+    let messaging = Messaging::new(&public, policy())
+        .unwrap()
+        .with_bearer_token(&session.access_token)
+        .unwrap();
     let payment = FeePayment {
-        applicant_id: session.applicant_id.clone(),
+        applicant_id: me.clone(),
         application_ref: "GR-2027-001".into(),
         amount: Money {
             amount: 2500,
@@ -256,18 +317,18 @@ async fn grants_login_pay_and_notify() {
             holder: "Lin".into(),
         }),
     };
-    let receipt = payments.pay_fee(&session.token, &payment).await.unwrap();
+    let receipt = payments.pay_fee(&payment).await.unwrap();
     assert_eq!(receipt.status, PaymentStatus::Captured);
     let inbox = messaging
         .inbox(
-            &session.applicant_id,
+            &me,
             &grants_messaging::api::InboxQuery {
                 kind: Some(MessageKind::PaymentReceived),
             },
         )
         .await
         .unwrap();
-    assert_eq!(inbox.len(), 1);
+    assert_eq!(inbox.len(), 1, "the forwarded token reached messaging");
     assert!(inbox[0].text.contains("GR-2027-001"));
 
     let declined = FeePayment {
@@ -277,40 +338,113 @@ async fn grants_login_pay_and_notify() {
         }),
         ..payment.clone()
     };
-    let err = payments
-        .pay_fee(&session.token, &declined)
-        .await
-        .unwrap_err();
+    let err = payments.pay_fee(&declined).await.unwrap_err();
     assert!(
         matches!(err, Error::Api(PayFeeError::PaymentDeclined(_))),
         "{err:?}"
     );
-    let err = payments.pay_fee("forged", &payment).await.unwrap_err();
+    // Acting for another applicant is forbidden, their inbox too.
+    let for_another = FeePayment {
+        applicant_id: ApplicantId("APP-999999".into()),
+        ..payment.clone()
+    };
+    let err = payments.pay_fee(&for_another).await.unwrap_err();
     assert!(
-        matches!(err, Error::Api(PayFeeError::Unauthorized(_))),
+        matches!(err, Error::Api(PayFeeError::Forbidden(_))),
         "{err:?}"
     );
-
-    // A missing header parameter is a 400 naming the header.
-    let url = format!("{public}/payments");
-    let (status, _, problem) = raw(
+    let query = grants_messaging::api::InboxQuery { kind: None };
+    let err = messaging
+        .inbox(&ApplicantId("APP-999999".into()), &query)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Api(InboxError::Forbidden(_))),
+        "{err:?}"
+    );
+    // No token, or a forged one: 401 before any handler, through the gateway and directly.
+    let body = serde_json::to_string(&payment).unwrap();
+    refused_without_credentials("POST", &format!("{public}/payments"), &body).await;
+    refused_without_credentials(
         "POST",
-        &url,
-        Some("application/json"),
-        &serde_json::to_string(&payment).unwrap(),
+        &format!("{}/payments", system.url("payment")),
+        &body,
     )
     .await;
-    assert_eq!(status, 400, "{problem}");
-    assert_eq!(problem["errors"][0]["in"], "header");
-    assert_eq!(problem["errors"][0]["pointer"], "/x-session-token");
+    let forged = Payments::new(&public, policy())
+        .unwrap()
+        .with_bearer_token("eyJhbGciOiJFZERTQSJ9.eyJzdWIiOiJtZSJ9.c2ln")
+        .unwrap();
+    match forged.pay_fee(&payment).await {
+        Err(Error::Problem { problem, .. }) => assert_eq!(problem.status, 401),
+        other => panic!("a forged token was not refused: {other:?}"),
+    }
 
-    // Analytics reports to signed-in staff only.
-    let analytics =
-        grants_analytics::client::Client::new(&system.url("analytics"), policy()).unwrap();
+    // A refresh token is traded once for a new session; signing out revokes the rest.
+    let renewed = auth
+        .refresh(&Refresh {
+            refresh_token: session.refresh_token.clone(),
+        })
+        .await
+        .unwrap();
+    assert_eq!(renewed.applicant_id, me);
+    let again = auth
+        .refresh(&Refresh {
+            refresh_token: session.refresh_token.clone(),
+        })
+        .await;
+    assert!(
+        matches!(again, Err(Error::Api(RefreshError::Unauthorized(_)))),
+        "a refresh token works twice: {again:?}"
+    );
+    let signed_in = Auth::new(&public, policy())
+        .unwrap()
+        .with_bearer_token(&renewed.access_token)
+        .unwrap();
+    signed_in.logout().await.unwrap();
+    let after_logout = auth
+        .refresh(&Refresh {
+            refresh_token: renewed.refresh_token.clone(),
+        })
+        .await;
+    assert!(
+        matches!(after_logout, Err(Error::Api(RefreshError::Unauthorized(_)))),
+        "signing out left a refresh token: {after_logout:?}"
+    );
+
+    // Five wrong passwords lock the account: even the right one is then refused.
+    for _ in 0..5 {
+        let _ = auth
+            .login(&Credentials {
+                email: registration.email.clone(),
+                password: "not the password".into(),
+            })
+            .await;
+    }
+    let locked = auth
+        .login(&Credentials {
+            email: registration.email.clone(),
+            password: registration.password.clone(),
+        })
+        .await;
+    assert!(
+        matches!(locked, Err(Error::Api(LoginError::TooManyAttempts(_)))),
+        "{locked:?}"
+    );
+
+    // Analytics reports to staff tools (an API key) only.
+    let staff = grants_auth::runtime::context::Credential::new(
+        "x-api-key".parse().unwrap(),
+        staff_key.parse().unwrap(),
+    );
+    let analytics = grants_analytics::client::Client::new(&system.url("analytics"), policy())
+        .unwrap()
+        .with_credential(staff.clone());
     let through_gateway = grants_analytics::client::Client::new(&public, policy()).unwrap();
+    let staff_through_gateway = through_gateway.clone().with_credential(staff);
     let event = Event {
         name: "fee.paid".into(),
-        applicant_id: Some(session.applicant_id.clone()),
+        applicant_id: Some(me.clone()),
         at: grants_auth::types::chrono::Utc::now(),
         properties: Default::default(),
     };
@@ -319,7 +453,7 @@ async fn grants_login_pay_and_notify() {
     // was posted.
     let query = grants_analytics::api::ReportQuery { days: 7 };
     let report = eventually(
-        || through_gateway.report(&query, &session.token),
+        || staff_through_gateway.report(&query),
         |r| r.as_ref().is_ok_and(|r| r.root.metrics[0].value >= 3.0),
     )
     .await
@@ -338,9 +472,26 @@ async fn grants_login_pay_and_notify() {
             ("payment_made".to_owned(), 1.0),
         ]
     );
-    assert!(through_gateway.report(&query, "nope").await.is_err());
+    assert!(
+        through_gateway.report(&query).await.is_err(),
+        "a report without a key"
+    );
     // Recording events is internal: not reachable through the gateway.
-    assert!(through_gateway.record_event(&event).await.is_err());
+    assert!(staff_through_gateway.record_event(&event).await.is_err());
+
+    // No token, refresh token, password or key reached a log.
+    for name in ["auth", "payment", "messaging", "analytics", "gateway"] {
+        let log = system.services[name].log();
+        for secret in [
+            session.access_token.as_str(),
+            session.refresh_token.as_str(),
+            renewed.access_token.as_str(),
+            "correct horse",
+            staff_key,
+        ] {
+            assert!(!log.contains(secret), "a secret is in the log of {name}");
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

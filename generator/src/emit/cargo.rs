@@ -168,6 +168,7 @@ pub fn emit(
                     store => service.has_store(),
                     events => service.has_events(),
                     auth => super::service::needs_auth(service),
+                    issuer => !system.issued_by(&service.name.wire).is_empty(),
                     runtime_version => runtime_crate::VERSION,
                     runtime_path => runtime_crate::member_path(settings),
                 },
@@ -205,6 +206,7 @@ fn workspace_manifest(
             system => system.name.wire.clone(),
             members,
             runtime_note,
+            issuer => system.has_issuer(),
         },
     )
 }

@@ -25,13 +25,36 @@ fn dependency(dep: &Service) -> Value {
 
 fn view(system: &System, service: &Service) -> Value {
     let binary = service_package(system, service);
-    let deps: Vec<Value> = service
+    // The services it calls, and the services whose public keys it checks tokens with.
+    let mut called: Vec<&str> = service
         .depends_on
         .iter()
-        .map(|d| dependency(&system.services[&d.service]))
+        .map(|d| d.service.as_str())
+        .collect();
+    for (key, scheme) in &system.auth {
+        if let crate::model::SchemeKind::Jwt {
+            jwks: Some(keys), ..
+        } = &scheme.kind
+            && keys != &service.name.wire
+            && !called.contains(&keys.as_str())
+            && service
+                .endpoints
+                .iter()
+                .any(|e| e.access.schemes().contains(key))
+        {
+            called.push(keys);
+        }
+    }
+    let deps: Vec<Value> = called
+        .iter()
+        .map(|d| dependency(&system.services[*d]))
         .collect();
     let store = service.has_store();
+    let auth_files = auth_files(system, service);
     context! {
+        // Auth secrets the service reads from files: its signing key, the API key hashes of
+        // the schemes its endpoints accept.
+        auth_files,
         // Events travel on the system's NATS server.
         events => service.has_events(),
         name => host_name(service),
@@ -47,6 +70,35 @@ fn view(system: &System, service: &Service) -> Value {
         publish => system.gateway.is_none(),
         deps,
     }
+}
+
+/// The secret files of a service's auth: `env` names the variable holding the file's path,
+/// `name` the secret (Compose secret, Kubernetes Secret and volume), `file` its key.
+fn auth_files(system: &System, service: &Service) -> Vec<Value> {
+    let mut out = Vec::new();
+    if !system.issued_by(&service.name.wire).is_empty() {
+        out.push(context! {
+            env => "AUTH_SIGNING_KEY_FILE",
+            name => format!("{}-signing-key", host_name(service)),
+            file => "signing-key.pem",
+            what => "the Ed25519 key its tokens are signed with (`svcgen key --signing`)",
+        });
+    }
+    for (key, scheme) in &system.auth {
+        let used = service
+            .endpoints
+            .iter()
+            .any(|e| e.access.schemes().contains(key));
+        if let (true, crate::model::SchemeKind::ApiKey { .. }) = (used, &scheme.kind) {
+            out.push(context! {
+                env => format!("{}KEYS_FILE", scheme.env_prefix()),
+                name => format!("{}-api-keys", kebab_name(&scheme.name.wire)),
+                file => "keys",
+                what => format!("the hashes of the `{}` API keys issued (`svcgen key` lines)", scheme.name.wire),
+            });
+        }
+    }
+    out
 }
 
 /// The name of a service's database, and of the role that owns it: its snake_case name.
@@ -65,6 +117,7 @@ fn gateway_view(system: &System, gateway: &crate::model::Gateway) -> Value {
     context! {
         name => "gateway",
         dir => "gateway",
+        auth_files => Vec::<Value>::new(),
         store => false,
         database => "",
         port => gateway.port,
@@ -105,8 +158,23 @@ pub fn emit(
         .map(|s| view(system, s))
         .collect();
     let events = system.services.values().any(|s| s.has_events());
+    // Every auth secret of the system once (services accepting one scheme share its keys).
+    let mut auth_secrets: Vec<Value> = Vec::new();
+    let mut seen = std::collections::BTreeSet::new();
+    for service in system.services.values() {
+        for file in auth_files(system, service) {
+            let name = file
+                .get_attr("name")
+                .map(|n| n.to_string())
+                .unwrap_or_default();
+            if seen.insert(name) {
+                auth_secrets.push(file);
+            }
+        }
+    }
     let ctx = context! {
         header => header.clone(), system => system.dir(), services, url_vars, stores, events,
+        auth_secrets,
     };
     let mut push = |path: String, contents: String| {
         files.push(OutputFile {

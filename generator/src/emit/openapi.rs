@@ -37,6 +37,25 @@ pub fn document(system: &System, service: &Service) -> Value {
         let item = paths.entry(e.path.clone()).or_insert_with(|| json!({}));
         item[e.method.as_str().to_ascii_lowercase()] = operation(system, service, e);
     }
+    if !system.issued_by(&service.name.wire).is_empty() {
+        paths.insert(
+            "/.well-known/jwks.json".to_owned(),
+            json!({"get": {
+                "operationId": "jwks",
+                "summary": "The public keys the service's tokens are signed with (a JWK set).",
+                "tags": ["auth"],
+                "security": [],
+                "responses": {
+                    "200": {"description": "The key set.", "content": {"application/json": {"schema": {
+                        "type": "object",
+                        "properties": {"keys": {"type": "array", "items": {"type": "object"}}},
+                        "required": ["keys"]
+                    }}}},
+                    "default": problem_response("The signing key is not configured (503)."),
+                }
+            }}),
+        );
+    }
     let mut doc = base_document(system, paths);
     let mut description = format!(
         "The `{}` service of the `{}` system.",

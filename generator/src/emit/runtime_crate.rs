@@ -18,6 +18,10 @@ const FILES: &[(&str, &str)] = &[
     ("src/lib.rs", include_str!("../../../runtime/src/lib.rs")),
     ("src/auth.rs", include_str!("../../../runtime/src/auth.rs")),
     (
+        "src/issuer.rs",
+        include_str!("../../../runtime/src/issuer.rs"),
+    ),
+    (
         "src/breaker.rs",
         include_str!("../../../runtime/src/breaker.rs"),
     ),

@@ -582,11 +582,14 @@ fn schemes_tokens(system: &System, service: &Service) -> TokenStream {
                 let (issuer, audience) = (lit(issuer), lit(audience));
                 let algorithms = algorithms.iter().map(|a| lit(a));
                 let jwks = match jwks.as_ref().map(|k| &system.services[k]) {
+                    Some(keys) if keys.name.wire == service.name.wire => {
+                        quote! { runtime::auth::Jwks::Own }
+                    }
                     Some(keys) => {
                         let (env, url) = (lit(&url_env(keys)), lit(&default_url(keys)));
-                        quote! { Some(runtime::auth::KeyService { url_env: #env, default_url: #url }) }
+                        quote! { runtime::auth::Jwks::Service { url_env: #env, default_url: #url } }
                     }
-                    None => quote! { None },
+                    None => quote! { runtime::auth::Jwks::External },
                 };
                 quote! {
                     runtime::auth::Kind::Jwt {
@@ -633,6 +636,21 @@ fn endpoint_doc(e: &Endpoint) -> TokenStream {
 }
 
 pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
+    let credential_methods = if system.auth.is_empty() {
+        quote! {}
+    } else {
+        quote! {
+            /// The same client sending `credential` (a token or an API key) with every call.
+            pub fn with_credential(self, credential: runtime::context::Credential) -> Self {
+                Self { http: self.http.with_credential(credential) }
+            }
+
+            /// The same client sending `Authorization: Bearer <token>` with every call.
+            pub fn with_bearer_token(self, token: &str) -> Result<Self, ConfigError> {
+                Ok(Self { http: self.http.with_bearer_token(token)? })
+            }
+        }
+    };
     let mut items = Vec::new();
     let mut methods = Vec::new();
     for e in &service.endpoints {
@@ -804,6 +822,8 @@ pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
                 self.http.base_url()
             }
 
+            #credential_methods
+
             #(#methods)*
         }
 
@@ -847,7 +867,7 @@ pub(crate) fn server_tokens(
     let mut methods = Vec::new();
     let mut errors = Vec::new();
     let mut handlers = Vec::new();
-    let run = run_tokens(service);
+    let run = run_tokens(system, service);
     for e in &service.endpoints {
         let name = ident(&e.name.rust);
         let err = endpoint_type(e, "Error");
@@ -1008,7 +1028,14 @@ pub(crate) fn server_tokens(
         }
         let status = status_code(e.status);
         let sources = args.iter().map(|a| &a.source);
-        let call = quote! { api.#name(#(#sources),*).await };
+        let forwards = matches!(e.access, Access::Caller { .. })
+            && service.depends_on.iter().any(|d| d.forward_credentials);
+        let call = if forwards {
+            // Dependencies declared with `credentials = "forward"` carry the caller's on.
+            quote! { runtime::context::on_behalf_of(credential, api.#name(#(#sources),*)).await }
+        } else {
+            quote! { api.#name(#(#sources),*).await }
+        };
         let answer = if e.response.as_ref().is_some_and(|t| type_needs(system, t)) {
             // Checked against the spec's constraints when `RESPONSE_CHECKS` is on.
             let wire = lit(&e.name.wire);
@@ -1017,6 +1044,11 @@ pub(crate) fn server_tokens(
             quote! { respond(#status, #call) }
         } else {
             quote! { respond_empty(#status, #call) }
+        };
+        let keep_credential = if forwards {
+            quote! { let credential = runtime::auth::credential_of(request.headers(), &caller); }
+        } else {
+            quote! {}
         };
         let authenticate = match &e.access {
             Access::Public => quote! {},
@@ -1030,6 +1062,7 @@ pub(crate) fn server_tokens(
                         Ok(caller) => caller,
                         Err(refused) => return refused,
                     };
+                    #keep_credential
                 }
             }
         };
@@ -1169,12 +1202,36 @@ pub(crate) fn server_tokens(
     } else {
         quote! { use runtime::axum::routing::{#(#method_imports),*}; }
     };
+    let issued = system.issued_by(&service.name.wire);
+    let keys_route = if issued.is_empty() {
+        quote! {}
+    } else {
+        quote! { .route("/.well-known/jwks.json", get(|| async { runtime::issuer::serve_keys() })) }
+    };
     let router_body = quote! {
         Router::new()
             #(#route_calls)*
             .route("/openapi.json", get(|| async { runtime::server::json_document(OPENAPI) }))
+            #keys_route
             .with_state(api)
     };
+    let tokens_consts = issued.iter().map(|s| {
+        let SchemeKind::Jwt { issuer, audience, .. } = &s.kind else {
+            return quote! {};
+        };
+        let name = format_ident!("{}_TOKENS", const_name(&s.name.wire));
+        let doc = doc_str(&format!(
+            "The tokens of auth scheme `{}` this service signs (`{name}.issue(..)`), with the \
+             key `AUTH_SIGNING_KEY_FILE` names; its public keys are served at \
+             `/.well-known/jwks.json`.",
+            s.name.wire
+        ));
+        let (scheme, issuer, audience) = (lit(&s.name.wire), lit(issuer), lit(audience));
+        quote! {
+            #doc
+            pub const #name: runtime::issuer::Tokens = runtime::issuer::Tokens { scheme: #scheme, issuer: #issuer, audience: #audience };
+        }
+    });
     let (event_methods, dispatcher) = event_tokens(system, service);
     methods.extend(event_methods);
     let events_use = if service.subscribes.is_empty() {
@@ -1217,6 +1274,7 @@ pub(crate) fn server_tokens(
 
         pub use runtime::context::Context;
         #auth_use
+        #(#tokens_consts)*
         #events_use
 
         /// Largest accepted request body, in bytes.
@@ -1361,7 +1419,7 @@ fn store_error_from(
 }
 
 /// `run`: main of the service binary; with records, the database is opened first.
-fn run_tokens(service: &Service) -> TokenStream {
+fn run_tokens(system: &System, service: &Service) -> TokenStream {
     let settings = quote! {
         let settings = Settings {
             service: super::api::SERVICE,
@@ -1370,12 +1428,16 @@ fn run_tokens(service: &Service) -> TokenStream {
         };
     };
     let auth = needs_auth(service);
-    let install = if auth {
-        quote! { runtime::auth::install(AUTH_SCHEMES)?; }
-    } else {
-        quote! {}
-    };
-    if !service.has_store() && auth {
+    let issuer = !system.issued_by(&service.name.wire).is_empty();
+    // The signing key first: a service checking its own tokens uses its keys.
+    let mut install = TokenStream::new();
+    if issuer {
+        install.extend(quote! { runtime::issuer::install()?; });
+    }
+    if auth {
+        install.extend(quote! { runtime::auth::install(AUTH_SCHEMES)?; });
+    }
+    if !service.has_store() && (auth || issuer) {
         return quote! {
             /// Runs the service until SIGTERM or Ctrl-C: logging from `RUST_LOG`, dependencies from
             /// the environment, the auth schemes' keys from `AUTH_<SCHEME>_*`, the address from
@@ -1508,11 +1570,13 @@ pub(crate) fn deps_tokens(system: &System, service: &Service) -> TokenStream {
             proc_macro2::Literal::u64_unsuffixed(d.connect_timeout_ms),
             proc_macro2::Literal::u32_unsuffixed(d.retries),
         );
+        let forward = d.forward_credentials;
         inits.push(quote! {
             #field: #krate::client::Client::from_env(Policy {
                 timeout: Duration::from_millis(#t),
                 connect_timeout: Duration::from_millis(#c),
                 retries: #r,
+                forward_credentials: #forward,
             })?,
         });
     }

@@ -107,7 +107,34 @@ impl Resolver<'_> {
                     0
                 }
             };
+            let forward_credentials = match p.and_then(|p| p.credentials.as_ref()) {
+                None => false,
+                Some(c) if c.get_ref() == "forward" => {
+                    if schemes.is_empty() {
+                        self.diags.push(Diagnostic::at(
+                            &at(c.span()),
+                            "`credentials = \"forward\"` in a system without auth schemes",
+                            "there is no credential to forward",
+                        ));
+                        ok = false;
+                    }
+                    true
+                }
+                Some(c) => {
+                    self.diags.push(Diagnostic::at(
+                        &at(c.span()),
+                        format!(
+                            "`credentials = \"{}\"` is not understood",
+                            c.get_ref().escape_debug()
+                        ),
+                        "expected \"forward\"",
+                    ));
+                    ok = false;
+                    false
+                }
+            };
             depends_on.push(Dependency {
+                forward_credentials,
                 service: dep.get_ref().clone(),
                 timeout_ms: positive(
                     self,

@@ -35,16 +35,19 @@ impl Deps {
                 timeout: Duration::from_millis(1500),
                 connect_timeout: Duration::from_millis(1000),
                 retries: 2,
+                forward_credentials: false,
             })?,
             billing: super::dependencies::billing::client::Client::from_env(Policy {
                 timeout: Duration::from_millis(2000),
                 connect_timeout: Duration::from_millis(1000),
                 retries: 0,
+                forward_credentials: false,
             })?,
             notification: super::dependencies::notification::client::Client::from_env(Policy {
                 timeout: Duration::from_millis(1000),
                 connect_timeout: Duration::from_millis(1000),
                 retries: 1,
+                forward_credentials: false,
             })?,
         })
     }

@@ -44,18 +44,3 @@ impl validation::Validate for ReportQuery {
         path.pop();
     }
 }
-
-/// Header parameters of `report`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct ReportHeaders {
-    #[serde(rename = "x-session-token")]
-    pub x_session_token: String,
-}
-
-impl validation::Validate for ReportHeaders {
-    fn validate_at(
-        &self,
-        _path: &mut validation::Path,
-        _out: &mut Vec<validation::Violation>,
-    ) {}
-}

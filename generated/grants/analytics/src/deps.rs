@@ -4,42 +4,26 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
-use runtime::client::{ConfigError, Policy};
-use std::time::Duration;
+use runtime::client::ConfigError;
 use super::runtime;
 
 /// Ready clients for exactly the services `analytics` declares in `depends_on`, each with the
 /// spec's timeout and retry policy. Addresses come from the environment variables named
 /// below, falling back to this machine.
 ///
-/// ```no_run
-/// fn call(deps: &grants_analytics::deps::Deps) {
-///     let _ = &deps.auth;
-/// }
-/// ```
-///
 /// A service that was not declared has no client here, so calling it does not compile:
 ///
 /// ```compile_fail
 /// fn call(deps: &grants_analytics::deps::Deps) {
-///     let _ = &deps.messaging;
+///     let _ = &deps.auth;
 /// }
 /// ```
 #[derive(Debug, Clone)]
-pub struct Deps {
-    /// The `auth` service (`AUTH_URL`, default `http://127.0.0.1:8301`).
-    pub auth: super::dependencies::auth::client::Client,
-}
+pub struct Deps {}
 
 impl Deps {
     /// Builds every client from the environment.
     pub fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self {
-            auth: super::dependencies::auth::client::Client::from_env(Policy {
-                timeout: Duration::from_millis(500),
-                connect_timeout: Duration::from_millis(1000),
-                retries: 2,
-            })?,
-        })
+        Ok(Self {})
     }
 }

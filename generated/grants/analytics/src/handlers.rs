@@ -1,17 +1,15 @@
 // Written once by svcgen from specs/grants/; this file is yours to edit (svcgen never rewrites it).
 
-//! Handlers of the `analytics` service: collects portal events and reports on them to signed-in
-//! staff (the session is checked with `auth`). It records what the other services publish
+//! Handlers of the `analytics` service: collects portal events and reports on them to staff
+//! tools (their API keys are checked before a handler runs). It records what the other services publish
 //! (`applicant.registered`, `payment.made`) and what is posted to it. Events are kept in the
 //! service's own database; the report counts them with a query of its own, written for both
 //! databases.
 
 use crate::api::ReportQuery;
 use crate::deps::Deps;
-use crate::server::{Api, Context, HandlerError, Meta, RecordEventError, ReportError};
+use crate::server::{Api, Caller, Context, HandlerError, Meta, RecordEventError, ReportError};
 use crate::store::{Store, Transaction};
-use grants_auth::client::VerifyError;
-use runtime::client::Error;
 use runtime::store::{On, Sql};
 use types::chrono::Duration;
 use types::uuid::Uuid;
@@ -39,7 +37,12 @@ impl Analytics {
 }
 
 impl Api for Analytics {
-    async fn record_event(&self, _cx: Context, body: Event) -> Result<(), RecordEventError> {
+    async fn record_event(
+        &self,
+        _cx: Context,
+        _caller: Caller,
+        body: Event,
+    ) -> Result<(), RecordEventError> {
         let event = StoredEvent {
             id: Uuid::new_v4(),
             name: body.name,
@@ -54,14 +57,9 @@ impl Api for Analytics {
     async fn report(
         &self,
         _cx: Context,
+        _caller: Caller,
         query: ReportQuery,
-        x_session_token: String,
     ) -> Result<Report, ReportError> {
-        match self.deps.auth.verify(&x_session_token).await {
-            Ok(_) => {}
-            Err(Error::Api(VerifyError::Unauthorized(e))) => return Err(e.into()),
-            Err(e) => return Err(e.into()),
-        }
         let since = runtime::store::now() - Duration::days(i64::from(query.days));
         let db = self.store.db();
         let rows = db

@@ -16,12 +16,6 @@
 pub use runtime;
 pub use types;
 
-/// The crates of the services this one depends on (their clients), by service name.
-#[cfg(feature = "server")]
-pub mod dependencies {
-    pub use grants_auth as auth;
-}
-
 pub mod api;
 #[cfg(feature = "client")]
 pub mod client;

@@ -11,10 +11,22 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
-use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::auth::Caller;
+
+/// The auth schemes the service's endpoints accept (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "staff",
+        kind: runtime::auth::Kind::ApiKey {
+            header: "x-api-key",
+        },
+    },
+];
+
 pub use runtime::events::{HandlerError, Meta};
 use super::store::Transaction;
 
@@ -35,9 +47,12 @@ static DOCUMENT: runtime::shape::Document = runtime::shape::Document::new(OPENAP
 /// (extraction, validation, problem answers).
 pub trait Api: Send + Sync + 'static {
     /// `POST /events`
+    ///
+    /// Records an event posted by a staff tool.
     fn record_event(
         &self,
         cx: Context,
+        caller: Caller,
         body: types::Event,
     ) -> impl Future<Output = Result<(), RecordEventError>> + Send;
 
@@ -45,8 +60,8 @@ pub trait Api: Send + Sync + 'static {
     fn report(
         &self,
         cx: Context,
+        caller: Caller,
         query: super::api::ReportQuery,
-        x_session_token: String,
     ) -> impl Future<Output = Result<types::Report, ReportError>> + Send;
 
     /// Handles `applicant.registered`. Runs inside `tx`, which holds the event's inbox row: what the handler writes through it commits with that row, so an event delivered again has its effect once. `Err(HandlerError::Failed)` has the event tried again later (after `EVENTS_MAX_ATTEMPTS` attempts it goes to the dead letters); `Err(HandlerError::Invalid)` sends it to the dead letters at once.
@@ -109,16 +124,8 @@ impl IntoProblem for RecordEventError {
 /// The errors `report` may answer with.
 #[derive(Debug)]
 pub enum ReportError {
-    /// The credentials or token are not valid. (401)
-    Unauthorized(types::Unauthorized),
     /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
     Problem(Box<runtime::Problem>),
-}
-
-impl From<types::Unauthorized> for ReportError {
-    fn from(e: types::Unauthorized) -> Self {
-        Self::Unauthorized(e)
-    }
 }
 
 impl From<runtime::Problem> for ReportError {
@@ -145,7 +152,6 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for ReportError {
 impl IntoProblem for ReportError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::Unauthorized(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -181,6 +187,7 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                runtime::auth::install(AUTH_SCHEMES)?;
                 let events = runtime::events::Events::start(&db, &super::store::EVENTS)
                     .await?;
                 let store = super::store::Store::with_outbox(db, events.outbox());
@@ -257,6 +264,18 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["staff"],
+            scopes: &["events:write"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
         let body = input
@@ -276,7 +295,7 @@ mod endpoints {
         };
         respond_empty(
             StatusCode::ACCEPTED,
-            api.record_event(Context::current(), body).await,
+            api.record_event(Context::current(), caller, body).await,
         )
     }
 
@@ -284,17 +303,28 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["staff"],
+            scopes: &["reports:read"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, _) = request.into_parts();
         let mut input = Input::new(parts).await;
         let query = input.query::<api::ReportQuery>();
-        let headers = input.headers::<api::ReportHeaders>(&["x-session-token"]);
-        let (Some(query), Some(headers)) = (query, headers) else {
+        let Some(query) = query else {
             return input.reject();
         };
         respond_checked(
             "report",
             StatusCode::OK,
-            api.report(Context::current(), query, headers.x_session_token).await,
+            api.report(Context::current(), caller, query).await,
         )
     }
 }

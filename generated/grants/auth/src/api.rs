@@ -4,9 +4,6 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
-use types::validation;
-use super::types;
-
 /// The service's name in the spec.
 pub const SERVICE: &str = "auth";
 
@@ -18,18 +15,3 @@ pub const URL_ENV: &str = "AUTH_URL";
 
 /// The base URL of the service on one machine, used when the variable is not set.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8301";
-
-/// Header parameters of `verify`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct VerifyHeaders {
-    #[serde(rename = "x-session-token")]
-    pub x_session_token: String,
-}
-
-impl validation::Validate for VerifyHeaders {
-    fn validate_at(
-        &self,
-        _path: &mut validation::Path,
-        _out: &mut Vec<validation::Violation>,
-    ) {}
-}

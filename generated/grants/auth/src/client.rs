@@ -37,6 +37,20 @@ impl Client {
         self.http.base_url()
     }
 
+    /// The same client sending `credential` (a token or an API key) with every call.
+    pub fn with_credential(self, credential: runtime::context::Credential) -> Self {
+        Self {
+            http: self.http.with_credential(credential),
+        }
+    }
+
+    /// The same client sending `Authorization: Bearer <token>` with every call.
+    pub fn with_bearer_token(self, token: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            http: self.http.with_bearer_token(token)?,
+        })
+    }
+
     /// `POST /applicants`
     pub async fn register(
         &self,
@@ -51,6 +65,8 @@ impl Client {
     }
 
     /// `POST /sessions`
+    ///
+    /// Five failed sign-ins in a row lock the account for 15 minutes (`TooManyAttempts`).
     pub async fn login(
         &self,
         body: &types::Credentials,
@@ -63,18 +79,30 @@ impl Client {
         self.http.decode(&body, &path)
     }
 
-    /// `GET /sessions/current`
+    /// `POST /sessions/refresh`
     ///
-    /// Checks a session token and says whose it is.
-    pub async fn verify(
+    /// A new session for a refresh token, which is used up.
+    pub async fn refresh(
         &self,
-        x_session_token: &str,
-    ) -> Result<types::Session, Error<VerifyError>> {
-        let path = String::from("/sessions/current");
-        let call = Call::new(Method::GET, path.clone(), 200u16)
-            .header("x-session-token", x_session_token);
-        let body = self.http.send(call, VerifyError::from_problem).await?;
+        body: &types::Refresh,
+    ) -> Result<types::Session, Error<RefreshError>> {
+        let path = String::from("/sessions/refresh");
+        let call = Call::new(Method::POST, path.clone(), 200u16)
+            .json(body)
+            .idempotency_key();
+        let body = self.http.send(call, RefreshError::from_problem).await?;
         self.http.decode(&body, &path)
+    }
+
+    /// `DELETE /sessions/current`
+    ///
+    /// Signs the applicant out everywhere: every refresh token of theirs is revoked (access tokens run out within minutes).
+    pub async fn logout(&self) -> Result<(), Error<LogoutError>> {
+        let path = String::from("/sessions/current");
+        let call = Call::new(Method::DELETE, path.clone(), 204u16);
+        let body = self.http.send(call, LogoutError::from_problem).await?;
+        let _ = body;
+        Ok(())
     }
 }
 
@@ -114,12 +142,15 @@ impl runtime::client::TypedAnswer for RegisterError {
 pub enum LoginError {
     /// The credentials or token are not valid.
     Unauthorized(types::Unauthorized),
+    /// Too many failed sign-ins for this account: try again later.
+    TooManyAttempts(types::TooManyAttempts),
 }
 
 impl LoginError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
         None.or_else(|| TypedError::from_problem(problem).map(Self::Unauthorized))
+            .or_else(|| TypedError::from_problem(problem).map(Self::TooManyAttempts))
     }
 }
 
@@ -127,6 +158,7 @@ impl ::std::fmt::Display for LoginError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match self {
             Self::Unauthorized(e) => ::std::fmt::Display::fmt(e, f),
+            Self::TooManyAttempts(e) => ::std::fmt::Display::fmt(e, f),
         }
     }
 }
@@ -137,25 +169,26 @@ impl runtime::client::TypedAnswer for LoginError {
     fn to_problem(&self) -> runtime::Problem {
         match self {
             Self::Unauthorized(e) => TypedError::to_problem(e),
+            Self::TooManyAttempts(e) => TypedError::to_problem(e),
         }
     }
 }
 
-/// The errors the spec declares for `verify`.
+/// The errors the spec declares for `refresh`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum VerifyError {
+pub enum RefreshError {
     /// The credentials or token are not valid.
     Unauthorized(types::Unauthorized),
 }
 
-impl VerifyError {
+impl RefreshError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
         None.or_else(|| TypedError::from_problem(problem).map(Self::Unauthorized))
     }
 }
 
-impl ::std::fmt::Display for VerifyError {
+impl ::std::fmt::Display for RefreshError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match self {
             Self::Unauthorized(e) => ::std::fmt::Display::fmt(e, f),
@@ -163,12 +196,37 @@ impl ::std::fmt::Display for VerifyError {
     }
 }
 
-impl ::std::error::Error for VerifyError {}
+impl ::std::error::Error for RefreshError {}
 
-impl runtime::client::TypedAnswer for VerifyError {
+impl runtime::client::TypedAnswer for RefreshError {
     fn to_problem(&self) -> runtime::Problem {
         match self {
             Self::Unauthorized(e) => TypedError::to_problem(e),
         }
+    }
+}
+
+/// The errors the spec declares for `logout`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LogoutError {}
+
+impl LogoutError {
+    /// The typed error a problem answer stands for, if it is one of them.
+    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
+        None
+    }
+}
+
+impl ::std::fmt::Display for LogoutError {
+    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl ::std::error::Error for LogoutError {}
+
+impl runtime::client::TypedAnswer for LogoutError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
     }
 }

@@ -2,7 +2,7 @@
 
 //! The `auth` service of the `grants` system.
 //!
-//! Registers applicants and signs them in.
+//! Registers applicants, signs them in (tokens signed with its key) and serves its public keys.
 //!
 //! - `api`: names, addresses and parameter types
 //! - `client` (feature `client`): the typed client

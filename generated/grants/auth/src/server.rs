@@ -5,7 +5,7 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
 use runtime::axum::Router;
-use runtime::axum::routing::{get, post};
+use runtime::axum::routing::{get, post, delete};
 use runtime::server::{IntoProblem, Settings};
 use std::future::Future;
 use std::process::ExitCode;
@@ -15,6 +15,28 @@ use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::auth::Caller;
+
+/// The auth schemes the service's endpoints accept (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "applicant",
+        kind: runtime::auth::Kind::Jwt {
+            issuer: "urn:grants:auth",
+            audience: "grants",
+            algorithms: &["EdDSA"],
+            jwks: runtime::auth::Jwks::Own,
+        },
+    },
+];
+
+/// The tokens of auth scheme `applicant` this service signs (`APPLICANT_TOKENS.issue(..)`), with the key `AUTH_SIGNING_KEY_FILE` names; its public keys are served at `/.well-known/jwks.json`.
+pub const APPLICANT_TOKENS: runtime::issuer::Tokens = runtime::issuer::Tokens {
+    scheme: "applicant",
+    issuer: "urn:grants:auth",
+    audience: "grants",
+};
 
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
@@ -40,20 +62,31 @@ pub trait Api: Send + Sync + 'static {
     ) -> impl Future<Output = Result<types::Session, RegisterError>> + Send;
 
     /// `POST /sessions`
+    ///
+    /// Five failed sign-ins in a row lock the account for 15 minutes (`TooManyAttempts`).
     fn login(
         &self,
         cx: Context,
         body: types::Credentials,
     ) -> impl Future<Output = Result<types::Session, LoginError>> + Send;
 
-    /// `GET /sessions/current`
+    /// `POST /sessions/refresh`
     ///
-    /// Checks a session token and says whose it is.
-    fn verify(
+    /// A new session for a refresh token, which is used up.
+    fn refresh(
         &self,
         cx: Context,
-        x_session_token: String,
-    ) -> impl Future<Output = Result<types::Session, VerifyError>> + Send;
+        body: types::Refresh,
+    ) -> impl Future<Output = Result<types::Session, RefreshError>> + Send;
+
+    /// `DELETE /sessions/current`
+    ///
+    /// Signs the applicant out everywhere: every refresh token of theirs is revoked (access tokens run out within minutes).
+    fn logout(
+        &self,
+        cx: Context,
+        caller: Caller<types::ApplicantClaims>,
+    ) -> impl Future<Output = Result<(), LogoutError>> + Send;
 }
 
 /// The errors `register` may answer with.
@@ -111,6 +144,8 @@ impl IntoProblem for RegisterError {
 pub enum LoginError {
     /// The credentials or token are not valid. (401)
     Unauthorized(types::Unauthorized),
+    /// Too many failed sign-ins for this account: try again later. (429)
+    TooManyAttempts(types::TooManyAttempts),
     /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
     Problem(Box<runtime::Problem>),
 }
@@ -118,6 +153,12 @@ pub enum LoginError {
 impl From<types::Unauthorized> for LoginError {
     fn from(e: types::Unauthorized) -> Self {
         Self::Unauthorized(e)
+    }
+}
+
+impl From<types::TooManyAttempts> for LoginError {
+    fn from(e: types::TooManyAttempts) -> Self {
+        Self::TooManyAttempts(e)
     }
 }
 
@@ -146,33 +187,34 @@ impl IntoProblem for LoginError {
     fn into_problem(self) -> runtime::Problem {
         match self {
             Self::Unauthorized(e) => TypedError::to_problem(&e),
+            Self::TooManyAttempts(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
 }
 
-/// The errors `verify` may answer with.
+/// The errors `refresh` may answer with.
 #[derive(Debug)]
-pub enum VerifyError {
+pub enum RefreshError {
     /// The credentials or token are not valid. (401)
     Unauthorized(types::Unauthorized),
     /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
     Problem(Box<runtime::Problem>),
 }
 
-impl From<types::Unauthorized> for VerifyError {
+impl From<types::Unauthorized> for RefreshError {
     fn from(e: types::Unauthorized) -> Self {
         Self::Unauthorized(e)
     }
 }
 
-impl From<runtime::Problem> for VerifyError {
+impl From<runtime::Problem> for RefreshError {
     fn from(p: runtime::Problem) -> Self {
         Self::Problem(Box::new(p))
     }
 }
 
-impl From<runtime::store::Error> for VerifyError {
+impl From<runtime::store::Error> for RefreshError {
     /// A database error: a duplicate unique value answers with the error the spec names
     /// for it, an unreachable database with 503.
     fn from(e: runtime::store::Error) -> Self {
@@ -180,17 +222,53 @@ impl From<runtime::store::Error> for VerifyError {
     }
 }
 
-impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for VerifyError {
+impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for RefreshError {
     /// A dependency call that failed in a way this endpoint does not handle.
     fn from(e: runtime::client::Error<E>) -> Self {
         Self::Problem(Box::new(e.upstream_problem()))
     }
 }
 
-impl IntoProblem for VerifyError {
+impl IntoProblem for RefreshError {
     fn into_problem(self) -> runtime::Problem {
         match self {
             Self::Unauthorized(e) => TypedError::to_problem(&e),
+            Self::Problem(p) => *p,
+        }
+    }
+}
+
+/// The errors `logout` may answer with.
+#[derive(Debug)]
+pub enum LogoutError {
+    /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
+    Problem(Box<runtime::Problem>),
+}
+
+impl From<runtime::Problem> for LogoutError {
+    fn from(p: runtime::Problem) -> Self {
+        Self::Problem(Box::new(p))
+    }
+}
+
+impl From<runtime::store::Error> for LogoutError {
+    /// A database error: a duplicate unique value answers with the error the spec names
+    /// for it, an unreachable database with 503.
+    fn from(e: runtime::store::Error) -> Self {
+        Self::Problem(Box::new(e.into()))
+    }
+}
+
+impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for LogoutError {
+    /// A dependency call that failed in a way this endpoint does not handle.
+    fn from(e: runtime::client::Error<E>) -> Self {
+        Self::Problem(Box::new(e.upstream_problem()))
+    }
+}
+
+impl IntoProblem for LogoutError {
+    fn into_problem(self) -> runtime::Problem {
+        match self {
             Self::Problem(p) => *p,
         }
     }
@@ -202,11 +280,13 @@ pub fn router<A: Api>(api: Arc<A>) -> Router {
     Router::new()
         .route("/applicants", post(endpoints::register::<A>))
         .route("/sessions", post(endpoints::login::<A>))
-        .route("/sessions/current", get(endpoints::verify::<A>))
+        .route("/sessions/refresh", post(endpoints::refresh::<A>))
+        .route("/sessions/current", delete(endpoints::logout::<A>))
         .route(
             "/openapi.json",
             get(|| async { runtime::server::json_document(OPENAPI) }),
         )
+        .route("/.well-known/jwks.json", get(|| async { runtime::issuer::serve_keys() }))
         .with_state(api)
 }
 
@@ -227,6 +307,8 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                runtime::issuer::install()?;
+                runtime::auth::install(AUTH_SCHEMES)?;
                 let events = runtime::events::Events::start(&db, &super::store::EVENTS)
                     .await?;
                 let store = super::store::Store::with_outbox(db, events.outbox());
@@ -244,12 +326,11 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::respond_checked;
+    use runtime::server::{respond_checked, respond_empty};
     use runtime::shape::BodySchema;
     use std::sync::Arc;
     use super::Api;
     use super::BODY_LIMIT;
-    use super::super::api;
     use super::super::runtime;
     use super::super::types;
 
@@ -309,20 +390,53 @@ mod endpoints {
         )
     }
 
-    pub(super) async fn verify<A: Api>(
+    pub(super) async fn refresh<A: Api>(
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
-        let (parts, _) = request.into_parts();
+        let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
-        let headers = input.headers::<api::VerifyHeaders>(&["x-session-token"]);
-        let Some(headers) = headers else {
+        let body = input
+            .json_shaped::<
+                types::Refresh,
+            >(
+                body,
+                BODY_LIMIT,
+                Some(BodySchema {
+                    document: &super::DOCUMENT,
+                    pointer: "/paths/~1sessions~1refresh/post/requestBody/content/application~1json/schema",
+                }),
+            )
+            .await;
+        let Some(body) = body else {
             return input.reject();
         };
         respond_checked(
-            "verify",
+            "refresh",
             StatusCode::OK,
-            api.verify(Context::current(), headers.x_session_token).await,
+            api.refresh(Context::current(), body).await,
+        )
+    }
+
+    pub(super) async fn logout<A: Api>(
+        State(api): State<Arc<A>>,
+        request: Request,
+    ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["applicant"],
+            scopes: &["applicant"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            types::ApplicantClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
+        respond_empty(
+            StatusCode::NO_CONTENT,
+            api.logout(Context::current(), caller).await,
         )
     }
 }

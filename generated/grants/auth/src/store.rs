@@ -31,6 +31,14 @@ pub const MIGRATIONS: store::Migrations = store::Migrations {
                 "/migrations/sqlite/0001_create_accounts_create_sessions.sql")
             ),
         ),
+        (
+            2,
+            "alter accounts create passwords create refresh tokens",
+            include_str!(
+                concat!(env!("CARGO_MANIFEST_DIR"),
+                "/migrations/sqlite/0002_alter_accounts_create_passwords_create_refresh_tokens.sql")
+            ),
+        ),
     ],
     postgres: &[
         (
@@ -39,6 +47,14 @@ pub const MIGRATIONS: store::Migrations = store::Migrations {
             include_str!(
                 concat!(env!("CARGO_MANIFEST_DIR"),
                 "/migrations/postgres/0001_create_accounts_create_sessions.sql")
+            ),
+        ),
+        (
+            2,
+            "alter accounts create passwords create refresh tokens",
+            include_str!(
+                concat!(env!("CARGO_MANIFEST_DIR"),
+                "/migrations/postgres/0002_alter_accounts_create_passwords_create_refresh_tokens.sql")
             ),
         ),
     ],
@@ -115,9 +131,16 @@ impl Store {
         Accounts { on: On::Db(&self.db) }
     }
 
-    /// The `sessions` records.
-    pub fn sessions(&self) -> Sessions<'_> {
-        Sessions { on: On::Db(&self.db) }
+    /// The `passwords` records.
+    pub fn passwords(&self) -> Passwords<'_> {
+        Passwords { on: On::Db(&self.db) }
+    }
+
+    /// The `refresh_tokens` records.
+    pub fn refresh_tokens(&self) -> RefreshTokens<'_> {
+        RefreshTokens {
+            on: On::Db(&self.db),
+        }
     }
 
     /// Publishes `applicant.registered` in a transaction of its own (see [`Transaction::publish_applicant_registered`]).
@@ -162,9 +185,16 @@ impl Transaction {
         }
     }
 
-    /// The `sessions` records.
-    pub fn sessions(&mut self) -> Sessions<'_> {
-        Sessions {
+    /// The `passwords` records.
+    pub fn passwords(&mut self) -> Passwords<'_> {
+        Passwords {
+            on: On::Tx(&mut self.tx),
+        }
+    }
+
+    /// The `refresh_tokens` records.
+    pub fn refresh_tokens(&mut self) -> RefreshTokens<'_> {
+        RefreshTokens {
             on: On::Tx(&mut self.tx),
         }
     }
@@ -211,26 +241,26 @@ impl Accounts<'_> {
 
     /// Adds a record.
     const INSERT: Sql = Sql {
-        sqlite: "INSERT INTO \"accounts\" (\"email\", \"applicant_id\", \"full_name\", \"password\") VALUES (?, ?, ?, ?)",
-        postgres: "INSERT INTO \"accounts\" (\"email\", \"applicant_id\", \"full_name\", \"password\") VALUES ($1, $2, $3, $4)",
+        sqlite: "INSERT INTO \"accounts\" (\"email\", \"applicant_id\", \"full_name\") VALUES (?, ?, ?)",
+        postgres: "INSERT INTO \"accounts\" (\"email\", \"applicant_id\", \"full_name\") VALUES ($1, $2, $3)",
     };
 
     /// One record by key.
     const GET: Sql = Sql {
-        sqlite: "SELECT \"email\", \"applicant_id\", \"full_name\", \"password\" FROM \"accounts\" WHERE \"applicant_id\" = ?",
-        postgres: "SELECT \"email\", \"applicant_id\", \"full_name\", \"password\" FROM \"accounts\" WHERE \"applicant_id\" = $1",
+        sqlite: "SELECT \"email\", \"applicant_id\", \"full_name\" FROM \"accounts\" WHERE \"applicant_id\" = ?",
+        postgres: "SELECT \"email\", \"applicant_id\", \"full_name\" FROM \"accounts\" WHERE \"applicant_id\" = $1",
     };
 
     /// One record by key, locked until the transaction ends.
     const GET_FOR_UPDATE: Sql = Sql {
-        sqlite: "SELECT \"email\", \"applicant_id\", \"full_name\", \"password\" FROM \"accounts\" WHERE \"applicant_id\" = ?",
-        postgres: "SELECT \"email\", \"applicant_id\", \"full_name\", \"password\" FROM \"accounts\" WHERE \"applicant_id\" = $1 FOR UPDATE",
+        sqlite: "SELECT \"email\", \"applicant_id\", \"full_name\" FROM \"accounts\" WHERE \"applicant_id\" = ?",
+        postgres: "SELECT \"email\", \"applicant_id\", \"full_name\" FROM \"accounts\" WHERE \"applicant_id\" = $1 FOR UPDATE",
     };
 
     /// Replaces a record.
     const UPDATE: Sql = Sql {
-        sqlite: "UPDATE \"accounts\" SET \"email\" = ?, \"full_name\" = ?, \"password\" = ? WHERE \"applicant_id\" = ?",
-        postgres: "UPDATE \"accounts\" SET \"email\" = $1, \"full_name\" = $2, \"password\" = $3 WHERE \"applicant_id\" = $4",
+        sqlite: "UPDATE \"accounts\" SET \"email\" = ?, \"full_name\" = ? WHERE \"applicant_id\" = ?",
+        postgres: "UPDATE \"accounts\" SET \"email\" = $1, \"full_name\" = $2 WHERE \"applicant_id\" = $3",
     };
 
     /// Removes a record.
@@ -241,20 +271,20 @@ impl Accounts<'_> {
 
     /// The first page, by key.
     const LIST_FIRST: Sql = Sql {
-        sqlite: "SELECT \"email\", \"applicant_id\", \"full_name\", \"password\" FROM \"accounts\" ORDER BY \"applicant_id\" LIMIT ?",
-        postgres: "SELECT \"email\", \"applicant_id\", \"full_name\", \"password\" FROM \"accounts\" ORDER BY \"applicant_id\" LIMIT $1",
+        sqlite: "SELECT \"email\", \"applicant_id\", \"full_name\" FROM \"accounts\" ORDER BY \"applicant_id\" LIMIT ?",
+        postgres: "SELECT \"email\", \"applicant_id\", \"full_name\" FROM \"accounts\" ORDER BY \"applicant_id\" LIMIT $1",
     };
 
     /// A page after a key.
     const LIST_AFTER: Sql = Sql {
-        sqlite: "SELECT \"email\", \"applicant_id\", \"full_name\", \"password\" FROM \"accounts\" WHERE \"applicant_id\" > ? ORDER BY \"applicant_id\" LIMIT ?",
-        postgres: "SELECT \"email\", \"applicant_id\", \"full_name\", \"password\" FROM \"accounts\" WHERE \"applicant_id\" > $1 ORDER BY \"applicant_id\" LIMIT $2",
+        sqlite: "SELECT \"email\", \"applicant_id\", \"full_name\" FROM \"accounts\" WHERE \"applicant_id\" > ? ORDER BY \"applicant_id\" LIMIT ?",
+        postgres: "SELECT \"email\", \"applicant_id\", \"full_name\" FROM \"accounts\" WHERE \"applicant_id\" > $1 ORDER BY \"applicant_id\" LIMIT $2",
     };
 
     /// One record by `email`.
     const FIND_BY_EMAIL: Sql = Sql {
-        sqlite: "SELECT \"email\", \"applicant_id\", \"full_name\", \"password\" FROM \"accounts\" WHERE \"email\" = ?",
-        postgres: "SELECT \"email\", \"applicant_id\", \"full_name\", \"password\" FROM \"accounts\" WHERE \"email\" = $1",
+        sqlite: "SELECT \"email\", \"applicant_id\", \"full_name\" FROM \"accounts\" WHERE \"email\" = ?",
+        postgres: "SELECT \"email\", \"applicant_id\", \"full_name\" FROM \"accounts\" WHERE \"email\" = $1",
     };
 
     /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`]. Times
@@ -266,7 +296,6 @@ impl Accounts<'_> {
             .bind(&record.email)
             .bind(&record.applicant_id.0)
             .bind(&record.full_name)
-            .bind(&record.password)
             .execute(&mut self.on)
             .await
             .map(drop)
@@ -308,7 +337,6 @@ impl Accounts<'_> {
             .query(&Self::UPDATE)
             .bind(&record.email)
             .bind(&record.full_name)
-            .bind(&record.password)
             .bind(&record.applicant_id.0)
             .execute(&mut self.on)
             .await?;
@@ -365,74 +393,240 @@ fn decode_accounts(row: &Row) -> Result<types::Account, Error> {
         email: row.get::<String>(0)?,
         applicant_id: types::ApplicantId(row.get::<String>(1)?),
         full_name: row.get::<String>(2)?,
-        password: row.get::<String>(3)?,
     })
 }
 
-/// The `sessions` records (`Session`), in the table `sessions`: on the pool, or in a transaction.
+/// The `passwords` records (`Password`), in the table `passwords`: on the pool, or in a transaction.
 ///
-/// Open sessions by token.
+/// Password hashes and failed sign-ins, by account.
 #[derive(Debug)]
-pub struct Sessions<'a> {
+pub struct Passwords<'a> {
     on: On<'a>,
 }
 
-impl Sessions<'_> {
+impl Passwords<'_> {
     /// The key: a record with a key already stored is refused with this.
     pub const PRIMARY_KEY: Unique = Unique {
-        postgres: "sessions_pkey",
-        sqlite: "sessions.token",
+        postgres: "passwords_pkey",
+        sqlite: "passwords.applicant_id",
     };
 
     /// Adds a record.
     const INSERT: Sql = Sql {
-        sqlite: "INSERT INTO \"sessions\" (\"token\", \"applicant_id\", \"expires_at\") VALUES (?, ?, ?)",
-        postgres: "INSERT INTO \"sessions\" (\"token\", \"applicant_id\", \"expires_at\") VALUES ($1, $2, $3)",
+        sqlite: "INSERT INTO \"passwords\" (\"applicant_id\", \"hash\", \"failed_attempts\", \"locked_until\") VALUES (?, ?, ?, ?)",
+        postgres: "INSERT INTO \"passwords\" (\"applicant_id\", \"hash\", \"failed_attempts\", \"locked_until\") VALUES ($1, $2, $3, $4)",
     };
 
     /// One record by key.
     const GET: Sql = Sql {
-        sqlite: "SELECT \"token\", \"applicant_id\", \"expires_at\" FROM \"sessions\" WHERE \"token\" = ?",
-        postgres: "SELECT \"token\", \"applicant_id\", \"expires_at\" FROM \"sessions\" WHERE \"token\" = $1",
+        sqlite: "SELECT \"applicant_id\", \"hash\", \"failed_attempts\", \"locked_until\" FROM \"passwords\" WHERE \"applicant_id\" = ?",
+        postgres: "SELECT \"applicant_id\", \"hash\", \"failed_attempts\", \"locked_until\" FROM \"passwords\" WHERE \"applicant_id\" = $1",
     };
 
     /// One record by key, locked until the transaction ends.
     const GET_FOR_UPDATE: Sql = Sql {
-        sqlite: "SELECT \"token\", \"applicant_id\", \"expires_at\" FROM \"sessions\" WHERE \"token\" = ?",
-        postgres: "SELECT \"token\", \"applicant_id\", \"expires_at\" FROM \"sessions\" WHERE \"token\" = $1 FOR UPDATE",
+        sqlite: "SELECT \"applicant_id\", \"hash\", \"failed_attempts\", \"locked_until\" FROM \"passwords\" WHERE \"applicant_id\" = ?",
+        postgres: "SELECT \"applicant_id\", \"hash\", \"failed_attempts\", \"locked_until\" FROM \"passwords\" WHERE \"applicant_id\" = $1 FOR UPDATE",
     };
 
     /// Replaces a record.
     const UPDATE: Sql = Sql {
-        sqlite: "UPDATE \"sessions\" SET \"applicant_id\" = ?, \"expires_at\" = ? WHERE \"token\" = ?",
-        postgres: "UPDATE \"sessions\" SET \"applicant_id\" = $1, \"expires_at\" = $2 WHERE \"token\" = $3",
+        sqlite: "UPDATE \"passwords\" SET \"hash\" = ?, \"failed_attempts\" = ?, \"locked_until\" = ? WHERE \"applicant_id\" = ?",
+        postgres: "UPDATE \"passwords\" SET \"hash\" = $1, \"failed_attempts\" = $2, \"locked_until\" = $3 WHERE \"applicant_id\" = $4",
     };
 
     /// Removes a record.
     const DELETE: Sql = Sql {
-        sqlite: "DELETE FROM \"sessions\" WHERE \"token\" = ?",
-        postgres: "DELETE FROM \"sessions\" WHERE \"token\" = $1",
+        sqlite: "DELETE FROM \"passwords\" WHERE \"applicant_id\" = ?",
+        postgres: "DELETE FROM \"passwords\" WHERE \"applicant_id\" = $1",
     };
 
     /// The first page, by key.
     const LIST_FIRST: Sql = Sql {
-        sqlite: "SELECT \"token\", \"applicant_id\", \"expires_at\" FROM \"sessions\" ORDER BY \"token\" LIMIT ?",
-        postgres: "SELECT \"token\", \"applicant_id\", \"expires_at\" FROM \"sessions\" ORDER BY \"token\" LIMIT $1",
+        sqlite: "SELECT \"applicant_id\", \"hash\", \"failed_attempts\", \"locked_until\" FROM \"passwords\" ORDER BY \"applicant_id\" LIMIT ?",
+        postgres: "SELECT \"applicant_id\", \"hash\", \"failed_attempts\", \"locked_until\" FROM \"passwords\" ORDER BY \"applicant_id\" LIMIT $1",
     };
 
     /// A page after a key.
     const LIST_AFTER: Sql = Sql {
-        sqlite: "SELECT \"token\", \"applicant_id\", \"expires_at\" FROM \"sessions\" WHERE \"token\" > ? ORDER BY \"token\" LIMIT ?",
-        postgres: "SELECT \"token\", \"applicant_id\", \"expires_at\" FROM \"sessions\" WHERE \"token\" > $1 ORDER BY \"token\" LIMIT $2",
+        sqlite: "SELECT \"applicant_id\", \"hash\", \"failed_attempts\", \"locked_until\" FROM \"passwords\" WHERE \"applicant_id\" > ? ORDER BY \"applicant_id\" LIMIT ?",
+        postgres: "SELECT \"applicant_id\", \"hash\", \"failed_attempts\", \"locked_until\" FROM \"passwords\" WHERE \"applicant_id\" > $1 ORDER BY \"applicant_id\" LIMIT $2",
     };
 
     /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`]. Times
     /// are kept to the microsecond: make them with `runtime::store::now()`, so what
     /// a handler answers with is what it stored.
-    pub async fn insert(&mut self, record: &types::Session) -> Result<(), Error> {
+    pub async fn insert(&mut self, record: &types::Password) -> Result<(), Error> {
         self.on
             .query(&Self::INSERT)
-            .bind(&record.token)
+            .bind(&record.applicant_id.0)
+            .bind(&record.hash)
+            .bind(record.failed_attempts)
+            .bind(record.locked_until.as_ref().map(store::micros))
+            .execute(&mut self.on)
+            .await
+            .map(drop)
+    }
+
+    /// The record with this key, if any.
+    pub async fn get(
+        &mut self,
+        applicant_id: &types::ApplicantId,
+    ) -> Result<Option<types::Password>, Error> {
+        let row = self
+            .on
+            .query(&Self::GET)
+            .bind(&applicant_id.0)
+            .fetch_optional(&mut self.on)
+            .await?;
+        row.as_ref().map(decode_passwords).transpose()
+    }
+
+    /// The record with this key, if any, locked against other writers until the
+    /// transaction ends (on SQLite the transaction holds the write lock already).
+    pub async fn get_for_update(
+        &mut self,
+        applicant_id: &types::ApplicantId,
+    ) -> Result<Option<types::Password>, Error> {
+        let row = self
+            .on
+            .query(&Self::GET_FOR_UPDATE)
+            .bind(&applicant_id.0)
+            .fetch_optional(&mut self.on)
+            .await?;
+        row.as_ref().map(decode_passwords).transpose()
+    }
+
+    /// Replaces the record with `record`'s key; `false` when there is none.
+    pub async fn update(&mut self, record: &types::Password) -> Result<bool, Error> {
+        let changed = self
+            .on
+            .query(&Self::UPDATE)
+            .bind(&record.hash)
+            .bind(record.failed_attempts)
+            .bind(record.locked_until.as_ref().map(store::micros))
+            .bind(&record.applicant_id.0)
+            .execute(&mut self.on)
+            .await?;
+        Ok(changed > 0)
+    }
+
+    /// Removes the record with this key; `false` when there was none.
+    pub async fn delete(
+        &mut self,
+        applicant_id: &types::ApplicantId,
+    ) -> Result<bool, Error> {
+        let changed = self
+            .on
+            .query(&Self::DELETE)
+            .bind(&applicant_id.0)
+            .execute(&mut self.on)
+            .await?;
+        Ok(changed > 0)
+    }
+
+    /// Up to `limit` records in key order, after the key `after` (the last of the
+    /// previous page) if given.
+    pub async fn list(
+        &mut self,
+        after: Option<&types::ApplicantId>,
+        limit: u32,
+    ) -> Result<Vec<types::Password>, Error> {
+        let query = match after {
+            None => self.on.query(&Self::LIST_FIRST),
+            Some(applicant_id) => self.on.query(&Self::LIST_AFTER).bind(&applicant_id.0),
+        };
+        let rows = query.bind(i64::from(limit)).fetch_all(&mut self.on).await?;
+        rows.iter().map(decode_passwords).collect()
+    }
+}
+
+/// A row of `passwords` as a `Password`.
+fn decode_passwords(row: &Row) -> Result<types::Password, Error> {
+    Ok(types::Password {
+        applicant_id: types::ApplicantId(row.get::<String>(0)?),
+        hash: row.get::<String>(1)?,
+        failed_attempts: row.get::<i32>(2)?,
+        locked_until: row.get::<Option<types::chrono::DateTime<types::chrono::Utc>>>(3)?,
+    })
+}
+
+/// The `refresh_tokens` records (`RefreshToken`), in the table `refresh_tokens`: on the pool, or in a transaction.
+///
+/// Refresh tokens by hash, listed by applicant (signing out revokes them all).
+#[derive(Debug)]
+pub struct RefreshTokens<'a> {
+    on: On<'a>,
+}
+
+impl RefreshTokens<'_> {
+    /// The key: a record with a key already stored is refused with this.
+    pub const PRIMARY_KEY: Unique = Unique {
+        postgres: "refresh_tokens_pkey",
+        sqlite: "refresh_tokens.token_hash",
+    };
+
+    /// Adds a record.
+    const INSERT: Sql = Sql {
+        sqlite: "INSERT INTO \"refresh_tokens\" (\"token_hash\", \"applicant_id\", \"expires_at\") VALUES (?, ?, ?)",
+        postgres: "INSERT INTO \"refresh_tokens\" (\"token_hash\", \"applicant_id\", \"expires_at\") VALUES ($1, $2, $3)",
+    };
+
+    /// One record by key.
+    const GET: Sql = Sql {
+        sqlite: "SELECT \"token_hash\", \"applicant_id\", \"expires_at\" FROM \"refresh_tokens\" WHERE \"token_hash\" = ?",
+        postgres: "SELECT \"token_hash\", \"applicant_id\", \"expires_at\" FROM \"refresh_tokens\" WHERE \"token_hash\" = $1",
+    };
+
+    /// One record by key, locked until the transaction ends.
+    const GET_FOR_UPDATE: Sql = Sql {
+        sqlite: "SELECT \"token_hash\", \"applicant_id\", \"expires_at\" FROM \"refresh_tokens\" WHERE \"token_hash\" = ?",
+        postgres: "SELECT \"token_hash\", \"applicant_id\", \"expires_at\" FROM \"refresh_tokens\" WHERE \"token_hash\" = $1 FOR UPDATE",
+    };
+
+    /// Replaces a record.
+    const UPDATE: Sql = Sql {
+        sqlite: "UPDATE \"refresh_tokens\" SET \"applicant_id\" = ?, \"expires_at\" = ? WHERE \"token_hash\" = ?",
+        postgres: "UPDATE \"refresh_tokens\" SET \"applicant_id\" = $1, \"expires_at\" = $2 WHERE \"token_hash\" = $3",
+    };
+
+    /// Removes a record.
+    const DELETE: Sql = Sql {
+        sqlite: "DELETE FROM \"refresh_tokens\" WHERE \"token_hash\" = ?",
+        postgres: "DELETE FROM \"refresh_tokens\" WHERE \"token_hash\" = $1",
+    };
+
+    /// The first page, by key.
+    const LIST_FIRST: Sql = Sql {
+        sqlite: "SELECT \"token_hash\", \"applicant_id\", \"expires_at\" FROM \"refresh_tokens\" ORDER BY \"token_hash\" LIMIT ?",
+        postgres: "SELECT \"token_hash\", \"applicant_id\", \"expires_at\" FROM \"refresh_tokens\" ORDER BY \"token_hash\" LIMIT $1",
+    };
+
+    /// A page after a key.
+    const LIST_AFTER: Sql = Sql {
+        sqlite: "SELECT \"token_hash\", \"applicant_id\", \"expires_at\" FROM \"refresh_tokens\" WHERE \"token_hash\" > ? ORDER BY \"token_hash\" LIMIT ?",
+        postgres: "SELECT \"token_hash\", \"applicant_id\", \"expires_at\" FROM \"refresh_tokens\" WHERE \"token_hash\" > $1 ORDER BY \"token_hash\" LIMIT $2",
+    };
+
+    /// The first page with one `applicant_id`.
+    const LIST_BY_APPLICANT_ID_FIRST: Sql = Sql {
+        sqlite: "SELECT \"token_hash\", \"applicant_id\", \"expires_at\" FROM \"refresh_tokens\" WHERE \"applicant_id\" = ? ORDER BY \"token_hash\" LIMIT ?",
+        postgres: "SELECT \"token_hash\", \"applicant_id\", \"expires_at\" FROM \"refresh_tokens\" WHERE \"applicant_id\" = $1 ORDER BY \"token_hash\" LIMIT $2",
+    };
+
+    /// A page with one `applicant_id`, after a key.
+    const LIST_BY_APPLICANT_ID_AFTER: Sql = Sql {
+        sqlite: "SELECT \"token_hash\", \"applicant_id\", \"expires_at\" FROM \"refresh_tokens\" WHERE \"applicant_id\" = ? AND \"token_hash\" > ? ORDER BY \"token_hash\" LIMIT ?",
+        postgres: "SELECT \"token_hash\", \"applicant_id\", \"expires_at\" FROM \"refresh_tokens\" WHERE \"applicant_id\" = $1 AND \"token_hash\" > $2 ORDER BY \"token_hash\" LIMIT $3",
+    };
+
+    /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`]. Times
+    /// are kept to the microsecond: make them with `runtime::store::now()`, so what
+    /// a handler answers with is what it stored.
+    pub async fn insert(&mut self, record: &types::RefreshToken) -> Result<(), Error> {
+        self.on
+            .query(&Self::INSERT)
+            .bind(&record.token_hash)
             .bind(&record.applicant_id.0)
             .bind(store::micros(&record.expires_at))
             .execute(&mut self.on)
@@ -441,50 +635,53 @@ impl Sessions<'_> {
     }
 
     /// The record with this key, if any.
-    pub async fn get(&mut self, token: &str) -> Result<Option<types::Session>, Error> {
+    pub async fn get(
+        &mut self,
+        token_hash: &str,
+    ) -> Result<Option<types::RefreshToken>, Error> {
         let row = self
             .on
             .query(&Self::GET)
-            .bind(token)
+            .bind(token_hash)
             .fetch_optional(&mut self.on)
             .await?;
-        row.as_ref().map(decode_sessions).transpose()
+        row.as_ref().map(decode_refresh_tokens).transpose()
     }
 
     /// The record with this key, if any, locked against other writers until the
     /// transaction ends (on SQLite the transaction holds the write lock already).
     pub async fn get_for_update(
         &mut self,
-        token: &str,
-    ) -> Result<Option<types::Session>, Error> {
+        token_hash: &str,
+    ) -> Result<Option<types::RefreshToken>, Error> {
         let row = self
             .on
             .query(&Self::GET_FOR_UPDATE)
-            .bind(token)
+            .bind(token_hash)
             .fetch_optional(&mut self.on)
             .await?;
-        row.as_ref().map(decode_sessions).transpose()
+        row.as_ref().map(decode_refresh_tokens).transpose()
     }
 
     /// Replaces the record with `record`'s key; `false` when there is none.
-    pub async fn update(&mut self, record: &types::Session) -> Result<bool, Error> {
+    pub async fn update(&mut self, record: &types::RefreshToken) -> Result<bool, Error> {
         let changed = self
             .on
             .query(&Self::UPDATE)
             .bind(&record.applicant_id.0)
             .bind(store::micros(&record.expires_at))
-            .bind(&record.token)
+            .bind(&record.token_hash)
             .execute(&mut self.on)
             .await?;
         Ok(changed > 0)
     }
 
     /// Removes the record with this key; `false` when there was none.
-    pub async fn delete(&mut self, token: &str) -> Result<bool, Error> {
+    pub async fn delete(&mut self, token_hash: &str) -> Result<bool, Error> {
         let changed = self
             .on
             .query(&Self::DELETE)
-            .bind(token)
+            .bind(token_hash)
             .execute(&mut self.on)
             .await?;
         Ok(changed > 0)
@@ -496,20 +693,42 @@ impl Sessions<'_> {
         &mut self,
         after: Option<&str>,
         limit: u32,
-    ) -> Result<Vec<types::Session>, Error> {
+    ) -> Result<Vec<types::RefreshToken>, Error> {
         let query = match after {
             None => self.on.query(&Self::LIST_FIRST),
-            Some(token) => self.on.query(&Self::LIST_AFTER).bind(token),
+            Some(token_hash) => self.on.query(&Self::LIST_AFTER).bind(token_hash),
         };
         let rows = query.bind(i64::from(limit)).fetch_all(&mut self.on).await?;
-        rows.iter().map(decode_sessions).collect()
+        rows.iter().map(decode_refresh_tokens).collect()
+    }
+
+    /// Up to `limit` records whose `applicant_id` is this one, in key order, after the key `after` (the last of the previous page) if given.
+    pub async fn list_by_applicant_id(
+        &mut self,
+        applicant_id: &types::ApplicantId,
+        after: Option<&str>,
+        limit: u32,
+    ) -> Result<Vec<types::RefreshToken>, Error> {
+        let query = match after {
+            None => {
+                self.on.query(&Self::LIST_BY_APPLICANT_ID_FIRST).bind(&applicant_id.0)
+            }
+            Some(token_hash) => {
+                self.on
+                    .query(&Self::LIST_BY_APPLICANT_ID_AFTER)
+                    .bind(&applicant_id.0)
+                    .bind(token_hash)
+            }
+        };
+        let rows = query.bind(i64::from(limit)).fetch_all(&mut self.on).await?;
+        rows.iter().map(decode_refresh_tokens).collect()
     }
 }
 
-/// A row of `sessions` as a `Session`.
-fn decode_sessions(row: &Row) -> Result<types::Session, Error> {
-    Ok(types::Session {
-        token: row.get::<String>(0)?,
+/// A row of `refresh_tokens` as a `RefreshToken`.
+fn decode_refresh_tokens(row: &Row) -> Result<types::RefreshToken, Error> {
+    Ok(types::RefreshToken {
+        token_hash: row.get::<String>(0)?,
         applicant_id: types::ApplicantId(row.get::<String>(1)?),
         expires_at: row.get::<types::chrono::DateTime<types::chrono::Utc>>(2)?,
     })

@@ -10,7 +10,7 @@
 use runtime::axum::extract::{Request, State};
 use runtime::axum::response::Response;
 use runtime::axum::Router;
-use runtime::axum::routing::{get, post};
+use runtime::axum::routing::{get, post, delete};
 use runtime::client::ConfigError;
 use runtime::server::{Settings, Upstream, forward};
 use std::process::ExitCode;
@@ -119,7 +119,8 @@ async fn main() -> ExitCode {
                     Router::new()
                         .route("/api/applicants", post(to_auth))
                         .route("/api/sessions", post(to_auth))
-                        .route("/api/sessions/current", get(to_auth))
+                        .route("/api/sessions/refresh", post(to_auth))
+                        .route("/api/sessions/current", delete(to_auth))
                         .route("/api/payments", post(to_payment))
                         .route("/api/payments/{id}", get(to_payment))
                         .route(

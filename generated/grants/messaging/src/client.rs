@@ -6,6 +6,7 @@
 
 use runtime::client::segment;
 use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+use types::TypedError;
 use super::runtime;
 use super::types;
 
@@ -37,7 +38,23 @@ impl Client {
         self.http.base_url()
     }
 
+    /// The same client sending `credential` (a token or an API key) with every call.
+    pub fn with_credential(self, credential: runtime::context::Credential) -> Self {
+        Self {
+            http: self.http.with_credential(credential),
+        }
+    }
+
+    /// The same client sending `Authorization: Bearer <token>` with every call.
+    pub fn with_bearer_token(self, token: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            http: self.http.with_bearer_token(token)?,
+        })
+    }
+
     /// `POST /messages`
+    ///
+    /// Sends a message to the signed-in applicant (services call it on the applicant's behalf).
     pub async fn send_message(
         &self,
         body: &types::OutgoingMessage,
@@ -67,18 +84,23 @@ impl Client {
 
 /// The errors the spec declares for `send_message`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum SendMessageError {}
+pub enum SendMessageError {
+    /// The signed-in applicant may not act on this (it is another applicant's).
+    Forbidden(types::Forbidden),
+}
 
 impl SendMessageError {
     /// The typed error a problem answer stands for, if it is one of them.
-    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
-        None
+    pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
+        None.or_else(|| TypedError::from_problem(problem).map(Self::Forbidden))
     }
 }
 
 impl ::std::fmt::Display for SendMessageError {
-    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {}
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Forbidden(e) => ::std::fmt::Display::fmt(e, f),
+        }
     }
 }
 
@@ -86,24 +108,31 @@ impl ::std::error::Error for SendMessageError {}
 
 impl runtime::client::TypedAnswer for SendMessageError {
     fn to_problem(&self) -> runtime::Problem {
-        match *self {}
+        match self {
+            Self::Forbidden(e) => TypedError::to_problem(e),
+        }
     }
 }
 
 /// The errors the spec declares for `inbox`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum InboxError {}
+pub enum InboxError {
+    /// The signed-in applicant may not act on this (it is another applicant's).
+    Forbidden(types::Forbidden),
+}
 
 impl InboxError {
     /// The typed error a problem answer stands for, if it is one of them.
-    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
-        None
+    pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
+        None.or_else(|| TypedError::from_problem(problem).map(Self::Forbidden))
     }
 }
 
 impl ::std::fmt::Display for InboxError {
-    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {}
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Forbidden(e) => ::std::fmt::Display::fmt(e, f),
+        }
     }
 }
 
@@ -111,6 +140,8 @@ impl ::std::error::Error for InboxError {}
 
 impl runtime::client::TypedAnswer for InboxError {
     fn to_problem(&self) -> runtime::Problem {
-        match *self {}
+        match self {
+            Self::Forbidden(e) => TypedError::to_problem(e),
+        }
     }
 }

@@ -1,14 +1,16 @@
 // Written once by svcgen from specs/grants/; this file is yours to edit (svcgen never rewrites it).
 
 //! Handlers of the `messaging` service: every applicant's inbox, kept in the service's own
-//! database.
+//! database. Each endpoint acts for the signed-in applicant (their token, which `payment`
+//! forwards when it tells them about a fee): a message to or an inbox of anyone else is
+//! `Forbidden`.
 
 use crate::api::InboxQuery;
 use crate::deps::Deps;
-use crate::server::{Api, Context, InboxError, SendMessageError};
+use crate::server::{Api, Caller, Context, InboxError, SendMessageError};
 use crate::store::Store;
 use types::uuid::Uuid;
-use types::{ApplicantId, OutgoingMessage, Thread};
+use types::{ApplicantClaims, ApplicantId, Forbidden, OutgoingMessage, Thread};
 
 /// The most messages one inbox answer holds.
 const MAX_LISTED: u32 = 1000;
@@ -32,8 +34,12 @@ impl Api for Messaging {
     async fn send_message(
         &self,
         _cx: Context,
+        caller: Caller<ApplicantClaims>,
         body: OutgoingMessage,
     ) -> Result<Thread, SendMessageError> {
+        if caller.claims.applicant_id != body.applicant_id {
+            return Err(Forbidden::new("a message for another applicant").into());
+        }
         let thread = Thread {
             id: Uuid::new_v4(),
             applicant_id: body.applicant_id,
@@ -50,9 +56,13 @@ impl Api for Messaging {
     async fn inbox(
         &self,
         _cx: Context,
+        caller: Caller<ApplicantClaims>,
         applicant_id: ApplicantId,
         query: InboxQuery,
     ) -> Result<Vec<Thread>, InboxError> {
+        if caller.claims.applicant_id != applicant_id {
+            return Err(Forbidden::new("another applicant's inbox").into());
+        }
         let mut messages = self
             .store
             .messages()

@@ -2,7 +2,7 @@
 
 //! The `messaging` service of the `grants` system.
 //!
-//! Sends messages to applicants and keeps their inbox.
+//! Sends messages to applicants and keeps their inbox; each applicant reads their own.
 //!
 //! - `api`: names, addresses and parameter types
 //! - `client` (feature `client`): the typed client

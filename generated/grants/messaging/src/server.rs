@@ -11,9 +11,28 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::auth::Caller;
+
+/// The auth schemes the service's endpoints accept (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "applicant",
+        kind: runtime::auth::Kind::Jwt {
+            issuer: "urn:grants:auth",
+            audience: "grants",
+            algorithms: &["EdDSA"],
+            jwks: runtime::auth::Jwks::Service {
+                url_env: "AUTH_URL",
+                default_url: "http://127.0.0.1:8301",
+            },
+        },
+    },
+];
 
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
@@ -32,9 +51,12 @@ static DOCUMENT: runtime::shape::Document = runtime::shape::Document::new(OPENAP
 /// (extraction, validation, problem answers).
 pub trait Api: Send + Sync + 'static {
     /// `POST /messages`
+    ///
+    /// Sends a message to the signed-in applicant (services call it on the applicant's behalf).
     fn send_message(
         &self,
         cx: Context,
+        caller: Caller<types::ApplicantClaims>,
         body: types::OutgoingMessage,
     ) -> impl Future<Output = Result<types::Thread, SendMessageError>> + Send;
 
@@ -42,6 +64,7 @@ pub trait Api: Send + Sync + 'static {
     fn inbox(
         &self,
         cx: Context,
+        caller: Caller<types::ApplicantClaims>,
         applicant_id: types::ApplicantId,
         query: super::api::InboxQuery,
     ) -> impl Future<Output = Result<Vec<types::Thread>, InboxError>> + Send;
@@ -50,8 +73,16 @@ pub trait Api: Send + Sync + 'static {
 /// The errors `send_message` may answer with.
 #[derive(Debug)]
 pub enum SendMessageError {
+    /// The signed-in applicant may not act on this (it is another applicant's). (403)
+    Forbidden(types::Forbidden),
     /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
     Problem(Box<runtime::Problem>),
+}
+
+impl From<types::Forbidden> for SendMessageError {
+    fn from(e: types::Forbidden) -> Self {
+        Self::Forbidden(e)
+    }
 }
 
 impl From<runtime::Problem> for SendMessageError {
@@ -78,6 +109,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for SendMessageErro
 impl IntoProblem for SendMessageError {
     fn into_problem(self) -> runtime::Problem {
         match self {
+            Self::Forbidden(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -86,8 +118,16 @@ impl IntoProblem for SendMessageError {
 /// The errors `inbox` may answer with.
 #[derive(Debug)]
 pub enum InboxError {
+    /// The signed-in applicant may not act on this (it is another applicant's). (403)
+    Forbidden(types::Forbidden),
     /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
     Problem(Box<runtime::Problem>),
+}
+
+impl From<types::Forbidden> for InboxError {
+    fn from(e: types::Forbidden) -> Self {
+        Self::Forbidden(e)
+    }
 }
 
 impl From<runtime::Problem> for InboxError {
@@ -114,6 +154,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for InboxError {
 impl IntoProblem for InboxError {
     fn into_problem(self) -> runtime::Problem {
         match self {
+            Self::Forbidden(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -147,6 +188,7 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                runtime::auth::install(AUTH_SCHEMES)?;
                 Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
             },
         )
@@ -174,6 +216,18 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["applicant"],
+            scopes: &["applicant"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            types::ApplicantClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
         let body = input
@@ -194,7 +248,7 @@ mod endpoints {
         respond_checked(
             "send_message",
             StatusCode::CREATED,
-            api.send_message(Context::current(), body).await,
+            api.send_message(Context::current(), caller, body).await,
         )
     }
 
@@ -202,6 +256,18 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["applicant"],
+            scopes: &["applicant"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            types::ApplicantClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, _) = request.into_parts();
         let mut input = Input::new(parts).await;
         let path = input.path::<api::InboxPath>();
@@ -212,7 +278,7 @@ mod endpoints {
         respond_checked(
             "inbox",
             StatusCode::OK,
-            api.inbox(Context::current(), path.applicant_id, query).await,
+            api.inbox(Context::current(), caller, path.applicant_id, query).await,
         )
     }
 }

@@ -19,21 +19,6 @@ pub const URL_ENV: &str = "PAYMENT_URL";
 /// The base URL of the service on one machine, used when the variable is not set.
 pub const DEFAULT_URL: &str = "http://127.0.0.1:8302";
 
-/// Header parameters of `pay_fee`.
-#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-pub struct PayFeeHeaders {
-    #[serde(rename = "x-session-token")]
-    pub x_session_token: String,
-}
-
-impl validation::Validate for PayFeeHeaders {
-    fn validate_at(
-        &self,
-        _path: &mut validation::Path,
-        _out: &mut Vec<validation::Violation>,
-    ) {}
-}
-
 /// Path parameters of `get_receipt`.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct GetReceiptPath {

@@ -38,15 +38,29 @@ impl Client {
         self.http.base_url()
     }
 
+    /// The same client sending `credential` (a token or an API key) with every call.
+    pub fn with_credential(self, credential: runtime::context::Credential) -> Self {
+        Self {
+            http: self.http.with_credential(credential),
+        }
+    }
+
+    /// The same client sending `Authorization: Bearer <token>` with every call.
+    pub fn with_bearer_token(self, token: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            http: self.http.with_bearer_token(token)?,
+        })
+    }
+
     /// `POST /payments`
+    ///
+    /// Pays the fee of one of the signed-in applicant's applications.
     pub async fn pay_fee(
         &self,
-        x_session_token: &str,
         body: &types::FeePayment,
     ) -> Result<types::Receipt, Error<PayFeeError>> {
         let path = String::from("/payments");
         let call = Call::new(Method::POST, path.clone(), 201u16)
-            .header("x-session-token", x_session_token)
             .json(body)
             .idempotency_key();
         let body = self.http.send(call, PayFeeError::from_problem).await?;
@@ -54,6 +68,8 @@ impl Client {
     }
 
     /// `GET /payments/{id}`
+    ///
+    /// One of the signed-in applicant's receipts.
     pub async fn get_receipt(
         &self,
         id: &types::uuid::Uuid,
@@ -68,8 +84,8 @@ impl Client {
 /// The errors the spec declares for `pay_fee`.
 #[derive(Debug, Clone, PartialEq)]
 pub enum PayFeeError {
-    /// The credentials or token are not valid.
-    Unauthorized(types::Unauthorized),
+    /// The signed-in applicant may not act on this (it is another applicant's).
+    Forbidden(types::Forbidden),
     /// The payment method was declined; nothing was charged.
     PaymentDeclined(types::PaymentDeclined),
 }
@@ -77,7 +93,7 @@ pub enum PayFeeError {
 impl PayFeeError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
-        None.or_else(|| TypedError::from_problem(problem).map(Self::Unauthorized))
+        None.or_else(|| TypedError::from_problem(problem).map(Self::Forbidden))
             .or_else(|| TypedError::from_problem(problem).map(Self::PaymentDeclined))
     }
 }
@@ -85,7 +101,7 @@ impl PayFeeError {
 impl ::std::fmt::Display for PayFeeError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match self {
-            Self::Unauthorized(e) => ::std::fmt::Display::fmt(e, f),
+            Self::Forbidden(e) => ::std::fmt::Display::fmt(e, f),
             Self::PaymentDeclined(e) => ::std::fmt::Display::fmt(e, f),
         }
     }
@@ -96,7 +112,7 @@ impl ::std::error::Error for PayFeeError {}
 impl runtime::client::TypedAnswer for PayFeeError {
     fn to_problem(&self) -> runtime::Problem {
         match self {
-            Self::Unauthorized(e) => TypedError::to_problem(e),
+            Self::Forbidden(e) => TypedError::to_problem(e),
             Self::PaymentDeclined(e) => TypedError::to_problem(e),
         }
     }

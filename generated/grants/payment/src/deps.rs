@@ -14,7 +14,7 @@ use super::runtime;
 ///
 /// ```no_run
 /// fn call(deps: &grants_payment::deps::Deps) {
-///     let _ = &deps.auth;
+///     let _ = &deps.messaging;
 /// }
 /// ```
 ///
@@ -27,8 +27,6 @@ use super::runtime;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Deps {
-    /// The `auth` service (`AUTH_URL`, default `http://127.0.0.1:8301`).
-    pub auth: super::dependencies::auth::client::Client,
     /// The `messaging` service (`MESSAGING_URL`, default `http://127.0.0.1:8303`).
     pub messaging: super::dependencies::messaging::client::Client,
 }
@@ -37,15 +35,11 @@ impl Deps {
     /// Builds every client from the environment.
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
-            auth: super::dependencies::auth::client::Client::from_env(Policy {
-                timeout: Duration::from_millis(5000),
-                connect_timeout: Duration::from_millis(1000),
-                retries: 2,
-            })?,
             messaging: super::dependencies::messaging::client::Client::from_env(Policy {
                 timeout: Duration::from_millis(5000),
                 connect_timeout: Duration::from_millis(1000),
                 retries: 2,
+                forward_credentials: true,
             })?,
         })
     }

@@ -1,18 +1,17 @@
 // Written once by svcgen from specs/grants/; this file is yours to edit (svcgen never rewrites it).
 
-//! Handlers of the `payment` service: application fees. The session is checked with `auth`,
-//! and the applicant is told through `messaging`. Receipts are kept in the service's own
+//! Handlers of the `payment` service: application fees, each paid by the signed-in applicant
+//! (their token is checked before a handler runs) for their own applications; the applicant is
+//! told through `messaging`, on their behalf (the spec forwards their token). Receipts are kept in the service's own
 //! database; each publishes `payment.made` in its transaction.
 
 use crate::deps::Deps;
-use crate::server::{Api, Context, GetReceiptError, PayFeeError};
+use crate::server::{Api, Caller, Context, GetReceiptError, PayFeeError};
 use crate::store::Store;
-use grants_auth::client::VerifyError;
-use runtime::client::Error;
 use types::uuid::Uuid;
 use types::{
-    FeePayment, MessageKind, NotFound, OutgoingMessage, PaymentDeclined, PaymentMade,
-    PaymentMethod, PaymentStatus, Receipt, Unauthorized,
+    ApplicantClaims, FeePayment, Forbidden, MessageKind, NotFound, OutgoingMessage,
+    PaymentDeclined, PaymentMade, PaymentMethod, PaymentStatus, Receipt,
 };
 
 /// The `payment` service.
@@ -34,16 +33,11 @@ impl Api for Payment {
     async fn pay_fee(
         &self,
         _cx: Context,
-        x_session_token: String,
+        caller: Caller<ApplicantClaims>,
         body: FeePayment,
     ) -> Result<Receipt, PayFeeError> {
-        let session = match self.deps.auth.verify(&x_session_token).await {
-            Ok(session) => session,
-            Err(Error::Api(VerifyError::Unauthorized(e))) => return Err(e.into()),
-            Err(e) => return Err(e.into()),
-        };
-        if session.applicant_id != body.applicant_id {
-            return Err(Unauthorized::new("the session belongs to another applicant").into());
+        if caller.claims.applicant_id != body.applicant_id {
+            return Err(Forbidden::new("an application of another applicant").into());
         }
         // The test card vault declines tokens that say so.
         if let PaymentMethod::Card(card) = &body.method
@@ -84,11 +78,18 @@ impl Api for Payment {
         Ok(receipt)
     }
 
-    async fn get_receipt(&self, _cx: Context, id: Uuid) -> Result<Receipt, GetReceiptError> {
+    /// Another applicant's receipt is answered like one that does not exist.
+    async fn get_receipt(
+        &self,
+        _cx: Context,
+        caller: Caller<ApplicantClaims>,
+        id: Uuid,
+    ) -> Result<Receipt, GetReceiptError> {
         self.store
             .receipts()
             .get(&id)
             .await?
+            .filter(|r| r.applicant_id == caller.claims.applicant_id)
             .ok_or_else(|| NotFound::new(format!("no receipt {id}")).into())
     }
 }

@@ -2,7 +2,7 @@
 
 //! The `payment` service of the `grants` system.
 //!
-//! Takes application fees.
+//! Takes application fees from signed-in applicants, each for their own applications.
 //!
 //! - `api`: names, addresses and parameter types
 //! - `client` (feature `client`): the typed client
@@ -19,7 +19,6 @@ pub use types;
 /// The crates of the services this one depends on (their clients), by service name.
 #[cfg(feature = "server")]
 pub mod dependencies {
-    pub use grants_auth as auth;
     pub use grants_messaging as messaging;
 }
 

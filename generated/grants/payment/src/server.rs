@@ -15,6 +15,24 @@ use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::auth::Caller;
+
+/// The auth schemes the service's endpoints accept (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "applicant",
+        kind: runtime::auth::Kind::Jwt {
+            issuer: "urn:grants:auth",
+            audience: "grants",
+            algorithms: &["EdDSA"],
+            jwks: runtime::auth::Jwks::Service {
+                url_env: "AUTH_URL",
+                default_url: "http://127.0.0.1:8301",
+            },
+        },
+    },
+];
 
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
@@ -33,17 +51,22 @@ static DOCUMENT: runtime::shape::Document = runtime::shape::Document::new(OPENAP
 /// (extraction, validation, problem answers).
 pub trait Api: Send + Sync + 'static {
     /// `POST /payments`
+    ///
+    /// Pays the fee of one of the signed-in applicant's applications.
     fn pay_fee(
         &self,
         cx: Context,
-        x_session_token: String,
+        caller: Caller<types::ApplicantClaims>,
         body: types::FeePayment,
     ) -> impl Future<Output = Result<types::Receipt, PayFeeError>> + Send;
 
     /// `GET /payments/{id}`
+    ///
+    /// One of the signed-in applicant's receipts.
     fn get_receipt(
         &self,
         cx: Context,
+        caller: Caller<types::ApplicantClaims>,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::Receipt, GetReceiptError>> + Send;
 }
@@ -51,17 +74,17 @@ pub trait Api: Send + Sync + 'static {
 /// The errors `pay_fee` may answer with.
 #[derive(Debug)]
 pub enum PayFeeError {
-    /// The credentials or token are not valid. (401)
-    Unauthorized(types::Unauthorized),
+    /// The signed-in applicant may not act on this (it is another applicant's). (403)
+    Forbidden(types::Forbidden),
     /// The payment method was declined; nothing was charged. (402)
     PaymentDeclined(types::PaymentDeclined),
     /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
     Problem(Box<runtime::Problem>),
 }
 
-impl From<types::Unauthorized> for PayFeeError {
-    fn from(e: types::Unauthorized) -> Self {
-        Self::Unauthorized(e)
+impl From<types::Forbidden> for PayFeeError {
+    fn from(e: types::Forbidden) -> Self {
+        Self::Forbidden(e)
     }
 }
 
@@ -95,7 +118,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for PayFeeError {
 impl IntoProblem for PayFeeError {
     fn into_problem(self) -> runtime::Problem {
         match self {
-            Self::Unauthorized(e) => TypedError::to_problem(&e),
+            Self::Forbidden(e) => TypedError::to_problem(&e),
             Self::PaymentDeclined(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
@@ -177,6 +200,7 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                runtime::auth::install(AUTH_SCHEMES)?;
                 let events = runtime::events::Events::start(&db, &super::store::EVENTS)
                     .await?;
                 let store = super::store::Store::with_outbox(db, events.outbox());
@@ -207,9 +231,21 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["applicant"],
+            scopes: &["applicant"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            types::ApplicantClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
+        let credential = runtime::auth::credential_of(request.headers(), &caller);
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
-        let headers = input.headers::<api::PayFeeHeaders>(&["x-session-token"]);
         let body = input
             .json_shaped::<
                 types::FeePayment,
@@ -222,13 +258,17 @@ mod endpoints {
                 }),
             )
             .await;
-        let (Some(headers), Some(body)) = (headers, body) else {
+        let Some(body) = body else {
             return input.reject();
         };
         respond_checked(
             "pay_fee",
             StatusCode::CREATED,
-            api.pay_fee(Context::current(), headers.x_session_token, body).await,
+            runtime::context::on_behalf_of(
+                    credential,
+                    api.pay_fee(Context::current(), caller, body),
+                )
+                .await,
         )
     }
 
@@ -236,6 +276,19 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["applicant"],
+            scopes: &["applicant"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            types::ApplicantClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
+        let credential = runtime::auth::credential_of(request.headers(), &caller);
         let (parts, _) = request.into_parts();
         let mut input = Input::new(parts).await;
         let path = input.path::<api::GetReceiptPath>();
@@ -245,7 +298,11 @@ mod endpoints {
         respond_checked(
             "get_receipt",
             StatusCode::OK,
-            api.get_receipt(Context::current(), path.id).await,
+            runtime::context::on_behalf_of(
+                    credential,
+                    api.get_receipt(Context::current(), caller, path.id),
+                )
+                .await,
         )
     }
 }

@@ -203,12 +203,16 @@ impl validation::Validate for Credentials {
     }
 }
 
-/// A signed-in session.
+/// A signed-in session: a short-lived access token and the refresh token that renews it.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Session {
-    pub token: String,
-    pub applicant_id: ApplicantId,
+    /// Send as `Authorization: Bearer &lt;token>`.
+    pub access_token: String,
+    /// When the access token stops being accepted.
     pub expires_at: ::chrono::DateTime<::chrono::Utc>,
+    /// Trade at `POST /sessions/refresh` for a new session; used once.
+    pub refresh_token: String,
+    pub applicant_id: ApplicantId,
 }
 
 impl validation::Validate for Session {
@@ -219,6 +223,23 @@ impl validation::Validate for Session {
     ) {
         path.push("applicant_id");
         validation::Validate::validate_at(&self.applicant_id, path, out);
+        path.pop();
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Refresh {
+    pub refresh_token: String,
+}
+
+impl validation::Validate for Refresh {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("refresh_token");
+        validation::check_len(&self.refresh_token, 1..=200, path, out);
         path.pop();
     }
 }
@@ -248,16 +269,65 @@ impl validation::Validate for Registration {
     }
 }
 
-/// An applicant's account, as the auth service keeps it (an example: a real service keeps a password hash, e.g. argon2, never the password).
+/// An applicant's account, as the auth service keeps it (its password hash is kept apart, in `passwords`).
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Account {
     pub email: String,
     pub applicant_id: ApplicantId,
     pub full_name: String,
-    pub password: String,
 }
 
 impl validation::Validate for Account {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("applicant_id");
+        validation::Validate::validate_at(&self.applicant_id, path, out);
+        path.pop();
+    }
+}
+
+/// An account's password, as an argon2id hash (never the password), and its failed sign-ins.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Password {
+    pub applicant_id: ApplicantId,
+    pub hash: String,
+    #[serde(default = "Password::default_failed_attempts")]
+    pub failed_attempts: i32,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub locked_until: Option<::chrono::DateTime<::chrono::Utc>>,
+}
+
+impl Password {
+    /// The default of `failed_attempts`.
+    fn default_failed_attempts() -> i32 {
+        0
+    }
+}
+
+impl validation::Validate for Password {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("applicant_id");
+        validation::Validate::validate_at(&self.applicant_id, path, out);
+        path.pop();
+    }
+}
+
+/// A refresh token, kept as its SHA-256 hash (never the token).
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct RefreshToken {
+    pub token_hash: String,
+    pub applicant_id: ApplicantId,
+    pub expires_at: ::chrono::DateTime<::chrono::Utc>,
+}
+
+impl validation::Validate for RefreshToken {
     fn validate_at(
         &self,
         path: &mut validation::Path,
@@ -635,6 +705,24 @@ impl validation::Validate for Money {
         path.pop();
         path.push("currency");
         validation::check_pattern(&self.currency, &MONEY_CURRENCY_PATTERN, path, out);
+        path.pop();
+    }
+}
+
+/// What an applicant's token says beside the registered claims.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct ApplicantClaims {
+    pub applicant_id: ApplicantId,
+}
+
+impl validation::Validate for ApplicantClaims {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("applicant_id");
+        validation::Validate::validate_at(&self.applicant_id, path, out);
         path.pop();
     }
 }

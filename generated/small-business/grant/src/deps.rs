@@ -33,11 +33,13 @@ impl Deps {
                 timeout: Duration::from_millis(5000),
                 connect_timeout: Duration::from_millis(1000),
                 retries: 2,
+                forward_credentials: false,
             })?,
             finance: super::dependencies::finance::client::Client::from_env(Policy {
                 timeout: Duration::from_millis(5000),
                 connect_timeout: Duration::from_millis(1000),
                 retries: 2,
+                forward_credentials: false,
             })?,
         })
     }

@@ -25,7 +25,7 @@ pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
             issuer: "https://issuer.test",
             audience: "guarded",
             algorithms: &["EdDSA", "RS256", "ES256"],
-            jwks: None,
+            jwks: runtime::auth::Jwks::External,
         },
     },
     runtime::auth::Scheme {

@@ -31,6 +31,7 @@ impl Deps {
                 timeout: Duration::from_millis(5000),
                 connect_timeout: Duration::from_millis(1000),
                 retries: 2,
+                forward_credentials: false,
             })?,
         })
     }
