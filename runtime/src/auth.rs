@@ -205,10 +205,22 @@ pub fn install(schemes: &'static [Scheme]) -> Result<(), String> {
                         })
                     })
                     .collect::<Result<Vec<_>, _>>()?;
+                // One set of rules per accepted algorithm, made once: a token is checked with the
+                // one its header names.
+                let algorithms = algorithms
+                    .into_iter()
+                    .map(|alg| {
+                        let mut rules = Validation::new(alg);
+                        rules.leeway = LEEWAY_SECONDS;
+                        rules.validate_nbf = true;
+                        rules.set_issuer(&[*issuer]);
+                        rules.set_audience(&[*audience]);
+                        rules.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
+                        (alg, rules)
+                    })
+                    .collect();
                 let jwt = Arc::new(JwtScheme {
                     name: scheme.name,
-                    issuer,
-                    audience,
                     algorithms,
                     source,
                     keys: RwLock::new(Arc::new(Keys::default())),
@@ -282,11 +294,14 @@ enum Source {
     Own,
 }
 
+/// A key of a set, with the algorithm it says it is for.
+type KeyOf = (Arc<DecodingKey>, Option<Algorithm>);
+
 /// The keys of a set: by `kid`, and those without one.
 #[derive(Default)]
 struct Keys {
-    by_kid: HashMap<String, (DecodingKey, Option<Algorithm>)>,
-    without_kid: Vec<(DecodingKey, Option<Algorithm>)>,
+    by_kid: HashMap<String, KeyOf>,
+    without_kid: Vec<KeyOf>,
 }
 
 impl Keys {
@@ -307,20 +322,28 @@ impl Keys {
                 .and_then(|a| Algorithm::from_str(&a.to_string()).ok());
             match &jwk.common.key_id {
                 Some(kid) => {
-                    keys.by_kid.insert(kid.clone(), (key, alg));
+                    keys.by_kid.insert(kid.clone(), (Arc::new(key), alg));
                 }
-                None => keys.without_kid.push((key, alg)),
+                None => keys.without_kid.push((Arc::new(key), alg)),
             }
         }
         Ok(keys)
     }
 }
 
+/// The claims every token is read for: who, and which scopes (`scope`, space separated, or
+/// `scp`, a list).
+#[derive(serde::Deserialize)]
+struct Registered {
+    sub: String,
+    scope: Option<String>,
+    scp: Option<Vec<String>>,
+}
+
 struct JwtScheme {
     name: &'static str,
-    issuer: &'static str,
-    audience: &'static str,
-    algorithms: Vec<Algorithm>,
+    /// The accepted algorithms, each with the rules a token signed with it is checked by.
+    algorithms: Vec<(Algorithm, Validation)>,
     source: Source,
     keys: RwLock<Arc<Keys>>,
     loaded: AtomicBool,
@@ -420,9 +443,9 @@ impl JwtScheme {
             return Err("the issuer's keys are not loaded yet");
         }
         let head = jsonwebtoken::decode_header(token).map_err(|_| "the token is malformed")?;
-        if !self.algorithms.contains(&head.alg) {
+        let Some((_, rules)) = self.algorithms.iter().find(|(a, _)| *a == head.alg) else {
             return Err("the token's algorithm is not accepted");
-        }
+        };
         let mut found = self.find(&self.keys(), head.kid.as_deref());
         if found.is_none() && head.kid.is_some() {
             self.refresh_for_unknown_key().await;
@@ -432,16 +455,12 @@ impl JwtScheme {
         if key_alg.is_some_and(|a| a != head.alg) || key.family() != head.alg.family() {
             return Err("the token's algorithm does not match its key");
         }
-        let mut validation = Validation::new(head.alg);
-        validation.leeway = LEEWAY_SECONDS;
-        validation.validate_nbf = true;
-        validation.set_issuer(&[self.issuer]);
-        validation.set_audience(&[self.audience]);
-        validation.set_required_spec_claims(&["exp", "iss", "aud", "sub"]);
-        let data = jsonwebtoken::decode::<serde_json::Map<String, serde_json::Value>>(
+        // The payload kept as text: the registered claims and the scheme's own are each read
+        // from it into their types, with no map of values in between.
+        let data = jsonwebtoken::decode::<Box<serde_json::value::RawValue>>(
             token.as_bytes(),
             &key,
-            &validation,
+            rules,
         )
         .map_err(|e| {
             use jsonwebtoken::errors::ErrorKind;
@@ -455,25 +474,23 @@ impl JwtScheme {
                 _ => "the token is invalid",
             }
         })?;
-        let claims = data.claims;
-        let subject = match claims.get("sub") {
-            Some(serde_json::Value::String(s)) if !s.is_empty() => s.clone(),
-            _ => return Err("the token's subject is not a string"),
-        };
-        let scopes = match (claims.get("scope"), claims.get("scp")) {
-            (Some(serde_json::Value::String(s)), _) => s
+        let payload = data.claims.get();
+        let registered: Registered = serde_json::from_str(payload)
+            .map_err(|_| "the token's subject or scopes are malformed")?;
+        if registered.sub.is_empty() {
+            return Err("the token's subject is empty");
+        }
+        let scopes = match (registered.scope, registered.scp) {
+            (Some(s), _) => s
                 .split(' ')
                 .filter(|s| !s.is_empty())
                 .map(str::to_owned)
                 .collect(),
-            (None, Some(serde_json::Value::Array(items))) => items
-                .iter()
-                .filter_map(|v| v.as_str().map(str::to_owned))
-                .collect(),
+            (None, Some(items)) => items,
             (None, None) => Vec::new(),
-            _ => return Err("the token's scopes are malformed"),
         };
-        let claims = serde_json::from_value::<C>(serde_json::Value::Object(claims))
+        let subject = registered.sub;
+        let claims = serde_json::from_str::<C>(payload)
             .ok()
             .filter(|c| c.validate().is_ok())
             .ok_or("the token's claims are not as declared")?;
@@ -485,7 +502,7 @@ impl JwtScheme {
         })
     }
 
-    fn find(&self, keys: &Keys, kid: Option<&str>) -> Option<(DecodingKey, Option<Algorithm>)> {
+    fn find(&self, keys: &Keys, kid: Option<&str>) -> Option<KeyOf> {
         match kid {
             Some(kid) => keys.by_kid.get(kid).cloned(),
             // A token naming no key is checked with the set's only key, if it has just one.
