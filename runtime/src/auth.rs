@@ -457,23 +457,20 @@ impl JwtScheme {
         }
         // The payload kept as text: the registered claims and the scheme's own are each read
         // from it into their types, with no map of values in between.
-        let data = jsonwebtoken::decode::<Box<serde_json::value::RawValue>>(
-            token.as_bytes(),
-            &key,
-            rules,
-        )
-        .map_err(|e| {
-            use jsonwebtoken::errors::ErrorKind;
-            match e.kind() {
-                ErrorKind::ExpiredSignature => "the token has expired",
-                ErrorKind::ImmatureSignature => "the token is not valid yet",
-                ErrorKind::InvalidIssuer => "the token's issuer is not accepted",
-                ErrorKind::InvalidAudience => "the token is not meant for this system",
-                ErrorKind::InvalidSignature => "the token's signature is invalid",
-                ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
-                _ => "the token is invalid",
-            }
-        })?;
+        let data =
+            jsonwebtoken::decode::<Box<serde_json::value::RawValue>>(token.as_bytes(), &key, rules)
+                .map_err(|e| {
+                    use jsonwebtoken::errors::ErrorKind;
+                    match e.kind() {
+                        ErrorKind::ExpiredSignature => "the token has expired",
+                        ErrorKind::ImmatureSignature => "the token is not valid yet",
+                        ErrorKind::InvalidIssuer => "the token's issuer is not accepted",
+                        ErrorKind::InvalidAudience => "the token is not meant for this system",
+                        ErrorKind::InvalidSignature => "the token's signature is invalid",
+                        ErrorKind::MissingRequiredClaim(_) => "the token lacks a required claim",
+                        _ => "the token is invalid",
+                    }
+                })?;
         let payload = data.claims.get();
         let registered: Registered = serde_json::from_str(payload)
             .map_err(|_| "the token's subject or scopes are malformed")?;
