@@ -742,6 +742,7 @@ pub async fn authenticate<C: DeserializeOwned + Validate>(
             }
         };
     }
+    tracing::info!("refused: no credentials");
     let challenges: Vec<String> = accepted().map(|s| challenge(s, None)).collect();
     Err(refusal(
         401,

@@ -365,6 +365,13 @@ async fn grants_sign_in_pay_and_notify() {
     // No token, or a forged one: 401 before any handler, through the gateway and directly.
     let body = serde_json::to_string(&payment).unwrap();
     refused_without_credentials("POST", &format!("{public}/payments"), &body).await;
+    // The gateway refused it itself, before forwarding.
+    assert!(
+        system.services["gateway"]
+            .log()
+            .contains("refused: no credentials"),
+        "the gateway forwarded a request without credentials"
+    );
     refused_without_credentials(
         "POST",
         &format!("{}/payments", system.url("payment")),

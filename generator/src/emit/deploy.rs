@@ -84,11 +84,16 @@ fn auth_files(system: &System, service: &Service) -> Vec<Value> {
             what => "the Ed25519 key its tokens are signed with (`svcgen key --signing`)",
         });
     }
+    let endpoints: Vec<&crate::model::Endpoint> = service.endpoints.iter().collect();
+    out.extend(api_key_files(system, &endpoints));
+    out
+}
+
+/// The key hash files of the `api_key` schemes `endpoints` accept.
+fn api_key_files(system: &System, endpoints: &[&crate::model::Endpoint]) -> Vec<Value> {
+    let mut out = Vec::new();
     for (key, scheme) in &system.auth {
-        let used = service
-            .endpoints
-            .iter()
-            .any(|e| e.access.schemes().contains(key));
+        let used = endpoints.iter().any(|e| e.access.schemes().contains(key));
         if let (true, crate::model::SchemeKind::ApiKey { .. }) = (used, &scheme.kind) {
             out.push(context! {
                 env => format!("{}KEYS_FILE", scheme.env_prefix()),
@@ -117,7 +122,11 @@ fn gateway_view(system: &System, gateway: &crate::model::Gateway) -> Value {
     context! {
         name => "gateway",
         dir => "gateway",
-        auth_files => Vec::<Value>::new(),
+        auth_files => api_key_files(system, &gateway
+            .routes
+            .iter()
+            .map(|r| &system.services[&r.service].endpoints[r.endpoint])
+            .collect::<Vec<_>>()),
         store => false,
         database => "",
         port => gateway.port,

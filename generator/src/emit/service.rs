@@ -558,15 +558,22 @@ pub fn needs_auth(service: &Service) -> bool {
 
 /// The system's schemes `service`'s endpoints accept, as the runtime's `auth::Scheme`s.
 fn schemes_tokens(system: &System, service: &Service) -> TokenStream {
+    let endpoints: Vec<&Endpoint> = service.endpoints.iter().collect();
+    auth_schemes_static(system, &endpoints, Some(&service.name.wire))
+}
+
+/// `AUTH_SCHEMES`: the system's schemes `endpoints` accept, as the runtime's `auth::Scheme`s,
+/// for the process of `own` service (which checks the tokens it signs with its own keys) or of
+/// the gateway (`None`).
+pub(crate) fn auth_schemes_static(
+    system: &System,
+    endpoints: &[&Endpoint],
+    own: Option<&str>,
+) -> TokenStream {
     let used: Vec<&AuthScheme> = system
         .auth
         .iter()
-        .filter(|(k, _)| {
-            service
-                .endpoints
-                .iter()
-                .any(|e| e.access.schemes().contains(k))
-        })
+        .filter(|(k, _)| endpoints.iter().any(|e| e.access.schemes().contains(k)))
         .map(|(_, s)| s)
         .collect();
     let schemes = used.iter().map(|s| {
@@ -582,7 +589,7 @@ fn schemes_tokens(system: &System, service: &Service) -> TokenStream {
                 let (issuer, audience) = (lit(issuer), lit(audience));
                 let algorithms = algorithms.iter().map(|a| lit(a));
                 let jwks = match jwks.as_ref().map(|k| &system.services[k]) {
-                    Some(keys) if keys.name.wire == service.name.wire => {
+                    Some(keys) if Some(keys.name.wire.as_str()) == own => {
                         quote! { runtime::auth::Jwks::Own }
                     }
                     Some(keys) => {
@@ -608,7 +615,7 @@ fn schemes_tokens(system: &System, service: &Service) -> TokenStream {
         quote! { runtime::auth::Scheme { name: #name, kind: #kind } }
     });
     quote! {
-        /// The auth schemes the service's endpoints accept (keys from the `AUTH_<SCHEME>_*`
+        /// The auth schemes of the endpoints served here (keys from the `AUTH_<SCHEME>_*`
         /// variables, see `runtime::auth`).
         pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[#(#schemes),*];
     }

@@ -72,32 +72,126 @@ impl Upstreams {
     }
 }
 
+/// The auth schemes of the endpoints served here (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "applicant",
+        kind: runtime::auth::Kind::Jwt {
+            issuer: "urn:grants:auth",
+            audience: "grants",
+            algorithms: &["EdDSA"],
+            jwks: runtime::auth::Jwks::Service {
+                url_env: "AUTH_URL",
+                default_url: "http://127.0.0.1:8301",
+            },
+        },
+    },
+    runtime::auth::Scheme {
+        name: "staff",
+        kind: runtime::auth::Kind::ApiKey {
+            header: "x-api-key",
+        },
+    },
+];
+
 /// Forwards to the `auth` service.
 async fn to_auth(State(upstreams): State<Arc<Upstreams>>, request: Request) -> Response {
     forward(&upstreams.auth, "/api", request, BODY_LIMIT).await
 }
 
-/// Forwards to the `payment` service.
-async fn to_payment(
+/// `DELETE /api/sessions/current`: the caller is checked here, then the request is forwarded to the `auth` service, which checks it again.
+async fn auth_logout(
     State(upstreams): State<Arc<Upstreams>>,
     request: Request,
 ) -> Response {
+    let requirement = &runtime::auth::Requirement {
+        schemes: &["applicant"],
+        scopes: &["applicant"],
+    };
+    if let Err(refused) = runtime::auth::authenticate::<
+        runtime::auth::NoClaims,
+    >(request.headers(), requirement)
+        .await
+    {
+        return refused;
+    }
+    forward(&upstreams.auth, "/api", request, BODY_LIMIT).await
+}
+
+/// `POST /api/payments`: the caller is checked here, then the request is forwarded to the `payment` service, which checks it again.
+async fn payment_pay_fee(
+    State(upstreams): State<Arc<Upstreams>>,
+    request: Request,
+) -> Response {
+    let requirement = &runtime::auth::Requirement {
+        schemes: &["applicant"],
+        scopes: &["applicant"],
+    };
+    if let Err(refused) = runtime::auth::authenticate::<
+        runtime::auth::NoClaims,
+    >(request.headers(), requirement)
+        .await
+    {
+        return refused;
+    }
     forward(&upstreams.payment, "/api", request, BODY_LIMIT).await
 }
 
-/// Forwards to the `messaging` service.
-async fn to_messaging(
+/// `GET /api/payments/{id}`: the caller is checked here, then the request is forwarded to the `payment` service, which checks it again.
+async fn payment_get_receipt(
     State(upstreams): State<Arc<Upstreams>>,
     request: Request,
 ) -> Response {
+    let requirement = &runtime::auth::Requirement {
+        schemes: &["applicant"],
+        scopes: &["applicant"],
+    };
+    if let Err(refused) = runtime::auth::authenticate::<
+        runtime::auth::NoClaims,
+    >(request.headers(), requirement)
+        .await
+    {
+        return refused;
+    }
+    forward(&upstreams.payment, "/api", request, BODY_LIMIT).await
+}
+
+/// `GET /api/applicants/{applicant_id}/messages`: the caller is checked here, then the request is forwarded to the `messaging` service, which checks it again.
+async fn messaging_inbox(
+    State(upstreams): State<Arc<Upstreams>>,
+    request: Request,
+) -> Response {
+    let requirement = &runtime::auth::Requirement {
+        schemes: &["applicant"],
+        scopes: &["applicant"],
+    };
+    if let Err(refused) = runtime::auth::authenticate::<
+        runtime::auth::NoClaims,
+    >(request.headers(), requirement)
+        .await
+    {
+        return refused;
+    }
     forward(&upstreams.messaging, "/api", request, BODY_LIMIT).await
 }
 
-/// Forwards to the `analytics` service.
-async fn to_analytics(
+/// `GET /api/reports/summary`: the caller is checked here, then the request is forwarded to the `analytics` service, which checks it again.
+async fn analytics_report(
     State(upstreams): State<Arc<Upstreams>>,
     request: Request,
 ) -> Response {
+    let requirement = &runtime::auth::Requirement {
+        schemes: &["staff"],
+        scopes: &["reports:read"],
+    };
+    if let Err(refused) = runtime::auth::authenticate::<
+        runtime::auth::NoClaims,
+    >(request.headers(), requirement)
+        .await
+    {
+        return refused;
+    }
     forward(&upstreams.analytics, "/api", request, BODY_LIMIT).await
 }
 
@@ -111,23 +205,26 @@ async fn main() -> ExitCode {
     runtime::server::main(
             settings,
             || {
-                let upstreams = Arc::new(Upstreams::from_env()?);
+                let upstreams = Arc::new(
+                    Upstreams::from_env().map_err(|e| e.to_string())?,
+                );
+                runtime::auth::install(AUTH_SCHEMES)?;
                 Ok::<
                     _,
-                    runtime::client::ConfigError,
+                    String,
                 >(
                     Router::new()
                         .route("/api/applicants", post(to_auth))
                         .route("/api/sessions", post(to_auth))
                         .route("/api/sessions/refresh", post(to_auth))
-                        .route("/api/sessions/current", delete(to_auth))
-                        .route("/api/payments", post(to_payment))
-                        .route("/api/payments/{id}", get(to_payment))
+                        .route("/api/sessions/current", delete(auth_logout))
+                        .route("/api/payments", post(payment_pay_fee))
+                        .route("/api/payments/{id}", get(payment_get_receipt))
                         .route(
                             "/api/applicants/{applicant_id}/messages",
-                            get(to_messaging),
+                            get(messaging_inbox),
                         )
-                        .route("/api/reports/summary", get(to_analytics))
+                        .route("/api/reports/summary", get(analytics_report))
                         .route(
                             "/openapi.json",
                             get(|| async { runtime::server::json_document(OPENAPI) }),

@@ -17,7 +17,7 @@ use super::types;
 pub use runtime::context::Context;
 pub use runtime::auth::Caller;
 
-/// The auth schemes the service's endpoints accept (keys from the `AUTH_<SCHEME>_*`
+/// The auth schemes of the endpoints served here (keys from the `AUTH_<SCHEME>_*`
 /// variables, see `runtime::auth`).
 pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
     runtime::auth::Scheme {
