@@ -74,6 +74,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../../runtime/src/validation.rs"),
     ),
     (
+        "tests/auth.rs",
+        include_str!("../../../runtime/tests/auth.rs"),
+    ),
+    (
         "tests/gateway.rs",
         include_str!("../../../runtime/tests/gateway.rs"),
     ),
