@@ -120,3 +120,26 @@ fn the_expansion_of_orders_is_what_the_cli_writes() {
     let b: serde_json::Value = serde_json::from_str(&written).unwrap();
     assert_eq!(a, b);
 }
+
+/// A service with auth (a caller checked before its handlers, typed claims, a dependency
+/// called on the caller's behalf) and one that signs tokens expand as the CLI writes them.
+#[test]
+fn the_expansions_of_services_with_auth_are_what_the_cli_writes() {
+    let loaded = svcgen_codegen::load(&repo(), &[PathBuf::from("specs/grants")]).unwrap();
+    let system = &loaded.systems[0];
+    for service in ["payment", "auth"] {
+        let mut s = system.services[service].clone();
+        s.migrations = svcgen_codegen::migrate::existing(
+            &repo().join(format!("generated/grants/{service}/migrations")),
+        )
+        .unwrap();
+        let tokens = svcgen_codegen::emit::inline::service_items(system, &s).unwrap();
+        let file: syn::File = syn::parse2(tokens).unwrap();
+        for name in ["api", "client", "deps", "server", "store"] {
+            assert_same(
+                module(&file.items, name),
+                &format!("generated/grants/{service}/src/{name}.rs"),
+            );
+        }
+    }
+}
