@@ -175,7 +175,7 @@ pub fn development_credentials(
                 )?;
             }
             env.push((
-                format!("{}KEYS_FILE", scheme_env_prefix(&scheme.name.wire)),
+                format!("{}KEYS_FILE", scheme.env_prefix()),
                 path.display().to_string(),
             ));
             notes.push(format!(
@@ -186,10 +186,6 @@ pub fn development_credentials(
         }
     }
     Ok(DevelopmentCredentials { env, notes })
-}
-
-fn scheme_env_prefix(name: &str) -> String {
-    format!("AUTH_{}_", name.to_ascii_uppercase())
 }
 
 /// Writes `text` to `path`, readable by its owner only.

@@ -298,9 +298,12 @@ fn key(k: &KeyArgs, color: bool) -> Result<ExitCode, BoxError> {
 
 fn token(t: &TokenArgs, color: bool) -> Result<ExitCode, BoxError> {
     let base = std::env::current_dir()?;
-    let Some(system) = find_system(&base, t.system.as_deref(), &t.specs, color)? else {
+    let Some((_, loaded)) =
+        find_system(&base, t.system.as_deref(), &t.specs, "to sign for", color)?
+    else {
         return Ok(ExitCode::from(1));
     };
+    let system = &loaded.systems[0];
     let request = auth::TokenRequest {
         scheme: t.scheme.as_deref(),
         subject: &t.subject,
@@ -309,7 +312,7 @@ fn token(t: &TokenArgs, color: bool) -> Result<ExitCode, BoxError> {
         key: t.key.as_deref(),
         lifetime: std::time::Duration::from_secs(t.ttl),
     };
-    match auth::token(&system, &t.out.join(system.dir()), &request) {
+    match auth::token(system, &t.out.join(system.dir()), &request) {
         Ok(text) => {
             print!("{text}");
             Ok(ExitCode::SUCCESS)
@@ -321,14 +324,16 @@ fn token(t: &TokenArgs, color: bool) -> Result<ExitCode, BoxError> {
     }
 }
 
-/// The system `named` (a path, or a name looked up in `specs`); `None` after printing why
-/// there is none.
+/// The system `named` (a path that exists is a spec; anything else is the name of a system in
+/// `specs`), with the spec path it was read from and the sources of its files; `None` after
+/// printing why there is none (`purpose` says what it was wanted for).
 fn find_system(
     base: &Path,
     named: Option<&str>,
     specs: &Path,
+    purpose: &str,
     color: bool,
-) -> Result<Option<svcgen_codegen::model::System>, BoxError> {
+) -> Result<Option<(PathBuf, svcgen_codegen::Loaded)>, BoxError> {
     let by_name = named.filter(|s| !Path::new(s).exists());
     let spec = match (named, by_name) {
         (Some(path), None) => PathBuf::from(path),
@@ -341,7 +346,6 @@ fn find_system(
             return Ok(None);
         }
     };
-    let names: Vec<String> = loaded.systems.iter().map(|s| s.name.wire.clone()).collect();
     let found = match (by_name, loaded.systems.as_slice()) {
         (Some(name), systems) => systems
             .iter()
@@ -350,56 +354,33 @@ fn find_system(
         (None, [only]) => Some(only.clone()),
         (None, _) => None,
     };
-    if found.is_none() {
+    let Some(system) = found else {
+        let names: Vec<&str> = loaded
+            .systems
+            .iter()
+            .map(|s| s.name.wire.as_str())
+            .collect();
         eprintln!(
-            "{} name a system: one of {}",
+            "{} name the system {purpose}: one of {}",
             status("error:", color, Style::Error),
             names.join(", ")
         );
-    }
-    Ok(found)
+        return Ok(None);
+    };
+    let only = svcgen_codegen::Loaded {
+        sources: loaded.sources,
+        systems: vec![system],
+    };
+    Ok(Some((spec, only)))
 }
 
 fn up(a: &UpArgs, color: bool) -> Result<ExitCode, BoxError> {
     let base = std::env::current_dir()?;
-    // A path that exists is a spec; anything else is the name of a system in `--specs`.
-    let named = a.system.as_deref().filter(|s| !Path::new(s).exists());
-    let spec = match (&a.system, named) {
-        (Some(path), None) => PathBuf::from(path),
-        _ => a.specs.clone(),
-    };
-    let loaded = match svcgen_codegen::load(&base, std::slice::from_ref(&spec)) {
-        Ok(l) => l,
-        Err(errors) => {
-            eprint!("{}", errors.render(color));
-            return Ok(ExitCode::from(1));
-        }
-    };
-    let names: Vec<&str> = loaded
-        .systems
-        .iter()
-        .map(|s| s.name.wire.as_str())
-        .collect();
-    let system = match (named, loaded.systems.as_slice()) {
-        (Some(name), systems) => systems
-            .iter()
-            .find(|s| s.name.wire == *name || s.dir() == *name),
-        (None, [only]) => Some(only),
-        (None, _) => None,
-    };
-    let Some(system) = system else {
-        eprintln!(
-            "{} name the system to run: one of {}",
-            status("error:", color, Style::Error),
-            names.join(", ")
-        );
+    let Some((spec, only)) = find_system(&base, a.system.as_deref(), &a.specs, "to run", color)?
+    else {
         return Ok(ExitCode::from(1));
     };
     let settings = a.runtime.settings(&base, std::slice::from_ref(&spec))?;
-    let only = svcgen_codegen::Loaded {
-        sources: loaded.sources,
-        systems: vec![system.clone()],
-    };
     let Some((only, files)) = generate_into(&a.out, only, &settings, color)? else {
         return Ok(ExitCode::from(1));
     };
