@@ -351,3 +351,81 @@ status = 204
         "located in the person's file: {err}"
     );
 }
+
+/// `svcgen key` prints a key and the hash line that admits it; `svcgen token` signs a token of
+/// a system's scheme with a given key, and refuses a scope the scheme cannot carry or a key it
+/// cannot read, with the reason and exit code 1.
+#[test]
+fn keys_and_tokens_for_trying_a_system() {
+    let made = svcgen(&["key", "--subject", "reporting", "--scope", "reports:read"]);
+    assert!(made.status.success(), "{}", stderr(&made));
+    let text = String::from_utf8_lossy(&made.stdout).into_owned();
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines.len(), 2, "{text}");
+    assert!(lines[0].starts_with("svcgen_"), "{text}");
+    let line: Vec<&str> = lines[1].split(' ').collect();
+    assert_eq!(line[0].len(), 64, "a SHA-256 in hex: {text}");
+    assert_eq!(&line[1..], ["reporting", "reports:read"]);
+    let bad = svcgen(&["key", "--scope", "has space"]);
+    assert_eq!(bad.status.code(), Some(2));
+    assert!(stderr(&bad).contains("is not a scope"), "{}", stderr(&bad));
+
+    let dir = tempfile::tempdir().unwrap();
+    let key = dir.path().join("signing-key.pem");
+    let signing = svcgen(&["key", "--signing"]);
+    assert!(String::from_utf8_lossy(&signing.stdout).starts_with("-----BEGIN PRIVATE KEY-----"));
+    std::fs::write(&key, &signing.stdout).unwrap();
+    let grants = repo().join("specs/grants");
+    let (grants, key) = (grants.to_str().unwrap(), key.to_str().unwrap());
+    let token = svcgen(&[
+        "token",
+        grants,
+        "--key",
+        key,
+        "--subject",
+        "APP-000001",
+        "--scope",
+        "applicant",
+        "--claim",
+        "applicant_id=APP-000001",
+    ]);
+    assert!(token.status.success(), "{}", stderr(&token));
+    assert_eq!(
+        String::from_utf8_lossy(&token.stdout)
+            .trim()
+            .split('.')
+            .count(),
+        3
+    );
+    let wrong_scope = svcgen(&[
+        "token",
+        grants,
+        "--key",
+        key,
+        "--subject",
+        "x",
+        "--scope",
+        "admin",
+    ]);
+    assert_eq!(wrong_scope.status.code(), Some(1));
+    assert!(
+        stderr(&wrong_scope).contains("carries no scope `admin`"),
+        "{}",
+        stderr(&wrong_scope)
+    );
+    let no_key = dir.path().join("missing.pem");
+    let missing = svcgen(&[
+        "token",
+        grants,
+        "--key",
+        no_key.to_str().unwrap(),
+        "--subject",
+        "x",
+    ]);
+    assert_eq!(missing.status.code(), Some(1));
+    assert!(
+        stderr(&missing).contains("cannot read the signing key"),
+        "{}",
+        stderr(&missing)
+    );
+}
