@@ -767,6 +767,20 @@ pub fn credential_of<C>(
     Some(crate::context::Credential::new(name, value))
 }
 
+/// Who `caller` is, as the events published on its behalf record it: the subject of a token
+/// (`app_user`) or of an API key (`api_key`).
+pub fn actor_of<C>(caller: &Caller<C>) -> crate::context::Actor {
+    let by_key = INSTALLED
+        .get()
+        .into_iter()
+        .flatten()
+        .any(|s| matches!(s, Loaded::ApiKey(_)) && s.name() == caller.scheme);
+    crate::context::Actor {
+        auth_type: if by_key { "api_key" } else { "app_user" }.to_owned(),
+        id: Some(caller.subject.clone()),
+    }
+}
+
 /// The token of `Authorization: Bearer <token>` (the scheme's name in any case).
 fn bearer(headers: &HeaderMap) -> Option<&str> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;

@@ -7,7 +7,15 @@ use std::future::Future;
 
 tokio::task_local! {
     static REQUEST_ID: RequestId;
-    static CREDENTIAL: Credential;
+    static ON_BEHALF_OF: OnBehalfOf;
+}
+
+/// Whom the work of a task is done for: the credential to pass on to dependencies, and the
+/// actor the events it publishes record.
+#[derive(Clone)]
+struct OnBehalfOf {
+    credential: Option<Credential>,
+    actor: Option<Actor>,
 }
 
 /// The credential a caller proved itself with (a header and its value), passed on unchanged
@@ -44,27 +52,61 @@ impl fmt::Debug for Credential {
     }
 }
 
+/// Who caused an event: the verified caller of the request that published it, recorded with
+/// the event as the CloudEvents `authcontext` extension (`authtype`, `authid`) and handed to
+/// the subscribers' handlers. It names the principal, never its credentials.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Actor {
+    /// The kind of principal, as `authcontext` names them: `app_user` for the subject of a
+    /// token, `api_key` for the subject an API key was issued to.
+    #[serde(rename = "authtype")]
+    pub auth_type: String,
+    /// The principal: the token's `sub`, or the key's subject.
+    #[serde(rename = "authid", skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
 /// Runs `fut` with `credential` as the caller's, for the dependency calls made in it that
 /// forward the caller's credential.
 pub fn with_credential<F: Future>(
     credential: Credential,
     fut: F,
 ) -> impl Future<Output = F::Output> {
-    CREDENTIAL.scope(credential, fut)
+    let on_behalf_of = OnBehalfOf {
+        credential: Some(credential),
+        actor: actor(),
+    };
+    ON_BEHALF_OF.scope(on_behalf_of, fut)
 }
 
-/// Runs `fut` on behalf of the caller whose `credential` it is, if any: [`with_credential`],
-/// or `fut` as it is.
-pub async fn on_behalf_of<F: Future>(credential: Option<Credential>, fut: F) -> F::Output {
-    match credential {
-        Some(credential) => with_credential(credential, fut).await,
-        None => fut.await,
+/// Runs `fut` on behalf of a caller: the dependency calls made in it that forward the
+/// caller's credential send `credential`, the events it publishes record `actor`. With
+/// neither, `fut` as it is.
+pub async fn on_behalf_of<F: Future>(
+    credential: Option<Credential>,
+    actor: Option<Actor>,
+    fut: F,
+) -> F::Output {
+    if credential.is_none() && actor.is_none() {
+        return fut.await;
     }
+    ON_BEHALF_OF
+        .scope(OnBehalfOf { credential, actor }, fut)
+        .await
 }
 
 /// The credential of the caller being served, if it proved itself with one.
 pub fn credential() -> Option<Credential> {
-    CREDENTIAL.try_with(Clone::clone).ok()
+    ON_BEHALF_OF
+        .try_with(|o| o.credential.clone())
+        .ok()
+        .flatten()
+}
+
+/// The actor on whose behalf the current task works, if any: the verified caller of the
+/// request being served, or the actor of the event being handled.
+pub fn actor() -> Option<Actor> {
+    ON_BEHALF_OF.try_with(|o| o.actor.clone()).ok().flatten()
 }
 
 /// The header carrying the request id.
@@ -175,5 +217,27 @@ mod tests {
         let id = RequestId::from_header(&HeaderValue::from_static("abc")).unwrap();
         let cx = with_request_id(id, async { Context::current() }).await;
         assert_eq!(cx.request_id(), Some("abc"));
+    }
+
+    #[tokio::test]
+    async fn the_actor_and_credential_hold_inside_their_scope_only() {
+        let alice = Actor {
+            auth_type: "app_user".to_owned(),
+            id: Some("alice".to_owned()),
+        };
+        let token = Credential::new(
+            http::header::AUTHORIZATION,
+            HeaderValue::from_static("Bearer t"),
+        );
+        assert_eq!(actor(), None);
+        let (seen, inner) = on_behalf_of(None, Some(alice.clone()), async {
+            // A credential set inside keeps the actor of the scope around it.
+            let inner = with_credential(token.clone(), async { (actor(), credential()) });
+            (actor(), inner.await)
+        })
+        .await;
+        assert_eq!(seen, Some(alice.clone()));
+        assert_eq!(inner, (Some(alice), Some(token)));
+        assert_eq!((actor(), credential()), (None, None));
     }
 }

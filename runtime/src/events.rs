@@ -23,13 +23,16 @@
 //!
 //! Every event carries the CloudEvents 1.0 attributes (`id`, `source`, `type`, `time`,
 //! `specversion`, `datacontenttype`, `subject` for the ordering key) and the request id of the
-//! request that caused it, so one id follows a request across calls and events.
+//! request that caused it, so one id follows a request across calls and events. An event
+//! published while serving a verified caller records who it was (the CloudEvents
+//! `authcontext` extension: `authtype` and `authid`, never a credential), and so do the events
+//! a subscriber publishes while handling it.
 
 pub mod jetstream;
 
-use crate::context::{REQUEST_ID_HEADER, request_id};
+use crate::context::{Actor, REQUEST_ID_HEADER, actor, request_id};
 use crate::problem::Problem;
-use crate::store::{Db, Dialect, Error, On, Sql, Tx, now};
+use crate::store::{AddedColumn, Db, Dialect, Error, On, Sql, Tx, now};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -146,6 +149,9 @@ pub struct Envelope {
     pub subject: Option<String>,
     /// The request id of the request that caused it.
     pub request_id: Option<String>,
+    /// Who caused it: the verified caller it was published for (`authtype`, `authid`).
+    #[serde(flatten)]
+    pub actor: Option<Actor>,
     /// The payload, as JSON text.
     pub data: String,
 }
@@ -161,6 +167,9 @@ pub struct Meta {
     pub source: String,
     /// The request id of the request that caused it.
     pub request_id: Option<String>,
+    /// Who caused it: the verified caller of the request that published it, if there was
+    /// one. The events the handler publishes record the same actor.
+    pub actor: Option<Actor>,
     /// Which attempt this is (1 for the first).
     pub attempt: u32,
 }
@@ -173,6 +182,7 @@ impl Envelope {
             time: self.time,
             source: self.source.clone(),
             request_id: self.request_id.clone(),
+            actor: self.actor.clone(),
             attempt,
         }
     }
@@ -196,6 +206,12 @@ impl Envelope {
         }
         if let Some(r) = &self.request_id {
             h.push(("ce-requestid", r.clone()));
+        }
+        if let Some(actor) = &self.actor {
+            h.push(("ce-authtype", encode_header(&actor.auth_type)));
+            if let Some(id) = &actor.id {
+                h.push(("ce-authid", encode_header(id)));
+            }
         }
         h
     }
@@ -231,6 +247,12 @@ impl Envelope {
         }
         let id = need("ce-id")?;
         let time = need("ce-time")?;
+        let decoded = |name: &str| get(name)?.map(|s| decode_header(&s)).transpose();
+        let actor = match (decoded("ce-authtype")?, decoded("ce-authid")?) {
+            (Some(auth_type), id) => Some(Actor { auth_type, id }),
+            (None, None) => None,
+            (None, Some(_)) => return Err("`ce-authid` without `ce-authtype`".to_owned()),
+        };
         Ok(Envelope {
             id: id
                 .parse()
@@ -240,8 +262,9 @@ impl Envelope {
             time: DateTime::parse_from_rfc3339(&time)
                 .map_err(|_| format!("`ce-time` is not an RFC 3339 time: `{time}`"))?
                 .with_timezone(&Utc),
-            subject: get("ce-subject")?.map(|s| decode_header(&s)).transpose()?,
+            subject: decoded("ce-subject")?,
             request_id: get("ce-requestid")?,
+            actor,
             data: String::from_utf8(body.to_vec())
                 .map_err(|_| "the body is not UTF-8".to_owned())?,
         })
@@ -288,23 +311,23 @@ fn decode_header(value: &str) -> Result<String, String> {
 // missing, outside the service's own migrations.
 
 const CREATE_SQLITE: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS \"_svcgen_outbox\" (\"seq\" INTEGER PRIMARY KEY AUTOINCREMENT, \"id\" BLOB NOT NULL UNIQUE, \"type\" TEXT NOT NULL, \"subject\" TEXT, \"time\" TEXT NOT NULL, \"request_id\" TEXT, \"data\" TEXT NOT NULL, \"published_at\" TEXT)",
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_outbox\" (\"seq\" INTEGER PRIMARY KEY AUTOINCREMENT, \"id\" BLOB NOT NULL UNIQUE, \"type\" TEXT NOT NULL, \"subject\" TEXT, \"time\" TEXT NOT NULL, \"request_id\" TEXT, \"auth_type\" TEXT, \"auth_id\" TEXT, \"data\" TEXT NOT NULL, \"published_at\" TEXT)",
     "CREATE INDEX IF NOT EXISTS \"_svcgen_outbox_unpublished\" ON \"_svcgen_outbox\" (\"published_at\", \"seq\")",
     "CREATE TABLE IF NOT EXISTS \"_svcgen_deliveries\" (\"seq\" INTEGER NOT NULL, \"subscriber\" TEXT NOT NULL, \"type\" TEXT NOT NULL, \"subject\" TEXT, \"attempts\" INTEGER NOT NULL DEFAULT 0, \"next_at\" TEXT NOT NULL, \"done_at\" TEXT, \"last_error\" TEXT, PRIMARY KEY (\"seq\", \"subscriber\"))",
     "CREATE INDEX IF NOT EXISTS \"_svcgen_deliveries_waiting\" ON \"_svcgen_deliveries\" (\"seq\") WHERE \"done_at\" IS NULL",
     "CREATE INDEX IF NOT EXISTS \"_svcgen_deliveries_queues\" ON \"_svcgen_deliveries\" (\"subscriber\", \"type\", \"subject\", \"seq\") WHERE \"done_at\" IS NULL",
     "CREATE TABLE IF NOT EXISTS \"_svcgen_inbox\" (\"id\" BLOB NOT NULL PRIMARY KEY, \"type\" TEXT NOT NULL, \"handled_at\" TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS \"_svcgen_dead_letters\" (\"id\" BLOB NOT NULL PRIMARY KEY, \"type\" TEXT NOT NULL, \"source\" TEXT NOT NULL, \"subject\" TEXT, \"time\" TEXT NOT NULL, \"request_id\" TEXT, \"data\" TEXT NOT NULL, \"attempts\" INTEGER NOT NULL, \"error\" TEXT NOT NULL, \"failed_at\" TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_dead_letters\" (\"id\" BLOB NOT NULL PRIMARY KEY, \"type\" TEXT NOT NULL, \"source\" TEXT NOT NULL, \"subject\" TEXT, \"time\" TEXT NOT NULL, \"request_id\" TEXT, \"auth_type\" TEXT, \"auth_id\" TEXT, \"data\" TEXT NOT NULL, \"attempts\" INTEGER NOT NULL, \"error\" TEXT NOT NULL, \"failed_at\" TEXT NOT NULL)",
 ];
 
 const CREATE_POSTGRES: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS \"_svcgen_outbox\" (\"seq\" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \"id\" uuid NOT NULL UNIQUE, \"type\" text NOT NULL, \"subject\" text, \"time\" timestamptz NOT NULL, \"request_id\" text, \"data\" text NOT NULL, \"published_at\" timestamptz)",
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_outbox\" (\"seq\" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \"id\" uuid NOT NULL UNIQUE, \"type\" text NOT NULL, \"subject\" text, \"time\" timestamptz NOT NULL, \"request_id\" text, \"auth_type\" text, \"auth_id\" text, \"data\" text NOT NULL, \"published_at\" timestamptz)",
     "CREATE INDEX IF NOT EXISTS \"_svcgen_outbox_unpublished\" ON \"_svcgen_outbox\" (\"published_at\", \"seq\")",
     "CREATE TABLE IF NOT EXISTS \"_svcgen_deliveries\" (\"seq\" bigint NOT NULL, \"subscriber\" text NOT NULL, \"type\" text NOT NULL, \"subject\" text, \"attempts\" integer NOT NULL DEFAULT 0, \"next_at\" timestamptz NOT NULL, \"done_at\" timestamptz, \"last_error\" text, PRIMARY KEY (\"seq\", \"subscriber\"))",
     "CREATE INDEX IF NOT EXISTS \"_svcgen_deliveries_waiting\" ON \"_svcgen_deliveries\" (\"seq\") WHERE \"done_at\" IS NULL",
     "CREATE INDEX IF NOT EXISTS \"_svcgen_deliveries_queues\" ON \"_svcgen_deliveries\" (\"subscriber\", \"type\", \"subject\", \"seq\") WHERE \"done_at\" IS NULL",
     "CREATE TABLE IF NOT EXISTS \"_svcgen_inbox\" (\"id\" uuid NOT NULL PRIMARY KEY, \"type\" text NOT NULL, \"handled_at\" timestamptz NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS \"_svcgen_dead_letters\" (\"id\" uuid NOT NULL PRIMARY KEY, \"type\" text NOT NULL, \"source\" text NOT NULL, \"subject\" text, \"time\" timestamptz NOT NULL, \"request_id\" text, \"data\" text NOT NULL, \"attempts\" integer NOT NULL, \"error\" text NOT NULL, \"failed_at\" timestamptz NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_dead_letters\" (\"id\" uuid NOT NULL PRIMARY KEY, \"type\" text NOT NULL, \"source\" text NOT NULL, \"subject\" text, \"time\" timestamptz NOT NULL, \"request_id\" text, \"auth_type\" text, \"auth_id\" text, \"data\" text NOT NULL, \"attempts\" integer NOT NULL, \"error\" text NOT NULL, \"failed_at\" timestamptz NOT NULL)",
 ];
 
 /// Creates the event tables when missing (replicas starting together take turns).
@@ -319,8 +342,44 @@ pub async fn create_tables(db: &Db) -> Result<(), Error> {
         postgres: statement,
     })
     .collect();
-    crate::store::create_runtime_tables(db, &statements).await
+    crate::store::create_runtime_tables(db, &statements, ADDED_COLUMNS).await
 }
+
+/// The columns recording an event's actor, which tables made before events recorded one lack.
+const ADDED_COLUMNS: &[AddedColumn] = &[
+    AddedColumn {
+        table: "_svcgen_outbox",
+        column: "auth_type",
+        add: Sql {
+            sqlite: "ALTER TABLE \"_svcgen_outbox\" ADD COLUMN \"auth_type\" TEXT",
+            postgres: "ALTER TABLE \"_svcgen_outbox\" ADD COLUMN IF NOT EXISTS \"auth_type\" text",
+        },
+    },
+    AddedColumn {
+        table: "_svcgen_outbox",
+        column: "auth_id",
+        add: Sql {
+            sqlite: "ALTER TABLE \"_svcgen_outbox\" ADD COLUMN \"auth_id\" TEXT",
+            postgres: "ALTER TABLE \"_svcgen_outbox\" ADD COLUMN IF NOT EXISTS \"auth_id\" text",
+        },
+    },
+    AddedColumn {
+        table: "_svcgen_dead_letters",
+        column: "auth_type",
+        add: Sql {
+            sqlite: "ALTER TABLE \"_svcgen_dead_letters\" ADD COLUMN \"auth_type\" TEXT",
+            postgres: "ALTER TABLE \"_svcgen_dead_letters\" ADD COLUMN IF NOT EXISTS \"auth_type\" text",
+        },
+    },
+    AddedColumn {
+        table: "_svcgen_dead_letters",
+        column: "auth_id",
+        add: Sql {
+            sqlite: "ALTER TABLE \"_svcgen_dead_letters\" ADD COLUMN \"auth_id\" TEXT",
+            postgres: "ALTER TABLE \"_svcgen_dead_letters\" ADD COLUMN IF NOT EXISTS \"auth_id\" text",
+        },
+    },
+];
 
 /// One kind of event, as the generated code names it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -336,8 +395,8 @@ const KEY_LOCK: Sql = Sql {
     postgres: "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
 };
 const INSERT_OUTBOX: Sql = Sql {
-    sqlite: "INSERT INTO \"_svcgen_outbox\" (\"id\", \"type\", \"subject\", \"time\", \"request_id\", \"data\") VALUES (?, ?, ?, ?, ?, ?)",
-    postgres: "INSERT INTO \"_svcgen_outbox\" (\"id\", \"type\", \"subject\", \"time\", \"request_id\", \"data\") VALUES ($1, $2, $3, $4, $5, $6)",
+    sqlite: "INSERT INTO \"_svcgen_outbox\" (\"id\", \"type\", \"subject\", \"time\", \"request_id\", \"auth_type\", \"auth_id\", \"data\") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    postgres: "INSERT INTO \"_svcgen_outbox\" (\"id\", \"type\", \"subject\", \"time\", \"request_id\", \"auth_type\", \"auth_id\", \"data\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
 };
 
 /// A publisher's outbox: where its handlers put the events they publish.
@@ -385,12 +444,18 @@ impl Outbox {
                 .await?;
         }
         let id = Uuid::new_v4();
+        let (auth_type, auth_id) = match actor() {
+            Some(actor) => (Some(actor.auth_type), actor.id),
+            None => (None, None),
+        };
         tx.query(&INSERT_OUTBOX)
             .bind(id)
             .bind(kind.wire_type)
             .bind(subject)
             .bind(now())
             .bind(request_id().map(|r| r.as_str().to_owned()))
+            .bind(auth_type)
+            .bind(auth_id)
             .bind(data)
             .execute(&mut On::Tx(tx))
             .await?;
@@ -445,8 +510,8 @@ const MARK_PUBLISHED: Sql = Sql {
 /// the same type and ordering key for the same subscriber (each such check one probe of the
 /// partial index of waiting deliveries).
 const DUE: Sql = Sql {
-    sqlite: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= ? AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"type\" = d.\"type\" AND e.\"subject\" = d.\"subject\" AND e.\"seq\" < d.\"seq\" AND e.\"done_at\" IS NULL) AND d.\"subscriber\" = ? ORDER BY d.\"seq\" LIMIT 200",
-    postgres: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= $1 AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"type\" = d.\"type\" AND e.\"subject\" = d.\"subject\" AND e.\"seq\" < d.\"seq\" AND e.\"done_at\" IS NULL) AND d.\"subscriber\" = $2 ORDER BY d.\"seq\" LIMIT 200",
+    sqlite: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\", o.\"auth_type\", o.\"auth_id\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= ? AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"type\" = d.\"type\" AND e.\"subject\" = d.\"subject\" AND e.\"seq\" < d.\"seq\" AND e.\"done_at\" IS NULL) AND d.\"subscriber\" = ? ORDER BY d.\"seq\" LIMIT 200",
+    postgres: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\", o.\"auth_type\", o.\"auth_id\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= $1 AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"type\" = d.\"type\" AND e.\"subject\" = d.\"subject\" AND e.\"seq\" < d.\"seq\" AND e.\"done_at\" IS NULL) AND d.\"subscriber\" = $2 ORDER BY d.\"seq\" LIMIT 200",
 };
 /// Marks the deliveries to subscriber `$2` of the events whose numbers are in the JSON array
 /// `$3` done.
@@ -593,6 +658,7 @@ impl Relay {
                 time: row.get(6)?,
                 request_id: row.get(7)?,
                 data: row.get(8)?,
+                actor: actor_of_row(row, 9)?,
                 source: self.outbox.source().to_owned(),
             };
             batch.push((seq, attempts.max(0) as u32 + 1, envelope));
@@ -865,16 +931,16 @@ const IS_HANDLED: Sql = Sql {
     postgres: "SELECT 1 FROM \"_svcgen_inbox\" WHERE \"id\" = $1",
 };
 const DEAD_LETTER: Sql = Sql {
-    sqlite: "INSERT INTO \"_svcgen_dead_letters\" (\"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (\"id\") DO UPDATE SET \"attempts\" = excluded.\"attempts\", \"error\" = excluded.\"error\", \"failed_at\" = excluded.\"failed_at\"",
-    postgres: "INSERT INTO \"_svcgen_dead_letters\" (\"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (\"id\") DO UPDATE SET \"attempts\" = excluded.\"attempts\", \"error\" = excluded.\"error\", \"failed_at\" = excluded.\"failed_at\"",
+    sqlite: "INSERT INTO \"_svcgen_dead_letters\" (\"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (\"id\") DO UPDATE SET \"attempts\" = excluded.\"attempts\", \"error\" = excluded.\"error\", \"failed_at\" = excluded.\"failed_at\"",
+    postgres: "INSERT INTO \"_svcgen_dead_letters\" (\"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (\"id\") DO UPDATE SET \"attempts\" = excluded.\"attempts\", \"error\" = excluded.\"error\", \"failed_at\" = excluded.\"failed_at\"",
 };
 const LIST_DEAD: Sql = Sql {
-    sqlite: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\" FROM \"_svcgen_dead_letters\" ORDER BY \"failed_at\", \"id\" LIMIT 1000",
-    postgres: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\" FROM \"_svcgen_dead_letters\" ORDER BY \"failed_at\", \"id\" LIMIT 1000",
+    sqlite: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\" FROM \"_svcgen_dead_letters\" ORDER BY \"failed_at\", \"id\" LIMIT 1000",
+    postgres: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\" FROM \"_svcgen_dead_letters\" ORDER BY \"failed_at\", \"id\" LIMIT 1000",
 };
 const GET_DEAD: Sql = Sql {
-    sqlite: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\" FROM \"_svcgen_dead_letters\" WHERE \"id\" = ?",
-    postgres: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\" FROM \"_svcgen_dead_letters\" WHERE \"id\" = $1",
+    sqlite: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\" FROM \"_svcgen_dead_letters\" WHERE \"id\" = ?",
+    postgres: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\" FROM \"_svcgen_dead_letters\" WHERE \"id\" = $1",
 };
 const REMOVE_DEAD: Sql = Sql {
     sqlite: "DELETE FROM \"_svcgen_dead_letters\" WHERE \"id\" = ?",
@@ -958,7 +1024,12 @@ impl Inbox {
         }
         let handled = AssertUnwindSafe(tokio::time::timeout(
             self.settings.handler_timeout,
-            self.dispatch.dispatch(event, attempt, tx),
+            // The events the handler publishes record the actor of this one.
+            crate::context::on_behalf_of(
+                None,
+                event.actor.clone(),
+                self.dispatch.dispatch(event, attempt, tx),
+            ),
         ))
         .catch_unwind()
         .await;
@@ -1053,6 +1124,8 @@ impl Inbox {
             .bind(i32::try_from(attempts).unwrap_or(i32::MAX))
             .bind(why)
             .bind(now())
+            .bind(event.actor.as_ref().map(|a| &a.auth_type))
+            .bind(event.actor.as_ref().and_then(|a| a.id.as_ref()))
             .execute(&mut On::Db(db))
             .await
             .map(drop)
@@ -1128,10 +1201,23 @@ fn dead_letter(row: &crate::store::Row) -> Result<DeadLetter, Error> {
             time: row.get(4)?,
             request_id: row.get(5)?,
             data: row.get(6)?,
+            actor: actor_of_row(row, 10)?,
         },
         attempts: row.get(7)?,
         error: row.get(8)?,
         failed_at: row.get(9)?,
+    })
+}
+
+/// The actor recorded in columns `at` (`auth_type`) and `at + 1` (`auth_id`) of `row`.
+fn actor_of_row(row: &crate::store::Row, at: usize) -> Result<Option<Actor>, Error> {
+    let auth_type: Option<String> = row.get(at)?;
+    Ok(match auth_type {
+        Some(auth_type) => Some(Actor {
+            auth_type,
+            id: row.get(at + 1)?,
+        }),
+        None => None,
     })
 }
 

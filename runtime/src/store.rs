@@ -805,20 +805,58 @@ impl From<Error> for Problem {
     }
 }
 
+/// A column a runtime table gained after it first shipped: added to a table an earlier
+/// version created.
+#[derive(Debug, Clone, Copy)]
+pub struct AddedColumn {
+    /// The table.
+    pub table: &'static str,
+    /// The column.
+    pub column: &'static str,
+    /// The statement adding it (on PostgreSQL with `IF NOT EXISTS`; SQLite has no such
+    /// clause, so it runs there only when the column is missing).
+    pub add: Sql,
+}
+
 /// Runs `statements` (the `CREATE … IF NOT EXISTS` of the runtime's own tables: idempotency
-/// keys, event outbox and inbox) in one transaction that replicas starting together take in
-/// turns: PostgreSQL reports the loser of two concurrent creations of one table as an error
-/// (a unique violation of its catalog, or "type … already exists"), so the transaction first
+/// keys, event outbox and inbox), then adds the `added` columns a table made by an earlier
+/// version lacks, in one transaction that replicas starting together take in turns:
+/// PostgreSQL reports the loser of two concurrent creations of one table as an error (a
+/// unique violation of its catalog, or "type … already exists"), so the transaction first
 /// takes an advisory lock; on SQLite the transaction holds the write lock from its start.
-pub async fn create_runtime_tables(db: &Db, statements: &[Sql]) -> Result<(), Error> {
+pub async fn create_runtime_tables(
+    db: &Db,
+    statements: &[Sql],
+    added: &[AddedColumn],
+) -> Result<(), Error> {
     const LOCK: Sql = Sql {
         sqlite: "SELECT 1",
         postgres: "SELECT pg_advisory_xact_lock(7330150474202651)",
+    };
+    const HAS_COLUMN: Sql = Sql {
+        sqlite: "SELECT 1 FROM pragma_table_info(?) WHERE \"name\" = ?",
+        postgres: "SELECT 1 FROM information_schema.columns WHERE table_schema = current_schema() AND table_name = $1 AND column_name = $2",
     };
     let mut tx = db.begin().await?;
     tx.query(&LOCK).execute(&mut On::Tx(&mut tx)).await?;
     for statement in statements {
         tx.query(statement).execute(&mut On::Tx(&mut tx)).await?;
+    }
+    for column in added {
+        let present = tx
+            .query(&HAS_COLUMN)
+            .bind(column.table)
+            .bind(column.column)
+            .fetch_optional(&mut On::Tx(&mut tx))
+            .await?;
+        if present.is_none() {
+            tracing::info!(
+                table = column.table,
+                column = column.column,
+                "adding a column to a table an earlier version made"
+            );
+            tx.query(&column.add).execute(&mut On::Tx(&mut tx)).await?;
+        }
     }
     tx.commit().await
 }
@@ -1125,7 +1163,7 @@ pub mod idempotency {
         /// migrations table, outside the service's migrations) and forgets keys older than
         /// [`KEPT`], now and every hour.
         pub async fn open(db: &Db, request_timeout: Duration) -> Result<Keys, Error> {
-            super::create_runtime_tables(db, &[CREATE]).await?;
+            super::create_runtime_tables(db, &[CREATE], &[]).await?;
             let keys = Keys {
                 db: db.clone(),
                 abandoned_after: request_timeout + Duration::from_secs(5),

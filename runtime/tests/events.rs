@@ -81,6 +81,22 @@ impl Pair {
         }
     }
 
+    /// The dead letters as listed over HTTP.
+    async fn listed_dead_letters(&self) -> serde_json::Value {
+        reqwest::get(format!("{}{}", self.url, events::DEAD_LETTERS_PATH))
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap()
+    }
+
+    /// Replays dead letter `id` over HTTP: the answer.
+    async fn replay(&self, id: &str) -> reqwest::Response {
+        let url = format!("{}{}/{id}/replay", self.url, events::DEAD_LETTERS_PATH);
+        reqwest::Client::new().post(url).send().await.unwrap()
+    }
+
     async fn close(self) {
         self.publisher.drop().await;
         self.subscriber.drop().await;
@@ -164,38 +180,14 @@ async fn a_poison_event_goes_to_the_dead_letters_and_the_others_keep_flowing_on(
     assert_eq!(dead[0].event.data, r#"{"n":13,"key":"b"}"#);
 
     // Listed over HTTP, and replayed once the handler is fixed.
-    let client = reqwest::Client::new();
-    let listed: serde_json::Value = client
-        .get(format!("{}{}", p.url, events::DEAD_LETTERS_PATH))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let listed = p.listed_dead_letters().await;
     let id = listed["dead_letters"][0]["id"].as_str().unwrap().to_owned();
     assert_eq!(listed["dead_letters"][0]["type"], "order.placed.v1");
-    let still_failing = client
-        .post(format!(
-            "{}{}/{id}/replay",
-            p.url,
-            events::DEAD_LETTERS_PATH
-        ))
-        .send()
-        .await
-        .unwrap();
+    let still_failing = p.replay(&id).await;
     assert_eq!(still_failing.status(), 200, "a failed replay goes back");
     assert_eq!(p.inbox.dead_letters().await.unwrap().len(), 1);
     p.recorder.poisoned.store(false, Ordering::SeqCst);
-    let replayed = client
-        .post(format!(
-            "{}{}/{id}/replay",
-            p.url,
-            events::DEAD_LETTERS_PATH
-        ))
-        .send()
-        .await
-        .unwrap();
+    let replayed = p.replay(&id).await;
     assert_eq!(replayed.text().await.unwrap(), r#"{"outcome":"handled"}"#);
     assert!(p.inbox.dead_letters().await.unwrap().is_empty());
     assert_eq!(p.seen().await.last(), Some(&(13, "b".into())));
@@ -311,7 +303,7 @@ async fn a_subscriber_that_is_down_gets_every_event_once_it_is_back_on(postgres:
 async fn replicas_creating_the_tables_together_all_succeed() {
     use svcgen_runtime::store::{Db, PoolSettings};
     for _ in 0..5 {
-        let test_db = fresh_empty("replicas").await;
+        let test_db = fresh_empty("replicas", true).await;
         let mut replicas = Vec::new();
         for _ in 0..4 {
             let url = test_db.url().to_owned();
@@ -327,20 +319,6 @@ async fn replicas_creating_the_tables_together_all_succeed() {
         }
         test_db.drop().await;
     }
-}
-
-/// A fresh, empty PostgreSQL database.
-async fn fresh_empty(role: &str) -> TestDb {
-    let admin = std::env::var("SVCGEN_TEST_POSTGRES")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".to_owned());
-    let name = format!(
-        "svcgen_events_{role}_{}_{}",
-        std::process::id(),
-        uuid::Uuid::new_v4().simple()
-    );
-    TestDb::postgres(&admin, &name)
-        .await
-        .expect("a test database")
 }
 
 on_both!(
@@ -419,5 +397,133 @@ async fn a_malformed_event_is_refused_with_the_reason() {
     }
     assert!(p.seen().await.is_empty());
     assert!(p.inbox.dead_letters().await.unwrap().is_empty());
+    p.close().await;
+}
+
+on_both!(
+    an_event_records_the_caller_it_was_published_for,
+    an_event_records_the_caller_it_was_published_for_on
+);
+
+/// An event published on behalf of a caller records who it was: the subscriber's handler runs
+/// on behalf of the same actor (so the events it publishes record it too), a dead letter keeps
+/// it, and a replay hands it on again. An event published for no one records no one.
+async fn an_event_records_the_caller_it_was_published_for_on(postgres: bool) {
+    let p = pair(fast(), postgres).await;
+    let (db, outbox) = (p.publisher.db(), &p.outbox);
+    publish_for(actor("app_user", "alice"), db, outbox, 21, "a").await;
+    publish_for(actor("api_key", "ci-bot"), db, outbox, 13, "b").await; // poisoned
+    publish_for(None, db, outbox, 22, "c").await;
+    p.settle(50).await;
+    let handled = p.recorder.actors.lock().unwrap().clone();
+    assert_eq!(
+        handled,
+        vec![(21, actor("app_user", "alice")), (22, None)],
+        "handled, each with its actor"
+    );
+
+    let dead = p.inbox.dead_letters().await.unwrap();
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    assert_eq!(dead[0].event.actor, actor("api_key", "ci-bot"));
+    let listed = p.listed_dead_letters().await;
+    let letter = &listed["dead_letters"][0];
+    assert_eq!(
+        (&letter["authtype"], &letter["authid"]),
+        (&"api_key".into(), &"ci-bot".into())
+    );
+    p.recorder.poisoned.store(false, Ordering::SeqCst);
+    let id = letter["id"].as_str().unwrap();
+    let replayed = p.replay(id).await;
+    assert_eq!(replayed.text().await.unwrap(), r#"{"outcome":"handled"}"#);
+    let last = p.recorder.actors.lock().unwrap().last().cloned();
+    assert_eq!(last, Some((13, actor("api_key", "ci-bot"))));
+    p.close().await;
+}
+
+/// The actor travels in the `authcontext` headers, any text percent-encoded; an `authid`
+/// without its `authtype` is refused.
+#[test]
+fn the_actor_travels_in_the_authcontext_headers() {
+    let mut event = envelope("{}", None, None);
+    event.actor = actor("app_user", "Zoë 100%\nadmin");
+    let headers = event.headers();
+    let find = |name: &str| {
+        headers
+            .iter()
+            .find(|(n, _)| *n == name)
+            .map(|(_, v)| v.as_str())
+    };
+    assert_eq!(find("ce-authtype"), Some("app_user"));
+    assert_eq!(find("ce-authid"), Some("Zo%C3%AB 100%25%0Aadmin"));
+    let back = events::Envelope::from_attributes(|name| find(name).map(Ok), b"{}").unwrap();
+    assert_eq!(back, event);
+
+    let orphan = |name: &str| match name {
+        "ce-authtype" => None,
+        _ => find(name).map(Ok),
+    };
+    let refused = events::Envelope::from_attributes(orphan, b"{}").unwrap_err();
+    assert!(
+        refused.contains("`ce-authid` without `ce-authtype`"),
+        "{refused}"
+    );
+}
+
+on_both!(
+    tables_made_before_events_recorded_actors_gain_the_columns,
+    tables_made_before_events_recorded_actors_gain_the_columns_on
+);
+
+/// The outbox and dead letters of a database made by a version whose events recorded no actor
+/// gain the columns at start; the events already in it are delivered, and new ones record
+/// their actor.
+async fn tables_made_before_events_recorded_actors_gain_the_columns_on(postgres: bool) {
+    const OLD: &[(&str, &str)] = &[
+        (
+            "CREATE TABLE \"_svcgen_outbox\" (\"seq\" INTEGER PRIMARY KEY AUTOINCREMENT, \"id\" BLOB NOT NULL UNIQUE, \"type\" TEXT NOT NULL, \"subject\" TEXT, \"time\" TEXT NOT NULL, \"request_id\" TEXT, \"data\" TEXT NOT NULL, \"published_at\" TEXT)",
+            "CREATE TABLE \"_svcgen_outbox\" (\"seq\" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \"id\" uuid NOT NULL UNIQUE, \"type\" text NOT NULL, \"subject\" text, \"time\" timestamptz NOT NULL, \"request_id\" text, \"data\" text NOT NULL, \"published_at\" timestamptz)",
+        ),
+        (
+            "CREATE TABLE \"_svcgen_dead_letters\" (\"id\" BLOB NOT NULL PRIMARY KEY, \"type\" TEXT NOT NULL, \"source\" TEXT NOT NULL, \"subject\" TEXT, \"time\" TEXT NOT NULL, \"request_id\" TEXT, \"data\" TEXT NOT NULL, \"attempts\" INTEGER NOT NULL, \"error\" TEXT NOT NULL, \"failed_at\" TEXT NOT NULL)",
+            "CREATE TABLE \"_svcgen_dead_letters\" (\"id\" uuid NOT NULL PRIMARY KEY, \"type\" text NOT NULL, \"source\" text NOT NULL, \"subject\" text, \"time\" timestamptz NOT NULL, \"request_id\" text, \"data\" text NOT NULL, \"attempts\" integer NOT NULL, \"error\" text NOT NULL, \"failed_at\" timestamptz NOT NULL)",
+        ),
+        (
+            "INSERT INTO \"_svcgen_outbox\" (\"id\", \"type\", \"subject\", \"time\", \"data\") VALUES (X'0123456789abcdef0123456789abcdef', 'order.placed.v1', 'a', '2026-11-30T12:00:00Z', '{\"n\":31,\"key\":\"a\"}')",
+            "INSERT INTO \"_svcgen_outbox\" (\"id\", \"type\", \"subject\", \"time\", \"data\") VALUES ('01234567-89ab-cdef-0123-456789abcdef', 'order.placed.v1', 'a', '2026-11-30T12:00:00Z', '{\"n\":31,\"key\":\"a\"}')",
+        ),
+    ];
+    let mut p = pair(fast(), postgres).await;
+    let old = fresh_empty("old", postgres).await;
+    let db = old.db().clone();
+    for &(sqlite, postgres) in OLD {
+        let statement = svcgen_runtime::store::Sql { sqlite, postgres };
+        db.query(&statement)
+            .execute(&mut On::Db(&db))
+            .await
+            .unwrap();
+    }
+    events::create_tables(&db)
+        .await
+        .expect("the old tables upgraded");
+    events::create_tables(&db)
+        .await
+        .expect("and again, with nothing to do");
+    // The pair's publisher replaced by the old database.
+    p.relay = Relay::new(
+        db.clone(),
+        p.outbox.clone(),
+        vec![Subscriber {
+            service: "notification",
+            url: p.url.clone(),
+            types: vec![PLACED.wire_type],
+        }],
+        fast(),
+    )
+    .unwrap();
+    publish_for(actor("app_user", "alice"), &db, &p.outbox, 32, "a").await;
+    p.settle(20).await;
+    let handled = p.recorder.actors.lock().unwrap().clone();
+    assert_eq!(handled, vec![(31, None), (32, actor("app_user", "alice"))]);
+    old.drop().await;
     p.close().await;
 }

@@ -123,7 +123,15 @@ async fn committed_events_travel_in_order_per_key_and_rolled_back_ones_never_on(
     p.publish(1, "a", true).await;
     p.publish(2, "a", false).await; // rolled back
     p.publish(3, "Zoë 100%\nb", true).await; // any text travels as the subject
-    p.publish(4, "a", true).await;
+    // The caller it was published for travels with it.
+    publish_for(
+        actor("app_user", "alice"),
+        p.publisher.db(),
+        &p.outbox,
+        4,
+        "a",
+    )
+    .await;
     assert_eq!(p.relay.pass().await.unwrap(), 3);
     assert_eq!(p.relay.unpublished().await.unwrap(), 0);
     assert_eq!(p.stored().await, 3);
@@ -132,6 +140,12 @@ async fn committed_events_travel_in_order_per_key_and_rolled_back_ones_never_on(
     assert_eq!(seen.len(), 3, "{seen:?}");
     assert_eq!(of_key(&seen, "a"), vec![1, 4]);
     assert_eq!(of_key(&seen, "Zoë 100%\nb"), vec![3]);
+    let mut actors = p.recorder.actors.lock().unwrap().clone();
+    actors.sort_by_key(|(n, _)| *n);
+    assert_eq!(
+        actors,
+        vec![(1, None), (3, None), (4, actor("app_user", "alice"))]
+    );
     // Nothing more arrives.
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(seen_of(&p).await.len(), 3);

@@ -479,6 +479,13 @@ async fn grants_sign_in_pay_and_notify() {
             ("payment_made".to_owned(), 1.0),
         ]
     );
+    // The payment event recorded who caused it (the applicant whose token paid), and
+    // analytics learnt it from the event.
+    let caused_by = format!("caused_by=app_user:{me}");
+    assert!(
+        system.services["analytics"].log().contains(&caused_by),
+        "analytics did not learn who paid ({caused_by})"
+    );
     assert!(
         through_gateway.report(&query).await.is_err(),
         "a report without a key"

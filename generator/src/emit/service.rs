@@ -1035,11 +1035,25 @@ pub(crate) fn server_tokens(
         }
         let status = status_code(e.status);
         let sources = args.iter().map(|a| &a.source);
-        let forwards = matches!(e.access, Access::Caller { .. })
-            && service.depends_on.iter().any(|d| d.forward_credentials);
-        let call = if forwards {
-            // Dependencies declared with `credentials = "forward"` carry the caller's on.
-            quote! { runtime::context::on_behalf_of(credential, api.#name(#(#sources),*)).await }
+        let has_caller = matches!(e.access, Access::Caller { .. });
+        // Dependencies declared with `credentials = "forward"` carry the caller's credential
+        // on; the events the handler publishes record the caller.
+        let forwards = has_caller && service.depends_on.iter().any(|d| d.forward_credentials);
+        let records = has_caller && !service.publishes.is_empty();
+        let call = if forwards || records {
+            let credential = if forwards {
+                quote! { credential }
+            } else {
+                quote! { None }
+            };
+            let actor = if records {
+                quote! { Some(runtime::auth::actor_of(&caller)) }
+            } else {
+                quote! { None }
+            };
+            quote! {
+                runtime::context::on_behalf_of(#credential, #actor, api.#name(#(#sources),*)).await
+            }
         } else {
             quote! { api.#name(#(#sources),*).await }
         };

@@ -3,8 +3,10 @@
 
 #![allow(dead_code)] // each test file uses its part
 
+use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
+use svcgen_runtime::context::{self, Actor};
 use svcgen_runtime::events::{self, Dispatch, Envelope, HandlerError, Handling, Kind, Settings};
 use svcgen_runtime::store::{On, Sql, TestDb, Tx};
 
@@ -32,10 +34,12 @@ pub struct Placed {
     pub key: String,
 }
 
-/// Records each event's number in `seen`, inside the inbox's transaction. Number 13 fails
-/// while `poisoned` is set; a payload that is not a `Placed` is invalid.
+/// Records each event's number in `seen`, inside the inbox's transaction, and in `actors`
+/// the actor its handler ran on behalf of. Number 13 fails while `poisoned` is set; a payload
+/// that is not a `Placed` is invalid.
 pub struct Recorder {
     pub poisoned: AtomicBool,
+    pub actors: Mutex<Vec<(i64, Option<Actor>)>>,
 }
 
 impl Dispatch for Recorder {
@@ -68,6 +72,10 @@ impl Dispatch for Recorder {
                 .execute(&mut On::Tx(&mut tx))
                 .await
                 .map_err(|e| HandlerError::Failed(e.to_string()))?;
+            self.actors
+                .lock()
+                .unwrap()
+                .push((placed.n, context::actor()));
             Ok(tx)
         })
     }
@@ -78,6 +86,7 @@ impl Recorder {
     pub fn new(poisoned: bool) -> Recorder {
         Recorder {
             poisoned: AtomicBool::new(poisoned),
+            actors: Mutex::default(),
         }
     }
 }
@@ -107,6 +116,25 @@ pub async fn publish(
     }
 }
 
+/// [`publish`] on behalf of `actor`.
+pub async fn publish_for(
+    actor: Option<Actor>,
+    db: &svcgen_runtime::store::Db,
+    outbox: &events::Outbox,
+    n: i64,
+    key: &str,
+) {
+    context::on_behalf_of(None, actor, publish(db, outbox, n, key, true)).await;
+}
+
+/// An actor of kind `auth_type` (`app_user`, `api_key`) named `id`.
+pub fn actor(auth_type: &str, id: &str) -> Option<Actor> {
+    Some(Actor {
+        auth_type: auth_type.to_owned(),
+        id: Some(id.to_owned()),
+    })
+}
+
 /// The numbers and keys a subscriber's database recorded, in the order it recorded them.
 pub async fn seen(db: &svcgen_runtime::store::Db) -> Vec<(i64, String)> {
     db.query(&ALL_SEEN)
@@ -126,8 +154,15 @@ pub fn of_key(seen: &[(i64, String)], key: &str) -> Vec<i64> {
         .collect()
 }
 
-/// A fresh database for `role` on SQLite or on PostgreSQL.
+/// A fresh database for `role` on SQLite or on PostgreSQL, with the event tables.
 pub async fn fresh(role: &str, postgres: bool) -> TestDb {
+    let db = fresh_empty(role, postgres).await;
+    events::create_tables(db.db()).await.unwrap();
+    db
+}
+
+/// A fresh database for `role` on SQLite or on PostgreSQL, with no tables.
+pub async fn fresh_empty(role: &str, postgres: bool) -> TestDb {
     let name = format!(
         "svcgen_events_{role}_{}_{}",
         std::process::id(),
@@ -140,9 +175,7 @@ pub async fn fresh(role: &str, postgres: bool) -> TestDb {
     } else {
         TestDb::sqlite(&name).await
     };
-    let db = db.expect("a test database");
-    events::create_tables(db.db()).await.unwrap();
-    db
+    db.expect("a test database")
 }
 
 /// An `order.placed` event from the shop's orders, as the relay would send it.
@@ -154,6 +187,7 @@ pub fn envelope(data: &str, subject: Option<&str>, request_id: Option<&str>) -> 
         time: svcgen_runtime::store::now(),
         subject: subject.map(str::to_owned),
         request_id: request_id.map(str::to_owned),
+        actor: None,
         data: data.into(),
     }
 }

@@ -115,19 +115,27 @@ impl Api for Analytics {
         Ok(())
     }
 
+    /// Recorded with who paid: the caller the payment service served when it published the
+    /// event (its `authcontext`), kept as the property `caused_by`.
     async fn on_payment_made(
         &self,
         meta: Meta,
         event: PaymentMade,
         tx: &mut Transaction,
     ) -> Result<(), HandlerError> {
-        let properties = [
+        let mut properties: std::collections::BTreeMap<String, String> = [
             ("receipt_id".to_owned(), event.receipt_id.to_string()),
             ("amount".to_owned(), event.amount.amount.to_string()),
             ("currency".to_owned(), event.amount.currency),
         ]
         .into_iter()
         .collect();
+        if let Some(actor) = &meta.actor {
+            let who = actor.id.as_deref().unwrap_or("-");
+            let caused_by = format!("{}:{who}", actor.auth_type);
+            runtime::tracing::info!(event = %meta.id, %caused_by, "payment recorded");
+            properties.insert("caused_by".to_owned(), caused_by);
+        }
         let stored = StoredEvent {
             id: meta.id,
             name: "payment.made".into(),

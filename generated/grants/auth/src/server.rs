@@ -436,7 +436,12 @@ mod endpoints {
         };
         respond_empty(
             StatusCode::NO_CONTENT,
-            api.logout(Context::current(), caller).await,
+            runtime::context::on_behalf_of(
+                    None,
+                    Some(runtime::auth::actor_of(&caller)),
+                    api.logout(Context::current(), caller),
+                )
+                .await,
         )
     }
 }

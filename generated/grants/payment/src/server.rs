@@ -266,6 +266,7 @@ mod endpoints {
             StatusCode::CREATED,
             runtime::context::on_behalf_of(
                     credential,
+                    Some(runtime::auth::actor_of(&caller)),
                     api.pay_fee(Context::current(), caller, body),
                 )
                 .await,
@@ -300,6 +301,7 @@ mod endpoints {
             StatusCode::OK,
             runtime::context::on_behalf_of(
                     credential,
+                    Some(runtime::auth::actor_of(&caller)),
                     api.get_receipt(Context::current(), caller, path.id),
                 )
                 .await,
