@@ -152,6 +152,17 @@ pub struct Gateway {
     pub timeout_ms: u64,
     /// Every public route, in spec order.
     pub routes: Vec<GatewayRoute>,
+    /// Which pages of other origins may call it, if any.
+    pub cors: Option<GatewayCors>,
+}
+
+/// The origins whose pages may call a gateway from a browser (CORS).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct GatewayCors {
+    /// Exact origins (`https://portal.example.org`), or `["*"]` for any.
+    pub origins: Vec<String>,
+    /// How long a browser may keep a preflight's answer, in seconds.
+    pub max_age_s: u64,
 }
 
 impl Gateway {

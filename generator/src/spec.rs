@@ -132,6 +132,18 @@ pub struct GatewayDef {
     pub timeout_ms: Option<Spanned<i64>>,
     /// `[gateway.expose.<service>]`: the endpoints made public, per service.
     pub expose: IndexMap<SStr, Spanned<ExposeDef>>,
+    /// `[gateway.cors]`: the origins whose pages may call the gateway from a browser.
+    pub cors: Option<Spanned<CorsDef>>,
+}
+
+/// Which pages of other origins may call a gateway.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CorsDef {
+    /// The origins allowed (`https://portal.example.org`), or `["*"]` for any.
+    pub origins: Spanned<Vec<SStr>>,
+    /// How long a browser may keep a preflight's answer, in seconds (default 600).
+    pub max_age_s: Option<Spanned<i64>>,
 }
 
 /// The public part of one service.

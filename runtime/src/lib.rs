@@ -13,6 +13,7 @@
 //!   propagation, used by every typed client, and `breaker`, the circuit breaker of each;
 //! - `server` (feature `server`): input extraction and validation, the per-request middleware,
 //!   health endpoints and graceful shutdown;
+//! - `cors` (feature `server`): which origins' pages may call a gateway;
 //! - `connections` (feature `server`): the accept loop, connection limits and timeouts, and
 //!   draining at shutdown;
 //! - `store` (feature `store`): the service's own database (SQLite or PostgreSQL), its
@@ -40,6 +41,8 @@ pub mod breaker;
 pub mod client;
 #[cfg(feature = "server")]
 pub mod connections;
+#[cfg(feature = "server")]
+pub mod cors;
 #[cfg(feature = "events")]
 pub mod events;
 #[cfg(feature = "issuer")]

@@ -94,6 +94,69 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// Serves a blank page (`<title>page</title>`) on a free loopback port, for a browser to open
+/// as a page of another origin than the services'; its port. It serves until the test process
+/// ends.
+pub fn serve_blank_page() -> u16 {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("a free port");
+    let port = listener.local_addr().expect("its address").port();
+    std::thread::spawn(move || {
+        for mut stream in listener.incoming().flatten() {
+            let mut head = [0u8; 4096];
+            let _ = stream.read(&mut head);
+            let page = "<!doctype html><title>page</title>";
+            let _ = write!(
+                stream,
+                "HTTP/1.1 200 OK\r\ncontent-type: text/html\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{page}",
+                page.len()
+            );
+        }
+    });
+    port
+}
+
+/// Runs `tests/browser/<script>` with `config` in Node, which drives the machine's Chromium
+/// (`/usr/bin/chromium`, or `CHROMIUM`), and parses the JSON it prints. Installs the script's
+/// packages first (`npm ci`) when they are missing.
+pub fn run_in_browser(script: &str, config: &serde_json::Value) -> serde_json::Value {
+    static INSTALLED: OnceLock<()> = OnceLock::new();
+    let dir = crate::repo().join("tests/browser");
+    INSTALLED.get_or_init(|| {
+        if !dir.join("node_modules/playwright-core").exists() {
+            let status = Command::new("npm")
+                .args(["ci", "--no-audit", "--no-fund", "--silent"])
+                .current_dir(&dir)
+                .status()
+                .expect("npm (Node) is installed: the browser tests need it");
+            assert!(status.success(), "npm ci in tests/browser failed");
+        }
+    });
+    let chromium = std::env::var_os("CHROMIUM").unwrap_or_else(|| "/usr/bin/chromium".into());
+    assert!(
+        std::path::Path::new(&chromium).exists(),
+        "the browser tests need Chromium at {} (`apt-get install chromium`, or set CHROMIUM)",
+        chromium.to_string_lossy()
+    );
+    let out = Command::new("node")
+        .arg(script)
+        .arg(config.to_string())
+        .current_dir(&dir)
+        .output()
+        .expect("node (Node) is installed: the browser tests need it");
+    assert!(
+        out.status.success(),
+        "{script} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).unwrap_or_else(|e| {
+        panic!(
+            "{script} printed no JSON ({e}): {}",
+            String::from_utf8_lossy(&out.stdout)
+        )
+    })
+}
+
 /// One running service process.
 pub struct Service {
     /// The binary name (package name).

@@ -199,14 +199,12 @@ async fn refused_without_credentials(method: &str, url: &str, body: &str) {
     assert_eq!(problem["status"], 401);
 }
 
-#[tokio::test(flavor = "multi_thread")]
-async fn grants_sign_in_pay_and_notify() {
-    use grants_auth::client::{Client as Auth, LoginError, RefreshError};
-    use grants_auth::runtime::client::Error;
-    use grants_auth::types::*;
-    use grants_messaging::client::{Client as Messaging, InboxError};
-    use grants_payment::client::{Client as Payments, PayFeeError};
+/// The staff API key the grants tests' deployment issued (its hash is in the keys file).
+const STAFF_KEY: &str = "svcgen_staff_key_of_the_grants_test";
 
+/// Starts the grants system on SQLite and the machine's NATS, with `extra` variables: the
+/// system and what must outlive it (the secrets folder, the stream).
+fn start_grants(extra: &[(&str, &str)]) -> (System, (tempfile::TempDir, NatsStream)) {
     // The issuer's signing key and a staff API key, as a deployment's secrets would hold them.
     let secrets = tempfile::tempdir().unwrap();
     let signing_key = secrets.path().join("signing-key.pem");
@@ -215,13 +213,12 @@ async fn grants_sign_in_pay_and_notify() {
         svcgen_runtime::issuer::new_signing_key().unwrap(),
     )
     .unwrap();
-    let staff_key = "svcgen_staff_key_of_the_grants_test";
     let staff_keys = secrets.path().join("staff.keys");
     std::fs::write(
         &staff_keys,
         format!(
             "{} reporting reports:read events:write\n",
-            svcgen_runtime::auth::key_hash(staff_key)
+            svcgen_runtime::auth::key_hash(STAFF_KEY)
         ),
     )
     .unwrap();
@@ -234,6 +231,7 @@ async fn grants_sign_in_pay_and_notify() {
     let mut env: Vec<(&str, &str)> = nats.env().to_vec();
     env.push(("AUTH_SIGNING_KEY_FILE", &signing_key));
     env.push(("AUTH_STAFF_KEYS_FILE", &staff_keys));
+    env.extend_from_slice(extra);
     let system = System::start_on(
         Database::Sqlite,
         &[
@@ -246,6 +244,113 @@ async fn grants_sign_in_pay_and_notify() {
         &env,
         None,
     );
+    (system, (secrets, nats))
+}
+
+/// The portal's web front end, in a real browser on a page of its own origin: it signs in
+/// through the gateway and reads a guarded route with its token (each a cross-origin call the
+/// browser first asks the gateway about), and reads the request id and the challenge of a
+/// refusal. A page of an origin the gateway does not allow gets nothing. `CORS_ORIGINS`
+/// replaces the spec's origin, which is then refused too.
+#[tokio::test(flavor = "multi_thread")]
+async fn grants_portal_calls_the_gateway_from_a_browser() {
+    use grants_auth::types::Registration;
+    let port = svcgen_tests::e2e::serve_blank_page();
+    let allowed = format!("http://127.0.0.1:{port}");
+    // The same page under another name: another origin.
+    let denied = format!("http://localhost:{port}");
+    let (system, _kept) = start_grants(&[("CORS_ORIGINS", &allowed)]);
+    let api = format!("{}/api", system.url("gateway"));
+    let auth = grants_auth::client::Client::new(&api, policy()).unwrap();
+    let registration = Registration {
+        email: "ada@example.org".into(),
+        password: "correct horse".into(),
+        full_name: "Ada".into(),
+    };
+    auth.register(&registration).await.unwrap();
+
+    // What a browser asks before the sign-in (a JSON body) and the inbox (a token).
+    let preflight = |origin: &str, method: &str, headers: &str| {
+        let (url, origin) = (format!("{api}/sessions"), origin.to_owned());
+        let (method, headers) = (method.to_owned(), headers.to_owned());
+        async move {
+            reqwest::Client::new()
+                .request(reqwest::Method::OPTIONS, url)
+                .header("origin", origin)
+                .header("access-control-request-method", method)
+                .header("access-control-request-headers", headers)
+                .send()
+                .await
+                .unwrap()
+        }
+    };
+    let answer = preflight(&allowed, "POST", "content-type,authorization").await;
+    let header = |name: &str| {
+        answer
+            .headers()
+            .get(name)
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default()
+    };
+    assert!(answer.status().is_success(), "{}", answer.status());
+    assert_eq!(header("access-control-allow-origin"), allowed);
+    assert!(header("access-control-allow-methods").contains("POST"));
+    let allowed_headers = header("access-control-allow-headers");
+    for h in ["authorization", "content-type", "x-request-id", "x-api-key"] {
+        assert!(allowed_headers.contains(h), "{h} in {allowed_headers}");
+    }
+    assert_eq!(header("access-control-max-age"), "600");
+    assert!(header("vary").contains("origin"), "{}", header("vary"));
+    for other in [denied.as_str(), "http://localhost:5173"] {
+        let answer = preflight(other, "POST", "content-type").await;
+        assert!(
+            answer
+                .headers()
+                .get("access-control-allow-origin")
+                .is_none(),
+            "{other} is allowed"
+        );
+    }
+
+    let seen = svcgen_tests::e2e::run_in_browser(
+        "cors.mjs",
+        &serde_json::json!({
+            "pages": { "allowed": format!("{allowed}/portal"), "denied": format!("{denied}/portal") },
+            "api": api,
+            "email": registration.email,
+            "password": registration.password,
+            "inbox": "/applicants/{applicant_id}/messages",
+        }),
+    );
+    let page = &seen["allowed"];
+    assert_eq!(page["login"]["status"], 200, "{seen}");
+    assert!(page["login"]["request_id"].is_string(), "{seen}");
+    assert_eq!(page["inbox"]["status"], 200, "{seen}");
+    assert_eq!(page["inbox"]["count"], 0, "{seen}");
+    assert_eq!(page["no_token"]["status"], 401, "{seen}");
+    assert!(
+        page["no_token"]["challenge"]
+            .as_str()
+            .is_some_and(|c| c.starts_with("Bearer")),
+        "{seen}"
+    );
+    let error = seen["denied"]["login"]["error"]
+        .as_str()
+        .unwrap_or_default();
+    assert!(error.contains("Failed to fetch"), "{seen}");
+    assert!(seen["denied"].get("inbox").is_none(), "{seen}");
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn grants_sign_in_pay_and_notify() {
+    use grants_auth::client::{Client as Auth, LoginError, RefreshError};
+    use grants_auth::runtime::client::Error;
+    use grants_auth::types::*;
+    use grants_messaging::client::{Client as Messaging, InboxError};
+    use grants_payment::client::{Client as Payments, PayFeeError};
+
+    let (system, _kept) = start_grants(&[]);
+    let staff_key = STAFF_KEY;
     let public = format!("{}/api", system.url("gateway"));
     let auth = Auth::new(&public, policy()).unwrap();
 

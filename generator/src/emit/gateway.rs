@@ -197,7 +197,19 @@ fn main_tokens(system: &System, gateway: &Gateway) -> TokenStream {
             quote! { String },
         )
     };
-    let upstreams_init = if guarded.is_empty() {
+    let (cors_static, cors_layer) = match &gateway.cors {
+        None => (quote! {}, quote! {}),
+        Some(cors) => (
+            cors_tokens(system, gateway, cors),
+            quote! { .layer(CORS.layer()?) },
+        ),
+    };
+    let error_type = if gateway.cors.is_some() {
+        quote! { String }
+    } else {
+        error_type
+    };
+    let upstreams_init = if guarded.is_empty() && gateway.cors.is_none() {
         quote! { let upstreams = Arc::new(Upstreams::from_env()?); }
     } else {
         quote! { let upstreams = Arc::new(Upstreams::from_env().map_err(|e| e.to_string())?); }
@@ -254,6 +266,8 @@ fn main_tokens(system: &System, gateway: &Gateway) -> TokenStream {
 
         #auth_static
 
+        #cors_static
+
         #(#forwarders)*
 
         #(#checkers)*
@@ -268,11 +282,54 @@ fn main_tokens(system: &System, gateway: &Gateway) -> TokenStream {
                     Router::new()
                         #(#route_calls)*
                         .route("/openapi.json", get(|| async { runtime::server::json_document(OPENAPI) }))
+                        #cors_layer
                         .with_state(upstreams),
                 )
             })
             .await
         }
+    }
+}
+
+/// The `CORS` constant of a gateway with `[gateway.cors]`: its origins, and the methods and
+/// request headers its public routes take (derived, so a browser may send what the typed
+/// client sends).
+fn cors_tokens(system: &System, gateway: &Gateway, cors: &GatewayCors) -> TokenStream {
+    let mut methods: Vec<&str> = Vec::new();
+    let mut headers: Vec<String> = ["content-type", "x-request-id", "idempotency-key"]
+        .map(str::to_owned)
+        .to_vec();
+    for r in &gateway.routes {
+        let ep = &system.services[&r.service].endpoints[r.endpoint];
+        methods.push(ep.method.as_str());
+        headers.extend(ep.headers.iter().map(|h| h.name.wire.to_ascii_lowercase()));
+        if let Access::Caller { schemes, .. } = &ep.access {
+            for k in schemes {
+                headers.push(match &system.auth[k].kind {
+                    SchemeKind::Jwt { .. } => "authorization".to_owned(),
+                    SchemeKind::ApiKey { header } => header.clone(),
+                });
+            }
+        }
+    }
+    methods.sort_unstable();
+    methods.dedup();
+    headers.sort_unstable();
+    headers.dedup();
+    let origins = cors.origins.iter().map(|o| lit(o));
+    let methods = methods.iter().map(|m| lit(m));
+    let headers = headers.iter().map(|h| lit(h));
+    let max_age = proc_macro2::Literal::u64_unsuffixed(cors.max_age_s);
+    quote! {
+        /// Which pages of other origins may call the gateway from a browser (`[gateway.cors]`;
+        /// `CORS_ORIGINS` replaces the origins), with the methods and request headers of its
+        /// public routes.
+        const CORS: runtime::cors::Cors = runtime::cors::Cors {
+            origins: &[#(#origins),*],
+            methods: &[#(#methods),*],
+            headers: &[#(#headers),*],
+            max_age: Duration::from_secs(#max_age),
+        };
     }
 }
 

@@ -29,6 +29,7 @@ const FILES: &[(&str, &str)] = &[
         "src/connections.rs",
         include_str!("../../../runtime/src/connections.rs"),
     ),
+    ("src/cors.rs", include_str!("../../../runtime/src/cors.rs")),
     (
         "src/redact.rs",
         include_str!("../../../runtime/src/redact.rs"),

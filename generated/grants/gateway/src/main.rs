@@ -95,6 +95,22 @@ pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
     },
 ];
 
+/// Which pages of other origins may call the gateway from a browser (`[gateway.cors]`;
+/// `CORS_ORIGINS` replaces the origins), with the methods and request headers of its
+/// public routes.
+const CORS: runtime::cors::Cors = runtime::cors::Cors {
+    origins: &["http://localhost:5173"],
+    methods: &["DELETE", "GET", "POST"],
+    headers: &[
+        "authorization",
+        "content-type",
+        "idempotency-key",
+        "x-api-key",
+        "x-request-id",
+    ],
+    max_age: Duration::from_secs(600),
+};
+
 /// Forwards to the `auth` service.
 async fn to_auth(State(upstreams): State<Arc<Upstreams>>, request: Request) -> Response {
     forward(&upstreams.auth, "/api", request, BODY_LIMIT).await
@@ -229,6 +245,7 @@ async fn main() -> ExitCode {
                             "/openapi.json",
                             get(|| async { runtime::server::json_document(OPENAPI) }),
                         )
+                        .layer(CORS.layer()?)
                         .with_state(upstreams),
                 )
             },
