@@ -43,6 +43,12 @@ CREDENTIALS = {
         ["--subject", "APP-000001", "--scope", "applicant", "--claim", "applicant_id=APP-000001"],
         {"staff": ("x-api-key", ["reports:read", "events:write"])},
     ),
+    "permits": (None, {"officer": ("x-api-key", ["permits:read", "permits:decide", "fees:read"])}),
+    "flood": (None, {"broker": ("x-api-key", ["policies:write", "policies:read", "invoices:read"])}),
+    "small-business": (
+        None,
+        {"staff": ("x-api-key", ["grants:review", "grants:disburse", "finance:read"])},
+    ),
 }
 
 
@@ -84,27 +90,35 @@ def main():
     env.pop("DATABASE_URL", None)
     # Systems with auth: their secrets, and credentials for schemathesis to send, so that it
     # reaches the handlers (it also checks that requests without them are refused).
+    # Each system's services get the variables of its own secrets (schemes of two systems may
+    # share a name).
     headers = {}
+    envs = {}
     for system, (token_args, keys) in CREDENTIALS.items():
         secrets = pathlib.Path(data) / f"{system}-secrets"
         secrets.mkdir()
-        key = secrets / "signing-key.pem"
-        key.write_text(svcgen(target, "key", "--signing"))
-        env["AUTH_SIGNING_KEY_FILE"] = str(key)
-        token = svcgen(target, "token", system, "--key", str(key), "--ttl", "7200", *token_args).strip()
-        headers[system] = [f"Authorization: Bearer {token}"]
+        envs[system] = system_env = dict(env)
+        headers[system] = []
+        if token_args is not None:
+            key = secrets / "signing-key.pem"
+            key.write_text(svcgen(target, "key", "--signing"))
+            system_env["AUTH_SIGNING_KEY_FILE"] = str(key)
+            token = svcgen(target, "token", system, "--key", str(key), "--ttl", "7200", *token_args).strip()
+            headers[system].append(f"Authorization: Bearer {token}")
         for scheme, (header, scopes) in keys.items():
             made = svcgen(target, "key", "--subject", "conformance", *[a for s in scopes for a in ("--scope", s)])
             api_key, line = made.splitlines()[:2]
             (secrets / f"{scheme}.keys").write_text(line + "\n")
-            env[f"AUTH_{scheme.upper()}_KEYS_FILE"] = str(secrets / f"{scheme}.keys")
+            system_env[f"AUTH_{scheme.upper()}_KEYS_FILE"] = str(secrets / f"{scheme}.keys")
             headers[system].append(f"{header}: {api_key}")
     children = []
     failed = []
     try:
-        for name, port, _, _ in services:
+        for name, port, _, system in services:
             log = open(logs / f"{name}.log", "w")
-            children.append(subprocess.Popen([target / "debug" / name], stdout=log, stderr=log, env=env))
+            children.append(
+                subprocess.Popen([target / "debug" / name], stdout=log, stderr=log, env=envs.get(system, env))
+            )
         for name, port, _, _ in services:
             wait_ready(port, name)
         for name, port, doc, system in services:

@@ -94,6 +94,56 @@ pub fn free_port() -> u16 {
         .expect("a free port")
 }
 
+/// API keys a test issues, as a deployment's operator would: each key's hash line in the keys
+/// file of its scheme, in a folder removed with this value.
+pub struct ApiKeys {
+    dir: tempfile::TempDir,
+    env: Vec<(String, String)>,
+}
+
+impl ApiKeys {
+    /// No keys yet.
+    pub fn new() -> ApiKeys {
+        ApiKeys {
+            dir: tempfile::tempdir().expect("a folder for the keys files"),
+            env: Vec::new(),
+        }
+    }
+
+    /// Issues a key of scheme `scheme` to `subject` with `scopes`: the key.
+    pub fn issue(&mut self, scheme: &str, subject: &str, scopes: &[&str]) -> String {
+        let secret = svcgen_runtime::issuer::random_secret(32).expect("random bytes");
+        let key = format!("svcgen_test_{secret}");
+        let file = self.dir.path().join(format!("{scheme}.keys"));
+        let mut lines = std::fs::read_to_string(&file).unwrap_or_default();
+        lines.push_str(&format!(
+            "{} {subject} {}\n",
+            svcgen_runtime::auth::key_hash(&key),
+            scopes.join(" ")
+        ));
+        std::fs::write(&file, lines).expect("the keys file");
+        let var = format!("AUTH_{}_KEYS_FILE", scheme.to_ascii_uppercase());
+        if !self.env.iter().any(|(v, _)| *v == var) {
+            self.env.push((var, file.display().to_string()));
+        }
+        key
+    }
+
+    /// The variables telling services where the keys files are.
+    pub fn env(&self) -> Vec<(&str, &str)> {
+        self.env
+            .iter()
+            .map(|(k, v)| (k.as_str(), v.as_str()))
+            .collect()
+    }
+}
+
+impl Default for ApiKeys {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Serves a blank page (`<title>page</title>`) on a free loopback port, for a browser to open
 /// as a page of another origin than the services'; its port. It serves until the test process
 /// ends.

@@ -1,7 +1,7 @@
 //! The main flow of every other example system, end to end through the generated clients.
 
 use std::time::Duration;
-use svcgen_tests::e2e::{Database, NatsStream, System, raw};
+use svcgen_tests::e2e::{ApiKeys, Database, NatsStream, System, raw};
 
 /// `read` until `done` says what it read is complete, or 20 s passed; the last reading.
 async fn eventually<T, F: std::future::Future<Output = T>>(
@@ -32,20 +32,42 @@ async fn permits_approval_records_the_fee() {
     use permits_permit_service::runtime::client::{Error, Policy};
     use permits_permit_service::types::*;
 
-    let system = System::start(&[
-        (
-            "FinanceService",
-            "permits-finance-service",
-            "FINANCE_SERVICE_URL",
-        ),
-        (
-            "PermitService",
-            "permits-permit-service",
-            "PERMIT_SERVICE_URL",
-        ),
-    ]);
-    let permits = Permits::new(&system.url("PermitService"), Policy::default()).unwrap();
-    let finance = Finance::new(&system.url("FinanceService"), Policy::default()).unwrap();
+    // A permit officer's key, and a clerk's that may read but not decide.
+    let mut keys = ApiKeys::new();
+    let officer = keys.issue(
+        "officer",
+        "officer-ada",
+        &["permits:read", "permits:decide", "fees:read"],
+    );
+    let clerk = keys.issue("officer", "clerk-bo", &["permits:read", "fees:read"]);
+    let system = System::start_with(
+        &[
+            (
+                "FinanceService",
+                "permits-finance-service",
+                "FINANCE_SERVICE_URL",
+            ),
+            (
+                "PermitService",
+                "permits-permit-service",
+                "PERMIT_SERVICE_URL",
+            ),
+        ],
+        &keys.env(),
+        None,
+    );
+    let key = |key: &str| {
+        permits_permit_service::runtime::context::Credential::new(
+            "x-api-key".parse().unwrap(),
+            key.parse().unwrap(),
+        )
+    };
+    // Applicants need no key.
+    let public = Permits::new(&system.url("PermitService"), Policy::default()).unwrap();
+    let permits = public.clone().with_credential(key(&officer));
+    let finance = Finance::new(&system.url("FinanceService"), Policy::default())
+        .unwrap()
+        .with_credential(key(&officer));
 
     let application = PermitApplication {
         applicant: "Grace".into(),
@@ -59,20 +81,43 @@ async fn permits_approval_records_the_fee() {
         ends_on: None,
         description: String::new(),
     };
-    let permit = permits.apply(&application).await.unwrap();
+    let permit = public.apply(&application).await.unwrap();
     assert_eq!(permit.status, PermitStatus::Submitted);
     assert_eq!(permit.fee_cents, 10_000);
+    assert_eq!(public.get_permit(&permit.id).await.unwrap(), permit);
 
-    let approved = permits
-        .decide(
-            &permit.id,
-            &Decision {
-                approve: true,
-                reason: None,
-            },
-        )
+    // Deciding takes an officer's key with the scope to decide: without one, 401; a clerk's,
+    // 403; neither decided anything.
+    let approve = Decision {
+        approve: true,
+        reason: None,
+    };
+    let url = format!(
+        "{}/permits/{}/decision",
+        system.url("PermitService"),
+        permit.id
+    );
+    refused_without_credentials("POST", &url, r#"{"approve":true}"#).await;
+    let by_clerk = public
+        .clone()
+        .with_credential(key(&clerk))
+        .decide(&permit.id, &approve)
         .await
-        .unwrap();
+        .unwrap_err();
+    assert!(
+        matches!(&by_clerk, Error::Problem { problem, .. } if problem.status == 403),
+        "{by_clerk:?}"
+    );
+    assert!(
+        finance
+            .fees_for_permit(&permit.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+
+    // The officer's approval records the fee with FinanceService on their behalf.
+    let approved = permits.decide(&permit.id, &approve).await.unwrap();
     assert_eq!(approved.status, PermitStatus::Approved);
     let fees = finance.fees_for_permit(&permit.id).await.unwrap();
     assert_eq!(fees.len(), 1);
@@ -109,17 +154,38 @@ async fn flood_purchase_scores_prices_and_invoices() {
     use flood_policy::runtime::client::{Error, Policy};
     use flood_policy::types::*;
 
-    let system = System::start(&[
-        ("risk", "flood-risk", "RISK_URL"),
-        ("billing", "flood-billing", "BILLING_URL"),
-        ("notification", "flood-notification", "NOTIFICATION_URL"),
-        ("policy", "flood-policy", "POLICY_URL"),
-        ("gateway", "flood-gateway", "GATEWAY_URL"),
-    ]);
+    // A broker's key, and a reporting tool's that may read policies only.
+    let mut keys = ApiKeys::new();
+    let broker = keys.issue(
+        "broker",
+        "broker-acme",
+        &["policies:write", "policies:read", "invoices:read"],
+    );
+    let reader = keys.issue("broker", "reports", &["policies:read"]);
+    let system = System::start_with(
+        &[
+            ("risk", "flood-risk", "RISK_URL"),
+            ("billing", "flood-billing", "BILLING_URL"),
+            ("notification", "flood-notification", "NOTIFICATION_URL"),
+            ("policy", "flood-policy", "POLICY_URL"),
+            ("gateway", "flood-gateway", "GATEWAY_URL"),
+        ],
+        &keys.env(),
+        None,
+    );
+    let key = |key: &str| {
+        flood_policy::runtime::context::Credential::new(
+            "x-api-key".parse().unwrap(),
+            key.parse().unwrap(),
+        )
+    };
     // Everything goes through the gateway: the typed clients work under its `/api` prefix.
     let public = format!("{}/api", system.url("gateway"));
-    let policies = Policies::new(&public, Policy::default()).unwrap();
-    let billing = Billing::new(&public, Policy::default()).unwrap();
+    let anyone = Policies::new(&public, Policy::default()).unwrap();
+    let policies = anyone.clone().with_credential(key(&broker));
+    let billing = Billing::new(&public, Policy::default())
+        .unwrap()
+        .with_credential(key(&broker));
     let property = |postcode: &str, has_basement| Property {
         location: Location {
             latitude: 51.5,
@@ -135,6 +201,12 @@ async fn flood_purchase_scores_prices_and_invoices() {
         property: property("AB1 2CD", false),
         cover_cents: 30_000_000,
     };
+    // A risk assessment is open to anyone; selling a policy takes a broker's key.
+    let risk = flood_risk::client::Client::new(&public, Policy::default()).unwrap();
+    let assessed = risk.assess(&request.property).await.unwrap();
+    assert_eq!(assessed.band, RiskBand::Low);
+    let body = serde_json::to_string(&request).unwrap();
+    refused_without_credentials("POST", &format!("{public}/policies"), &body).await;
     let policy = policies.purchase(&request).await.unwrap();
     assert_eq!(policy.status, PolicyStatus::Active);
     assert_eq!(policy.risk.band, RiskBand::Low);
@@ -161,6 +233,14 @@ async fn flood_purchase_scores_prices_and_invoices() {
         "{err:?}"
     );
 
+    // A key that may read policies cannot cancel one.
+    let reporting = anyone.clone().with_credential(key(&reader));
+    assert_eq!(reporting.get_policy(&policy.id).await.unwrap(), policy);
+    let refused = reporting.cancel_policy(&policy.id).await.unwrap_err();
+    assert!(
+        matches!(&refused, Error::Problem { problem, .. } if problem.status == 403),
+        "{refused:?}"
+    );
     let cancelled = policies.cancel_policy(&policy.id).await.unwrap();
     assert_eq!(cancelled.status, PolicyStatus::Cancelled);
 
@@ -613,6 +693,20 @@ async fn grants_sign_in_pay_and_notify() {
     }
 }
 
+/// Starts the small-business system, its services reading the staff keys of `keys`.
+fn start_small_business(keys: &ApiKeys) -> System {
+    System::start_with(
+        &[
+            ("user", "small-business-user", "USER_URL"),
+            ("finance", "small-business-finance", "FINANCE_URL"),
+            ("grant", "small-business-grant", "GRANT_URL"),
+            ("gateway", "small-business-gateway", "GATEWAY_URL"),
+        ],
+        &keys.env(),
+        None,
+    )
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn small_business_grant_is_reviewed_and_disbursed() {
     use small_business_finance::client::Client as Finance;
@@ -621,16 +715,29 @@ async fn small_business_grant_is_reviewed_and_disbursed() {
     use small_business_grant::types::*;
     use small_business_user::client::Client as Users;
 
-    let system = System::start(&[
-        ("user", "small-business-user", "USER_URL"),
-        ("finance", "small-business-finance", "FINANCE_URL"),
-        ("grant", "small-business-grant", "GRANT_URL"),
-        ("gateway", "small-business-gateway", "GATEWAY_URL"),
-    ]);
+    // A programme officer's key, and a reviewer's that may not pay out.
+    let mut keys = ApiKeys::new();
+    let officer = keys.issue(
+        "staff",
+        "officer-kim",
+        &["grants:review", "grants:disburse", "finance:read"],
+    );
+    let reviewer = keys.issue("staff", "reviewer-lee", &["grants:review"]);
+    let system = start_small_business(&keys);
+    let key = |key: &str| {
+        small_business_grant::runtime::context::Credential::new(
+            "x-api-key".parse().unwrap(),
+            key.parse().unwrap(),
+        )
+    };
     let public = format!("{}/api", system.url("gateway"));
     let users = Users::new(&public, Policy::default()).unwrap();
+    // Businesses need no key for applying and following their grants.
     let grants = Grants::new(&public, Policy::default()).unwrap();
-    let finance = Finance::new(&system.url("finance"), Policy::default()).unwrap();
+    let staff = grants.clone().with_credential(key(&officer));
+    let finance = Finance::new(&system.url("finance"), Policy::default())
+        .unwrap()
+        .with_credential(key(&officer));
 
     let business = users
         .register_business(&NewBusiness {
@@ -688,22 +795,37 @@ async fn small_business_grant_is_reviewed_and_disbursed() {
         Err(Error::Api(ApplyError::BusinessNotFound(_)))
     ));
 
-    let early = grants.disburse(&grant.id).await.unwrap_err();
+    let early = staff.disburse(&grant.id).await.unwrap_err();
     assert!(
         matches!(early, Error::Api(DisburseError::NotApproved(_))),
         "{early:?}"
     );
-    grants
-        .review(
-            &grant.id,
-            &Review {
-                approve: true,
-                note: "Strong plan".into(),
-            },
-        )
-        .await
-        .unwrap();
-    let paid = grants.disburse(&grant.id).await.unwrap();
+    let review = Review {
+        approve: true,
+        note: "Strong plan".into(),
+    };
+    // Reviewing takes a staff key: none is 401 (from the gateway), a business cannot approve
+    // its own grant.
+    let body = serde_json::to_string(&review).unwrap();
+    let url = format!("{public}/grants/{}/review", grant.id);
+    let (status, _, problem) = raw("PUT", &url, Some("application/json"), &body).await;
+    assert_eq!(status, 401, "{problem}");
+    let reviewing = grants.clone().with_credential(key(&reviewer));
+    reviewing.review(&grant.id, &review).await.unwrap();
+    // A reviewer cannot pay out: 403, and finance paid nothing.
+    let refused = reviewing.disburse(&grant.id).await.unwrap_err();
+    assert!(
+        matches!(&refused, Error::Problem { problem, .. } if problem.status == 403),
+        "{refused:?}"
+    );
+    assert!(
+        finance
+            .list_disbursements(&business.id)
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let paid = staff.disburse(&grant.id).await.unwrap();
     assert_eq!(paid.amount_cents, 2_000_000);
     assert_eq!(
         finance
@@ -713,7 +835,7 @@ async fn small_business_grant_is_reviewed_and_disbursed() {
             .len(),
         1
     );
-    let twice = grants.disburse(&grant.id).await.unwrap_err();
+    let twice = staff.disburse(&grant.id).await.unwrap_err();
     assert!(
         matches!(twice, Error::Api(DisburseError::AlreadyDisbursed(_))),
         "{twice:?}"
@@ -726,12 +848,9 @@ async fn small_business_grant_is_reviewed_and_disbursed() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn the_gateway_answers_for_a_service_that_is_down() {
-    let mut system = System::start(&[
-        ("user", "small-business-user", "USER_URL"),
-        ("finance", "small-business-finance", "FINANCE_URL"),
-        ("grant", "small-business-grant", "GRANT_URL"),
-        ("gateway", "small-business-gateway", "GATEWAY_URL"),
-    ]);
+    let mut keys = ApiKeys::new();
+    keys.issue("staff", "nobody", &[]);
+    let mut system = start_small_business(&keys);
     let url = format!(
         "{}/api/businesses/7f0c2f4e-8a57-4a5e-9a7b-0a1d5e0f8f11",
         system.url("gateway")

@@ -3,7 +3,7 @@
 //! Handlers of the `billing` service: invoices, kept in the service's own database.
 
 use crate::deps::Deps;
-use crate::server::{Api, Context, CreateInvoiceError, GetInvoiceError};
+use crate::server::{Api, Caller, Context, CreateInvoiceError, GetInvoiceError};
 use crate::store::Store;
 use types::uuid::Uuid;
 use types::{Invoice, InvoiceNotFound, InvoiceRequest};
@@ -27,6 +27,7 @@ impl Api for Billing {
     async fn create_invoice(
         &self,
         _cx: Context,
+        _caller: Caller,
         body: InvoiceRequest,
     ) -> Result<Invoice, CreateInvoiceError> {
         let invoice = Invoice {
@@ -40,7 +41,12 @@ impl Api for Billing {
         Ok(invoice)
     }
 
-    async fn get_invoice(&self, _cx: Context, id: Uuid) -> Result<Invoice, GetInvoiceError> {
+    async fn get_invoice(
+        &self,
+        _cx: Context,
+        _caller: Caller,
+        id: Uuid,
+    ) -> Result<Invoice, GetInvoiceError> {
         self.store
             .invoices()
             .get(&id)

@@ -15,6 +15,18 @@ use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::auth::Caller;
+
+/// The auth schemes of the endpoints served here (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "broker",
+        kind: runtime::auth::Kind::ApiKey {
+            header: "x-api-key",
+        },
+    },
+];
 
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
@@ -36,6 +48,7 @@ pub trait Api: Send + Sync + 'static {
     fn create_invoice(
         &self,
         cx: Context,
+        caller: Caller,
         body: types::InvoiceRequest,
     ) -> impl Future<Output = Result<types::Invoice, CreateInvoiceError>> + Send;
 
@@ -43,6 +56,7 @@ pub trait Api: Send + Sync + 'static {
     fn get_invoice(
         &self,
         cx: Context,
+        caller: Caller,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::Invoice, GetInvoiceError>> + Send;
 }
@@ -156,6 +170,7 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                runtime::auth::install(AUTH_SCHEMES)?;
                 Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
             },
         )
@@ -183,6 +198,18 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["broker"],
+            scopes: &["policies:write"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
         let body = input
@@ -200,19 +227,37 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.create_invoice(Context::current(), body).await)
+        respond(
+            StatusCode::CREATED,
+            api.create_invoice(Context::current(), caller, body).await,
+        )
     }
 
     pub(super) async fn get_invoice<A: Api>(
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["broker"],
+            scopes: &["invoices:read"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, _) = request.into_parts();
         let mut input = Input::new(parts).await;
         let path = input.path::<api::GetInvoicePath>();
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::OK, api.get_invoice(Context::current(), path.id).await)
+        respond(
+            StatusCode::OK,
+            api.get_invoice(Context::current(), caller, path.id).await,
+        )
     }
 }

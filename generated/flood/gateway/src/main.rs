@@ -64,24 +64,95 @@ impl Upstreams {
     }
 }
 
-/// Forwards to the `policy` service.
-async fn to_policy(
-    State(upstreams): State<Arc<Upstreams>>,
-    request: Request,
-) -> Response {
-    forward(&upstreams.policy, "/api", request, BODY_LIMIT).await
-}
+/// The auth schemes of the endpoints served here (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "broker",
+        kind: runtime::auth::Kind::ApiKey {
+            header: "x-api-key",
+        },
+    },
+];
 
 /// Forwards to the `risk` service.
 async fn to_risk(State(upstreams): State<Arc<Upstreams>>, request: Request) -> Response {
     forward(&upstreams.risk, "/api", request, BODY_LIMIT).await
 }
 
-/// Forwards to the `billing` service.
-async fn to_billing(
+/// `POST /api/policies`: the caller is checked here, then the request is forwarded to the `policy` service, which checks it again.
+async fn policy_purchase(
     State(upstreams): State<Arc<Upstreams>>,
     request: Request,
 ) -> Response {
+    let requirement = &runtime::auth::Requirement {
+        schemes: &["broker"],
+        scopes: &["policies:write"],
+    };
+    if let Err(refused) = runtime::auth::authenticate::<
+        runtime::auth::NoClaims,
+    >(request.headers(), requirement)
+        .await
+    {
+        return refused;
+    }
+    forward(&upstreams.policy, "/api", request, BODY_LIMIT).await
+}
+
+/// `GET /api/policies/{id}`: the caller is checked here, then the request is forwarded to the `policy` service, which checks it again.
+async fn policy_get_policy(
+    State(upstreams): State<Arc<Upstreams>>,
+    request: Request,
+) -> Response {
+    let requirement = &runtime::auth::Requirement {
+        schemes: &["broker"],
+        scopes: &["policies:read"],
+    };
+    if let Err(refused) = runtime::auth::authenticate::<
+        runtime::auth::NoClaims,
+    >(request.headers(), requirement)
+        .await
+    {
+        return refused;
+    }
+    forward(&upstreams.policy, "/api", request, BODY_LIMIT).await
+}
+
+/// `POST /api/policies/{id}/cancellation`: the caller is checked here, then the request is forwarded to the `policy` service, which checks it again.
+async fn policy_cancel_policy(
+    State(upstreams): State<Arc<Upstreams>>,
+    request: Request,
+) -> Response {
+    let requirement = &runtime::auth::Requirement {
+        schemes: &["broker"],
+        scopes: &["policies:write"],
+    };
+    if let Err(refused) = runtime::auth::authenticate::<
+        runtime::auth::NoClaims,
+    >(request.headers(), requirement)
+        .await
+    {
+        return refused;
+    }
+    forward(&upstreams.policy, "/api", request, BODY_LIMIT).await
+}
+
+/// `GET /api/invoices/{id}`: the caller is checked here, then the request is forwarded to the `billing` service, which checks it again.
+async fn billing_get_invoice(
+    State(upstreams): State<Arc<Upstreams>>,
+    request: Request,
+) -> Response {
+    let requirement = &runtime::auth::Requirement {
+        schemes: &["broker"],
+        scopes: &["invoices:read"],
+    };
+    if let Err(refused) = runtime::auth::authenticate::<
+        runtime::auth::NoClaims,
+    >(request.headers(), requirement)
+        .await
+    {
+        return refused;
+    }
     forward(&upstreams.billing, "/api", request, BODY_LIMIT).await
 }
 
@@ -95,17 +166,23 @@ async fn main() -> ExitCode {
     runtime::server::main(
             settings,
             || {
-                let upstreams = Arc::new(Upstreams::from_env()?);
+                let upstreams = Arc::new(
+                    Upstreams::from_env().map_err(|e| e.to_string())?,
+                );
+                runtime::auth::install(AUTH_SCHEMES)?;
                 Ok::<
                     _,
-                    runtime::client::ConfigError,
+                    String,
                 >(
                     Router::new()
-                        .route("/api/policies", post(to_policy))
-                        .route("/api/policies/{id}", get(to_policy))
-                        .route("/api/policies/{id}/cancellation", post(to_policy))
+                        .route("/api/policies", post(policy_purchase))
+                        .route("/api/policies/{id}", get(policy_get_policy))
+                        .route(
+                            "/api/policies/{id}/cancellation",
+                            post(policy_cancel_policy),
+                        )
                         .route("/api/assessments", post(to_risk))
-                        .route("/api/invoices/{id}", get(to_billing))
+                        .route("/api/invoices/{id}", get(billing_get_invoice))
                         .route(
                             "/openapi.json",
                             get(|| async { runtime::server::json_document(OPENAPI) }),

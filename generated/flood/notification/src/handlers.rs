@@ -4,7 +4,7 @@
 //! them in the service's own database.
 
 use crate::deps::Deps;
-use crate::server::{Api, Context, SendError};
+use crate::server::{Api, Caller, Context, SendError};
 use crate::store::Store;
 use types::uuid::Uuid;
 use types::{Delivery, Message};
@@ -25,7 +25,12 @@ impl Notification {
 }
 
 impl Api for Notification {
-    async fn send(&self, _cx: Context, body: Message) -> Result<Delivery, SendError> {
+    async fn send(
+        &self,
+        _cx: Context,
+        _caller: Caller,
+        body: Message,
+    ) -> Result<Delivery, SendError> {
         let delivery = Delivery {
             id: Uuid::new_v4(),
             to: body.to,

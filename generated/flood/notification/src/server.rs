@@ -14,6 +14,18 @@ use std::time::Duration;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::auth::Caller;
+
+/// The auth schemes of the endpoints served here (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "broker",
+        kind: runtime::auth::Kind::ApiKey {
+            header: "x-api-key",
+        },
+    },
+];
 
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
@@ -35,6 +47,7 @@ pub trait Api: Send + Sync + 'static {
     fn send(
         &self,
         cx: Context,
+        caller: Caller,
         body: types::Message,
     ) -> impl Future<Output = Result<types::Delivery, SendError>> + Send;
 }
@@ -102,6 +115,7 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                runtime::auth::install(AUTH_SCHEMES)?;
                 Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
             },
         )
@@ -128,6 +142,18 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["broker"],
+            scopes: &["policies:write"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
         let body = input
@@ -145,6 +171,6 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::ACCEPTED, api.send(Context::current(), body).await)
+        respond(StatusCode::ACCEPTED, api.send(Context::current(), caller, body).await)
     }
 }

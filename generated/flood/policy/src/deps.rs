@@ -41,13 +41,13 @@ impl Deps {
                 timeout: Duration::from_millis(2000),
                 connect_timeout: Duration::from_millis(1000),
                 retries: 0,
-                forward_credentials: false,
+                forward_credentials: true,
             })?,
             notification: super::dependencies::notification::client::Client::from_env(Policy {
                 timeout: Duration::from_millis(1000),
                 connect_timeout: Duration::from_millis(1000),
                 retries: 1,
-                forward_credentials: false,
+                forward_credentials: true,
             })?,
         })
     }

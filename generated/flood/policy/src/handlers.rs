@@ -5,7 +5,7 @@
 //! by `notification`. Policies are kept in the service's own database.
 
 use crate::deps::Deps;
-use crate::server::{Api, CancelPolicyError, Context, GetPolicyError, PurchaseError};
+use crate::server::{Api, Caller, CancelPolicyError, Context, GetPolicyError, PurchaseError};
 use crate::store::Store;
 use types::chrono::{Days, Utc};
 use types::uuid::Uuid;
@@ -32,6 +32,7 @@ impl Api for Policy {
     async fn purchase(
         &self,
         _cx: Context,
+        _caller: Caller,
         body: QuoteRequest,
     ) -> Result<types::Policy, PurchaseError> {
         let risk = self.deps.risk.assess(&body.property).await?;
@@ -81,7 +82,12 @@ impl Api for Policy {
         Ok(policy)
     }
 
-    async fn get_policy(&self, _cx: Context, id: Uuid) -> Result<types::Policy, GetPolicyError> {
+    async fn get_policy(
+        &self,
+        _cx: Context,
+        _caller: Caller,
+        id: Uuid,
+    ) -> Result<types::Policy, GetPolicyError> {
         self.store
             .policies()
             .get(&id)
@@ -92,6 +98,7 @@ impl Api for Policy {
     async fn cancel_policy(
         &self,
         _cx: Context,
+        _caller: Caller,
         id: Uuid,
     ) -> Result<types::Policy, CancelPolicyError> {
         // Read and written in one transaction: a concurrent change is not lost.

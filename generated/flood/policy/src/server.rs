@@ -15,6 +15,18 @@ use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::auth::Caller;
+
+/// The auth schemes of the endpoints served here (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "broker",
+        kind: runtime::auth::Kind::ApiKey {
+            header: "x-api-key",
+        },
+    },
+];
 
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
@@ -36,6 +48,7 @@ pub trait Api: Send + Sync + 'static {
     fn purchase(
         &self,
         cx: Context,
+        caller: Caller,
         body: types::QuoteRequest,
     ) -> impl Future<Output = Result<types::Policy, PurchaseError>> + Send;
 
@@ -43,6 +56,7 @@ pub trait Api: Send + Sync + 'static {
     fn get_policy(
         &self,
         cx: Context,
+        caller: Caller,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::Policy, GetPolicyError>> + Send;
 
@@ -52,6 +66,7 @@ pub trait Api: Send + Sync + 'static {
     fn cancel_policy(
         &self,
         cx: Context,
+        caller: Caller,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::Policy, CancelPolicyError>> + Send;
 }
@@ -220,6 +235,7 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                runtime::auth::install(AUTH_SCHEMES)?;
                 Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
             },
         )
@@ -247,6 +263,19 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["broker"],
+            scopes: &["policies:write"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
+        let credential = runtime::auth::credential_of(request.headers(), &caller);
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
         let body = input
@@ -267,7 +296,12 @@ mod endpoints {
         respond_checked(
             "purchase",
             StatusCode::CREATED,
-            api.purchase(Context::current(), body).await,
+            runtime::context::on_behalf_of(
+                    credential,
+                    None,
+                    api.purchase(Context::current(), caller, body),
+                )
+                .await,
         )
     }
 
@@ -275,6 +309,19 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["broker"],
+            scopes: &["policies:read"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
+        let credential = runtime::auth::credential_of(request.headers(), &caller);
         let (parts, _) = request.into_parts();
         let mut input = Input::new(parts).await;
         let path = input.path::<api::GetPolicyPath>();
@@ -284,7 +331,12 @@ mod endpoints {
         respond_checked(
             "get_policy",
             StatusCode::OK,
-            api.get_policy(Context::current(), path.id).await,
+            runtime::context::on_behalf_of(
+                    credential,
+                    None,
+                    api.get_policy(Context::current(), caller, path.id),
+                )
+                .await,
         )
     }
 
@@ -292,6 +344,19 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["broker"],
+            scopes: &["policies:write"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
+        let credential = runtime::auth::credential_of(request.headers(), &caller);
         let (parts, _) = request.into_parts();
         let mut input = Input::new(parts).await;
         let path = input.path::<api::CancelPolicyPath>();
@@ -301,7 +366,12 @@ mod endpoints {
         respond_checked(
             "cancel_policy",
             StatusCode::OK,
-            api.cancel_policy(Context::current(), path.id).await,
+            runtime::context::on_behalf_of(
+                    credential,
+                    None,
+                    api.cancel_policy(Context::current(), caller, path.id),
+                )
+                .await,
         )
     }
 }

@@ -3,7 +3,7 @@
 //! Handlers of `FinanceService`: the ledger of permit fees, kept in the service's own database.
 
 use crate::deps::Deps;
-use crate::server::{Api, Context, FeesForPermitError, RecordFeeError};
+use crate::server::{Api, Caller, Context, FeesForPermitError, RecordFeeError};
 use crate::store::Store;
 use types::uuid::Uuid;
 use types::{FeeRecord, NewFee};
@@ -26,7 +26,12 @@ impl FinanceService {
 impl Api for FinanceService {
     /// A second fee for one permit is refused by the ledger's key, which the spec maps to
     /// `FeeAlreadyRecorded` (409).
-    async fn record_fee(&self, _cx: Context, body: NewFee) -> Result<FeeRecord, RecordFeeError> {
+    async fn record_fee(
+        &self,
+        _cx: Context,
+        _caller: Caller,
+        body: NewFee,
+    ) -> Result<FeeRecord, RecordFeeError> {
         let record = FeeRecord {
             permit_id: body.permit_id,
             amount_cents: body.amount_cents,
@@ -39,6 +44,7 @@ impl Api for FinanceService {
     async fn fees_for_permit(
         &self,
         _cx: Context,
+        _caller: Caller,
         permit_id: Uuid,
     ) -> Result<Vec<FeeRecord>, FeesForPermitError> {
         Ok(self

@@ -15,6 +15,18 @@ use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::auth::Caller;
+
+/// The auth schemes of the endpoints served here (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "officer",
+        kind: runtime::auth::Kind::ApiKey {
+            header: "x-api-key",
+        },
+    },
+];
 
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
@@ -33,9 +45,12 @@ static DOCUMENT: runtime::shape::Document = runtime::shape::Document::new(OPENAP
 /// (extraction, validation, problem answers).
 pub trait Api: Send + Sync + 'static {
     /// `POST /fees`
+    ///
+    /// Called by PermitService when an officer approves a permit.
     fn record_fee(
         &self,
         cx: Context,
+        caller: Caller,
         body: types::NewFee,
     ) -> impl Future<Output = Result<types::FeeRecord, RecordFeeError>> + Send;
 
@@ -43,6 +58,7 @@ pub trait Api: Send + Sync + 'static {
     fn fees_for_permit(
         &self,
         cx: Context,
+        caller: Caller,
         permit_id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<Vec<types::FeeRecord>, FeesForPermitError>> + Send;
 }
@@ -163,6 +179,7 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                runtime::auth::install(AUTH_SCHEMES)?;
                 Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
             },
         )
@@ -190,6 +207,18 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["officer"],
+            scopes: &["permits:decide"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
         let body = input
@@ -210,7 +239,7 @@ mod endpoints {
         respond_checked(
             "record_fee",
             StatusCode::CREATED,
-            api.record_fee(Context::current(), body).await,
+            api.record_fee(Context::current(), caller, body).await,
         )
     }
 
@@ -218,6 +247,18 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["officer"],
+            scopes: &["fees:read"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, _) = request.into_parts();
         let mut input = Input::new(parts).await;
         let path = input.path::<api::FeesForPermitPath>();
@@ -227,7 +268,7 @@ mod endpoints {
         respond_checked(
             "fees_for_permit",
             StatusCode::OK,
-            api.fees_for_permit(Context::current(), path.permit_id).await,
+            api.fees_for_permit(Context::current(), caller, path.permit_id).await,
         )
     }
 }

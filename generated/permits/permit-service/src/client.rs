@@ -38,6 +38,20 @@ impl Client {
         self.http.base_url()
     }
 
+    /// The same client sending `credential` (a token or an API key) with every call.
+    pub fn with_credential(self, credential: runtime::context::Credential) -> Self {
+        Self {
+            http: self.http.with_credential(credential),
+        }
+    }
+
+    /// The same client sending `Authorization: Bearer <token>` with every call.
+    pub fn with_bearer_token(self, token: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            http: self.http.with_bearer_token(token)?,
+        })
+    }
+
     /// `POST /permits`
     pub async fn apply(
         &self,

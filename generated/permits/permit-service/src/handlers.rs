@@ -5,7 +5,9 @@
 
 use crate::api::ListPermitsQuery;
 use crate::deps::Deps;
-use crate::server::{Api, ApplyError, Context, DecideError, GetPermitError, ListPermitsError};
+use crate::server::{
+    Api, ApplyError, Caller, Context, DecideError, GetPermitError, ListPermitsError,
+};
 use crate::store::Store;
 use types::uuid::Uuid;
 use types::{
@@ -74,6 +76,7 @@ impl Api for PermitService {
     async fn list_permits(
         &self,
         _cx: Context,
+        _caller: Caller,
         query: ListPermitsQuery,
     ) -> Result<Vec<Permit>, ListPermitsError> {
         let mut permits = self.store.permits();
@@ -87,7 +90,15 @@ impl Api for PermitService {
             .collect())
     }
 
-    async fn decide(&self, _cx: Context, id: Uuid, body: Decision) -> Result<Permit, DecideError> {
+    /// Decided by an officer (`caller`, named in the log); an approval records the fee with
+    /// FinanceService on the officer's behalf (their key is forwarded).
+    async fn decide(
+        &self,
+        _cx: Context,
+        caller: Caller,
+        id: Uuid,
+        body: Decision,
+    ) -> Result<Permit, DecideError> {
         let mut permit = self.find(id).await?;
         if permit.status != PermitStatus::Submitted {
             return Err(
@@ -108,6 +119,7 @@ impl Api for PermitService {
         }
         permit.decided_at = Some(runtime::store::now());
         self.store.permits().update(&permit).await?;
+        runtime::tracing::info!(permit = %id, status = %permit.status, officer = %caller.subject, "permit decided");
         Ok(permit)
     }
 }

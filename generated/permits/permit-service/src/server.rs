@@ -15,6 +15,18 @@ use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::auth::Caller;
+
+/// The auth schemes of the endpoints served here (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "officer",
+        kind: runtime::auth::Kind::ApiKey {
+            header: "x-api-key",
+        },
+    },
+];
 
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
@@ -50,6 +62,7 @@ pub trait Api: Send + Sync + 'static {
     fn list_permits(
         &self,
         cx: Context,
+        caller: Caller,
         query: super::api::ListPermitsQuery,
     ) -> impl Future<Output = Result<Vec<types::Permit>, ListPermitsError>> + Send;
 
@@ -59,6 +72,7 @@ pub trait Api: Send + Sync + 'static {
     fn decide(
         &self,
         cx: Context,
+        caller: Caller,
         id: types::uuid::Uuid,
         body: types::Decision,
     ) -> impl Future<Output = Result<types::Permit, DecideError>> + Send;
@@ -264,6 +278,7 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                runtime::auth::install(AUTH_SCHEMES)?;
                 Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
             },
         )
@@ -336,6 +351,19 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["officer"],
+            scopes: &["permits:read"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
+        let credential = runtime::auth::credential_of(request.headers(), &caller);
         let (parts, _) = request.into_parts();
         let mut input = Input::new(parts).await;
         let query = input.query::<api::ListPermitsQuery>();
@@ -345,7 +373,12 @@ mod endpoints {
         respond_checked(
             "list_permits",
             StatusCode::OK,
-            api.list_permits(Context::current(), query).await,
+            runtime::context::on_behalf_of(
+                    credential,
+                    None,
+                    api.list_permits(Context::current(), caller, query),
+                )
+                .await,
         )
     }
 
@@ -353,6 +386,19 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["officer"],
+            scopes: &["permits:decide"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
+        let credential = runtime::auth::credential_of(request.headers(), &caller);
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
         let path = input.path::<api::DecidePath>();
@@ -374,7 +420,12 @@ mod endpoints {
         respond_checked(
             "decide",
             StatusCode::OK,
-            api.decide(Context::current(), path.id, body).await,
+            runtime::context::on_behalf_of(
+                    credential,
+                    None,
+                    api.decide(Context::current(), caller, path.id, body),
+                )
+                .await,
         )
     }
 }

@@ -6,7 +6,8 @@
 
 use crate::deps::Deps;
 use crate::server::{
-    Api, Context, DisburseError, HandlerError, ListDisbursementsError, ListPipelineError, Meta,
+    Api, Caller, Context, DisburseError, HandlerError, ListDisbursementsError, ListPipelineError,
+    Meta,
 };
 use crate::store::{Store, Transaction};
 use types::chrono::Utc;
@@ -37,6 +38,7 @@ impl Api for Finance {
     async fn disburse(
         &self,
         _cx: Context,
+        _caller: Caller,
         body: DisbursementRequest,
     ) -> Result<Disbursement, DisburseError> {
         let disbursement = Disbursement {
@@ -53,6 +55,7 @@ impl Api for Finance {
     async fn list_disbursements(
         &self,
         _cx: Context,
+        _caller: Caller,
         business_id: Uuid,
     ) -> Result<Vec<Disbursement>, ListDisbursementsError> {
         Ok(self
@@ -65,6 +68,7 @@ impl Api for Finance {
     async fn list_pipeline(
         &self,
         _cx: Context,
+        _caller: Caller,
         business_id: Uuid,
     ) -> Result<Vec<PipelineEntry>, ListPipelineError> {
         let mut entries = self

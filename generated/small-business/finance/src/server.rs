@@ -15,6 +15,19 @@ use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::auth::Caller;
+
+/// The auth schemes of the endpoints served here (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "staff",
+        kind: runtime::auth::Kind::ApiKey {
+            header: "x-api-key",
+        },
+    },
+];
+
 pub use runtime::events::{HandlerError, Meta};
 use super::store::Transaction;
 
@@ -38,6 +51,7 @@ pub trait Api: Send + Sync + 'static {
     fn disburse(
         &self,
         cx: Context,
+        caller: Caller,
         body: types::DisbursementRequest,
     ) -> impl Future<Output = Result<types::Disbursement, DisburseError>> + Send;
 
@@ -45,6 +59,7 @@ pub trait Api: Send + Sync + 'static {
     fn list_disbursements(
         &self,
         cx: Context,
+        caller: Caller,
         business_id: types::uuid::Uuid,
     ) -> impl Future<
         Output = Result<Vec<types::Disbursement>, ListDisbursementsError>,
@@ -56,6 +71,7 @@ pub trait Api: Send + Sync + 'static {
     fn list_pipeline(
         &self,
         cx: Context,
+        caller: Caller,
         business_id: types::uuid::Uuid,
     ) -> impl Future<
         Output = Result<Vec<types::PipelineEntry>, ListPipelineError>,
@@ -230,6 +246,7 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                runtime::auth::install(AUTH_SCHEMES)?;
                 let events = runtime::events::Events::start(&db, &super::store::EVENTS)
                     .await?;
                 let store = super::store::Store::with_outbox(db, events.outbox());
@@ -298,6 +315,18 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["staff"],
+            scopes: &["grants:disburse"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
         let body = input
@@ -315,13 +344,28 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.disburse(Context::current(), body).await)
+        respond(
+            StatusCode::CREATED,
+            api.disburse(Context::current(), caller, body).await,
+        )
     }
 
     pub(super) async fn list_disbursements<A: Api>(
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["staff"],
+            scopes: &["finance:read"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, _) = request.into_parts();
         let mut input = Input::new(parts).await;
         let path = input.path::<api::ListDisbursementsPath>();
@@ -330,7 +374,7 @@ mod endpoints {
         };
         respond(
             StatusCode::OK,
-            api.list_disbursements(Context::current(), path.business_id).await,
+            api.list_disbursements(Context::current(), caller, path.business_id).await,
         )
     }
 
@@ -338,6 +382,18 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["staff"],
+            scopes: &["finance:read"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, _) = request.into_parts();
         let mut input = Input::new(parts).await;
         let path = input.path::<api::ListPipelinePath>();
@@ -346,7 +402,7 @@ mod endpoints {
         };
         respond(
             StatusCode::OK,
-            api.list_pipeline(Context::current(), path.business_id).await,
+            api.list_pipeline(Context::current(), caller, path.business_id).await,
         )
     }
 }

@@ -56,6 +56,17 @@ impl Upstreams {
     }
 }
 
+/// The auth schemes of the endpoints served here (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "staff",
+        kind: runtime::auth::Kind::ApiKey {
+            header: "x-api-key",
+        },
+    },
+];
+
 /// Forwards to the `user` service.
 async fn to_user(State(upstreams): State<Arc<Upstreams>>, request: Request) -> Response {
     forward(&upstreams.user, "/api", request, BODY_LIMIT).await
@@ -69,6 +80,44 @@ async fn to_grant(
     forward(&upstreams.grant, "/api", request, BODY_LIMIT).await
 }
 
+/// `PUT /api/grants/{id}/review`: the caller is checked here, then the request is forwarded to the `grant` service, which checks it again.
+async fn grant_review(
+    State(upstreams): State<Arc<Upstreams>>,
+    request: Request,
+) -> Response {
+    let requirement = &runtime::auth::Requirement {
+        schemes: &["staff"],
+        scopes: &["grants:review"],
+    };
+    if let Err(refused) = runtime::auth::authenticate::<
+        runtime::auth::NoClaims,
+    >(request.headers(), requirement)
+        .await
+    {
+        return refused;
+    }
+    forward(&upstreams.grant, "/api", request, BODY_LIMIT).await
+}
+
+/// `POST /api/grants/{id}/disbursement`: the caller is checked here, then the request is forwarded to the `grant` service, which checks it again.
+async fn grant_disburse(
+    State(upstreams): State<Arc<Upstreams>>,
+    request: Request,
+) -> Response {
+    let requirement = &runtime::auth::Requirement {
+        schemes: &["staff"],
+        scopes: &["grants:disburse"],
+    };
+    if let Err(refused) = runtime::auth::authenticate::<
+        runtime::auth::NoClaims,
+    >(request.headers(), requirement)
+        .await
+    {
+        return refused;
+    }
+    forward(&upstreams.grant, "/api", request, BODY_LIMIT).await
+}
+
 #[tokio::main]
 async fn main() -> ExitCode {
     let settings = Settings {
@@ -79,10 +128,13 @@ async fn main() -> ExitCode {
     runtime::server::main(
             settings,
             || {
-                let upstreams = Arc::new(Upstreams::from_env()?);
+                let upstreams = Arc::new(
+                    Upstreams::from_env().map_err(|e| e.to_string())?,
+                );
+                runtime::auth::install(AUTH_SCHEMES)?;
                 Ok::<
                     _,
-                    runtime::client::ConfigError,
+                    String,
                 >(
                     Router::new()
                         .route("/api/businesses", post(to_user))
@@ -90,8 +142,8 @@ async fn main() -> ExitCode {
                         .route("/api/businesses/{id}/grant-views", get(to_user))
                         .route("/api/grants", post(to_grant))
                         .route("/api/grants/{id}", get(to_grant))
-                        .route("/api/grants/{id}/review", put(to_grant))
-                        .route("/api/grants/{id}/disbursement", post(to_grant))
+                        .route("/api/grants/{id}/review", put(grant_review))
+                        .route("/api/grants/{id}/disbursement", post(grant_disburse))
                         .route(
                             "/openapi.json",
                             get(|| async { runtime::server::json_document(OPENAPI) }),

@@ -39,7 +39,7 @@ impl Deps {
                 timeout: Duration::from_millis(5000),
                 connect_timeout: Duration::from_millis(1000),
                 retries: 2,
-                forward_credentials: false,
+                forward_credentials: true,
             })?,
         })
     }

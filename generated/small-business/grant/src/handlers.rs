@@ -6,7 +6,7 @@
 //! of what it records.
 
 use crate::deps::Deps;
-use crate::server::{Api, ApplyError, Context, DisburseError, ReviewError, StatusError};
+use crate::server::{Api, ApplyError, Caller, Context, DisburseError, ReviewError, StatusError};
 use crate::store::Store;
 use runtime::client::Error;
 use small_business_finance::client::DisburseError as FinanceDisburseError;
@@ -103,6 +103,7 @@ impl Api for Grant {
     async fn review(
         &self,
         _cx: Context,
+        _caller: Caller,
         id: Uuid,
         body: Review,
     ) -> Result<types::Grant, ReviewError> {
@@ -117,7 +118,12 @@ impl Api for Grant {
         Ok(grant)
     }
 
-    async fn disburse(&self, _cx: Context, id: Uuid) -> Result<Disbursement, DisburseError> {
+    async fn disburse(
+        &self,
+        _cx: Context,
+        _caller: Caller,
+        id: Uuid,
+    ) -> Result<Disbursement, DisburseError> {
         let mut grant = self.find::<DisburseError>(id).await?;
         if grant.status == GrantStatus::Disbursed {
             return Err(

@@ -15,6 +15,18 @@ use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::auth::Caller;
+
+/// The auth schemes of the endpoints served here (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "staff",
+        kind: runtime::auth::Kind::ApiKey {
+            header: "x-api-key",
+        },
+    },
+];
 
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
@@ -52,6 +64,7 @@ pub trait Api: Send + Sync + 'static {
     fn review(
         &self,
         cx: Context,
+        caller: Caller,
         id: types::uuid::Uuid,
         body: types::Review,
     ) -> impl Future<Output = Result<types::Grant, ReviewError>> + Send;
@@ -60,6 +73,7 @@ pub trait Api: Send + Sync + 'static {
     fn disburse(
         &self,
         cx: Context,
+        caller: Caller,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::Disbursement, DisburseError>> + Send;
 }
@@ -303,6 +317,7 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                runtime::auth::install(AUTH_SCHEMES)?;
                 let events = runtime::events::Events::start(&db, &super::store::EVENTS)
                     .await?;
                 let store = super::store::Store::with_outbox(db, events.outbox());
@@ -378,6 +393,19 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["staff"],
+            scopes: &["grants:review"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
+        let credential = runtime::auth::credential_of(request.headers(), &caller);
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
         let path = input.path::<api::ReviewPath>();
@@ -399,7 +427,12 @@ mod endpoints {
         respond_checked(
             "review",
             StatusCode::OK,
-            api.review(Context::current(), path.id, body).await,
+            runtime::context::on_behalf_of(
+                    credential,
+                    Some(runtime::auth::actor_of(&caller)),
+                    api.review(Context::current(), caller, path.id, body),
+                )
+                .await,
         )
     }
 
@@ -407,12 +440,33 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["staff"],
+            scopes: &["grants:disburse"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
+        let credential = runtime::auth::credential_of(request.headers(), &caller);
         let (parts, _) = request.into_parts();
         let mut input = Input::new(parts).await;
         let path = input.path::<api::DisbursePath>();
         let Some(path) = path else {
             return input.reject();
         };
-        respond(StatusCode::CREATED, api.disburse(Context::current(), path.id).await)
+        respond(
+            StatusCode::CREATED,
+            runtime::context::on_behalf_of(
+                    credential,
+                    Some(runtime::auth::actor_of(&caller)),
+                    api.disburse(Context::current(), caller, path.id),
+                )
+                .await,
+        )
     }
 }
