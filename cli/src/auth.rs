@@ -48,14 +48,33 @@ pub struct TokenRequest<'a> {
     pub lifetime: Duration,
 }
 
+/// The file `svcgen up` keeps the development key standing in for the issuer outside the
+/// system of `jwt` scheme `scheme` in, in the data folder.
+pub fn stand_in_key_file(scheme: &str) -> String {
+    format!("{scheme}-signing-key.pem")
+}
+
+/// The file holding the public keys of that stand-in issuer (`AUTH_<SCHEME>_JWKS_FILE`).
+pub fn stand_in_jwks_file(scheme: &str) -> String {
+    format!("{scheme}.jwks.json")
+}
+
 /// A token of one of `system`'s `jwt` schemes, signed with the key its issuer uses under
-/// `svcgen up` (in `workspace/data`) or the one given.
+/// `svcgen up` (in `workspace/data`: the signing key of the system's issuer, or the stand-in
+/// for an issuer outside the system) or the one given.
 pub fn token(system: &System, workspace: &Path, req: &TokenRequest<'_>) -> Result<String, String> {
-    let signed: Vec<_> = system
+    let jwt: Vec<_> = system
         .auth
         .values()
+        .filter(|s| matches!(s.kind, SchemeKind::Jwt { .. }))
+        .collect();
+    let signed: Vec<_> = jwt
+        .iter()
+        .copied()
         .filter(|s| matches!(s.kind, SchemeKind::Jwt { jwks: Some(_), .. }))
         .collect();
+    // The system's own issuer's scheme when there is one, else its only `jwt` scheme.
+    let signed = if signed.is_empty() { jwt } else { signed };
     let scheme = match req.scheme {
         Some(name) => system.auth.get(name).ok_or_else(|| {
             format!(
@@ -68,7 +87,7 @@ pub fn token(system: &System, workspace: &Path, req: &TokenRequest<'_>) -> Resul
             [only] => only,
             [] => {
                 return Err(format!(
-                    "the {} system has no `jwt` scheme whose tokens one of its services signs",
+                    "the {} system has no `jwt` scheme",
                     system.name.wire
                 ));
             }
@@ -80,7 +99,10 @@ pub fn token(system: &System, workspace: &Path, req: &TokenRequest<'_>) -> Resul
         },
     };
     let SchemeKind::Jwt {
-        issuer, audience, ..
+        issuer,
+        audience,
+        jwks,
+        ..
     } = &scheme.kind
     else {
         return Err(format!(
@@ -108,7 +130,10 @@ pub fn token(system: &System, workspace: &Path, req: &TokenRequest<'_>) -> Resul
     }
     let key_path: PathBuf = match req.key {
         Some(path) => path.to_owned(),
-        None => workspace.join("data").join(SIGNING_KEY_FILE),
+        None if jwks.is_some() => workspace.join("data").join(SIGNING_KEY_FILE),
+        None => workspace
+            .join("data")
+            .join(stand_in_key_file(&scheme.name.wire)),
     };
     let pem = std::fs::read(&key_path).map_err(|e| {
         format!(
@@ -137,7 +162,9 @@ pub struct DevelopmentCredentials {
 }
 
 /// Makes the development credentials of `system` in its data folder, once: the signing key of
-/// its issuer and one API key per `api_key` scheme (holding every scope of the scheme).
+/// its issuer, a stand-in for each issuer outside the system (a signing key and its key set,
+/// unless the shell already says where that scheme's keys are) and one API key per `api_key`
+/// scheme (holding every scope of the scheme).
 pub fn development_credentials(
     system: &System,
     data: &Path,
@@ -159,6 +186,48 @@ pub fn development_credentials(
         ));
     }
     for scheme in system.auth.values() {
+        if let SchemeKind::Jwt {
+            jwks: None,
+            issuer,
+            algorithms,
+            ..
+        } = &scheme.kind
+        {
+            let (env_file, env_url) = (
+                format!("{}JWKS_FILE", scheme.env_prefix()),
+                format!("{}JWKS_URL", scheme.env_prefix()),
+            );
+            let given = |var: &str| std::env::var_os(var).is_some_and(|v| !v.is_empty());
+            if given(&env_file) || given(&env_url) {
+                continue;
+            }
+            if !algorithms.iter().any(|a| a == "EdDSA") {
+                notes.push(format!(
+                    "scheme `{}` takes no EdDSA tokens, so no stand-in for {issuer} is made: set {env_url} or {env_file}",
+                    scheme.name.wire
+                ));
+                continue;
+            }
+            let key_path = data.join(stand_in_key_file(&scheme.name.wire));
+            if !key_path.exists() {
+                write_secret(&key_path, &svcgen_runtime::issuer::new_signing_key()?)?;
+            }
+            let pem = std::fs::read(&key_path)
+                .map_err(|e| format!("cannot read {}: {e}", key_path.display()))?;
+            let key =
+                SigningKey::from_pem(&pem).map_err(|e| format!("{}: {e}", key_path.display()))?;
+            let set_path = data.join(stand_in_jwks_file(&scheme.name.wire));
+            let mut set =
+                serde_json::to_string_pretty(&key.public_key_set()?).map_err(|e| e.to_string())?;
+            set.push('\n');
+            std::fs::write(&set_path, set)
+                .map_err(|e| format!("cannot write {}: {e}", set_path.display()))?;
+            env.push((env_file, set_path.display().to_string()));
+            notes.push(format!(
+                "tokens of scheme `{}` (standing in for {issuer}): svcgen token {} --scheme {} --subject <who> --scope <scope> ...",
+                scheme.name.wire, system.name.wire, scheme.name.wire
+            ));
+        }
         if let SchemeKind::ApiKey { header } = &scheme.kind {
             let path = data.join(format!("{}.keys", scheme.name.wire));
             let key_path = data.join(format!("{}.key", scheme.name.wire));

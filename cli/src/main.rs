@@ -110,7 +110,9 @@ struct TokenArgs {
     /// One of the scheme's own claims, `name=value` (repeat for more; JSON values are JSON).
     #[arg(long = "claim", value_name = "NAME=VALUE")]
     claims: Vec<String>,
-    /// The signing key (default: `<out>/<system>/data/signing-key.pem`, made by `svcgen up`).
+    /// The signing key (default: the one `svcgen up` made in `<out>/<system>/data/`: the
+    /// system's issuer's `signing-key.pem`, or `<scheme>-signing-key.pem` standing in for an
+    /// issuer outside the system).
     #[arg(long, value_name = "FILE")]
     key: Option<PathBuf>,
     /// How long the token is valid, in seconds.

@@ -81,6 +81,15 @@ impl SigningKey {
     pub fn kid(&self) -> &str {
         &self.kid
     }
+
+    /// The key set holding this key's public half, as a service checking tokens of an issuer
+    /// outside the system reads it from `AUTH_<SCHEME>_JWKS_FILE`.
+    pub fn public_key_set(&self) -> Result<serde_json::Value, String> {
+        let set = JwkSet {
+            keys: vec![public_jwk(&self.key)?],
+        };
+        serde_json::to_value(&set).map_err(|e| format!("cannot write the key set: {e}"))
+    }
 }
 
 impl std::fmt::Debug for SigningKey {

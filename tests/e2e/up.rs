@@ -183,21 +183,30 @@ fn start_up() -> Up {
     }
 }
 
-/// Starts `svcgen up shop --no-build` with `extra` arguments and reads its table: the process,
-/// the rows (name, URL, pid) and its stdout after the "Running" line.
-fn launch(
-    extra: &[&str],
-) -> (
+/// What [`launch`] gives: the `up` process, the rows of its table (name, URL, pid) and its
+/// stdout after the "Running" line.
+type Launched = (
     std::process::Child,
     Vec<(String, String, u32)>,
     BufReader<std::process::ChildStdout>,
-) {
+);
+
+/// Starts `svcgen up shop --no-build` with `extra` arguments and reads its table.
+fn launch(extra: &[&str]) -> Launched {
+    let mut args = vec!["up", "shop", "--no-build"];
+    args.extend_from_slice(extra);
+    let launched = launch_system(&args, "Running shop");
+    assert_eq!(launched.1.len(), 4, "{:?}", launched.1);
+    launched
+}
+
+/// Starts `svcgen` with `args` (an `up`) and reads its table, until the line with `running`.
+fn launch_system(args: &[&str], running: &'static str) -> Launched {
     svcgen_tests::e2e::build_binaries();
     let repo = svcgen_tests::repo();
     let target = svcgen_tests::e2e::target_dir();
     let mut process = Command::new(svcgen_tests::e2e::svcgen_binary())
-        .args(["up", "shop", "--no-build"])
-        .args(extra)
+        .args(args)
         .env("CARGO_TARGET_DIR", &target)
         .current_dir(&repo)
         .stdout(Stdio::piped())
@@ -214,7 +223,7 @@ fn launch(
             if stdout.read_line(&mut line).unwrap_or(0) == 0 {
                 return;
             }
-            if line.contains("Running shop") {
+            if line.contains(running) {
                 let _ = tx.send((rows, stdout));
                 return;
             }
@@ -230,7 +239,6 @@ fn launch(
     let (rows, stdout) = rx
         .recv_timeout(Duration::from_secs(60))
         .expect("svcgen up reports readiness");
-    assert_eq!(rows.len(), 4, "{rows:?}");
     (process, rows, stdout)
 }
 
@@ -436,4 +444,61 @@ fn up_release_runs_the_optimised_binaries() {
     let mut answer = String::new();
     std::io::Read::read_to_string(&mut stream, &mut answer).unwrap();
     assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+}
+
+/// `up` of a system whose tokens come from an issuer outside it (the auth fixture's `user`
+/// scheme) stands in for that issuer: a signing key and its key set in the data folder, the
+/// services told where the set is, and `svcgen token` signing with that key by default. The
+/// service takes such a token and refuses a request without one.
+#[test]
+fn up_stands_in_for_an_issuer_outside_the_system() {
+    let one = one_at_a_time();
+    let (spec, out) = ("tests/auth/spec.toml", "tests/auth/generated");
+    let (process, rows, stdout) = launch_system(
+        &["up", spec, "--out", out, "--no-build", "--fresh"],
+        "Running guarded",
+    );
+    let up = Up {
+        process,
+        rows,
+        stdout,
+        _one: one,
+    };
+    let data = svcgen_tests::repo().join(out).join("guarded/data");
+    assert!(data.join("user-signing-key.pem").exists());
+    let set: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(data.join("user.jwks.json")).unwrap())
+            .unwrap();
+    assert_eq!(set["keys"][0]["crv"], "Ed25519", "{set}");
+    assert!(set["keys"][0].get("d").is_none(), "no private half: {set}");
+
+    let signed = Command::new(svcgen_tests::e2e::svcgen_binary())
+        .args([
+            "token",
+            spec,
+            "--out",
+            out,
+            "--scheme",
+            "user",
+            "--subject",
+            "ada",
+        ])
+        .args(["--scope", "notes:read", "--claim", "tenant=t1"])
+        .current_dir(svcgen_tests::repo())
+        .output()
+        .expect("svcgen runs");
+    assert!(
+        signed.status.success(),
+        "{}",
+        String::from_utf8_lossy(&signed.stderr)
+    );
+    let token = String::from_utf8(signed.stdout).unwrap().trim().to_owned();
+    let notes = format!("{}/notes", up.rows[0].1);
+    let statuses = svcgen_tests::e2e::block_on(async move {
+        let client = reqwest::Client::new();
+        let with = client.get(&notes).bearer_auth(&token).send().await.unwrap();
+        let without = client.get(&notes).send().await.unwrap();
+        (with.status().as_u16(), without.status().as_u16())
+    });
+    assert_eq!(statuses, (200, 401));
 }
