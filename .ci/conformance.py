@@ -87,6 +87,10 @@ def main():
     # Services with records keep them in SQLite files of this run only.
     data = tempfile.mkdtemp(prefix="svcgen-conformance-")
     env = dict(os.environ, SVCGEN_DATA_DIR=data)
+    # The key the services of a system with auth deliver events to each other with.
+    events_key = pathlib.Path(data) / "events.key"
+    events_key.write_text(svcgen(target, "key", "--events"))
+    env["EVENTS_KEY_FILE"] = str(events_key)
     env.pop("DATABASE_URL", None)
     # Systems with auth: their secrets, and credentials for schemathesis to send, so that it
     # reaches the handlers (it also checks that requests without them are refused).

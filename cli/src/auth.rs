@@ -6,6 +6,9 @@ use std::time::Duration;
 use svcgen_codegen::model::{SchemeKind, System};
 use svcgen_runtime::issuer::{SigningKey, Tokens};
 
+/// The file `svcgen up` keeps the key of a system's internal event routes in.
+pub const EVENTS_KEY_FILE: &str = "events.key";
+
 /// The file `svcgen up` keeps a system's development signing key in, in its data folder.
 pub const SIGNING_KEY_FILE: &str = "signing-key.pem";
 
@@ -30,6 +33,12 @@ pub fn key(subject: &str, scopes: &[String], signing: bool) -> Result<String, St
         line.push_str(scope);
     }
     Ok(format!("{key}\n{line}\n"))
+}
+
+/// What `svcgen key --events` prints: a new key for a system's internal event routes.
+pub fn events_key() -> Result<String, String> {
+    let key = svcgen_runtime::issuer::random_secret(32).map_err(|e| e.to_string())?;
+    Ok(format!("svcgen_events_{key}\n"))
 }
 
 /// What `svcgen token` needs to know.
@@ -171,6 +180,15 @@ pub fn development_credentials(
 ) -> Result<DevelopmentCredentials, String> {
     let mut env = Vec::new();
     let mut notes = Vec::new();
+    if !system.auth.is_empty() && system.services.values().any(|s| s.has_events()) {
+        // The services deliver events to each other with a key of the system's own.
+        let path = data.join(EVENTS_KEY_FILE);
+        if !path.exists() {
+            write_secret(&path, &events_key()?)?;
+        }
+        // `svcgen_runtime::events::EVENTS_KEY_FILE` (the CLI builds the runtime without events).
+        env.push(("EVENTS_KEY_FILE".to_owned(), path.display().to_string()));
+    }
     if system.has_issuer() {
         let path = data.join(SIGNING_KEY_FILE);
         if !path.exists() {

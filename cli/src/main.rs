@@ -85,6 +85,10 @@ struct KeyArgs {
     /// Make an Ed25519 signing key (PKCS#8 PEM) instead.
     #[arg(long, conflicts_with_all = ["subject", "scopes"])]
     signing: bool,
+    /// Make the key a system's services deliver events to each other with
+    /// (`EVENTS_KEY_FILE`) instead.
+    #[arg(long, conflicts_with_all = ["subject", "scopes", "signing"])]
+    events: bool,
 }
 
 #[derive(Args)]
@@ -286,7 +290,12 @@ fn check(t: &Target, color: bool) -> Result<ExitCode, BoxError> {
 }
 
 fn key(k: &KeyArgs, color: bool) -> Result<ExitCode, BoxError> {
-    match auth::key(&k.subject, &k.scopes, k.signing) {
+    let made = if k.events {
+        auth::events_key()
+    } else {
+        auth::key(&k.subject, &k.scopes, k.signing)
+    };
+    match made {
         Ok(text) => {
             print!("{text}");
             Ok(ExitCode::SUCCESS)

@@ -489,6 +489,8 @@ pub struct Relay {
     client: reqwest::Client,
     /// When each unreachable subscriber was last reported.
     warned: std::sync::Mutex<std::collections::HashMap<String, std::time::Instant>>,
+    /// The key its deliveries carry.
+    key: Option<EventsKey>,
 }
 
 const UNPUBLISHED: Sql = Sql {
@@ -577,7 +579,14 @@ impl Relay {
             settings,
             client,
             warned: std::sync::Mutex::default(),
+            key: None,
         })
+    }
+
+    /// The same relay, sending `key` with every delivery.
+    pub fn with_key(mut self, key: Option<EventsKey>) -> Relay {
+        self.key = key;
+        self
     }
 
     /// Runs until the process ends: looks at the outbox when a commit published, and at least
@@ -807,6 +816,13 @@ impl Relay {
         if let Some(r) = &event.request_id {
             request = request.header(REQUEST_ID_HEADER, r);
         }
+        if let Some(key) = &self.key {
+            let mut value = HeaderValue::from_str(&key.0).map_err(|_| {
+                Failure::Unreachable("the events key is not a header value".to_owned())
+            })?;
+            value.set_sensitive(true);
+            request = request.header(EVENTS_KEY_HEADER, value);
+        }
         let answer = request
             .body(event.data.clone())
             .send()
@@ -957,6 +973,70 @@ pub struct Inbox {
     db: Db,
     dispatch: Arc<dyn Dispatch>,
     settings: Settings,
+    key: Option<EventsKey>,
+}
+
+/// The variable naming the file that holds the key the services of a system deliver events to
+/// each other with: required in a system that declares auth, so that no one else can post an
+/// event (and the caller it claims) or read and replay dead letters.
+pub const EVENTS_KEY_FILE: &str = "EVENTS_KEY_FILE";
+
+/// The header the events key travels in.
+pub const EVENTS_KEY_HEADER: &str = "svcgen-events-key";
+
+/// The key of the internal event routes, shared by the services of one system. Never logged.
+#[derive(Clone)]
+pub struct EventsKey(Arc<str>);
+
+impl std::fmt::Debug for EventsKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("EventsKey(***)")
+    }
+}
+
+impl EventsKey {
+    /// The key `text` (surrounding white space removed); `Err` when nothing is left or it is
+    /// not visible ASCII (it travels in a header).
+    pub fn new(text: &str) -> Result<EventsKey, String> {
+        let key = text.trim();
+        if key.len() < 16 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+            return Err("an events key is at least 16 visible ASCII characters".to_owned());
+        }
+        Ok(EventsKey(Arc::from(key)))
+    }
+
+    /// The key in the file `EVENTS_KEY_FILE` names; with the variable unset, `Err` when
+    /// `required` (the system declares auth), else none (the routes are open).
+    pub fn from_env(required: bool) -> Result<Option<EventsKey>, String> {
+        let Some(path) = std::env::var_os(EVENTS_KEY_FILE).filter(|p| !p.is_empty()) else {
+            return if required {
+                Err(format!(
+                    "{EVENTS_KEY_FILE} must name the file holding the key the system's services deliver events with (the system declares auth); `svcgen key --events` makes one"
+                ))
+            } else {
+                Ok(None)
+            };
+        };
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            format!(
+                "{EVENTS_KEY_FILE}: cannot read {}: {e}",
+                std::path::Path::new(&path).display()
+            )
+        })?;
+        EventsKey::new(&text)
+            .map(Some)
+            .map_err(|e| format!("{EVENTS_KEY_FILE}: {e}"))
+    }
+
+    /// Whether `headers` carry this key (compared in constant time).
+    pub fn admits(&self, headers: &HeaderMap) -> bool {
+        let Some(given) = headers.get(EVENTS_KEY_HEADER) else {
+            return false;
+        };
+        let (given, key) = (given.as_bytes(), self.0.as_bytes());
+        given.len() == key.len()
+            && given.iter().zip(key).fold(0u8, |acc, (a, b)| acc | (a ^ b)) == 0
+    }
 }
 
 /// An event that could not be handled.
@@ -981,6 +1061,7 @@ impl Inbox {
             db,
             dispatch,
             settings,
+            key: None,
         };
         let forgetting = inbox.clone();
         tokio::spawn(async move {
@@ -1168,6 +1249,26 @@ impl Inbox {
         Ok(Some(outcome))
     }
 
+    /// The same inbox, its routes answering only requests that carry `key` (401 otherwise).
+    pub fn with_key(mut self, key: Option<EventsKey>) -> Inbox {
+        self.key = key;
+        self
+    }
+
+    /// The refusal of a request to the internal routes without the key, when there is one.
+    fn refuse(&self, headers: &HeaderMap) -> Option<Response> {
+        let key = self.key.as_ref()?;
+        if key.admits(headers) {
+            return None;
+        }
+        tracing::info!("refused: a request to the internal event routes without the events key");
+        Some(
+            Problem::new(401, "Unauthorized")
+                .with_detail("the internal event routes take the system's events key")
+                .into_response(),
+        )
+    }
+
     /// The subscriber's internal routes: event delivery (`POST /_svcgen/events`), dead
     /// letters (`GET /_svcgen/dead-letters`) and their replay
     /// (`POST /_svcgen/dead-letters/{id}/replay`). Not part of the service's API: no gateway
@@ -1245,6 +1346,9 @@ fn outcome_response(outcome: Outcome) -> Response {
 }
 
 async fn deliver(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Some(refused) = inbox.refuse(&headers) {
+        return refused;
+    }
     let event = match Envelope::from_headers(&headers, &body) {
         Ok(e) => e,
         Err(why) => {
@@ -1265,14 +1369,24 @@ async fn deliver(State(inbox): State<Inbox>, headers: HeaderMap, body: Bytes) ->
     }
 }
 
-async fn list_dead_letters(State(inbox): State<Inbox>) -> Response {
+async fn list_dead_letters(State(inbox): State<Inbox>, headers: HeaderMap) -> Response {
+    if let Some(refused) = inbox.refuse(&headers) {
+        return refused;
+    }
     match inbox.dead_letters().await {
         Ok(list) => axum::Json(serde_json::json!({ "dead_letters": list })).into_response(),
         Err(e) => Problem::from(e).into_response(),
     }
 }
 
-async fn replay_dead_letter(State(inbox): State<Inbox>, Path(id): Path<String>) -> Response {
+async fn replay_dead_letter(
+    State(inbox): State<Inbox>,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Response {
+    if let Some(refused) = inbox.refuse(&headers) {
+        return refused;
+    }
     let Ok(id) = id.parse::<Uuid>() else {
         return Problem::new(404, "Not found")
             .with_detail("no dead letter has this id")
@@ -1326,6 +1440,9 @@ pub struct Plan {
     pub publishes: &'static [Publication],
     /// What it handles.
     pub subscribes: &'static [Kind],
+    /// Whether the system declares auth: its internal event routes then take the events key
+    /// ([`EVENTS_KEY_FILE`]).
+    pub guarded: bool,
 }
 
 /// The variable that, when set, names a NATS server to carry events.
@@ -1371,6 +1488,7 @@ pub struct Events {
     outbox: Outbox,
     settings: Settings,
     bus: Option<jetstream::Bus>,
+    key: Option<EventsKey>,
 }
 
 impl Events {
@@ -1389,6 +1507,7 @@ impl Events {
         transport: Transport,
         settings: Settings,
     ) -> Result<Events, String> {
+        let key = EventsKey::from_env(plan.guarded)?;
         create_tables(db)
             .await
             .map_err(|e| format!("creating the event tables: {e}"))?;
@@ -1429,7 +1548,8 @@ impl Events {
                     types.push(publication.kind.wire_type);
                 }
             }
-            let relay = Relay::new(db.clone(), outbox.clone(), subscribers, settings)?;
+            let relay = Relay::new(db.clone(), outbox.clone(), subscribers, settings)?
+                .with_key(key.clone());
             tokio::spawn(relay.run());
         }
         Ok(Events {
@@ -1438,6 +1558,7 @@ impl Events {
             outbox,
             settings,
             bus,
+            key,
         })
     }
 
@@ -1453,7 +1574,8 @@ impl Events {
         if self.plan.subscribes.is_empty() {
             return router;
         }
-        let inbox = Inbox::new(self.db.clone(), Arc::new(dispatch), self.settings);
+        let inbox = Inbox::new(self.db.clone(), Arc::new(dispatch), self.settings)
+            .with_key(self.key.clone());
         match &self.bus {
             None => router.merge(inbox.routes()),
             Some(bus) => {

@@ -11,7 +11,9 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use support::*;
-use svcgen_runtime::events::{self, Inbox, Outbox, Outcome, Relay, Settings, Subscriber};
+use svcgen_runtime::events::{
+    self, EventsKey, Inbox, Outbox, Outcome, Relay, Settings, Subscriber,
+};
 use svcgen_runtime::store::{On, TestDb};
 
 struct Pair {
@@ -25,6 +27,11 @@ struct Pair {
 }
 
 async fn pair(settings: Settings, postgres: bool) -> Pair {
+    pair_with_key(settings, postgres, None).await
+}
+
+/// [`pair`], the inbox's routes and the relay's deliveries taking `key`.
+async fn pair_with_key(settings: Settings, postgres: bool, key: Option<EventsKey>) -> Pair {
     let publisher = fresh("publisher", postgres).await;
     let subscriber = fresh("subscriber", postgres).await;
     let sdb = subscriber.db().clone();
@@ -33,7 +40,7 @@ async fn pair(settings: Settings, postgres: bool) -> Pair {
         .await
         .unwrap();
     let recorder = Arc::new(Recorder::new(true));
-    let inbox = Inbox::new(sdb, recorder.clone(), settings);
+    let inbox = Inbox::new(sdb, recorder.clone(), settings).with_key(key.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}", listener.local_addr().unwrap());
     let routes = inbox.routes();
@@ -49,7 +56,8 @@ async fn pair(settings: Settings, postgres: bool) -> Pair {
         }],
         settings,
     )
-    .unwrap();
+    .unwrap()
+    .with_key(key);
     Pair {
         publisher,
         subscriber,
@@ -525,5 +533,44 @@ async fn tables_made_before_events_recorded_actors_gain_the_columns_on(postgres:
     let handled = p.recorder.actors.lock().unwrap().clone();
     assert_eq!(handled, vec![(31, None), (32, actor("app_user", "alice"))]);
     old.drop().await;
+    p.close().await;
+}
+
+/// In a system with auth the internal routes take the system's events key: the relay sends it
+/// and its events are handled; a delivery without it or with another is refused (401) and has
+/// no effect, and so is a look at the dead letters.
+#[tokio::test]
+async fn the_internal_routes_take_the_events_key() {
+    let key = EventsKey::new("svcgen_events_0123456789abcdef").unwrap();
+    let p = pair_with_key(fast(), false, Some(key)).await;
+    p.publish(41, "a", true).await;
+    p.settle(20).await;
+    assert_eq!(p.seen().await, vec![(41, "a".into())]);
+
+    let forged = envelope(r#"{"n":42,"key":"a"}"#, Some("a"), None);
+    let client = reqwest::Client::new();
+    for key in [None, Some("svcgen_events_0123456789abcdeX")] {
+        let mut request = client.post(format!("{}{}", p.url, events::DELIVERY_PATH));
+        for (name, value) in forged.headers() {
+            request = request.header(name, value);
+        }
+        if let Some(key) = key {
+            request = request.header(events::EVENTS_KEY_HEADER, key);
+        }
+        let answer = request.body(forged.data.clone()).send().await.unwrap();
+        assert_eq!(answer.status(), 401, "{key:?}");
+    }
+    let listed = client
+        .get(format!("{}{}", p.url, events::DEAD_LETTERS_PATH))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(listed.status(), 401);
+    assert_eq!(
+        p.seen().await,
+        vec![(41, "a".into())],
+        "nothing forged got in"
+    );
+    assert!(EventsKey::new("short").is_err());
     p.close().await;
 }

@@ -563,6 +563,17 @@ impl System {
             "SVCGEN_DATA_DIR".to_owned(),
             data.dir.path().to_string_lossy().into_owned(),
         ));
+        // The key the services deliver events to each other with, as a deployment's secret
+        // (required in a system with auth), unless the test gives its own.
+        if !extra.iter().any(|(k, _)| *k == "EVENTS_KEY_FILE") {
+            let key = data.dir.path().join("events.key");
+            let secret = svcgen_runtime::issuer::random_secret(32).expect("random bytes");
+            std::fs::write(&key, format!("svcgen_events_{secret}\n")).expect("the events key");
+            env.push((
+                "EVENTS_KEY_FILE".to_owned(),
+                key.to_string_lossy().into_owned(),
+            ));
+        }
         let mut map = BTreeMap::new();
         for (name, binary, var) in services {
             let mut own = env.clone();
@@ -596,6 +607,14 @@ impl System {
     /// The folder of the services' SQLite files (on [`Database::Sqlite`]).
     pub fn data_dir(&self) -> &std::path::Path {
         self.data.dir.path()
+    }
+
+    /// The events key the services were given (unless the test gave its own).
+    pub fn events_key(&self) -> String {
+        std::fs::read_to_string(self.data.dir.path().join("events.key"))
+            .expect("the events key")
+            .trim()
+            .to_owned()
     }
 
     /// The base URL of a service.

@@ -664,6 +664,18 @@ async fn grants_sign_in_pay_and_notify() {
             ("payment_made".to_owned(), 1.0),
         ]
     );
+    // The internal event routes take the system's events key: without it no one reads (or
+    // replays) the dead letters.
+    let dead_letters = format!("{}/_svcgen/dead-letters", system.url("analytics"));
+    let (status, _, problem) = raw("GET", &dead_letters, None, "").await;
+    assert_eq!(status, 401, "{problem}");
+    let with_key = reqwest::Client::new()
+        .get(&dead_letters)
+        .header("svcgen-events-key", system.events_key())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(with_key.status(), 200);
     // The payment event recorded who caused it (the applicant whose token paid), and
     // analytics learnt it from the event.
     let caused_by = format!("caused_by=app_user:{me}");

@@ -84,6 +84,14 @@ fn auth_files(system: &System, service: &Service) -> Vec<Value> {
             what => "the Ed25519 key its tokens are signed with (`svcgen key --signing`)",
         });
     }
+    if !system.auth.is_empty() && service.has_events() {
+        out.push(context! {
+            env => "EVENTS_KEY_FILE",
+            name => "events-key",
+            file => "events.key",
+            what => "the key the system's services deliver events to each other with (`svcgen key --events`)",
+        });
+    }
     let endpoints: Vec<&crate::model::Endpoint> = service.endpoints.iter().collect();
     out.extend(api_key_files(system, &endpoints));
     out

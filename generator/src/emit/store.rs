@@ -747,6 +747,7 @@ fn events_tokens(system: &System, service: &Service) -> TokenStream {
         quote! { kinds::#kind }
     });
     let (system_name, service_name) = (lit(&system.dir()), lit(&service.name.wire));
+    let guarded = !system.auth.is_empty();
     quote! {
         /// The events the service publishes or handles.
         pub mod kinds {
@@ -762,6 +763,7 @@ fn events_tokens(system: &System, service: &Service) -> TokenStream {
             service: #service_name,
             publishes: &[#(#publications),*],
             subscribes: &[#(#handled),*],
+            guarded: #guarded,
         };
     }
 }

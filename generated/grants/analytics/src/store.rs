@@ -68,6 +68,7 @@ pub const EVENTS: runtime::events::Plan = runtime::events::Plan {
     service: "analytics",
     publishes: &[],
     subscribes: &[kinds::APPLICANT_REGISTERED, kinds::PAYMENT_MADE],
+    guarded: true,
 };
 
 /// The service's database, with a repository per record. Cheap to clone.

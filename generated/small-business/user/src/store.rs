@@ -78,6 +78,7 @@ pub const EVENTS: runtime::events::Plan = runtime::events::Plan {
     service: "user",
     publishes: &[],
     subscribes: &[kinds::GRANT_VIEWED],
+    guarded: true,
 };
 
 /// The service's database, with a repository per record. Cheap to clone.
