@@ -73,7 +73,8 @@ fn view(system: &System, service: &Service) -> Value {
 }
 
 /// The secret files of a service's auth: `env` names the variable holding the file's path,
-/// `name` the secret (Compose secret, Kubernetes Secret and volume), `file` its key.
+/// `name` the secret (Compose secret, Kubernetes Secret and volume), `file` its key, `reread`
+/// whether the service reads it again when it changes (else only at start).
 fn auth_files(system: &System, service: &Service) -> Vec<Value> {
     let mut out = Vec::new();
     if !system.issued_by(&service.name.wire).is_empty() {
@@ -82,6 +83,7 @@ fn auth_files(system: &System, service: &Service) -> Vec<Value> {
             name => format!("{}-signing-key", host_name(service)),
             file => "signing-key.pem",
             what => "the Ed25519 key its tokens are signed with (`svcgen key --signing`)",
+            reread => false,
         });
     }
     if !system.auth.is_empty() && service.has_events() {
@@ -90,6 +92,7 @@ fn auth_files(system: &System, service: &Service) -> Vec<Value> {
             name => "events-key",
             file => "events.key",
             what => "the key the system's services deliver events to each other with (`svcgen key --events`)",
+            reread => false,
         });
     }
     let endpoints: Vec<&crate::model::Endpoint> = service.endpoints.iter().collect();
@@ -108,6 +111,8 @@ fn api_key_files(system: &System, endpoints: &[&crate::model::Endpoint]) -> Vec<
                 name => format!("{}-api-keys", kebab_name(&scheme.name.wire)),
                 file => "keys",
                 what => format!("the hashes of the `{}` API keys issued (`svcgen key` lines)", scheme.name.wire),
+                // Read again when the file changes: removing a line revokes a key.
+                reread => true,
             });
         }
     }
