@@ -47,6 +47,7 @@ pub const CLIENT_METHODS: &[&str] = &[
     "base_url",
     "with_credential",
     "with_bearer_token",
+    "with_api_key",
     "clone",
     "clone_from",
     "fmt",

@@ -420,6 +420,15 @@ impl Http {
         )))
     }
 
+    /// The same client sending the API key `key` in header `header` with every call.
+    pub fn with_api_key(self, header: &str, key: &str) -> Result<Self, ConfigError> {
+        let name = http::HeaderName::from_bytes(header.as_bytes())
+            .map_err(|_| ConfigError(format!("`{header}` is not a header name")))?;
+        let value = http::HeaderValue::from_str(key)
+            .map_err(|_| ConfigError("an API key is visible ASCII".to_owned()))?;
+        Ok(self.with_credential(crate::context::Credential::new(name, value)))
+    }
+
     /// The same client with a breaker of its own following `policy`.
     pub fn with_breaker(mut self, policy: BreakerPolicy) -> Self {
         self.breaker = Breaker::new(self.service, policy);

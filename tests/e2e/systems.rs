@@ -56,18 +56,13 @@ async fn permits_approval_records_the_fee() {
         &keys.env(),
         None,
     );
-    let key = |key: &str| {
-        permits_permit_service::runtime::context::Credential::new(
-            "x-api-key".parse().unwrap(),
-            key.parse().unwrap(),
-        )
-    };
     // Applicants need no key.
     let public = Permits::new(&system.url("PermitService"), Policy::default()).unwrap();
-    let permits = public.clone().with_credential(key(&officer));
+    let permits = public.clone().with_api_key(&officer).unwrap();
     let finance = Finance::new(&system.url("FinanceService"), Policy::default())
         .unwrap()
-        .with_credential(key(&officer));
+        .with_api_key(&officer)
+        .unwrap();
 
     let application = PermitApplication {
         applicant: "Grace".into(),
@@ -100,7 +95,8 @@ async fn permits_approval_records_the_fee() {
     refused_without_credentials("POST", &url, r#"{"approve":true}"#).await;
     let by_clerk = public
         .clone()
-        .with_credential(key(&clerk))
+        .with_api_key(&clerk)
+        .unwrap()
         .decide(&permit.id, &approve)
         .await
         .unwrap_err();
@@ -173,19 +169,14 @@ async fn flood_purchase_scores_prices_and_invoices() {
         &keys.env(),
         None,
     );
-    let key = |key: &str| {
-        flood_policy::runtime::context::Credential::new(
-            "x-api-key".parse().unwrap(),
-            key.parse().unwrap(),
-        )
-    };
     // Everything goes through the gateway: the typed clients work under its `/api` prefix.
     let public = format!("{}/api", system.url("gateway"));
     let anyone = Policies::new(&public, Policy::default()).unwrap();
-    let policies = anyone.clone().with_credential(key(&broker));
+    let policies = anyone.clone().with_api_key(&broker).unwrap();
     let billing = Billing::new(&public, Policy::default())
         .unwrap()
-        .with_credential(key(&broker));
+        .with_api_key(&broker)
+        .unwrap();
     let property = |postcode: &str, has_basement| Property {
         location: Location {
             latitude: 51.5,
@@ -234,7 +225,7 @@ async fn flood_purchase_scores_prices_and_invoices() {
     );
 
     // A key that may read policies cannot cancel one.
-    let reporting = anyone.clone().with_credential(key(&reader));
+    let reporting = anyone.clone().with_api_key(&reader).unwrap();
     assert_eq!(reporting.get_policy(&policy.id).await.unwrap(), policy);
     let refused = reporting.cancel_policy(&policy.id).await.unwrap_err();
     assert!(
@@ -625,15 +616,12 @@ async fn grants_sign_in_pay_and_notify() {
     );
 
     // Analytics reports to staff tools (an API key) only.
-    let staff = grants_auth::runtime::context::Credential::new(
-        "x-api-key".parse().unwrap(),
-        staff_key.parse().unwrap(),
-    );
     let analytics = grants_analytics::client::Client::new(&system.url("analytics"), policy())
         .unwrap()
-        .with_credential(staff.clone());
+        .with_api_key(staff_key)
+        .unwrap();
     let through_gateway = grants_analytics::client::Client::new(&public, policy()).unwrap();
-    let staff_through_gateway = through_gateway.clone().with_credential(staff);
+    let staff_through_gateway = through_gateway.clone().with_api_key(staff_key).unwrap();
     let event = Event {
         name: "fee.paid".into(),
         applicant_id: Some(me.clone()),
@@ -736,20 +724,15 @@ async fn small_business_grant_is_reviewed_and_disbursed() {
     );
     let reviewer = keys.issue("staff", "reviewer-lee", &["grants:review"]);
     let system = start_small_business(&keys);
-    let key = |key: &str| {
-        small_business_grant::runtime::context::Credential::new(
-            "x-api-key".parse().unwrap(),
-            key.parse().unwrap(),
-        )
-    };
     let public = format!("{}/api", system.url("gateway"));
     let users = Users::new(&public, Policy::default()).unwrap();
     // Businesses need no key for applying and following their grants.
     let grants = Grants::new(&public, Policy::default()).unwrap();
-    let staff = grants.clone().with_credential(key(&officer));
+    let staff = grants.clone().with_api_key(&officer).unwrap();
     let finance = Finance::new(&system.url("finance"), Policy::default())
         .unwrap()
-        .with_credential(key(&officer));
+        .with_api_key(&officer)
+        .unwrap();
 
     let business = users
         .register_business(&NewBusiness {
@@ -822,7 +805,7 @@ async fn small_business_grant_is_reviewed_and_disbursed() {
     let url = format!("{public}/grants/{}/review", grant.id);
     let (status, _, problem) = raw("PUT", &url, Some("application/json"), &body).await;
     assert_eq!(status, 401, "{problem}");
-    let reviewing = grants.clone().with_credential(key(&reviewer));
+    let reviewing = grants.clone().with_api_key(&reviewer).unwrap();
     reviewing.review(&grant.id, &review).await.unwrap();
     // A reviewer cannot pay out: 403, and finance paid nothing.
     let refused = reviewing.disburse(&grant.id).await.unwrap_err();

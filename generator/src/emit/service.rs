@@ -643,10 +643,38 @@ fn endpoint_doc(e: &Endpoint) -> TokenStream {
 }
 
 pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
+    // With one header for every API key scheme of the system, a key alone says it all.
+    let mut key_headers: Vec<&str> = system
+        .auth
+        .values()
+        .filter_map(|s| match &s.kind {
+            SchemeKind::ApiKey { header } => Some(header.as_str()),
+            SchemeKind::Jwt { .. } => None,
+        })
+        .collect();
+    key_headers.sort_unstable();
+    key_headers.dedup();
+    let api_key_method = match key_headers.as_slice() {
+        [header] => {
+            let doc = doc_str(&format!(
+                "The same client sending the API key `key` (header `{header}`) with every call."
+            ));
+            let header = lit(header);
+            quote! {
+                #doc
+                pub fn with_api_key(self, key: &str) -> Result<Self, ConfigError> {
+                    Ok(Self { http: self.http.with_api_key(#header, key)? })
+                }
+            }
+        }
+        _ => quote! {},
+    };
     let credential_methods = if system.auth.is_empty() {
         quote! {}
     } else {
         quote! {
+            #api_key_method
+
             /// The same client sending `credential` (a token or an API key) with every call.
             pub fn with_credential(self, credential: runtime::context::Credential) -> Self {
                 Self { http: self.http.with_credential(credential) }

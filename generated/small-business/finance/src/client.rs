@@ -38,6 +38,13 @@ impl Client {
         self.http.base_url()
     }
 
+    /// The same client sending the API key `key` (header `x-api-key`) with every call.
+    pub fn with_api_key(self, key: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            http: self.http.with_api_key("x-api-key", key)?,
+        })
+    }
+
     /// The same client sending `credential` (a token or an API key) with every call.
     pub fn with_credential(self, credential: runtime::context::Credential) -> Self {
         Self {
