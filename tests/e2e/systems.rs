@@ -270,12 +270,12 @@ async fn refused_without_credentials(method: &str, url: &str, body: &str) {
     assert_eq!(problem["status"], 401);
 }
 
-/// The staff API key the grants tests' deployment issued (its hash is in the keys file).
-const STAFF_KEY: &str = "svcgen_staff_key_of_the_grants_test";
+/// What must outlive a grants system started by [`start_grants`]: its secrets and its stream.
+type GrantsKept = (tempfile::TempDir, ApiKeys, NatsStream);
 
 /// Starts the grants system on SQLite and the machine's NATS, with `extra` variables: the
-/// system and what must outlive it (the secrets folder, the stream).
-fn start_grants(extra: &[(&str, &str)]) -> (System, (tempfile::TempDir, NatsStream)) {
+/// system, the staff API key its deployment issued, and what must outlive it.
+fn start_grants(extra: &[(&str, &str)]) -> (System, String, GrantsKept) {
     // The issuer's signing key and a staff API key, as a deployment's secrets would hold them.
     let secrets = tempfile::tempdir().unwrap();
     let signing_key = secrets.path().join("signing-key.pem");
@@ -284,24 +284,14 @@ fn start_grants(extra: &[(&str, &str)]) -> (System, (tempfile::TempDir, NatsStre
         svcgen_runtime::issuer::new_signing_key().unwrap(),
     )
     .unwrap();
-    let staff_keys = secrets.path().join("staff.keys");
-    std::fs::write(
-        &staff_keys,
-        format!(
-            "{} reporting reports:read events:write\n",
-            svcgen_runtime::auth::key_hash(STAFF_KEY)
-        ),
-    )
-    .unwrap();
-    let (signing_key, staff_keys) = (
-        signing_key.display().to_string(),
-        staff_keys.display().to_string(),
-    );
+    let mut keys = ApiKeys::new();
+    let staff_key = keys.issue("staff", "reporting", &["reports:read", "events:write"]);
+    let signing_key = signing_key.display().to_string();
     // Events on the machine's NATS: `auth` publishes to `analytics`.
     let nats = NatsStream::new();
     let mut env: Vec<(&str, &str)> = nats.env().to_vec();
     env.push(("AUTH_SIGNING_KEY_FILE", &signing_key));
-    env.push(("AUTH_STAFF_KEYS_FILE", &staff_keys));
+    env.extend(keys.env());
     env.extend_from_slice(extra);
     let system = System::start_on(
         Database::Sqlite,
@@ -315,7 +305,7 @@ fn start_grants(extra: &[(&str, &str)]) -> (System, (tempfile::TempDir, NatsStre
         &env,
         None,
     );
-    (system, (secrets, nats))
+    (system, staff_key, (secrets, keys, nats))
 }
 
 /// The portal's web front end, in a real browser on a page of its own origin: it signs in
@@ -330,7 +320,7 @@ async fn grants_portal_calls_the_gateway_from_a_browser() {
     let allowed = format!("http://127.0.0.1:{port}");
     // The same page under another name: another origin.
     let denied = format!("http://localhost:{port}");
-    let (system, _kept) = start_grants(&[("CORS_ORIGINS", &allowed)]);
+    let (system, _, _kept) = start_grants(&[("CORS_ORIGINS", &allowed)]);
     let api = format!("{}/api", system.url("gateway"));
     let auth = grants_auth::client::Client::new(&api, policy()).unwrap();
     let registration = Registration {
@@ -420,8 +410,7 @@ async fn grants_sign_in_pay_and_notify() {
     use grants_messaging::client::{Client as Messaging, InboxError};
     use grants_payment::client::{Client as Payments, PayFeeError};
 
-    let (system, _kept) = start_grants(&[]);
-    let staff_key = STAFF_KEY;
+    let (system, staff_key, _kept) = start_grants(&[]);
     let public = format!("{}/api", system.url("gateway"));
     let auth = Auth::new(&public, policy()).unwrap();
 
@@ -618,10 +607,10 @@ async fn grants_sign_in_pay_and_notify() {
     // Analytics reports to staff tools (an API key) only.
     let analytics = grants_analytics::client::Client::new(&system.url("analytics"), policy())
         .unwrap()
-        .with_api_key(staff_key)
+        .with_api_key(&staff_key)
         .unwrap();
     let through_gateway = grants_analytics::client::Client::new(&public, policy()).unwrap();
-    let staff_through_gateway = through_gateway.clone().with_api_key(staff_key).unwrap();
+    let staff_through_gateway = through_gateway.clone().with_api_key(&staff_key).unwrap();
     let event = Event {
         name: "fee.paid".into(),
         applicant_id: Some(me.clone()),
@@ -686,7 +675,7 @@ async fn grants_sign_in_pay_and_notify() {
             session.refresh_token.as_str(),
             renewed.access_token.as_str(),
             "correct horse",
-            staff_key,
+            staff_key.as_str(),
         ] {
             assert!(!log.contains(secret), "a secret is in the log of {name}");
         }

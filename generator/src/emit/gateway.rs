@@ -184,17 +184,12 @@ fn main_tokens(system: &System, gateway: &Gateway) -> TokenStream {
         .iter()
         .map(|r| &system.services[&r.service].endpoints[r.endpoint])
         .collect();
-    let (auth_static, install, error_type) = if guarded.is_empty() {
-        (
-            quote! {},
-            quote! {},
-            quote! { runtime::client::ConfigError },
-        )
+    let (auth_static, install) = if guarded.is_empty() {
+        (quote! {}, quote! {})
     } else {
         (
             super::service::auth_schemes_static(system, &guarded_endpoints, None),
             quote! { runtime::auth::install(AUTH_SCHEMES)?; },
-            quote! { String },
         )
     };
     let (cors_static, cors_layer) = match &gateway.cors {
@@ -204,15 +199,18 @@ fn main_tokens(system: &System, gateway: &Gateway) -> TokenStream {
             quote! { .layer(CORS.layer()?) },
         ),
     };
-    let error_type = if gateway.cors.is_some() {
-        quote! { String }
+    // Installing auth schemes and the CORS layer fail with text; without either, the only
+    // failure is the upstreams' configuration error.
+    let (error_type, upstreams_init) = if guarded.is_empty() && gateway.cors.is_none() {
+        (
+            quote! { runtime::client::ConfigError },
+            quote! { let upstreams = Arc::new(Upstreams::from_env()?); },
+        )
     } else {
-        error_type
-    };
-    let upstreams_init = if guarded.is_empty() && gateway.cors.is_none() {
-        quote! { let upstreams = Arc::new(Upstreams::from_env()?); }
-    } else {
-        quote! { let upstreams = Arc::new(Upstreams::from_env().map_err(|e| e.to_string())?); }
+        (
+            quote! { String },
+            quote! { let upstreams = Arc::new(Upstreams::from_env().map_err(|e| e.to_string())?); },
+        )
     };
     let body_limit = upstreams
         .iter()
