@@ -16,8 +16,9 @@
 //!   open door.
 //! - **`api_key`**: a key in a header the scheme names, checked against the SHA-256 hashes in
 //!   `AUTH_<SCHEME>_KEYS_FILE` (one `<hash> <subject> [<scope> ...]` per line, `#` comments),
-//!   compared in constant time. The file is read again when it changes (checked at most once a
-//!   second): removing a line revokes a key, without a restart. `svcgen key` mints a key and
+//!   compared in constant time. The file is read again when it changes (a thread of the
+//!   service's looks once a second, off the requests' path): removing a line revokes a key,
+//!   without a restart. `svcgen key` mints a key and
 //!   prints its line.
 //!
 //! A request without credentials, or whose credentials fail, is answered 401 with
@@ -35,7 +36,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::str::FromStr;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, OnceLock, RwLock};
+use std::sync::{Arc, OnceLock, RwLock};
 use std::time::{Duration, Instant, SystemTime};
 
 /// Clock skew allowed when checking `exp` and `nbf`, in seconds.
@@ -249,7 +250,6 @@ pub fn install(schemes: &'static [Scheme]) -> Result<(), String> {
                     header,
                     path,
                     state: RwLock::new(KeyFileState::default()),
-                    checked: Mutex::new(None),
                 };
                 file.reload(true)?;
                 loaded.push(Loaded::ApiKey(file));
@@ -258,7 +258,44 @@ pub fn install(schemes: &'static [Scheme]) -> Result<(), String> {
     }
     INSTALLED
         .set(loaded)
-        .map_err(|_| "auth schemes are installed once per process".to_owned())
+        .map_err(|_| "auth schemes are installed once per process".to_owned())?;
+    watch_key_files();
+    Ok(())
+}
+
+/// Starts the thread that reads the installed API key files again when they change, once a
+/// second, so that no request pays for looking (none when no scheme has a file).
+fn watch_key_files() {
+    let files: Vec<&'static KeyFile> = INSTALLED
+        .get()
+        .into_iter()
+        .flatten()
+        .filter_map(|scheme| match scheme {
+            Loaded::ApiKey(file) if file.path.is_some() => Some(file),
+            _ => None,
+        })
+        .collect();
+    if files.is_empty() {
+        return;
+    }
+    let watcher = std::thread::Builder::new()
+        .name("svcgen-api-keys".to_owned())
+        .spawn(move || {
+            loop {
+                std::thread::sleep(Duration::from_secs(1));
+                for file in &files {
+                    if let Err(e) = file.reload(false) {
+                        tracing::warn!(
+                            scheme = file.name,
+                            "{e}; the keys read before stay in force"
+                        );
+                    }
+                }
+            }
+        });
+    if let Err(e) = watcher {
+        tracing::warn!("cannot watch the API key files ({e}): changes need a restart");
+    }
 }
 
 /// `Ok` when the keys of every scheme are loaded (for `/readyz`); `Ok` too when this process
@@ -538,8 +575,6 @@ struct KeyFile {
     header: &'static str,
     path: Option<PathBuf>,
     state: RwLock<KeyFileState>,
-    /// When the file was last looked at.
-    checked: Mutex<Option<Instant>>,
 }
 
 #[derive(Default)]
@@ -561,13 +596,6 @@ impl KeyFile {
         let Some(path) = &self.path else {
             return Ok(());
         };
-        if !force {
-            let mut checked = self.checked.lock().unwrap_or_else(|e| e.into_inner());
-            if checked.is_some_and(|at| at.elapsed() < Duration::from_secs(1)) {
-                return Ok(());
-            }
-            *checked = Some(Instant::now());
-        }
         let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
         if !force
             && modified.is_some()
@@ -628,12 +656,6 @@ impl KeyFile {
         if key.len() > MAX_TOKEN_BYTES {
             return Err("the API key is too large");
         }
-        if let Err(e) = self.reload(false) {
-            tracing::warn!(
-                scheme = self.name,
-                "{e}; the keys read before stay in force"
-            );
-        }
         let hash: [u8; 32] = sha2::Sha256::digest(key).into();
         let keys = self
             .state
@@ -649,8 +671,11 @@ impl KeyFile {
             }
         }
         let issued = &keys[found.ok_or("the API key is not valid")?];
-        let claims = serde_json::from_value::<C>(serde_json::Value::Object(Default::default()))
-            .map_err(|_| "API keys carry no claims")?;
+        // The claims of no claims: an empty map (no `Value` built for it).
+        let empty = serde::de::value::MapDeserializer::<_, serde::de::value::Error>::new(
+            std::iter::empty::<(&str, &str)>(),
+        );
+        let claims = C::deserialize(empty).map_err(|_| "API keys carry no claims")?;
         Ok(Caller {
             subject: issued.subject.clone(),
             scheme: self.name,
@@ -702,9 +727,14 @@ pub async fn authenticate<C: DeserializeOwned + Validate>(
     };
     for scheme in accepted() {
         let verdict = match scheme {
-            Loaded::Jwt(jwt) => match bearer(headers) {
-                Some(token) => jwt.verify::<C>(token).await,
+            // An `Authorization` header that is there but no bearer token is a credential
+            // that fails, never one that is ignored in favour of another.
+            Loaded::Jwt(jwt) => match headers.get(header::AUTHORIZATION) {
                 None => continue,
+                Some(value) => match bearer(value) {
+                    Some(token) => jwt.verify::<C>(token).await,
+                    None => Err("the Authorization header is not `Bearer <token>`"),
+                },
             },
             Loaded::ApiKey(file) => match headers.get(file.header) {
                 Some(key) => file.verify::<C>(key.as_bytes()),
@@ -781,9 +811,9 @@ pub fn actor_of<C>(caller: &Caller<C>) -> crate::context::Actor {
     }
 }
 
-/// The token of `Authorization: Bearer <token>` (the scheme's name in any case).
-fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+/// The token of an `Authorization: Bearer <token>` value (the scheme's name in any case).
+fn bearer(value: &HeaderValue) -> Option<&str> {
+    let value = value.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
     scheme
         .eq_ignore_ascii_case("bearer")

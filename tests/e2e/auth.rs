@@ -106,12 +106,22 @@ impl Client {
         path: &str,
         credential: Option<(&str, &str)>,
     ) -> (u16, Vec<String>, Value) {
+        self.call_with(method, path, credential.as_slice()).await
+    }
+
+    /// [`Client::call`] with any number of credential headers.
+    async fn call_with(
+        &self,
+        method: &str,
+        path: &str,
+        credentials: &[(&str, &str)],
+    ) -> (u16, Vec<String>, Value) {
         let mut req = self.http.request(
             method.parse().expect("a method"),
             format!("{}{path}", self.base),
         );
-        if let Some((name, value)) = credential {
-            req = req.header(name, value);
+        for (name, value) in credentials {
+            req = req.header(*name, *value);
         }
         if method == "POST" {
             req = req
@@ -148,8 +158,22 @@ impl Client {
         status: u16,
         why: &str,
     ) {
+        self.refused_with(what, method, path, credential.as_slice(), status, why)
+            .await;
+    }
+
+    /// [`Client::refused`] with any number of credential headers.
+    async fn refused_with(
+        &self,
+        what: &str,
+        method: &str,
+        path: &str,
+        credentials: &[(&str, &str)],
+        status: u16,
+        why: &str,
+    ) {
         let before = self.runs().await;
-        let (got, challenges, body) = self.call(method, path, credential).await;
+        let (got, challenges, body) = self.call_with(method, path, credentials).await;
         assert_eq!(got, status, "{what}: {body}");
         assert_eq!(body["status"], status, "{what}: a problem body: {body}");
         let detail = body["detail"].as_str().unwrap_or("");
@@ -385,6 +409,19 @@ async fn every_rejection_keeps_the_handler_from_running() {
         challenges,
         ["Bearer realm=\"user\", error=\"insufficient_scope\", scope=\"notes:write\""]
     );
+    client
+        .refused_with(
+            "a malformed Authorization header beside a valid API key",
+            "GET",
+            "/whoami",
+            &[
+                ("authorization", "Basic YWRhOnNlY3JldA=="),
+                ("x-api-key", PARTNER_KEY),
+            ],
+            401,
+            "not `Bearer <token>`",
+        )
+        .await;
     client
         .refused(
             "an API key on a token-only endpoint",
