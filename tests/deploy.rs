@@ -346,3 +346,72 @@ fn kubernetes_manifests_probe_health_and_run_as_non_root() {
         assert_eq!(with_url, stores, "{}", system.name.wire);
     }
 }
+
+/// A service checking tokens of an identity provider outside the system (a `jwt` scheme
+/// without a `jwks` service) is told where its key set is by the operator: Compose takes the
+/// URL from the environment and refuses to start without it; Kubernetes reads it from the
+/// system's ConfigMap of issuers. Services of schemes signed inside the system get no such
+/// variable (they fetch the keys from the signing service).
+#[test]
+fn issuers_outside_the_system_are_named_by_the_operator() {
+    for system in systems() {
+        let dir = repo().join("generated").join(system.dir());
+        let compose = std::fs::read_to_string(dir.join("compose.yaml")).unwrap();
+        let k8s = std::fs::read_to_string(dir.join("k8s.yaml")).unwrap();
+        for service in system.services.values() {
+            let name = svcgen_codegen::ident::kebab_name(&service.name.wire);
+            let section = compose_service(&compose, &name);
+            for (key, scheme) in &system.auth {
+                let svcgen_codegen::model::SchemeKind::Jwt { jwks, .. } = &scheme.kind else {
+                    continue;
+                };
+                let env = format!("{}JWKS_URL", scheme.env_prefix());
+                let checks = service
+                    .endpoints
+                    .iter()
+                    .any(|e| e.access.schemes().contains(key));
+                let from_environment = format!("{env}: \"${{{env}:?set {env} to ");
+                assert_eq!(
+                    section.contains(&from_environment),
+                    checks && jwks.is_none(),
+                    "{}/{name}: {env}\n{section}",
+                    system.name.wire
+                );
+            }
+        }
+        let external: Vec<_> = system
+            .auth
+            .iter()
+            .filter(|(_, s)| {
+                matches!(
+                    s.kind,
+                    svcgen_codegen::model::SchemeKind::Jwt { jwks: None, .. }
+                )
+            })
+            .collect();
+        for (key, scheme) in &external {
+            let checking = system
+                .services
+                .values()
+                .filter(|s| s.endpoints.iter().any(|e| e.access.schemes().contains(key)))
+                .count();
+            let reference = format!(
+                "            - name: {}JWKS_URL\n              valueFrom:\n                configMapKeyRef:\n                  name: {}-issuers\n                  key: {}-jwks-url\n",
+                scheme.env_prefix(),
+                system.dir(),
+                svcgen_codegen::ident::kebab_name(&scheme.name.wire)
+            );
+            assert_eq!(
+                k8s.matches(&reference).count(),
+                checking,
+                "{}",
+                system.name.wire
+            );
+        }
+        if system.name.wire == "shop" {
+            // Every shop service has endpoints for signed-in customers.
+            assert_eq!(external.len(), 1);
+            assert_eq!(compose.matches("AUTH_CUSTOMER_JWKS_URL: \"${").count(), 4);
+        }
+    }
+}

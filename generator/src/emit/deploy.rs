@@ -51,10 +51,13 @@ fn view(system: &System, service: &Service) -> Value {
         .collect();
     let store = service.has_store();
     let auth_files = auth_files(system, service);
+    let endpoints: Vec<&crate::model::Endpoint> = service.endpoints.iter().collect();
     context! {
         // Auth secrets the service reads from files: its signing key, the API key hashes of
         // the schemes its endpoints accept.
         auth_files,
+        // Where the key sets of the issuers outside the system are.
+        issuers => issuer_urls(system, &endpoints),
         // Events travel on the system's NATS server.
         events => service.has_events(),
         name => host_name(service),
@@ -119,6 +122,36 @@ fn api_key_files(system: &System, endpoints: &[&crate::model::Endpoint]) -> Vec<
     out
 }
 
+/// The key set URLs of the `jwt` schemes without a `jwks` service of the system (their tokens
+/// come from an identity provider outside it) that `endpoints` accept: `env` the variable,
+/// `compose` its value in Compose (the operator's environment must say it; Compose refuses to
+/// start without it), `key` its key in the system's ConfigMap of issuers on Kubernetes.
+fn issuer_urls(system: &System, endpoints: &[&crate::model::Endpoint]) -> Vec<Value> {
+    let mut out = Vec::new();
+    for (key, scheme) in &system.auth {
+        let used = endpoints.iter().any(|e| e.access.schemes().contains(key));
+        if let (true, crate::model::SchemeKind::Jwt { jwks: None, .. }) = (used, &scheme.kind) {
+            // Scheme names are checked identifiers: nothing here comes from free spec text.
+            let env = format!("{}JWKS_URL", scheme.env_prefix());
+            out.push(context! {
+                compose => format!(
+                    "${{{env}:?set {env} to the key set URL of the issuer of scheme {}}}",
+                    scheme.name.wire
+                ),
+                key => format!("{}-jwks-url", kebab_name(&scheme.name.wire)),
+                scheme => scheme.name.wire.clone(),
+                env,
+            });
+        }
+    }
+    out
+}
+
+/// The ConfigMap holding the key set URLs of a system's issuers outside it, on Kubernetes.
+fn issuers_config_map(system: &System) -> String {
+    format!("{}-issuers", system.dir())
+}
+
 /// The name of a service's database, and of the role that owns it: its snake_case name.
 pub fn database_name(service: &Service) -> String {
     service.name.rust.trim_start_matches("r#").to_owned()
@@ -132,14 +165,16 @@ fn gateway_view(system: &System, gateway: &crate::model::Gateway) -> Value {
         .iter()
         .map(|name| dependency(&system.services[*name]))
         .collect();
+    let endpoints: Vec<&crate::model::Endpoint> = gateway
+        .routes
+        .iter()
+        .map(|r| &system.services[&r.service].endpoints[r.endpoint])
+        .collect();
     context! {
         name => "gateway",
         dir => "gateway",
-        auth_files => api_key_files(system, &gateway
-            .routes
-            .iter()
-            .map(|r| &system.services[&r.service].endpoints[r.endpoint])
-            .collect::<Vec<_>>()),
+        auth_files => api_key_files(system, &endpoints),
+        issuers => issuer_urls(system, &endpoints),
         store => false,
         database => "",
         port => gateway.port,
@@ -196,7 +231,7 @@ pub fn emit(
     }
     let ctx = context! {
         header => header.clone(), system => system.dir(), services, url_vars, stores, events,
-        auth_secrets,
+        auth_secrets, issuers_config_map => issuers_config_map(system),
     };
     let mut push = |path: String, contents: String| {
         files.push(OutputFile {
