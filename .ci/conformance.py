@@ -49,6 +49,32 @@ CREDENTIALS = {
         None,
         {"staff": ("x-api-key", ["grants:review", "grants:disburse", "finance:read"])},
     ),
+    # The shop's customers sign in outside the system; schemathesis calls as staff, whose key
+    # may act for any customer.
+    "shop": (
+        None,
+        {
+            "staff": (
+                "x-api-key",
+                ["customers:read", "orders:read", "orders:write", "catalog:write", "notifications:send"],
+            )
+        },
+    ),
+}
+
+# Schemes whose tokens come from an identity provider outside the system: the services read its
+# key set from a file. RFC 8037's example Ed25519 public key; no token is checked against it.
+EXTERNAL_ISSUERS = {"shop": ["customer"]}
+EXAMPLE_KEY_SET = {
+    "keys": [
+        {
+            "kty": "OKP",
+            "crv": "Ed25519",
+            "x": "11qYAYKxCrfVS_7TyWQHOg7hcvPapiMlrwIaaPcHURo",
+            "kid": "conformance",
+            "alg": "EdDSA",
+        }
+    ]
 }
 
 
@@ -109,6 +135,10 @@ def main():
             system_env["AUTH_SIGNING_KEY_FILE"] = str(key)
             token = svcgen(target, "token", system, "--key", str(key), "--ttl", "7200", *token_args).strip()
             headers[system].append(f"Authorization: Bearer {token}")
+        for scheme in EXTERNAL_ISSUERS.get(system, []):
+            key_set = secrets / f"{scheme}.jwks.json"
+            key_set.write_text(json.dumps(EXAMPLE_KEY_SET))
+            system_env[f"AUTH_{scheme.upper()}_JWKS_FILE"] = str(key_set)
         for scheme, (header, scopes) in keys.items():
             made = svcgen(target, "key", "--subject", "conformance", *[a for s in scopes for a in ("--scope", s)])
             api_key, line = made.splitlines()[:2]

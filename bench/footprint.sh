@@ -15,6 +15,9 @@ if [ $# -eq 0 ]; then
     "generated=$CARGO_TARGET_DIR/release/shop-users"
 fi
 port=${FOOTPRINT_PORT:-9853}
+keys=$(mktemp -d); trap 'rm -rf "$keys"' EXIT
+. bench/shop-auth.sh
+shop_auth "$keys"
 echo "| server | binary | first answer | RSS idle | RSS peak under load | req/s |"
 echo "|---|---|---|---|---|---|"
 for server in "$@"; do
@@ -29,7 +32,7 @@ for server in "$@"; do
   uid=$(curl -s -X POST -H 'content-type: application/json' \
     -d '{"name":"Ada","email":"ada@example.org"}' "http://127.0.0.1:$port/users" |
     python3 -c 'import sys, json; print(json.load(sys.stdin)["id"])')
-  rate=$(wrk -t2 -c32 -d10s "http://127.0.0.1:$port/users/$uid" | awk '/Requests\/sec/ {print $2}')
+  rate=$(wrk -t2 -c32 -d10s -H "x-api-key: $STAFF_KEY" "http://127.0.0.1:$port/users/$uid" | awk '/Requests\/sec/ {print $2}')
   peak=$(awk '/^VmHWM/ {print $2}' "/proc/$pid/status")
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
   size=$(stat -c %s "$bin")

@@ -8,7 +8,8 @@
 # measured in turn. Prints "NAME COUNT" per server.
 # Usage: bench/instr-per-request.sh N NAME=BINARY [NAME=BINARY ...]
 # Each binary serves POST /users ({"name", "email"} -> {"id", ...}) and GET /users/{id} on
-# $PORT. The environment (DATABASE_URL, ...) is passed on. Needs valgrind and python3.
+# $PORT. The environment (DATABASE_URL, ...) is passed on; every GET carries the header in
+# $INSTR_HEADER when set (`name: value`, a credential, say). Needs valgrind and python3.
 set -euo pipefail
 n=$1; shift
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
@@ -19,9 +20,10 @@ count() { # binary requests -> instructions
   PORT=$port RUST_LOG=warn TOKIO_WORKER_THREADS=1 \
     valgrind --tool=callgrind --callgrind-out-file="$work/out.%p" "$bin" >"$work/log" 2>&1 &
   local pid=$!
-  python3 - "$port" "$requests" <<'PY'
+  if ! python3 - "$port" "$requests" "${INSTR_HEADER:-}" <<'PY'
 import http.client, json, sys, time
 port, requests = int(sys.argv[1]), int(sys.argv[2])
+headers = dict([[part.strip() for part in sys.argv[3].split(":", 1)]]) if sys.argv[3] else {}
 deadline = time.monotonic() + 120
 while True:
     try:
@@ -38,11 +40,16 @@ while True:
 assert r.status == 201, (r.status, body)
 uid = json.loads(body)["id"]
 for _ in range(requests):
-    c.request("GET", f"/users/{uid}")
+    c.request("GET", f"/users/{uid}", headers=headers)
     r = c.getresponse()
     r.read()
     assert r.status == 200, r.status
 PY
+  then
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+    echo "the requests to $bin failed: $(tail -n 3 "$work/log" 2>/dev/null)" >&2
+    return 1
+  fi
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
   # The `summary:` line: the whole program's instructions, every thread.
   awk '/^summary:/ {s += $2} END {print s}' "$work"/out.*

@@ -11,7 +11,7 @@ count() {
   PORT=$port RUST_LOG=warn TOKIO_WORKER_THREADS=1 \
     valgrind --tool=callgrind --callgrind-out-file="$work/out.%p" "$bin" >"$work/log" 2>&1 &
   local pid=$!
-  python3 - "$port" "$requests" <<'PY'
+  if ! python3 - "$port" "$requests" <<'PY'
 import http.client, json, sys, time
 port, requests = int(sys.argv[1]), int(sys.argv[2])
 deadline = time.monotonic() + 120
@@ -31,6 +31,11 @@ while True:
 for i in range(1, requests):
     post(c, i)
 PY
+  then
+    kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
+    echo "the requests to $bin failed: $(tail -n 3 "$work/log" 2>/dev/null)" >&2
+    return 1
+  fi
   kill -TERM "$pid"; wait "$pid" 2>/dev/null || true
   awk '/^summary:/ {s += $2} END {print s}' "$work"/out.*
   rm -f "$work"/out.*

@@ -14,6 +14,8 @@ cargo build --quiet --release -p bench-handwritten-store
 cargo build --quiet --release --manifest-path generated/shop/Cargo.toml -p shop-users
 admin=${SVCGEN_TEST_POSTGRES:-postgres://postgres@127.0.0.1:5432/postgres}
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+. bench/shop-auth.sh
+shop_auth "$work"
 cat > "$work/post.lua" <<'LUA'
 wrk.method = "POST"
 wrk.headers["content-type"] = "application/json"
@@ -41,7 +43,7 @@ run() { # binary database endpoint -> "req/s p99"
     local id
     id=$(curl -sf -X POST "http://127.0.0.1:$port/users" -H 'content-type: application/json' \
          -d '{"name":"Ada","email":"ada@example.org"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["id"])')
-    wrk -t1 -c32 -d"${secs}s" --latency "http://127.0.0.1:$port/users/$id" > "$work/out"
+    wrk -t1 -c32 -d"${secs}s" --latency -H "x-api-key: $STAFF_KEY" "http://127.0.0.1:$port/users/$id" > "$work/out"
   else
     wrk -t1 -c32 -d"${secs}s" --latency -s "$work/post.lua" "http://127.0.0.1:$port" > "$work/out"
   fi

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Throughput of the generated `users` service (bench/generated: the code svcgen generates, with
 # the same in-memory store as the baseline) against the same service written by hand in axum
-# (bench/handwritten), side by side in one run: GET /users/{id} of an existing user,
+# (bench/handwritten), side by side in one run: GET /users/{id} of an existing user, with a
+# staff API key both check (bench/shop-auth.sh),
 # wrk with 1 thread and 32 connections, each server measured three times, alternating.
 # Needs wrk (Debian package `wrk`). Usage: bench/throughput.sh [seconds per run, default 10]
 set -euo pipefail
@@ -9,6 +10,9 @@ cd "$(dirname "$0")/.."
 secs=${1:-10}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
 cargo build --quiet --release -p bench-handwritten -p bench-generated
+keys=$(mktemp -d); trap 'rm -rf "$keys"' EXIT
+. bench/shop-auth.sh
+shop_auth "$keys"
 
 run() { # binary port -> requests/s
   local bin=$1 port=$2
@@ -18,7 +22,7 @@ run() { # binary port -> requests/s
   local id
   id=$(curl -sf -X POST "http://127.0.0.1:$port/users" -H 'content-type: application/json' \
        -d '{"name":"Ada","email":"ada@example.org"}' | python3 -c 'import json,sys;print(json.load(sys.stdin)["id"])')
-  wrk -t1 -c32 -d"${secs}s" "http://127.0.0.1:$port/users/$id" | awk '/Requests\/sec/ {print $2}'
+  wrk -t1 -c32 -d"${secs}s" -H "x-api-key: $STAFF_KEY" "http://127.0.0.1:$port/users/$id" | awk '/Requests\/sec/ {print $2}'
   kill -TERM $pid; wait $pid 2>/dev/null || true
 }
 

@@ -2,17 +2,16 @@
 //! 4xx `application/problem+json` answer naming the fields, and nothing changes on the server.
 
 use serde_json::{Value, json};
-use svcgen_tests::e2e::{System, raw};
+use svcgen_tests::e2e::{SHOP, ShopAuth, System, raw, raw_with};
 
 const JSON: Option<&str> = Some("application/json");
 
-fn start() -> System {
-    System::start(&[
-        ("users", "shop-users", "USERS_URL"),
-        ("inventory", "shop-inventory", "INVENTORY_URL"),
-        ("notification", "shop-notification", "NOTIFICATION_URL"),
-        ("orders", "shop-orders", "ORDERS_URL"),
-    ])
+/// The shop, and staff's key: the requests below carry it, so what refuses them is the input,
+/// never a missing credential.
+fn start() -> (System, ShopAuth) {
+    let auth = ShopAuth::new();
+    let system = System::start_with(SHOP, &auth.env(), None);
+    (system, auth)
 }
 
 /// The `(in, pointer)` pairs of a problem's `errors`.
@@ -39,6 +38,7 @@ fn pairs(list: &[(&str, &str)]) -> Vec<(String, String)> {
 }
 
 async fn expect(
+    staff: &str,
     method: &str,
     url: String,
     ct: Option<&str>,
@@ -46,7 +46,8 @@ async fn expect(
     status: u16,
     want: &[(&str, &str)],
 ) -> Value {
-    let (got, headers, problem) = raw(method, &url, ct, body).await;
+    let key = [("x-api-key", staff)];
+    let (got, headers, problem) = raw_with(method, &url, &key, ct, body).await;
     assert_eq!(got, status, "{method} {url} {body:.80}: {problem}");
     assert_eq!(
         headers["content-type"], "application/problem+json",
@@ -64,12 +65,14 @@ async fn expect(
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_constraint_kind_is_named() {
-    let system = start();
+    let (system, auth) = start();
+    let staff = auth.staff_key();
     let items = format!("{}/items", system.url("inventory"));
     let tags: Vec<String> = (0..21).map(|i| format!("t{i}")).collect();
     // pattern, min_len, min (i64), min (i32), max_items: all in one answer.
     let all = json!({"sku": "tea-1", "name": "", "price_cents": -1, "stock": -5, "tags": tags});
     let problem = expect(
+        staff,
         "POST",
         items.clone(),
         JSON,
@@ -96,6 +99,7 @@ async fn each_constraint_kind_is_named() {
     // max_len
     let long = json!({"sku": "TEA-0001", "name": "x".repeat(201), "price_cents": 1});
     expect(
+        staff,
         "POST",
         items.clone(),
         JSON,
@@ -109,6 +113,7 @@ async fn each_constraint_kind_is_named() {
     let users = format!("{}/users", system.url("users"));
     let user = json!({"name": "Ada", "email": "not-an-email", "nickname": "n".repeat(41)});
     expect(
+        staff,
         "POST",
         users.clone(),
         JSON,
@@ -121,6 +126,7 @@ async fn each_constraint_kind_is_named() {
     // max, inside a list body
     let reservations = format!("{}/reservations", system.url("inventory"));
     expect(
+        staff,
         "POST",
         reservations,
         JSON,
@@ -134,6 +140,7 @@ async fn each_constraint_kind_is_named() {
     let orders = format!("{}/orders", system.url("orders"));
     let empty = json!({"user_id": "7f0c2f4e-8a57-4a5e-9a7b-0a1d5e0f8f11", "lines": []});
     expect(
+        staff,
         "POST",
         orders.clone(),
         JSON,
@@ -144,6 +151,7 @@ async fn each_constraint_kind_is_named() {
     .await;
     let nested = json!({"user_id": "7f0c2f4e-8a57-4a5e-9a7b-0a1d5e0f8f11", "lines": [{"sku": "TEA-0001", "quantity": 1}, {"sku": "bad", "quantity": 0}]});
     expect(
+        staff,
         "POST",
         orders,
         JSON,
@@ -157,6 +165,7 @@ async fn each_constraint_kind_is_named() {
     let notifications = format!("{}/notifications", system.url("notification"));
     let pigeon = json!({"user_id": "7f0c2f4e-8a57-4a5e-9a7b-0a1d5e0f8f11", "channel": "pigeon", "subject": "Hi", "body": ""});
     expect(
+        staff,
         "POST",
         notifications,
         JSON,
@@ -177,12 +186,14 @@ async fn each_constraint_kind_is_named() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn each_malformed_request_kind_is_answered() {
-    let system = start();
+    let (system, auth) = start();
+    let staff = auth.staff_key();
     let items = format!("{}/items", system.url("inventory"));
     let valid = r#"{"sku":"TEA-0001","name":"Tea","price_cents":450}"#;
 
     // malformed JSON, trailing garbage
     let p = expect(
+        staff,
         "POST",
         items.clone(),
         JSON,
@@ -199,6 +210,7 @@ async fn each_malformed_request_kind_is_answered() {
         "{p}"
     );
     expect(
+        staff,
         "POST",
         items.clone(),
         JSON,
@@ -209,6 +221,7 @@ async fn each_malformed_request_kind_is_answered() {
     .await;
     // wrong type, missing field
     let p = expect(
+        staff,
         "POST",
         items.clone(),
         JSON,
@@ -224,6 +237,7 @@ async fn each_malformed_request_kind_is_answered() {
     // Every problem of a body at once (issue 11, item 1): missing fields, wrong types and the
     // constraints a wrong type used to hide, each with its pointer.
     let p = expect(
+        staff,
         "POST",
         items.clone(),
         JSON,
@@ -252,6 +266,7 @@ async fn each_malformed_request_kind_is_answered() {
         "{p}"
     );
     expect(
+        staff,
         "POST",
         items.clone(),
         JSON,
@@ -265,6 +280,7 @@ async fn each_malformed_request_kind_is_answered() {
     )
     .await;
     expect(
+        staff,
         "POST",
         items.clone(),
         JSON,
@@ -278,6 +294,7 @@ async fn each_malformed_request_kind_is_answered() {
     )
     .await;
     let p = expect(
+        staff,
         "POST",
         items.clone(),
         JSON,
@@ -289,6 +306,7 @@ async fn each_malformed_request_kind_is_answered() {
     assert_eq!(p["errors"][0]["detail"], "is required");
     // wrong or missing content type
     expect(
+        staff,
         "POST",
         items.clone(),
         Some("text/plain"),
@@ -298,6 +316,7 @@ async fn each_malformed_request_kind_is_answered() {
     )
     .await;
     expect(
+        staff,
         "POST",
         items.clone(),
         None,
@@ -311,9 +330,19 @@ async fn each_malformed_request_kind_is_answered() {
         r#"{{"sku":"TEA-0001","name":"{}","price_cents":1}}"#,
         "x".repeat(1_100_000)
     );
-    expect("POST", items.clone(), JSON, &huge, 413, &[("body", "")]).await;
+    expect(
+        staff,
+        "POST",
+        items.clone(),
+        JSON,
+        &huge,
+        413,
+        &[("body", "")],
+    )
+    .await;
     // path parameter of the wrong type
     expect(
+        staff,
         "GET",
         format!("{}/users/not-a-uuid", system.url("users")),
         None,
@@ -324,6 +353,7 @@ async fn each_malformed_request_kind_is_answered() {
     .await;
     // query parameters: out of range, wrong type
     expect(
+        staff,
         "GET",
         format!("{items}?limit=0"),
         None,
@@ -333,6 +363,7 @@ async fn each_malformed_request_kind_is_answered() {
     )
     .await;
     expect(
+        staff,
         "GET",
         format!("{items}?limit=many"),
         None,
@@ -343,6 +374,7 @@ async fn each_malformed_request_kind_is_answered() {
     .await;
     // unknown route, wrong method (with Allow)
     expect(
+        staff,
         "GET",
         format!("{}/nowhere", system.url("inventory")),
         None,
@@ -359,7 +391,7 @@ async fn each_malformed_request_kind_is_answered() {
     assert_eq!(allow, ["GET", "HEAD", "POST"]);
 
     // A well-formed request still works, and the rejected ones left nothing behind.
-    let (status, _, created) = raw("POST", &items, JSON, valid).await;
+    let (status, _, created) = raw_with("POST", &items, &[("x-api-key", staff)], JSON, valid).await;
     assert_eq!(status, 201, "{created}");
     assert_eq!(created["stock"], 0, "default applied");
     let (_, _, listed) = raw("GET", &format!("{items}?limit=5"), None, "").await;

@@ -12,18 +12,14 @@ use shop_orders::types::{self, NewItem, NewOrder, NewUser, OrderLine};
 use shop_users::client::Client as Users;
 use std::collections::HashSet;
 use std::time::{Duration, Instant};
-use svcgen_tests::e2e::{Database, NatsStream, System};
-
-const SHOP: [(&str, &str, &str); 4] = [
-    ("users", "shop-users", "USERS_URL"),
-    ("inventory", "shop-inventory", "INVENTORY_URL"),
-    ("notification", "shop-notification", "NOTIFICATION_URL"),
-    ("orders", "shop-orders", "ORDERS_URL"),
-];
+use svcgen_tests::e2e::{Database, NatsStream, SHOP, ShopAuth, System};
 
 /// The shop on `database`, its clients, a customer and one item with `stock` in stock.
 struct Shop {
     system: System,
+    /// Kept while the system runs: the services read its keys.
+    _auth: ShopAuth,
+    /// The customer's clients, with their token.
     orders: Orders,
     notification: Notifications,
     user: types::User,
@@ -32,14 +28,18 @@ struct Shop {
 /// The shop on `database`, its events on `nats` when given (no broker otherwise), its clients,
 /// a customer and one item with `stock` in stock.
 async fn shop(database: Database, nats: Option<&NatsStream>, sku: &str, stock: i32) -> Shop {
-    let env = nats.map(NatsStream::env);
-    let system = System::start_on(database, &SHOP, env.as_ref().map_or(&[], |e| e), None);
+    let auth = ShopAuth::new();
+    let mut env = auth.env();
+    env.extend(nats.map(NatsStream::env).into_iter().flatten());
+    let system = System::start_on(database, SHOP, &env, None);
     let policy = Policy {
         timeout: Duration::from_secs(10),
         ..Policy::default()
     };
     let users = Users::new(&system.url("users"), policy).unwrap();
-    let inventory = shop_inventory::client::Client::new(&system.url("inventory"), policy).unwrap();
+    let inventory = shop_inventory::client::Client::new(&system.url("inventory"), policy)
+        .and_then(|c| c.with_api_key(auth.staff_key()))
+        .unwrap();
     let user = users
         .create_user(&NewUser {
             name: "Ada".into(),
@@ -58,10 +58,16 @@ async fn shop(database: Database, nats: Option<&NatsStream>, sku: &str, stock: i
         })
         .await
         .unwrap();
+    let token = auth.customer_token(&user.id);
     Shop {
-        orders: Orders::new(&system.url("orders"), policy).unwrap(),
-        notification: Notifications::new(&system.url("notification"), policy).unwrap(),
+        orders: Orders::new(&system.url("orders"), policy)
+            .and_then(|c| c.with_bearer_token(&token))
+            .unwrap(),
+        notification: Notifications::new(&system.url("notification"), policy)
+            .and_then(|c| c.with_bearer_token(&token))
+            .unwrap(),
         system,
+        _auth: auth,
         user,
     }
 }
@@ -76,6 +82,7 @@ const ORDERS: usize = 1000;
 async fn nothing_lost_when_both_sides_die(database: Database, nats: Option<&NatsStream>) {
     let Shop {
         mut system,
+        _auth,
         orders,
         notification,
         user,
@@ -166,6 +173,7 @@ svcgen_tests::on_both_databases!(nothing_lost_when_both_sides_die, None);
 async fn a_failed_order_announces_nothing(database: Database, nats: Option<&NatsStream>) {
     let Shop {
         system: _system,
+        _auth,
         orders,
         notification,
         user,

@@ -7,7 +7,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
-use svcgen_tests::e2e::{System, free_port, raw};
+use svcgen_tests::e2e::{ShopAuth, System, free_port, raw_with};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 const SLOW: u8 = 0;
@@ -98,12 +98,13 @@ fn order_body() -> String {
     .to_string()
 }
 
-/// `POST /orders` on `base`: the status, the problem and how long it took.
-async fn place_order(base: &str) -> (u16, serde_json::Value, Duration) {
+/// `POST /orders` on `base` with staff's key: the status, the problem and how long it took.
+async fn place_order(base: &str, staff: &str) -> (u16, serde_json::Value, Duration) {
     let started = Instant::now();
-    let (status, _, problem) = raw(
+    let (status, _, problem) = raw_with(
         "POST",
         &format!("{base}/orders"),
+        &[("x-api-key", staff)],
         Some("application/json"),
         &order_body(),
     )
@@ -127,31 +128,31 @@ fn log_of(system: &System, name: &str) -> String {
 async fn each_dependency_fault_is_answered_fast_and_logged_without_secrets() {
     let users = fake_users(SLOW).await;
     let (inventory, notification) = (dead_url(), dead_url());
-    let system = System::start_with(
-        &[("orders", "shop-orders", "ORDERS_URL")],
-        &[
-            ("USERS_URL", &users.url),
-            ("INVENTORY_URL", &inventory),
-            ("NOTIFICATION_URL", &notification),
-            // This test is about each fault's answer: no breaker in the way.
-            ("CIRCUIT_BREAKER_FAILURES", "0"),
-        ],
-        None,
-    );
+    let auth = ShopAuth::new();
+    let mut env = auth.env();
+    env.extend([
+        ("USERS_URL", users.url.as_str()),
+        ("INVENTORY_URL", &inventory),
+        ("NOTIFICATION_URL", &notification),
+        // This test is about each fault's answer: no breaker in the way.
+        ("CIRCUIT_BREAKER_FAILURES", "0"),
+    ]);
+    let system = System::start_with(&[("orders", "shop-orders", "ORDERS_URL")], &env, None);
     let base = system.url("orders");
 
     // Slow: 504 at the spec's 2 s budget for users, while other endpoints answer at once.
     let slow = tokio::spawn({
-        let base = base.clone();
-        async move { place_order(&base).await }
+        let (base, staff) = (base.clone(), auth.staff_key().to_owned());
+        async move { place_order(&base, &staff).await }
     });
     while users.requests.load(Ordering::SeqCst) == 0 {
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     let started = Instant::now();
-    let (status, _, _) = raw(
+    let (status, _, _) = raw_with(
         "GET",
         &format!("{base}/orders/7f0c2f4e-8a57-4a5e-9a7b-0a1d5e0f8f11"),
+        &[("x-api-key", auth.staff_key())],
         None,
         "",
     )
@@ -175,7 +176,7 @@ async fn each_dependency_fault_is_answered_fast_and_logged_without_secrets() {
         (ERROR_PROBLEM, "500 with a problem body"),
     ] {
         users.mode.store(mode, Ordering::SeqCst);
-        let (status, problem, took) = place_order(&base).await;
+        let (status, problem, took) = place_order(&base, auth.staff_key()).await;
         println!("{name}: {status} in {took:?}");
         assert_eq!(status, 502, "{name}: {problem}");
         assert!(took < Duration::from_secs(2), "{name}: {took:?}");
@@ -207,16 +208,15 @@ async fn each_dependency_fault_is_answered_fast_and_logged_without_secrets() {
 
     // Dead: nothing listens at the address. 503, fast.
     drop(system);
-    let system = System::start_with(
-        &[("orders", "shop-orders", "ORDERS_URL")],
-        &[
-            ("USERS_URL", &dead_url()),
-            ("INVENTORY_URL", &inventory),
-            ("NOTIFICATION_URL", &notification),
-        ],
-        None,
-    );
-    let (status, problem, took) = place_order(&system.url("orders")).await;
+    let dead = dead_url();
+    let mut env = auth.env();
+    env.extend([
+        ("USERS_URL", dead.as_str()),
+        ("INVENTORY_URL", &inventory),
+        ("NOTIFICATION_URL", &notification),
+    ]);
+    let system = System::start_with(&[("orders", "shop-orders", "ORDERS_URL")], &env, None);
+    let (status, problem, took) = place_order(&system.url("orders"), auth.staff_key()).await;
     println!("dead dependency: {status} in {took:?}");
     assert_eq!(status, 503, "{problem}");
     assert_eq!(problem["type"], "urn:svcgen:problem:dependency-unavailable");
@@ -226,22 +226,22 @@ async fn each_dependency_fault_is_answered_fast_and_logged_without_secrets() {
 #[tokio::test(flavor = "multi_thread")]
 async fn an_open_circuit_stops_calling_a_failing_dependency_until_a_probe_succeeds() {
     let users = fake_users(ERROR_PROBLEM).await;
-    let system = System::start_with(
-        &[("orders", "shop-orders", "ORDERS_URL")],
-        &[
-            ("USERS_URL", &users.url),
-            ("INVENTORY_URL", &dead_url()),
-            ("NOTIFICATION_URL", &dead_url()),
-            ("CIRCUIT_BREAKER_FAILURES", "3"),
-            ("CIRCUIT_BREAKER_COOL_DOWN_MS", "1000"),
-        ],
-        None,
-    );
+    let auth = ShopAuth::new();
+    let (inventory, notification) = (dead_url(), dead_url());
+    let mut env = auth.env();
+    env.extend([
+        ("USERS_URL", users.url.as_str()),
+        ("INVENTORY_URL", &inventory),
+        ("NOTIFICATION_URL", &notification),
+        ("CIRCUIT_BREAKER_FAILURES", "3"),
+        ("CIRCUIT_BREAKER_COOL_DOWN_MS", "1000"),
+    ]);
+    let system = System::start_with(&[("orders", "shop-orders", "ORDERS_URL")], &env, None);
     let base = system.url("orders");
     let mut statuses = Vec::new();
     let mut last = Duration::ZERO;
     for _ in 0..10 {
-        let (status, _, took) = place_order(&base).await;
+        let (status, _, took) = place_order(&base, auth.staff_key()).await;
         statuses.push(status);
         last = took;
     }
@@ -262,8 +262,8 @@ async fn an_open_circuit_stops_calling_a_failing_dependency_until_a_probe_succee
     while opened_at.elapsed() < Duration::from_millis(1100) {
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
-    let (probe, _, _) = place_order(&base).await;
-    let (after, _, _) = place_order(&base).await;
+    let (probe, _, _) = place_order(&base, auth.staff_key()).await;
+    let (after, _, _) = place_order(&base, auth.staff_key()).await;
     assert_eq!((probe, after), (502, 503));
     assert_eq!(users.requests.load(Ordering::SeqCst), 4, "one probe");
 

@@ -144,6 +144,126 @@ impl Default for ApiKeys {
     }
 }
 
+/// An identity provider outside the system under test, for a `jwt` scheme without a `jwks`
+/// service: an Ed25519 signing key whose public half the services read from
+/// `AUTH_<SCHEME>_JWKS_FILE`, in a folder removed with this value.
+pub struct Issuer {
+    _dir: tempfile::TempDir,
+    key: svcgen_runtime::issuer::SigningKey,
+    tokens: svcgen_runtime::issuer::Tokens,
+    env: (String, String),
+}
+
+impl Issuer {
+    /// A new key for `scheme`'s tokens, issued by `issuer` for `audience`.
+    pub fn new(scheme: &'static str, issuer: &'static str, audience: &'static str) -> Issuer {
+        let dir = tempfile::tempdir().expect("a folder for the key set");
+        let pem = svcgen_runtime::issuer::new_signing_key().expect("a signing key");
+        let key = svcgen_runtime::issuer::SigningKey::from_pem(pem.as_bytes()).expect("the key");
+        let set = dir.path().join(format!("{scheme}.jwks.json"));
+        let public = key.public_key_set().expect("the key set");
+        std::fs::write(&set, public.to_string()).expect("the key set file");
+        Issuer {
+            key,
+            tokens: svcgen_runtime::issuer::Tokens {
+                scheme,
+                issuer,
+                audience,
+            },
+            env: (
+                format!("AUTH_{}_JWKS_FILE", scheme.to_ascii_uppercase()),
+                set.display().to_string(),
+            ),
+            _dir: dir,
+        }
+    }
+
+    /// A token for `subject` with `scopes`, valid for an hour.
+    pub fn token(&self, subject: &str, scopes: &[&str]) -> String {
+        self.tokens
+            .issue_with(
+                &self.key,
+                subject,
+                scopes,
+                &serde_json::json!({}),
+                Duration::from_secs(3600),
+            )
+            .expect("a signed token")
+            .token
+    }
+
+    /// The variable telling services where the key set is.
+    pub fn env(&self) -> (&str, &str) {
+        (&self.env.0, &self.env.1)
+    }
+}
+
+/// What tests of the shop prove themselves with: tokens of its `customer` scheme, from an
+/// identity provider outside the system, and a key of its `staff` scheme carrying every staff
+/// scope.
+pub struct ShopAuth {
+    customers: Issuer,
+    keys: ApiKeys,
+    staff: String,
+}
+
+/// The shop's services (spec name, binary, URL variable), dependencies first.
+pub const SHOP: &[(&str, &str, &str)] = &[
+    ("users", "shop-users", "USERS_URL"),
+    ("inventory", "shop-inventory", "INVENTORY_URL"),
+    ("notification", "shop-notification", "NOTIFICATION_URL"),
+    ("orders", "shop-orders", "ORDERS_URL"),
+];
+
+/// Every scope of the shop's `customer` scheme.
+pub const SHOP_CUSTOMER_SCOPES: &[&str] = &["customers:read", "orders:read", "orders:write"];
+
+impl ShopAuth {
+    /// A new provider key and staff key.
+    pub fn new() -> ShopAuth {
+        let mut keys = ApiKeys::new();
+        let staff = keys.issue(
+            "staff",
+            "support",
+            &[
+                "customers:read",
+                "orders:read",
+                "orders:write",
+                "catalog:write",
+                "notifications:send",
+            ],
+        );
+        ShopAuth {
+            customers: Issuer::new("customer", "https://id.shop.example", "shop"),
+            keys,
+            staff,
+        }
+    }
+
+    /// The variables the shop's services need to check both.
+    pub fn env(&self) -> Vec<(&str, &str)> {
+        let mut env = self.keys.env();
+        env.push(self.customers.env());
+        env
+    }
+
+    /// The staff key.
+    pub fn staff_key(&self) -> &str {
+        &self.staff
+    }
+
+    /// A token of the customer whose id in `users` is `id`, with every customer scope.
+    pub fn customer_token(&self, id: &impl std::fmt::Display) -> String {
+        self.customers.token(&id.to_string(), SHOP_CUSTOMER_SCOPES)
+    }
+}
+
+impl Default for ShopAuth {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// Serves a blank page (`<title>page</title>`) on a free loopback port, for a browser to open
 /// as a page of another origin than the services'; its port. It serves until the test process
 /// ends.
@@ -517,6 +637,12 @@ impl Drop for Data {
     }
 }
 
+/// Writes a new random events key (what `EVENTS_KEY_FILE` names) to `path`.
+pub fn write_events_key(path: &std::path::Path) {
+    let secret = svcgen_runtime::issuer::random_secret(32).expect("random bytes");
+    std::fs::write(path, format!("svcgen_events_{secret}\n")).expect("the events key");
+}
+
 /// The services of one system, each on a port of its own, each told where the ones it may call
 /// are, each with its own database.
 pub struct System {
@@ -567,8 +693,7 @@ impl System {
         // (required in a system with auth), unless the test gives its own.
         if !extra.iter().any(|(k, _)| *k == "EVENTS_KEY_FILE") {
             let key = data.dir.path().join("events.key");
-            let secret = svcgen_runtime::issuer::random_secret(32).expect("random bytes");
-            std::fs::write(&key, format!("svcgen_events_{secret}\n")).expect("the events key");
+            write_events_key(&key);
             env.push((
                 "EVENTS_KEY_FILE".to_owned(),
                 key.to_string_lossy().into_owned(),
@@ -651,8 +776,22 @@ pub async fn raw(
     content_type: Option<&str>,
     body: &str,
 ) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
+    raw_with(method, url, &[], content_type, body).await
+}
+
+/// [`raw`] with `headers` besides (credentials, say).
+pub async fn raw_with(
+    method: &str,
+    url: &str,
+    headers: &[(&str, &str)],
+    content_type: Option<&str>,
+    body: &str,
+) -> (u16, reqwest::header::HeaderMap, serde_json::Value) {
     let client = reqwest::Client::new();
     let mut req = client.request(method.parse().expect("a method"), url);
+    for (name, value) in headers {
+        req = req.header(*name, *value);
+    }
     if let Some(ct) = content_type {
         req = req.header("content-type", ct);
     }

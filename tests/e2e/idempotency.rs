@@ -2,7 +2,7 @@
 //! across a SIGKILL, and through a gateway that passes the client's key on; the generated
 //! clients send a key with every `POST` of a service with records.
 
-use svcgen_tests::e2e::{ApiKeys, Database, System};
+use svcgen_tests::e2e::{ApiKeys, Database, ShopAuth, System};
 
 /// A raw `POST` with an optional key: status, whether it was a replay, body.
 async fn post(
@@ -35,7 +35,9 @@ async fn post(
 svcgen_tests::on_both_databases!(a_retried_post_has_its_effect_once);
 
 async fn a_retried_post_has_its_effect_once(database: Database) {
-    let mut system = System::start_on(database, &[("users", "shop-users", "USERS_URL")], &[], None);
+    let auth = ShopAuth::new();
+    let services = [("users", "shop-users", "USERS_URL")];
+    let mut system = System::start_on(database, &services, &auth.env(), None);
     let users = format!("{}/users", system.url("users"));
     let ada = serde_json::json!({ "name": "Ada", "email": "ada@example.org" });
     let key = uuid_key();
@@ -152,7 +154,8 @@ async fn a_lost_answer_is_retried_by_the_client_and_the_effect_happens_once() {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicUsize, Ordering};
     use tokio::io::AsyncWriteExt;
-    let system = System::start(&[("users", "shop-users", "USERS_URL")]);
+    let auth = ShopAuth::new();
+    let system = System::start_with(&[("users", "shop-users", "USERS_URL")], &auth.env(), None);
     let upstream = system.url("users").trim_start_matches("http://").to_owned();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let proxy = format!("http://{}", listener.local_addr().unwrap());
@@ -199,7 +202,9 @@ async fn a_lost_answer_is_retried_by_the_client_and_the_effect_happens_once() {
         2,
         "one lost answer, one retry"
     );
-    let direct = shop_users::client::Client::new(&system.url("users"), Default::default()).unwrap();
+    let direct = shop_users::client::Client::new(&system.url("users"), Default::default())
+        .and_then(|c| c.with_api_key(auth.staff_key()))
+        .unwrap();
     assert_eq!(direct.get_user(&user.id).await.unwrap(), user);
     // One registration: a new call (a new key) finds the email taken.
     assert!(direct.create_user(&new).await.is_err());

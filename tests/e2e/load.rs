@@ -83,11 +83,18 @@ async fn place_order_under_load_keeps_memory_flat() {
         .map(|((_, var), port)| (*var, format!("http://127.0.0.1:{port}")))
         .collect();
     // Each service keeps its records in an SQLite file of its own, in a folder of this run.
+    // Customers' tokens and staff's key as a deployment's; events go between the services with
+    // the key of this run.
     let data = tempfile::tempdir().expect("a data folder");
+    let auth = svcgen_tests::e2e::ShopAuth::new();
+    let events_key = data.path().join("events.key");
+    svcgen_tests::e2e::write_events_key(&events_key);
     let mut procs = Procs(Vec::new());
     for ((name, _), port) in SERVICES.iter().zip(&ports) {
         let child = Command::new(target.join(format!("release/shop-{name}")))
             .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .envs(auth.env())
+            .env("EVENTS_KEY_FILE", &events_key)
             .env("SVCGEN_DATA_DIR", data.path())
             .env("PORT", port.to_string())
             .env("RUST_LOG", "warn")
@@ -103,8 +110,9 @@ async fn place_order_under_load_keeps_memory_flat() {
         ..Policy::default()
     };
     let users = shop_users::client::Client::new(&url(0), policy).unwrap();
-    let inventory = shop_inventory::client::Client::new(&url(1), policy).unwrap();
-    let orders = Arc::new(shop_orders::client::Client::new(&url(3), policy).unwrap());
+    let inventory = shop_inventory::client::Client::new(&url(1), policy)
+        .and_then(|c| c.with_api_key(auth.staff_key()))
+        .unwrap();
     let deadline = Instant::now() + Duration::from_secs(30);
     let user = loop {
         let new = NewUser {
@@ -136,6 +144,11 @@ async fn place_order_under_load_keeps_memory_flat() {
             Err(e) => panic!("inventory never came up: {e}"),
         }
     }
+    // The customer places their orders with their own token.
+    let orders = shop_orders::client::Client::new(&url(3), policy)
+        .and_then(|c| c.with_bearer_token(&auth.customer_token(&user.id)))
+        .map(Arc::new)
+        .unwrap();
     let order = NewOrder {
         user_id: user.id,
         lines: vec![OrderLine {

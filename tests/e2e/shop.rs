@@ -1,6 +1,8 @@
 //! The shop, end to end: four service processes on loopback, wired only through `*_URL`
 //! variables, driven through the generated typed clients; each service keeps its records in a
-//! database of its own, on the SQLite default and on the machine's PostgreSQL.
+//! database of its own, on the SQLite default and on the machine's PostgreSQL. Staff call with
+//! an API key and may act for any customer; customers call with their identity provider's
+//! tokens and may act only for themselves.
 
 use runtime::client::{Error, Policy};
 use shop_inventory::client::Client as Inventory;
@@ -10,10 +12,12 @@ use shop_orders::runtime;
 use shop_orders::types::{self, NewItem, NewOrder, NewUser, OrderLine};
 use shop_users::client::Client as Users;
 use std::time::{Duration, Instant};
-use svcgen_tests::e2e::{Database, System};
+use svcgen_tests::e2e::{Database, SHOP, ShopAuth, System};
 
 struct Shop {
     system: System,
+    auth: ShopAuth,
+    /// The clients, with the staff key.
     users: Users,
     inventory: Inventory,
     orders: Orders,
@@ -25,27 +29,28 @@ fn start() -> Shop {
 }
 
 fn start_on(database: Database) -> Shop {
-    let system = System::start_on(
-        database,
-        &[
-            ("users", "shop-users", "USERS_URL"),
-            ("inventory", "shop-inventory", "INVENTORY_URL"),
-            ("notification", "shop-notification", "NOTIFICATION_URL"),
-            ("orders", "shop-orders", "ORDERS_URL"),
-        ],
-        &[],
-        None,
-    );
+    let auth = ShopAuth::new();
+    let system = System::start_on(database, SHOP, &auth.env(), None);
     let policy = Policy {
         timeout: Duration::from_secs(5),
         ..Policy::default()
     };
+    let staff = auth.staff_key();
     Shop {
-        users: Users::new(&system.url("users"), policy).unwrap(),
-        inventory: Inventory::new(&system.url("inventory"), policy).unwrap(),
-        orders: Orders::new(&system.url("orders"), policy).unwrap(),
-        notification: Notifications::new(&system.url("notification"), policy).unwrap(),
+        users: Users::new(&system.url("users"), policy)
+            .and_then(|c| c.with_api_key(staff))
+            .unwrap(),
+        inventory: Inventory::new(&system.url("inventory"), policy)
+            .and_then(|c| c.with_api_key(staff))
+            .unwrap(),
+        orders: Orders::new(&system.url("orders"), policy)
+            .and_then(|c| c.with_api_key(staff))
+            .unwrap(),
+        notification: Notifications::new(&system.url("notification"), policy)
+            .and_then(|c| c.with_api_key(staff))
+            .unwrap(),
         system,
+        auth,
     }
 }
 
@@ -214,6 +219,121 @@ async fn unknown_users_and_short_stock_reserve_nothing(database: Database) {
     );
 }
 
+/// The status of a refusal the client has no typed error for (the router's 401 and 403).
+fn refused_with(err: Error<impl std::fmt::Debug>) -> u16 {
+    match err {
+        Error::Problem { problem, .. } => problem.status,
+        other => panic!("expected a problem, got {other:?}"),
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn customers_act_only_for_themselves() {
+    let shop = start();
+    let ada = customer(&shop).await;
+    let bob = shop
+        .users
+        .create_user(&NewUser {
+            name: "Bob".into(),
+            email: types::Email("bob@example.org".into()),
+            nickname: None,
+        })
+        .await
+        .unwrap();
+    shop.inventory
+        .create_item(&item("TEA-0001", 450, 5))
+        .await
+        .unwrap();
+    let policy = Policy {
+        timeout: Duration::from_secs(5),
+        ..Policy::default()
+    };
+    let as_customer = |id: &types::uuid::Uuid| {
+        let token = shop.auth.customer_token(id);
+        (
+            Users::new(&shop.system.url("users"), policy)
+                .and_then(|c| c.with_bearer_token(&token))
+                .unwrap(),
+            Orders::new(&shop.system.url("orders"), policy)
+                .and_then(|c| c.with_bearer_token(&token))
+                .unwrap(),
+            Inventory::new(&shop.system.url("inventory"), policy)
+                .and_then(|c| c.with_bearer_token(&token))
+                .unwrap(),
+            Notifications::new(&shop.system.url("notification"), policy)
+                .and_then(|c| c.with_bearer_token(&token))
+                .unwrap(),
+        )
+    };
+
+    // Without a credential: registering and the catalogue are open, the rest is not.
+    let anonymous = Users::new(&shop.system.url("users"), policy).unwrap();
+    assert_eq!(
+        refused_with(anonymous.get_user(&ada.id).await.unwrap_err()),
+        401
+    );
+    let anonymous_orders = Orders::new(&shop.system.url("orders"), policy).unwrap();
+    let adas = order(&ada, &[("TEA-0001", 1)]);
+    let no_one = anonymous_orders.place_order(&adas).await;
+    assert_eq!(refused_with(no_one.unwrap_err()), 401);
+    let catalogue = Inventory::new(&shop.system.url("inventory"), policy).unwrap();
+    assert_eq!(catalogue.get_item("TEA-0001").await.unwrap().stock, 5);
+
+    // Ada places her own order: orders calls users and inventory with her token, which they
+    // check again.
+    let (users, orders, inventory, notifications) = as_customer(&ada.id);
+    assert_eq!(users.get_user(&ada.id).await.unwrap(), ada);
+    let placed = orders
+        .place_order(&order(&ada, &[("TEA-0001", 2)]))
+        .await
+        .unwrap();
+    assert_eq!(orders.get_order(&placed.id).await.unwrap(), placed);
+    assert_eq!(stock(&shop, "TEA-0001").await, 3);
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while notifications
+        .list_for_user(&ada.id)
+        .await
+        .unwrap()
+        .is_empty()
+    {
+        assert!(Instant::now() < deadline, "no confirmation for Ada");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // ... but not for Bob, nor read his record; and the catalogue takes only staff keys (no
+    // customer scope can change it), so her token proves nothing there.
+    let for_bob = orders.place_order(&order(&bob, &[("TEA-0001", 1)])).await;
+    assert!(
+        matches!(for_bob, Err(Error::Api(PlaceOrderError::Forbidden(_)))),
+        "an order for another customer"
+    );
+    assert!(matches!(
+        users.get_user(&bob.id).await,
+        Err(Error::Api(shop_users::client::GetUserError::Forbidden(_)))
+    ));
+    assert!(matches!(
+        notifications.list_for_user(&bob.id).await,
+        Err(Error::Api(
+            shop_notification::client::ListForUserError::Forbidden(_)
+        ))
+    ));
+    let stocked = inventory.create_item(&item("CUP-0002", 1200, 2)).await;
+    assert_eq!(refused_with(stocked.unwrap_err()), 401);
+    assert_eq!(
+        stock(&shop, "TEA-0001").await,
+        3,
+        "nothing reserved for Bob"
+    );
+
+    // Bob cannot read Ada's order; staff can.
+    let (_, bobs_orders, _, _) = as_customer(&bob.id);
+    assert!(matches!(
+        bobs_orders.get_order(&placed.id).await,
+        Err(Error::Api(shop_orders::client::GetOrderError::Forbidden(_)))
+    ));
+    assert_eq!(shop.orders.get_order(&placed.id).await.unwrap(), placed);
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn a_stopped_dependency_is_a_fast_503_and_recovery_needs_no_restart() {
     let mut shop = start();
@@ -297,6 +417,7 @@ async fn the_request_id_travels_to_dependencies_and_back() {
         .post(format!("{}/orders", shop.system.url("orders")))
         .header("content-type", "application/json")
         .header("x-request-id", &id)
+        .bearer_auth(shop.auth.customer_token(&user.id))
         .body(body)
         .send()
         .await

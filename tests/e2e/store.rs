@@ -11,7 +11,7 @@ use shop_users::client::{Client as Users, CreateUserError};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
-use svcgen_tests::e2e::{Database, System, block_on, postgres_admin_url};
+use svcgen_tests::e2e::{Database, ShopAuth, System, block_on, postgres_admin_url};
 use tokio::sync::Mutex;
 
 fn policy() -> Policy {
@@ -42,17 +42,20 @@ fn new_item(sku: &str, stock: i32) -> NewItem {
 svcgen_tests::on_both_databases!(duplicates_are_their_typed_conflict);
 
 async fn duplicates_are_their_typed_conflict(database: Database) {
+    let auth = ShopAuth::new();
     let system = System::start_on(
         database,
         &[
             ("users", "shop-users", "USERS_URL"),
             ("inventory", "shop-inventory", "INVENTORY_URL"),
         ],
-        &[],
+        &auth.env(),
         None,
     );
     let users = Users::new(&system.url("users"), policy()).unwrap();
-    let inventory = Inventory::new(&system.url("inventory"), policy()).unwrap();
+    let inventory = Inventory::new(&system.url("inventory"), policy())
+        .and_then(|c| c.with_api_key(auth.staff_key()))
+        .unwrap();
     users.create_user(&new_user(1)).await.unwrap();
     let again = users.create_user(&new_user(1)).await.unwrap_err();
     assert!(
@@ -80,7 +83,9 @@ svcgen_tests::on_both_databases!(nothing_acknowledged_is_lost_to_sigkill);
 /// Registrations stream in while the service is killed with SIGKILL: every one it answered 201
 /// is there after a restart.
 async fn nothing_acknowledged_is_lost_to_sigkill(database: Database) {
-    let mut system = System::start_on(database, &[("users", "shop-users", "USERS_URL")], &[], None);
+    let auth = ShopAuth::new();
+    let services = [("users", "shop-users", "USERS_URL")];
+    let mut system = System::start_on(database, &services, &auth.env(), None);
     let users = Arc::new(Users::new(&system.url("users"), policy()).unwrap());
     let acknowledged = Arc::new(Mutex::new(Vec::new()));
     let mut writers = Vec::new();
@@ -106,8 +111,11 @@ async fn nothing_acknowledged_is_lost_to_sigkill(database: Database) {
     system.service("users").start();
     let acknowledged = acknowledged.lock().await.clone();
     assert!(acknowledged.len() >= 40);
-    // A new client: the writers' one opened its circuit breaker while the service was down.
-    let users = Users::new(&system.url("users"), policy()).unwrap();
+    // A new client (the writers' one opened its circuit breaker while the service was down),
+    // with staff's key: reading a customer takes a credential.
+    let users = Users::new(&system.url("users"), policy())
+        .and_then(|c| c.with_api_key(auth.staff_key()))
+        .unwrap();
     for user in &acknowledged {
         let read = users.get_user(&user.id).await.unwrap();
         assert_eq!(&read, user);
@@ -118,13 +126,17 @@ svcgen_tests::on_both_databases!(concurrent_reservations_sell_exactly_the_stock)
 
 /// 50 reservations of one unit each race for a stock of 10: exactly 10 succeed.
 async fn concurrent_reservations_sell_exactly_the_stock(database: Database) {
+    let auth = ShopAuth::new();
     let system = System::start_on(
         database,
         &[("inventory", "shop-inventory", "INVENTORY_URL")],
-        &[],
+        &auth.env(),
         None,
     );
-    let inventory = Arc::new(Inventory::new(&system.url("inventory"), policy()).unwrap());
+    let inventory = Inventory::new(&system.url("inventory"), policy())
+        .and_then(|c| c.with_api_key(auth.staff_key()))
+        .map(Arc::new)
+        .unwrap();
     inventory
         .create_item(&new_item("TEA-0001", 10))
         .await
@@ -231,16 +243,17 @@ async fn a_database_gone_after_start_is_503_until_it_returns() {
         test_db.url(),
         "the URL goes through the proxy"
     );
-    let system = System::start_with(
-        &[("users", "shop-users", "USERS_URL")],
-        &[
-            ("DATABASE_URL", &through_proxy),
-            ("DATABASE_ACQUIRE_TIMEOUT_MS", "1000"),
-        ],
-        None,
-    );
+    let auth = ShopAuth::new();
+    let mut env = auth.env();
+    env.extend([
+        ("DATABASE_URL", through_proxy.as_str()),
+        ("DATABASE_ACQUIRE_TIMEOUT_MS", "1000"),
+    ]);
+    let system = System::start_with(&[("users", "shop-users", "USERS_URL")], &env, None);
     let url = system.url("users");
-    let users = Users::new(&url, policy()).unwrap();
+    let users = Users::new(&url, policy())
+        .and_then(|c| c.with_api_key(auth.staff_key()))
+        .unwrap();
     let ada = users.create_user(&new_user(1)).await.unwrap();
 
     proxy.cut().await;
@@ -313,6 +326,7 @@ fn two_replicas_starting_together_migrate_once_and_both_serve() {
     use std::io::BufRead;
     svcgen_tests::e2e::build_binaries();
     let binary = svcgen_tests::e2e::target_dir().join("debug/shop-users");
+    let auth = ShopAuth::new();
     let name = format!("svcgen_e2e_replicas_{}", std::process::id());
     let admin = postgres_admin_url();
     let test_db =
@@ -321,6 +335,7 @@ fn two_replicas_starting_together_migrate_once_and_both_serve() {
     let mut children: Vec<std::process::Child> = (0..2)
         .map(|_| {
             std::process::Command::new(&binary)
+                .envs(auth.env())
                 .env("DATABASE_URL", test_db.url())
                 .env("PORT", "0")
                 .env("NO_COLOR", "1")

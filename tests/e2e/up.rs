@@ -89,10 +89,13 @@ async fn up_runs_the_shop_and_stops_every_child() {
 
     use shop_orders::runtime::client::Policy;
     use shop_orders::types::*;
+    // The staff key `up` made, and a customer's token signed with `up`'s stand-in for the
+    // identity provider, as the README shows.
+    let staff = shop_staff_key();
     let users = shop_users::client::Client::new(&url("users"), Policy::default()).unwrap();
-    let inventory =
-        shop_inventory::client::Client::new(&url("inventory"), Policy::default()).unwrap();
-    let orders = shop_orders::client::Client::new(&url("orders"), Policy::default()).unwrap();
+    let inventory = shop_inventory::client::Client::new(&url("inventory"), Policy::default())
+        .and_then(|c| c.with_api_key(&staff))
+        .unwrap();
     let user = users
         .create_user(&NewUser {
             name: "Ada".into(),
@@ -110,6 +113,9 @@ async fn up_runs_the_shop_and_stops_every_child() {
             tags: vec![],
         })
         .await
+        .unwrap();
+    let orders = shop_orders::client::Client::new(&url("orders"), Policy::default())
+        .and_then(|c| c.with_bearer_token(&shop_token(&user.id.to_string())))
         .unwrap();
     let order = orders
         .place_order(&NewOrder {
@@ -142,6 +148,7 @@ async fn up_runs_the_shop_and_stops_every_child() {
             break;
         }
     }
+    let users = users.with_api_key(&staff).unwrap();
     assert_eq!(users.get_user(&user.id).await.unwrap().id, user.id);
 
     // SIGTERM to `svcgen up`: it stops every child and exits cleanly.
@@ -153,14 +160,53 @@ async fn up_runs_the_shop_and_stops_every_child() {
         );
     }
 
-    // `up` again: the data is still there.
+    // `up` again: the data is still there, and so are the keys.
     let (mut again, rows, _stdout) = launch(&[]);
     let url = |name: &str| rows.iter().find(|r| r.0 == name).unwrap().1.clone();
-    let users = shop_users::client::Client::new(&url("users"), Policy::default()).unwrap();
-    let orders = shop_orders::client::Client::new(&url("orders"), Policy::default()).unwrap();
+    assert_eq!(shop_staff_key(), staff);
+    let users = shop_users::client::Client::new(&url("users"), Policy::default())
+        .and_then(|c| c.with_api_key(&staff))
+        .unwrap();
+    let orders = shop_orders::client::Client::new(&url("orders"), Policy::default())
+        .and_then(|c| c.with_bearer_token(&shop_token(&user.id.to_string())))
+        .unwrap();
     assert_eq!(users.get_user(&user.id).await.unwrap(), user);
     assert_eq!(orders.get_order(&order.id).await.unwrap(), order);
     svcgen_tests::e2e::terminate_up(&mut again);
+}
+
+/// The staff API key `svcgen up shop` made in the data folder.
+fn shop_staff_key() -> String {
+    let path = svcgen_tests::repo().join("generated/shop/data/staff.key");
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+        .trim()
+        .to_owned()
+}
+
+/// A token of the shop's customer `subject`, from `svcgen token` (signed with the key of `up`'s
+/// stand-in for the identity provider).
+fn shop_token(subject: &str) -> String {
+    let out = Command::new(svcgen_tests::e2e::svcgen_binary())
+        .args([
+            "token",
+            "shop",
+            "--scheme",
+            "customer",
+            "--subject",
+            subject,
+        ])
+        .args(["--scope", "customers:read", "--scope", "orders:read"])
+        .args(["--scope", "orders:write"])
+        .current_dir(svcgen_tests::repo())
+        .output()
+        .expect("svcgen runs");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
 }
 
 /// `svcgen up shop` started, its table read: the process, the rows (name, URL, pid) and its
@@ -335,8 +381,11 @@ async fn an_unread_stdout_stalls_neither_services_nor_up() {
     let mut up = start_up();
     // From here on nobody reads up's stdout: every request logs a line into it.
     let users = up.rows.iter().find(|r| r.0 == "users").unwrap().1.clone();
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert("x-api-key", shop_staff_key().parse().unwrap());
     let client = reqwest::Client::builder()
         .timeout(Duration::from_secs(5))
+        .default_headers(headers)
         .build()
         .unwrap();
     let started = Instant::now();

@@ -1,7 +1,8 @@
 //! The `users` service of the shop as svcgen generates it (the macro front end expands the
 //! same code `svcgen generate` writes), with the in-memory store of `bench-handwritten`
 //! instead of a database: what is compared is the generated per-request stack (request id,
-//! span, timeout, panic catching, validated inputs, problem answers) against bare axum.
+//! span, timeout, panic catching, validated inputs, problem answers, the caller's check) against
+//! bare axum. The shop's auth schemes are installed as in a generated crate (`AUTH_*`).
 
 use std::collections::HashMap;
 use std::process::ExitCode;
@@ -11,7 +12,7 @@ mod users {
     svcgen_macros::service!("../../specs/shop.toml", "users");
 }
 
-use users::server::{Api, Context, CreateUserError, GetUserError};
+use users::server::{Api, Caller, Context, CreateUserError, GetUserError};
 use users::types::uuid::Uuid;
 use users::types::{NewUser, NotFound, User};
 
@@ -36,7 +37,12 @@ impl Api for Users {
         Ok(user)
     }
 
-    async fn get_user(&self, _cx: Context, id: Uuid) -> Result<User, GetUserError> {
+    async fn get_user(
+        &self,
+        _cx: Context,
+        _caller: Caller,
+        id: Uuid,
+    ) -> Result<User, GetUserError> {
         self.users
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -49,6 +55,10 @@ impl Api for Users {
 #[tokio::main]
 async fn main() -> ExitCode {
     users::runtime::server::init_tracing();
+    if let Err(e) = users::runtime::auth::install(users::server::AUTH_SCHEMES) {
+        eprintln!("{e}");
+        return ExitCode::FAILURE;
+    }
     let settings = users::runtime::server::Settings {
         service: users::api::SERVICE,
         default_port: users::api::DEFAULT_PORT,

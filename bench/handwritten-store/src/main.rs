@@ -2,15 +2,21 @@
 //! careful engineer would without a generator: the baseline of the store benchmark
 //! (`bench/README.md`). The same queries, migrations and pool size as the generated
 //! `shop-users`; `DATABASE_URL` picks SQLite or PostgreSQL; no middleware, no validation.
+//! Reading a customer takes a staff API key with `customers:read` (`bench/shared/staff_keys.rs`).
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
 use sqlx::{PgPool, SqlitePool};
+use staff_keys::{Key, authorize, read_keys};
 use std::str::FromStr;
+use std::sync::Arc;
 use uuid::Uuid;
+
+#[path = "../../shared/staff_keys.rs"]
+mod staff_keys;
 
 #[derive(Clone, Serialize)]
 struct User {
@@ -27,6 +33,13 @@ struct NewUser {
     name: String,
     email: String,
     nickname: Option<String>,
+}
+
+/// The pool and the staff keys.
+#[derive(Clone)]
+struct App<P> {
+    pool: P,
+    keys: Arc<Vec<Key>>,
 }
 
 const INSERT_SQLITE: &str = "INSERT INTO \"users\" (\"id\", \"name\", \"email\", \"nickname\", \"created_at\") VALUES (?, ?, ?, ?, ?)";
@@ -55,7 +68,7 @@ fn failed(e: sqlx::Error) -> StatusCode {
 macro_rules! handlers {
     ($create:ident, $get:ident, $pool:ty, $insert:expr, $select:expr) => {
         async fn $create(
-            State(pool): State<$pool>,
+            State(App { pool, .. }): State<App<$pool>>,
             Json(body): Json<NewUser>,
         ) -> Result<(StatusCode, Json<User>), StatusCode> {
             let user = new_user(body);
@@ -72,10 +85,12 @@ macro_rules! handlers {
         }
 
         async fn $get(
-            State(pool): State<$pool>,
+            State(App { pool, keys }): State<App<$pool>>,
+            headers: HeaderMap,
             Path(id): Path<Uuid>,
         ) -> Result<Json<User>, StatusCode> {
             use sqlx::Row;
+            authorize(&headers, &keys, "customers:read")?;
             let row = sqlx::query($select)
                 .bind(id)
                 .fetch_optional(&pool)
@@ -142,6 +157,7 @@ async fn main() {
         .ok()
         .and_then(|n| n.parse().ok())
         .unwrap_or(10);
+    let keys = Arc::new(read_keys());
     let app = if url.starts_with("sqlite:") {
         let options = sqlx::sqlite::SqliteConnectOptions::from_str(&url)
             .expect("an SQLite URL")
@@ -157,7 +173,7 @@ async fn main() {
         Router::new()
             .route("/users", post(create_sqlite))
             .route("/users/{id}", get(get_sqlite))
-            .with_state(pool)
+            .with_state(App { pool, keys })
     } else {
         let pool = sqlx::postgres::PgPoolOptions::new()
             .max_connections(max)
@@ -168,7 +184,7 @@ async fn main() {
         Router::new()
             .route("/users", post(create_postgres))
             .route("/users/{id}", get(get_postgres))
-            .with_state(pool)
+            .with_state(App { pool, keys })
     };
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await

@@ -1,15 +1,20 @@
 //! The `users` service of the shop, written by hand with axum the way a careful engineer would
 //! without a generator: the baseline for `bench/throughput.sh`. Same wire format, same
-//! in-memory store, same 404 for an unknown id; no middleware.
+//! in-memory store, same 404 for an unknown id; no middleware. Reading a user takes a staff API
+//! key with `customers:read`, as in the shop (`bench/shared/staff_keys.rs`).
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::routing::{get, post};
 use axum::{Json, Router};
 use serde::{Deserialize, Serialize};
+use staff_keys::{Key, authorize, read_keys};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use uuid::Uuid;
+
+#[path = "../../shared/staff_keys.rs"]
+mod staff_keys;
 
 #[derive(Clone, Serialize)]
 struct User {
@@ -28,7 +33,12 @@ struct NewUser {
     nickname: Option<String>,
 }
 
-type Store = Arc<Mutex<HashMap<Uuid, User>>>;
+/// The users, and the staff keys.
+#[derive(Clone, Default)]
+struct Store {
+    users: Arc<Mutex<HashMap<Uuid, User>>>,
+    keys: Arc<Vec<Key>>,
+}
 
 async fn create_user(
     State(store): State<Store>,
@@ -42,6 +52,7 @@ async fn create_user(
         created_at: chrono::Utc::now(),
     };
     store
+        .users
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .insert(user.id, user.clone());
@@ -50,9 +61,11 @@ async fn create_user(
 
 async fn get_user(
     State(store): State<Store>,
+    headers: HeaderMap,
     Path(id): Path<Uuid>,
 ) -> Result<Json<User>, StatusCode> {
-    let users = store.lock().unwrap_or_else(|e| e.into_inner());
+    authorize(&headers, &store.keys, "customers:read")?;
+    let users = store.users.lock().unwrap_or_else(|e| e.into_inner());
     users
         .get(&id)
         .cloned()
@@ -69,7 +82,10 @@ async fn main() {
     let app = Router::new()
         .route("/users", post(create_user))
         .route("/users/{id}", get(get_user))
-        .with_state(Store::default());
+        .with_state(Store {
+            users: Arc::default(),
+            keys: Arc::new(read_keys()),
+        });
     let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
         .await
         .expect("port free");

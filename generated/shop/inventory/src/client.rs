@@ -38,6 +38,27 @@ impl Client {
         self.http.base_url()
     }
 
+    /// The same client sending the API key `key` (header `x-api-key`) with every call.
+    pub fn with_api_key(self, key: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            http: self.http.with_api_key("x-api-key", key)?,
+        })
+    }
+
+    /// The same client sending `credential` (a token or an API key) with every call.
+    pub fn with_credential(self, credential: runtime::context::Credential) -> Self {
+        Self {
+            http: self.http.with_credential(credential),
+        }
+    }
+
+    /// The same client sending `Authorization: Bearer <token>` with every call.
+    pub fn with_bearer_token(self, token: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            http: self.http.with_bearer_token(token)?,
+        })
+    }
+
     /// `POST /items`
     pub async fn create_item(
         &self,
@@ -72,7 +93,7 @@ impl Client {
 
     /// `POST /reservations`
     ///
-    /// Takes stock for an order: all lines or none.
+    /// Takes stock for an order: all lines or none. Called by `orders` with the credential of the one placing the order.
     pub async fn reserve(
         &self,
         body: &[types::Reservation],

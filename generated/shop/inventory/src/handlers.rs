@@ -5,7 +5,9 @@
 
 use crate::api::ListItemsQuery;
 use crate::deps::Deps;
-use crate::server::{Api, Context, CreateItemError, GetItemError, ListItemsError, ReserveError};
+use crate::server::{
+    Api, Caller, Context, CreateItemError, GetItemError, ListItemsError, ReserveError,
+};
 use crate::store::Store;
 use std::collections::BTreeMap;
 use types::{Item, NewItem, NotFound, OutOfStock, Reservation};
@@ -31,7 +33,12 @@ impl Inventory {
 impl Api for Inventory {
     /// A second item with the same SKU is refused by the store's key, which the spec maps to
     /// `DuplicateSku` (409).
-    async fn create_item(&self, _cx: Context, body: NewItem) -> Result<Item, CreateItemError> {
+    async fn create_item(
+        &self,
+        _cx: Context,
+        _caller: Caller,
+        body: NewItem,
+    ) -> Result<Item, CreateItemError> {
         let item = Item {
             sku: body.sku,
             name: body.name,
@@ -78,7 +85,12 @@ impl Api for Inventory {
     /// All lines or none, in one transaction: each item is read locked against other
     /// reservations, every line is checked before any stock is taken, and nothing is kept
     /// unless all of it is.
-    async fn reserve(&self, _cx: Context, body: Vec<Reservation>) -> Result<(), ReserveError> {
+    async fn reserve(
+        &self,
+        _cx: Context,
+        _caller: Caller,
+        body: Vec<Reservation>,
+    ) -> Result<(), ReserveError> {
         let mut wanted: BTreeMap<&str, i64> = BTreeMap::new();
         for line in &body {
             *wanted.entry(&line.sku).or_default() += i64::from(line.quantity);

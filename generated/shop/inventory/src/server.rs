@@ -15,6 +15,27 @@ use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::auth::Caller;
+
+/// The auth schemes of the endpoints served here (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "customer",
+        kind: runtime::auth::Kind::Jwt {
+            issuer: "https://id.shop.example",
+            audience: "shop",
+            algorithms: &["EdDSA", "RS256", "ES256"],
+            jwks: runtime::auth::Jwks::External,
+        },
+    },
+    runtime::auth::Scheme {
+        name: "staff",
+        kind: runtime::auth::Kind::ApiKey {
+            header: "x-api-key",
+        },
+    },
+];
 
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
@@ -36,6 +57,7 @@ pub trait Api: Send + Sync + 'static {
     fn create_item(
         &self,
         cx: Context,
+        caller: Caller,
         body: types::NewItem,
     ) -> impl Future<Output = Result<types::Item, CreateItemError>> + Send;
 
@@ -55,10 +77,11 @@ pub trait Api: Send + Sync + 'static {
 
     /// `POST /reservations`
     ///
-    /// Takes stock for an order: all lines or none.
+    /// Takes stock for an order: all lines or none. Called by `orders` with the credential of the one placing the order.
     fn reserve(
         &self,
         cx: Context,
+        caller: Caller,
         body: Vec<types::Reservation>,
     ) -> impl Future<Output = Result<(), ReserveError>> + Send;
 }
@@ -280,6 +303,7 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                runtime::auth::install(AUTH_SCHEMES)?;
                 Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
             },
         )
@@ -307,6 +331,18 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["staff"],
+            scopes: &["catalog:write"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
         let body = input
@@ -327,7 +363,7 @@ mod endpoints {
         respond_checked(
             "create_item",
             StatusCode::CREATED,
-            api.create_item(Context::current(), body).await,
+            api.create_item(Context::current(), caller, body).await,
         )
     }
 
@@ -369,6 +405,18 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["customer", "staff"],
+            scopes: &["orders:write"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
         let body = input
@@ -388,7 +436,7 @@ mod endpoints {
         };
         respond_empty(
             StatusCode::NO_CONTENT,
-            api.reserve(Context::current(), body).await,
+            api.reserve(Context::current(), caller, body).await,
         )
     }
 }

@@ -6,6 +6,7 @@
 
 use runtime::client::segment;
 use runtime::client::{Call, ConfigError, Error, Http, Method, Policy};
+use types::TypedError;
 use super::runtime;
 use super::types;
 
@@ -35,6 +36,27 @@ impl Client {
     /// The base URL this client calls.
     pub fn base_url(&self) -> &str {
         self.http.base_url()
+    }
+
+    /// The same client sending the API key `key` (header `x-api-key`) with every call.
+    pub fn with_api_key(self, key: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            http: self.http.with_api_key("x-api-key", key)?,
+        })
+    }
+
+    /// The same client sending `credential` (a token or an API key) with every call.
+    pub fn with_credential(self, credential: runtime::context::Credential) -> Self {
+        Self {
+            http: self.http.with_credential(credential),
+        }
+    }
+
+    /// The same client sending `Authorization: Bearer <token>` with every call.
+    pub fn with_bearer_token(self, token: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            http: self.http.with_bearer_token(token)?,
+        })
     }
 
     /// `POST /notifications`
@@ -89,18 +111,23 @@ impl runtime::client::TypedAnswer for SendError {
 
 /// The errors the spec declares for `list_for_user`.
 #[derive(Debug, Clone, PartialEq)]
-pub enum ListForUserError {}
+pub enum ListForUserError {
+    /// A customer may act only for themself (it is another customer's).
+    Forbidden(types::Forbidden),
+}
 
 impl ListForUserError {
     /// The typed error a problem answer stands for, if it is one of them.
-    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
-        None
+    pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
+        None.or_else(|| TypedError::from_problem(problem).map(Self::Forbidden))
     }
 }
 
 impl ::std::fmt::Display for ListForUserError {
-    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
-        match *self {}
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match self {
+            Self::Forbidden(e) => ::std::fmt::Display::fmt(e, f),
+        }
     }
 }
 
@@ -108,6 +135,8 @@ impl ::std::error::Error for ListForUserError {}
 
 impl runtime::client::TypedAnswer for ListForUserError {
     fn to_problem(&self) -> runtime::Problem {
-        match *self {}
+        match self {
+            Self::Forbidden(e) => TypedError::to_problem(e),
+        }
     }
 }

@@ -4,10 +4,10 @@
 //! service's own database, and confirms every order placed (`order.placed`).
 
 use crate::deps::Deps;
-use crate::server::{Api, Context, HandlerError, ListForUserError, Meta, SendError};
+use crate::server::{Api, Caller, Context, HandlerError, ListForUserError, Meta, SendError};
 use crate::store::{Store, Transaction};
 use types::uuid::Uuid;
-use types::{Channel, Notification, OrderPlaced, SentNotification};
+use types::{Channel, Forbidden, Notification, OrderPlaced, SentNotification};
 
 /// Records read from the store per query when listing a customer's notifications.
 const PAGE: u32 = 100;
@@ -28,7 +28,12 @@ impl Notifications {
 }
 
 impl Api for Notifications {
-    async fn send(&self, _cx: Context, body: Notification) -> Result<SentNotification, SendError> {
+    async fn send(
+        &self,
+        _cx: Context,
+        _caller: Caller,
+        body: Notification,
+    ) -> Result<SentNotification, SendError> {
         let sent = SentNotification {
             id: Uuid::new_v4(),
             user_id: body.user_id,
@@ -69,12 +74,16 @@ impl Api for Notifications {
     }
 
     /// Every notification of the customer, oldest first, read page by page through the
-    /// store's index on `user_id`.
+    /// store's index on `user_id`. A customer reads only their own; staff read any.
     async fn list_for_user(
         &self,
         _cx: Context,
+        caller: Caller,
         user_id: Uuid,
     ) -> Result<Vec<SentNotification>, ListForUserError> {
+        if caller.scheme == "customer" && caller.subject != user_id.to_string() {
+            return Err(Forbidden::new("a customer reads only their own notifications").into());
+        }
         let mut all = Vec::new();
         loop {
             let after = all.last().map(|n: &SentNotification| n.id);

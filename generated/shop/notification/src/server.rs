@@ -11,9 +11,32 @@ use std::future::Future;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Duration;
+use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::auth::Caller;
+
+/// The auth schemes of the endpoints served here (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "customer",
+        kind: runtime::auth::Kind::Jwt {
+            issuer: "https://id.shop.example",
+            audience: "shop",
+            algorithms: &["EdDSA", "RS256", "ES256"],
+            jwks: runtime::auth::Jwks::External,
+        },
+    },
+    runtime::auth::Scheme {
+        name: "staff",
+        kind: runtime::auth::Kind::ApiKey {
+            header: "x-api-key",
+        },
+    },
+];
+
 pub use runtime::events::{HandlerError, Meta};
 use super::store::Transaction;
 
@@ -37,6 +60,7 @@ pub trait Api: Send + Sync + 'static {
     fn send(
         &self,
         cx: Context,
+        caller: Caller,
         body: types::Notification,
     ) -> impl Future<Output = Result<types::SentNotification, SendError>> + Send;
 
@@ -44,6 +68,7 @@ pub trait Api: Send + Sync + 'static {
     fn list_for_user(
         &self,
         cx: Context,
+        caller: Caller,
         user_id: types::uuid::Uuid,
     ) -> impl Future<
         Output = Result<Vec<types::SentNotification>, ListForUserError>,
@@ -99,8 +124,16 @@ impl IntoProblem for SendError {
 /// The errors `list_for_user` may answer with.
 #[derive(Debug)]
 pub enum ListForUserError {
+    /// A customer may act only for themself (it is another customer's). (403)
+    Forbidden(types::Forbidden),
     /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
     Problem(Box<runtime::Problem>),
+}
+
+impl From<types::Forbidden> for ListForUserError {
+    fn from(e: types::Forbidden) -> Self {
+        Self::Forbidden(e)
+    }
 }
 
 impl From<runtime::Problem> for ListForUserError {
@@ -127,6 +160,7 @@ impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for ListForUserErro
 impl IntoProblem for ListForUserError {
     fn into_problem(self) -> runtime::Problem {
         match self {
+            Self::Forbidden(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -162,6 +196,7 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                runtime::auth::install(AUTH_SCHEMES)?;
                 let events = runtime::events::Events::start(&db, &super::store::EVENTS)
                     .await?;
                 let store = super::store::Store::with_outbox(db, events.outbox());
@@ -228,6 +263,18 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["staff"],
+            scopes: &["notifications:send"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
         let body = input
@@ -245,13 +292,25 @@ mod endpoints {
         let Some(body) = body else {
             return input.reject();
         };
-        respond(StatusCode::ACCEPTED, api.send(Context::current(), body).await)
+        respond(StatusCode::ACCEPTED, api.send(Context::current(), caller, body).await)
     }
 
     pub(super) async fn list_for_user<A: Api>(
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["customer", "staff"],
+            scopes: &["orders:read"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, _) = request.into_parts();
         let mut input = Input::new(parts).await;
         let path = input.path::<api::ListForUserPath>();
@@ -260,7 +319,7 @@ mod endpoints {
         };
         respond(
             StatusCode::OK,
-            api.list_for_user(Context::current(), path.user_id).await,
+            api.list_for_user(Context::current(), caller, path.user_id).await,
         )
     }
 }

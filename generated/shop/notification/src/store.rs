@@ -62,7 +62,7 @@ pub const EVENTS: runtime::events::Plan = runtime::events::Plan {
     service: "notification",
     publishes: &[],
     subscribes: &[kinds::ORDER_PLACED],
-    guarded: false,
+    guarded: true,
 };
 
 /// The service's database, with a repository per record. Cheap to clone.

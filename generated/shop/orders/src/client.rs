@@ -38,9 +38,30 @@ impl Client {
         self.http.base_url()
     }
 
+    /// The same client sending the API key `key` (header `x-api-key`) with every call.
+    pub fn with_api_key(self, key: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            http: self.http.with_api_key("x-api-key", key)?,
+        })
+    }
+
+    /// The same client sending `credential` (a token or an API key) with every call.
+    pub fn with_credential(self, credential: runtime::context::Credential) -> Self {
+        Self {
+            http: self.http.with_credential(credential),
+        }
+    }
+
+    /// The same client sending `Authorization: Bearer <token>` with every call.
+    pub fn with_bearer_token(self, token: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            http: self.http.with_bearer_token(token)?,
+        })
+    }
+
     /// `POST /orders`
     ///
-    /// Places an order: the customer must exist (404 otherwise) and every line is reserved in inventory, or none is (409 OutOfStock).
+    /// Places an order: the customer must exist (404 otherwise) and every line is reserved in inventory, or none is (409 OutOfStock). A customer places orders only for themself (403 otherwise).
     pub async fn place_order(
         &self,
         body: &types::NewOrder,
@@ -54,6 +75,8 @@ impl Client {
     }
 
     /// `GET /orders/{id}`
+    ///
+    /// An order: its customer's, or staff's.
     pub async fn get_order(
         &self,
         id: &types::uuid::Uuid,
@@ -72,6 +95,8 @@ pub enum PlaceOrderError {
     NotFound(types::NotFound),
     /// The item has too little stock for the requested quantity; nothing was reserved.
     OutOfStock(types::OutOfStock),
+    /// A customer may act only for themself (it is another customer's).
+    Forbidden(types::Forbidden),
 }
 
 impl PlaceOrderError {
@@ -79,6 +104,7 @@ impl PlaceOrderError {
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
         None.or_else(|| TypedError::from_problem(problem).map(Self::NotFound))
             .or_else(|| TypedError::from_problem(problem).map(Self::OutOfStock))
+            .or_else(|| TypedError::from_problem(problem).map(Self::Forbidden))
     }
 }
 
@@ -87,6 +113,7 @@ impl ::std::fmt::Display for PlaceOrderError {
         match self {
             Self::NotFound(e) => ::std::fmt::Display::fmt(e, f),
             Self::OutOfStock(e) => ::std::fmt::Display::fmt(e, f),
+            Self::Forbidden(e) => ::std::fmt::Display::fmt(e, f),
         }
     }
 }
@@ -98,6 +125,7 @@ impl runtime::client::TypedAnswer for PlaceOrderError {
         match self {
             Self::NotFound(e) => TypedError::to_problem(e),
             Self::OutOfStock(e) => TypedError::to_problem(e),
+            Self::Forbidden(e) => TypedError::to_problem(e),
         }
     }
 }
@@ -107,12 +135,15 @@ impl runtime::client::TypedAnswer for PlaceOrderError {
 pub enum GetOrderError {
     /// The requested resource does not exist.
     NotFound(types::NotFound),
+    /// A customer may act only for themself (it is another customer's).
+    Forbidden(types::Forbidden),
 }
 
 impl GetOrderError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
         None.or_else(|| TypedError::from_problem(problem).map(Self::NotFound))
+            .or_else(|| TypedError::from_problem(problem).map(Self::Forbidden))
     }
 }
 
@@ -120,6 +151,7 @@ impl ::std::fmt::Display for GetOrderError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match self {
             Self::NotFound(e) => ::std::fmt::Display::fmt(e, f),
+            Self::Forbidden(e) => ::std::fmt::Display::fmt(e, f),
         }
     }
 }
@@ -130,6 +162,7 @@ impl runtime::client::TypedAnswer for GetOrderError {
     fn to_problem(&self) -> runtime::Problem {
         match self {
             Self::NotFound(e) => TypedError::to_problem(e),
+            Self::Forbidden(e) => TypedError::to_problem(e),
         }
     }
 }

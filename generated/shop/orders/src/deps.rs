@@ -41,13 +41,13 @@ impl Deps {
                 timeout: Duration::from_millis(2000),
                 connect_timeout: Duration::from_millis(1000),
                 retries: 2,
-                forward_credentials: false,
+                forward_credentials: true,
             })?,
             inventory: super::dependencies::inventory::client::Client::from_env(Policy {
                 timeout: Duration::from_millis(2000),
                 connect_timeout: Duration::from_millis(1000),
                 retries: 0,
-                forward_credentials: false,
+                forward_credentials: true,
             })?,
         })
     }

@@ -5,12 +5,12 @@
 //! publishes `order.placed` (which `notification` handles to confirm it).
 
 use crate::deps::Deps;
-use crate::server::{Api, Context, GetOrderError, PlaceOrderError};
+use crate::server::{Api, Caller, Context, GetOrderError, PlaceOrderError};
 use crate::store::Store;
 use runtime::client::Error;
 use shop_users::client::GetUserError;
 use types::uuid::Uuid;
-use types::{NewOrder, NotFound, Order, OrderPlaced, OrderStatus, Reservation};
+use types::{Forbidden, NewOrder, NotFound, Order, OrderPlaced, OrderStatus, Reservation};
 
 /// The `orders` service.
 pub struct Orders {
@@ -28,7 +28,18 @@ impl Orders {
 }
 
 impl Api for Orders {
-    async fn place_order(&self, _cx: Context, body: NewOrder) -> Result<Order, PlaceOrderError> {
+    /// A customer places orders only for themself; staff for any customer. Users and inventory
+    /// are called with the caller's own credential (`credentials = "forward"`), so they check
+    /// it again.
+    async fn place_order(
+        &self,
+        _cx: Context,
+        caller: Caller,
+        body: NewOrder,
+    ) -> Result<Order, PlaceOrderError> {
+        if !acts_for(&caller, &body.user_id) {
+            return Err(Forbidden::new("a customer places orders only for themself").into());
+        }
         let user = match self.deps.users.get_user(&body.user_id).await {
             Ok(user) => user,
             Err(Error::Api(GetUserError::NotFound(_))) => {
@@ -79,11 +90,28 @@ impl Api for Orders {
         Ok(order)
     }
 
-    async fn get_order(&self, _cx: Context, id: Uuid) -> Result<Order, GetOrderError> {
-        self.store
+    /// A customer reads only their own orders; staff read any.
+    async fn get_order(
+        &self,
+        _cx: Context,
+        caller: Caller,
+        id: Uuid,
+    ) -> Result<Order, GetOrderError> {
+        let order = self
+            .store
             .orders()
             .get(&id)
             .await?
-            .ok_or_else(|| NotFound::new(format!("no order {id}")).into())
+            .ok_or_else(|| NotFound::new(format!("no order {id}")))?;
+        if !acts_for(&caller, &order.user_id) {
+            return Err(Forbidden::new("a customer reads only their own orders").into());
+        }
+        Ok(order)
     }
+}
+
+/// Whether `caller` may act for the customer `id`: a customer only for themself, staff for
+/// anyone.
+fn acts_for(caller: &Caller, id: &Uuid) -> bool {
+    caller.scheme != "customer" || caller.subject == id.to_string()
 }

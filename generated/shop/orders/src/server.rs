@@ -15,6 +15,27 @@ use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::auth::Caller;
+
+/// The auth schemes of the endpoints served here (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "customer",
+        kind: runtime::auth::Kind::Jwt {
+            issuer: "https://id.shop.example",
+            audience: "shop",
+            algorithms: &["EdDSA", "RS256", "ES256"],
+            jwks: runtime::auth::Jwks::External,
+        },
+    },
+    runtime::auth::Scheme {
+        name: "staff",
+        kind: runtime::auth::Kind::ApiKey {
+            header: "x-api-key",
+        },
+    },
+];
 
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
@@ -34,17 +55,21 @@ static DOCUMENT: runtime::shape::Document = runtime::shape::Document::new(OPENAP
 pub trait Api: Send + Sync + 'static {
     /// `POST /orders`
     ///
-    /// Places an order: the customer must exist (404 otherwise) and every line is reserved in inventory, or none is (409 OutOfStock).
+    /// Places an order: the customer must exist (404 otherwise) and every line is reserved in inventory, or none is (409 OutOfStock). A customer places orders only for themself (403 otherwise).
     fn place_order(
         &self,
         cx: Context,
+        caller: Caller,
         body: types::NewOrder,
     ) -> impl Future<Output = Result<types::Order, PlaceOrderError>> + Send;
 
     /// `GET /orders/{id}`
+    ///
+    /// An order: its customer's, or staff's.
     fn get_order(
         &self,
         cx: Context,
+        caller: Caller,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::Order, GetOrderError>> + Send;
 }
@@ -56,6 +81,8 @@ pub enum PlaceOrderError {
     NotFound(types::NotFound),
     /// The item has too little stock for the requested quantity; nothing was reserved. (409)
     OutOfStock(types::OutOfStock),
+    /// A customer may act only for themself (it is another customer's). (403)
+    Forbidden(types::Forbidden),
     /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
     Problem(Box<runtime::Problem>),
 }
@@ -69,6 +96,12 @@ impl From<types::NotFound> for PlaceOrderError {
 impl From<types::OutOfStock> for PlaceOrderError {
     fn from(e: types::OutOfStock) -> Self {
         Self::OutOfStock(e)
+    }
+}
+
+impl From<types::Forbidden> for PlaceOrderError {
+    fn from(e: types::Forbidden) -> Self {
+        Self::Forbidden(e)
     }
 }
 
@@ -114,6 +147,7 @@ impl IntoProblem for PlaceOrderError {
         match self {
             Self::NotFound(e) => TypedError::to_problem(&e),
             Self::OutOfStock(e) => TypedError::to_problem(&e),
+            Self::Forbidden(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -124,6 +158,8 @@ impl IntoProblem for PlaceOrderError {
 pub enum GetOrderError {
     /// The requested resource does not exist. (404)
     NotFound(types::NotFound),
+    /// A customer may act only for themself (it is another customer's). (403)
+    Forbidden(types::Forbidden),
     /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
     Problem(Box<runtime::Problem>),
 }
@@ -131,6 +167,12 @@ pub enum GetOrderError {
 impl From<types::NotFound> for GetOrderError {
     fn from(e: types::NotFound) -> Self {
         Self::NotFound(e)
+    }
+}
+
+impl From<types::Forbidden> for GetOrderError {
+    fn from(e: types::Forbidden) -> Self {
+        Self::Forbidden(e)
     }
 }
 
@@ -159,6 +201,7 @@ impl IntoProblem for GetOrderError {
     fn into_problem(self) -> runtime::Problem {
         match self {
             Self::NotFound(e) => TypedError::to_problem(&e),
+            Self::Forbidden(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -194,6 +237,7 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                runtime::auth::install(AUTH_SCHEMES)?;
                 let events = runtime::events::Events::start(&db, &super::store::EVENTS)
                     .await?;
                 let store = super::store::Store::with_outbox(db, events.outbox());
@@ -224,6 +268,19 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["customer", "staff"],
+            scopes: &["orders:write"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
+        let credential = runtime::auth::credential_of(request.headers(), &caller);
         let (parts, body) = request.into_parts();
         let mut input = Input::new(parts).await;
         let body = input
@@ -244,7 +301,12 @@ mod endpoints {
         respond_checked(
             "place_order",
             StatusCode::CREATED,
-            api.place_order(Context::current(), body).await,
+            runtime::context::on_behalf_of(
+                    credential,
+                    Some(runtime::auth::actor_of(&caller)),
+                    api.place_order(Context::current(), caller, body),
+                )
+                .await,
         )
     }
 
@@ -252,6 +314,19 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["customer", "staff"],
+            scopes: &["orders:read"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
+        let credential = runtime::auth::credential_of(request.headers(), &caller);
         let (parts, _) = request.into_parts();
         let mut input = Input::new(parts).await;
         let path = input.path::<api::GetOrderPath>();
@@ -261,7 +336,12 @@ mod endpoints {
         respond_checked(
             "get_order",
             StatusCode::OK,
-            api.get_order(Context::current(), path.id).await,
+            runtime::context::on_behalf_of(
+                    credential,
+                    Some(runtime::auth::actor_of(&caller)),
+                    api.get_order(Context::current(), caller, path.id),
+                )
+                .await,
         )
     }
 }

@@ -73,7 +73,7 @@ pub const EVENTS: runtime::events::Plan = runtime::events::Plan {
         },
     ],
     subscribes: &[],
-    guarded: false,
+    guarded: true,
 };
 
 /// The service's database, with a repository per record. Cheap to clone.

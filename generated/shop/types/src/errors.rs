@@ -210,3 +210,55 @@ impl super::TypedError for OutOfStock {
         &self.detail
     }
 }
+
+/// A customer may act only for themself (it is another customer's).
+/// The HTTP status answered with this error (403).
+#[derive(Debug, Clone, PartialEq, Eq, Default, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Forbidden {
+    /// What went wrong in this occurrence, for people (RFC 9457 `detail`).
+    pub detail: String,
+}
+
+impl Forbidden {
+    /// The HTTP status code.
+    pub const STATUS: u16 = 403u16;
+
+    /// A short summary of the problem type (RFC 9457 `title`).
+    pub const TITLE: &'static str = "Forbidden";
+
+    /// The error's name in the spec, used as the problem `code`.
+    pub const CODE: &'static str = "Forbidden";
+
+    /// The error with an explanation of this occurrence.
+    pub fn new(detail: impl Into<String>) -> Self {
+        Self { detail: detail.into() }
+    }
+}
+
+impl ::std::fmt::Display for Forbidden {
+    fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        if self.detail.is_empty() {
+            f.write_str(Self::TITLE)
+        } else {
+            write!(f, "{}: {}", Self::TITLE, self.detail)
+        }
+    }
+}
+
+impl ::std::error::Error for Forbidden {}
+
+impl super::TypedError for Forbidden {
+    const STATUS: u16 = Self::STATUS;
+
+    const TITLE: &'static str = Self::TITLE;
+
+    const CODE: &'static str = Self::CODE;
+
+    fn with_detail(detail: String) -> Self {
+        Self { detail }
+    }
+
+    fn detail(&self) -> &str {
+        &self.detail
+    }
+}

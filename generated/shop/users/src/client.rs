@@ -38,7 +38,30 @@ impl Client {
         self.http.base_url()
     }
 
+    /// The same client sending the API key `key` (header `x-api-key`) with every call.
+    pub fn with_api_key(self, key: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            http: self.http.with_api_key("x-api-key", key)?,
+        })
+    }
+
+    /// The same client sending `credential` (a token or an API key) with every call.
+    pub fn with_credential(self, credential: runtime::context::Credential) -> Self {
+        Self {
+            http: self.http.with_credential(credential),
+        }
+    }
+
+    /// The same client sending `Authorization: Bearer <token>` with every call.
+    pub fn with_bearer_token(self, token: &str) -> Result<Self, ConfigError> {
+        Ok(Self {
+            http: self.http.with_bearer_token(token)?,
+        })
+    }
+
     /// `POST /users`
+    ///
+    /// Registers a customer: anyone may.
     pub async fn create_user(
         &self,
         body: &types::NewUser,
@@ -52,6 +75,8 @@ impl Client {
     }
 
     /// `GET /users/{id}`
+    ///
+    /// A customer's record: the customer themself, or staff.
     pub async fn get_user(
         &self,
         id: &types::uuid::Uuid,
@@ -100,12 +125,15 @@ impl runtime::client::TypedAnswer for CreateUserError {
 pub enum GetUserError {
     /// The requested resource does not exist.
     NotFound(types::NotFound),
+    /// A customer may act only for themself (it is another customer's).
+    Forbidden(types::Forbidden),
 }
 
 impl GetUserError {
     /// The typed error a problem answer stands for, if it is one of them.
     pub fn from_problem(problem: &runtime::Problem) -> Option<Self> {
         None.or_else(|| TypedError::from_problem(problem).map(Self::NotFound))
+            .or_else(|| TypedError::from_problem(problem).map(Self::Forbidden))
     }
 }
 
@@ -113,6 +141,7 @@ impl ::std::fmt::Display for GetUserError {
     fn fmt(&self, f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
         match self {
             Self::NotFound(e) => ::std::fmt::Display::fmt(e, f),
+            Self::Forbidden(e) => ::std::fmt::Display::fmt(e, f),
         }
     }
 }
@@ -123,6 +152,7 @@ impl runtime::client::TypedAnswer for GetUserError {
     fn to_problem(&self) -> runtime::Problem {
         match self {
             Self::NotFound(e) => TypedError::to_problem(e),
+            Self::Forbidden(e) => TypedError::to_problem(e),
         }
     }
 }

@@ -3,10 +3,10 @@
 //! Handlers of the `users` service: customers, kept in the service's own database.
 
 use crate::deps::Deps;
-use crate::server::{Api, Context, CreateUserError, GetUserError};
+use crate::server::{Api, Caller, Context, CreateUserError, GetUserError};
 use crate::store::Store;
 use types::uuid::Uuid;
-use types::{NewUser, NotFound, User};
+use types::{Forbidden, NewUser, NotFound, User};
 
 /// The `users` service.
 pub struct Users {
@@ -38,11 +38,22 @@ impl Api for Users {
         Ok(user)
     }
 
-    async fn get_user(&self, _cx: Context, id: Uuid) -> Result<User, GetUserError> {
+    /// A customer reads only their own record (their token's subject is their id); staff read
+    /// any.
+    async fn get_user(&self, _cx: Context, caller: Caller, id: Uuid) -> Result<User, GetUserError> {
+        if !acts_for(&caller, &id) {
+            return Err(Forbidden::new("a customer reads only their own record").into());
+        }
         self.store
             .users()
             .get(&id)
             .await?
             .ok_or_else(|| NotFound::new(format!("no user {id}")).into())
     }
+}
+
+/// Whether `caller` may act for the customer `id`: a customer only for themself, staff for
+/// anyone.
+fn acts_for(caller: &Caller, id: &Uuid) -> bool {
+    caller.scheme != "customer" || caller.subject == id.to_string()
 }

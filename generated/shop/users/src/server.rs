@@ -15,6 +15,27 @@ use types::TypedError;
 use super::runtime;
 use super::types;
 pub use runtime::context::Context;
+pub use runtime::auth::Caller;
+
+/// The auth schemes of the endpoints served here (keys from the `AUTH_<SCHEME>_*`
+/// variables, see `runtime::auth`).
+pub static AUTH_SCHEMES: &[runtime::auth::Scheme] = &[
+    runtime::auth::Scheme {
+        name: "customer",
+        kind: runtime::auth::Kind::Jwt {
+            issuer: "https://id.shop.example",
+            audience: "shop",
+            algorithms: &["EdDSA", "RS256", "ES256"],
+            jwks: runtime::auth::Jwks::External,
+        },
+    },
+    runtime::auth::Scheme {
+        name: "staff",
+        kind: runtime::auth::Kind::ApiKey {
+            header: "x-api-key",
+        },
+    },
+];
 
 /// Largest accepted request body, in bytes.
 pub const BODY_LIMIT: usize = 1048576;
@@ -33,6 +54,8 @@ static DOCUMENT: runtime::shape::Document = runtime::shape::Document::new(OPENAP
 /// (extraction, validation, problem answers).
 pub trait Api: Send + Sync + 'static {
     /// `POST /users`
+    ///
+    /// Registers a customer: anyone may.
     fn create_user(
         &self,
         cx: Context,
@@ -40,9 +63,12 @@ pub trait Api: Send + Sync + 'static {
     ) -> impl Future<Output = Result<types::User, CreateUserError>> + Send;
 
     /// `GET /users/{id}`
+    ///
+    /// A customer's record: the customer themself, or staff.
     fn get_user(
         &self,
         cx: Context,
+        caller: Caller,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::User, GetUserError>> + Send;
 }
@@ -102,6 +128,8 @@ impl IntoProblem for CreateUserError {
 pub enum GetUserError {
     /// The requested resource does not exist. (404)
     NotFound(types::NotFound),
+    /// A customer may act only for themself (it is another customer's). (403)
+    Forbidden(types::Forbidden),
     /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
     Problem(Box<runtime::Problem>),
 }
@@ -109,6 +137,12 @@ pub enum GetUserError {
 impl From<types::NotFound> for GetUserError {
     fn from(e: types::NotFound) -> Self {
         Self::NotFound(e)
+    }
+}
+
+impl From<types::Forbidden> for GetUserError {
+    fn from(e: types::Forbidden) -> Self {
+        Self::Forbidden(e)
     }
 }
 
@@ -137,6 +171,7 @@ impl IntoProblem for GetUserError {
     fn into_problem(self) -> runtime::Problem {
         match self {
             Self::NotFound(e) => TypedError::to_problem(&e),
+            Self::Forbidden(e) => TypedError::to_problem(&e),
             Self::Problem(p) => *p,
         }
     }
@@ -170,6 +205,7 @@ pub async fn run<A: Api>(
             &super::store::MIGRATIONS,
             |db| async move {
                 let deps = super::deps::Deps::from_env().map_err(|e| e.to_string())?;
+                runtime::auth::install(AUTH_SCHEMES)?;
                 Ok(router(Arc::new(make(deps, super::store::Store::new(db)))))
             },
         )
@@ -225,6 +261,18 @@ mod endpoints {
         State(api): State<Arc<A>>,
         request: Request,
     ) -> Response {
+        let requirement = &runtime::auth::Requirement {
+            schemes: &["customer", "staff"],
+            scopes: &["customers:read"],
+        };
+        let caller = match runtime::auth::authenticate::<
+            runtime::auth::NoClaims,
+        >(request.headers(), requirement)
+            .await
+        {
+            Ok(caller) => caller,
+            Err(refused) => return refused,
+        };
         let (parts, _) = request.into_parts();
         let mut input = Input::new(parts).await;
         let path = input.path::<api::GetUserPath>();
@@ -234,7 +282,7 @@ mod endpoints {
         respond_checked(
             "get_user",
             StatusCode::OK,
-            api.get_user(Context::current(), path.id).await,
+            api.get_user(Context::current(), caller, path.id).await,
         )
     }
 }
