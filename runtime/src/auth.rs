@@ -154,6 +154,14 @@ impl Loaded {
     }
 }
 
+/// The header a scheme's credentials come in.
+fn header_of(scheme: &Loaded) -> &'static str {
+    match scheme {
+        Loaded::Jwt(_) => "authorization",
+        Loaded::ApiKey(file) => file.header,
+    }
+}
+
 /// Loads `schemes` from the environment: key files are read now, key sets fetched in the
 /// background (retried until they come). `Err` names the variable that is missing or wrong.
 /// Called once by the generated `run`, before serving.
@@ -725,7 +733,18 @@ pub async fn authenticate<C: DeserializeOwned + Validate>(
             .iter()
             .filter_map(|name| installed.iter().find(|s| s.name() == *name))
     };
+    // The first credential presented decides, unless another accepted scheme reads the same
+    // header (the tokens of two issuers both come as `Authorization: Bearer`): each of those
+    // is tried, and the credential is refused only if none takes it. A scheme reading another
+    // header is not asked once a credential was refused: a bad credential is never ignored in
+    // favour of a good one beside it.
+    let mut refused: Option<(&Loaded, &'static str)> = None;
     for scheme in accepted() {
+        if refused
+            .is_some_and(|(first, _)| !header_of(first).eq_ignore_ascii_case(header_of(scheme)))
+        {
+            continue;
+        }
         let verdict = match scheme {
             // An `Authorization` header that is there but no bearer token is a credential
             // that fails, never one that is ignored in favour of another.
@@ -741,36 +760,41 @@ pub async fn authenticate<C: DeserializeOwned + Validate>(
                 None => continue,
             },
         };
-        return match verdict {
-            Ok(caller) => match requirement.scopes.iter().find(|s| !caller.has_scope(s)) {
-                None => Ok(caller),
-                Some(missing) => {
-                    tracing::info!(
-                        scheme = caller.scheme,
-                        scope = missing,
-                        "refused: a required scope is missing"
-                    );
-                    Err(refusal(
-                        403,
-                        "Forbidden",
-                        format!("the caller lacks the scope `{missing}`"),
-                        &[challenge(
-                            scheme,
-                            Some(("insufficient_scope", requirement.scopes)),
-                        )],
-                    ))
-                }
-            },
+        let caller = match verdict {
+            Ok(caller) => caller,
             Err(why) => {
-                tracing::info!(scheme = scheme.name(), "refused: {why}");
+                refused.get_or_insert((scheme, why));
+                continue;
+            }
+        };
+        return match requirement.scopes.iter().find(|s| !caller.has_scope(s)) {
+            None => Ok(caller),
+            Some(missing) => {
+                tracing::info!(
+                    scheme = caller.scheme,
+                    scope = missing,
+                    "refused: a required scope is missing"
+                );
                 Err(refusal(
-                    401,
-                    "Unauthorized",
-                    why.to_owned(),
-                    &[challenge(scheme, Some(("invalid_token", &[])))],
+                    403,
+                    "Forbidden",
+                    format!("the caller lacks the scope `{missing}`"),
+                    &[challenge(
+                        scheme,
+                        Some(("insufficient_scope", requirement.scopes)),
+                    )],
                 ))
             }
         };
+    }
+    if let Some((scheme, why)) = refused {
+        tracing::info!(scheme = scheme.name(), "refused: {why}");
+        return Err(refusal(
+            401,
+            "Unauthorized",
+            why.to_owned(),
+            &[challenge(scheme, Some(("invalid_token", &[])))],
+        ));
     }
     tracing::info!("refused: no credentials");
     let challenges: Vec<String> = accepted().map(|s| challenge(s, None)).collect();
