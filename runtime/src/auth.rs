@@ -18,8 +18,7 @@
 //!   `AUTH_<SCHEME>_KEYS_FILE` (one `<hash> <subject> [<scope> ...]` per line, `#` comments),
 //!   compared in constant time. The file is read again when it changes (a thread of the
 //!   service's looks once a second, off the requests' path): removing a line revokes a key,
-//!   without a restart. `svcgen key` mints a key and
-//!   prints its line.
+//!   without a restart. `svcgen key` mints a key and prints its line.
 //!
 //! A request without credentials, or whose credentials fail, is answered 401 with
 //! `WWW-Authenticate`; a caller without a required scope, 403. The handler never runs. Tokens
