@@ -83,6 +83,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../../runtime/tests/gateway.rs"),
     ),
     (
+        "tests/issuers.rs",
+        include_str!("../../../runtime/tests/issuers.rs"),
+    ),
+    (
         "tests/events.rs",
         include_str!("../../../runtime/tests/events.rs"),
     ),
