@@ -11,6 +11,7 @@
 # fails when the generated check costs more than $INSTR_AUTH_BAR (default 1.05) times the
 # hand-written one (run by CI).
 set -euo pipefail
+. "$(dirname "$0")/callgrind.sh"
 cd "$(dirname "$0")/.."
 n=${1:-1000}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
@@ -27,7 +28,7 @@ export AUTH_USER_JWKS_FILE=$work/jwks.json
 count() { # binary path requests -> instructions
   local server=$1 path=$2 requests=$3
   PORT=$port RUST_LOG=warn TOKIO_WORKER_THREADS=1 \
-    valgrind --tool=callgrind --callgrind-out-file="$work/out.%p" "$server" >"$work/log" 2>&1 &
+    "${callgrind[@]}" --callgrind-out-file="$work/out.%p" "$server" >"$work/log" 2>&1 &
   local pid=$!
   python3 - "$port" "$path" "$requests" "$token" <<'PY'
 import http.client, sys, time

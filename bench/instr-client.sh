@@ -8,6 +8,7 @@
 # than $INSTR_CLIENT_BAR (default 1.05) times plain reqwest.
 # Usage: bench/instr-client.sh [N, default 1000]. Needs valgrind, curl and python3.
 set -euo pipefail
+. "$(dirname "$0")/callgrind.sh"
 cd "$(dirname "$0")/.."
 n=${1:-1000}
 export CARGO_TARGET_DIR=${CARGO_TARGET_DIR:-$PWD/target}
@@ -27,7 +28,7 @@ id=$(curl -sf -X POST "$base/users" -H 'content-type: application/json' \
   -d '{"name":"Ada","email":"ada@example.org"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["id"])')
 
 count() { # mode calls -> instructions
-  valgrind --tool=callgrind --callgrind-out-file="$work/out.%p" \
+  "${callgrind[@]}" --callgrind-out-file="$work/out.%p" \
     "$bin/bench-client" "$1" "$base" "$id" "$2" >"$work/client.log" 2>&1 ||
     { echo "bench-client $1 failed: $(tail -n 3 "$work/client.log")" >&2; return 1; }
   awk '/^summary:/ {s += $2} END {print s}' "$work"/out.*

@@ -11,6 +11,7 @@
 # $PORT. The environment (DATABASE_URL, ...) is passed on; every GET carries the header in
 # $INSTR_HEADER when set (`name: value`, a credential, say). Needs valgrind and python3.
 set -euo pipefail
+. "$(dirname "$0")/callgrind.sh"
 n=$1; shift
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 port=${INSTR_PORT:-9851}
@@ -18,7 +19,7 @@ port=${INSTR_PORT:-9851}
 count() { # binary requests -> instructions
   local bin=$1 requests=$2
   PORT=$port RUST_LOG=warn TOKIO_WORKER_THREADS=1 \
-    valgrind --tool=callgrind --callgrind-out-file="$work/out.%p" "$bin" >"$work/log" 2>&1 &
+    "${callgrind[@]}" --callgrind-out-file="$work/out.%p" "$bin" >"$work/log" 2>&1 &
   local pid=$!
   if ! python3 - "$port" "$requests" "${INSTR_HEADER:-}" <<'PY'
 import http.client, json, sys, time

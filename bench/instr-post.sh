@@ -3,13 +3,14 @@
 # (instructions with N + 1 requests - with 1) / N, least of $INSTR_RUNS runs, servers in turn.
 # Usage: bench/instr-post.sh N NAME=BINARY ...  (the environment is passed on: DATABASE_URL, ...)
 set -euo pipefail
+. "$(dirname "$0")/callgrind.sh"
 n=$1; shift
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
 port=${INSTR_PORT:-9852}
 count() {
   local bin=$1 requests=$2
   PORT=$port RUST_LOG=warn TOKIO_WORKER_THREADS=1 \
-    valgrind --tool=callgrind --callgrind-out-file="$work/out.%p" "$bin" >"$work/log" 2>&1 &
+    "${callgrind[@]}" --callgrind-out-file="$work/out.%p" "$bin" >"$work/log" 2>&1 &
   local pid=$!
   if ! python3 - "$port" "$requests" <<'PY'
 import http.client, json, sys, time
