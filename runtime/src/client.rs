@@ -284,7 +284,7 @@ impl Call {
 
     /// Sets the query string from a serializable value.
     pub fn query<Q: Serialize + ?Sized>(mut self, query: &Q) -> Self {
-        match serde_urlencoded::to_string(query) {
+        match crate::query::encode(query) {
             Ok(q) => self.query = q,
             Err(e) => {
                 self.invalid
@@ -676,7 +676,7 @@ mod tests {
         let url = format!("http://{}", parked.local_addr().unwrap());
         drop(parked);
         let http = Http::new("carts", &url, Policy::default()).unwrap();
-        let nested: BTreeMap<&str, Vec<i32>> = [("ids", vec![1, 2])].into();
+        let nested: BTreeMap<&str, BTreeMap<&str, i32>> = [("ids", [("a", 1)].into())].into();
         let keyed: BTreeMap<(i32, i32), i32> = [((1, 2), 3)].into();
         for (call, says) in [
             (

@@ -30,6 +30,7 @@
 
 pub mod context;
 pub mod problem;
+pub mod query;
 pub mod redact;
 pub mod validation;
 

@@ -3,8 +3,9 @@
 //! each field's type asks for (`FromStr` for numbers and booleans, the text itself for strings,
 //! UUIDs, dates and enums). Nothing is re-encoded or copied on the way.
 
+use crate::query::Text;
 use serde::de::value::BorrowedStrDeserializer;
-use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, Visitor};
+use serde::de::{self, DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
 /// Why the pairs do not make a `T`: the message, and the parameter it is about with the value
@@ -32,25 +33,30 @@ impl de::Error for Error {
     }
 }
 
-/// Decodes `pairs` (names and decoded values) into `T`.
+/// Decodes `pairs` (names and decoded values) into `T`. A list field (`Vec<T>`) takes every
+/// value of its name, wherever they are; any other field given twice is an error.
 pub(crate) fn from_pairs<'de, T, I>(pairs: I) -> Result<T, Error>
 where
     T: de::Deserialize<'de>,
-    I: Iterator<Item = (&'de str, &'de str)>,
+    I: Iterator<Item = (&'de str, &'de str)> + Clone,
 {
     T::deserialize(Pairs {
         pairs,
         current: None,
+        listed: Vec::new(),
     })
 }
 
 /// The pairs as a map.
 struct Pairs<'de, I> {
     pairs: I,
+    /// The pair whose name was just handed out (`pairs` holds the ones after it).
     current: Option<(&'de str, &'de str)>,
+    /// The names decoded as lists: their later pairs are taken already.
+    listed: Vec<&'de str>,
 }
 
-impl<'de, I: Iterator<Item = (&'de str, &'de str)>> Deserializer<'de> for Pairs<'de, I> {
+impl<'de, I: Iterator<Item = (&'de str, &'de str)> + Clone> Deserializer<'de> for Pairs<'de, I> {
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
@@ -64,20 +70,24 @@ impl<'de, I: Iterator<Item = (&'de str, &'de str)>> Deserializer<'de> for Pairs<
     }
 }
 
-impl<'de, I: Iterator<Item = (&'de str, &'de str)>> MapAccess<'de> for Pairs<'de, I> {
+impl<'de, I: Iterator<Item = (&'de str, &'de str)> + Clone> MapAccess<'de> for Pairs<'de, I> {
     type Error = Error;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, Error> {
-        match self.pairs.next() {
-            Some(pair) => {
-                self.current = Some(pair);
-                seed.deserialize(BorrowedStrDeserializer::new(pair.0))
-                    .map(Some)
+        loop {
+            let Some(pair) = self.pairs.next() else {
+                return Ok(None);
+            };
+            if self.listed.contains(&pair.0) {
+                continue;
             }
-            None => Ok(None),
+            self.current = Some(pair);
+            return seed
+                .deserialize(BorrowedStrDeserializer::new(pair.0))
+                .map(Some);
         }
     }
 
@@ -85,7 +95,13 @@ impl<'de, I: Iterator<Item = (&'de str, &'de str)>> MapAccess<'de> for Pairs<'de
         let Some((name, value)) = self.current.take() else {
             return Err(de::Error::custom("a value without a name"));
         };
-        seed.deserialize(Text(value)).map_err(|mut e| {
+        let values = Values {
+            name,
+            first: value,
+            rest: &self.pairs,
+            listed: &mut self.listed,
+        };
+        seed.deserialize(values).map_err(|mut e| {
             e.name
                 .get_or_insert_with(|| (name.to_owned(), value.to_owned()));
             e
@@ -93,50 +109,46 @@ impl<'de, I: Iterator<Item = (&'de str, &'de str)>> MapAccess<'de> for Pairs<'de
     }
 }
 
-/// One value: text, parsed as the field's type asks.
-struct Text<'de>(&'de str);
-
-impl Text<'_> {
-    fn parse<T: std::str::FromStr>(&self) -> Result<T, Error>
-    where
-        T::Err: fmt::Display,
-    {
-        self.0.parse().map_err(de::Error::custom)
-    }
-}
-
-macro_rules! parsed {
-    ($($method:ident => $visit:ident),* $(,)?) => {
+/// Scalars decode the first value of their name.
+macro_rules! first_value {
+    ($($method:ident)*) => {
         $(
             fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-                visitor.$visit(self.parse()?)
+                Text::new(self.first).$method(visitor)
             }
         )*
     };
 }
 
-impl<'de> Deserializer<'de> for Text<'de> {
+/// The value of a name: its first one for a scalar, every one for a list.
+struct Values<'a, 'de, I> {
+    name: &'de str,
+    first: &'de str,
+    /// The pairs after the first (copied only for a list).
+    rest: &'a I,
+    listed: &'a mut Vec<&'de str>,
+}
+
+impl<'de, I: Iterator<Item = (&'de str, &'de str)> + Clone> Deserializer<'de>
+    for Values<'_, 'de, I>
+{
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        visitor.visit_borrowed_str(self.0)
+        Text::new(self.first).deserialize_any(visitor)
     }
 
-    parsed! {
-        deserialize_bool => visit_bool,
-        deserialize_i8 => visit_i8,
-        deserialize_i16 => visit_i16,
-        deserialize_i32 => visit_i32,
-        deserialize_i64 => visit_i64,
-        deserialize_i128 => visit_i128,
-        deserialize_u8 => visit_u8,
-        deserialize_u16 => visit_u16,
-        deserialize_u32 => visit_u32,
-        deserialize_u64 => visit_u64,
-        deserialize_u128 => visit_u128,
-        deserialize_f32 => visit_f32,
-        deserialize_f64 => visit_f64,
-        deserialize_char => visit_char,
+    /// Every value of the name, in order (`?sku=a&sku=b`).
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.listed.push(self.name);
+        let name = self.name;
+        let items = std::iter::once(self.first).chain(
+            self.rest
+                .clone()
+                .filter(move |(n, _)| *n == name)
+                .map(|(_, v)| v),
+        );
+        visitor.visit_seq(Items { name, items })
     }
 
     /// A parameter that is there is `Some`.
@@ -146,25 +158,56 @@ impl<'de> Deserializer<'de> for Text<'de> {
 
     fn deserialize_newtype_struct<V: Visitor<'de>>(
         self,
-        _name: &'static str,
+        name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Error> {
-        visitor.visit_newtype_struct(self)
+        Text::new(self.first).deserialize_newtype_struct(name, visitor)
     }
 
-    /// Enums of names: the text names the variant.
     fn deserialize_enum<V: Visitor<'de>>(
         self,
-        _name: &'static str,
-        _variants: &'static [&'static str],
+        name: &'static str,
+        variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        visitor.visit_enum(BorrowedStrDeserializer::new(self.0))
+        Text::new(self.first).deserialize_enum(name, variants, visitor)
+    }
+
+    first_value! {
+        deserialize_bool deserialize_i8 deserialize_i16 deserialize_i32 deserialize_i64
+        deserialize_i128 deserialize_u8 deserialize_u16 deserialize_u32 deserialize_u64
+        deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char
     }
 
     serde::forward_to_deserialize_any! {
-        str string bytes byte_buf unit unit_struct seq tuple tuple_struct map struct
+        str string bytes byte_buf unit unit_struct tuple tuple_struct map struct
         identifier ignored_any
+    }
+}
+
+/// The values of a list, each decoded as the item type asks; a bad one is quoted.
+struct Items<'de, J> {
+    name: &'de str,
+    items: J,
+}
+
+impl<'de, J: Iterator<Item = &'de str>> SeqAccess<'de> for Items<'de, J> {
+    type Error = Error;
+
+    fn next_element_seed<T: DeserializeSeed<'de>>(
+        &mut self,
+        seed: T,
+    ) -> Result<Option<T::Value>, Error> {
+        let Some(item) = self.items.next() else {
+            return Ok(None);
+        };
+        seed.deserialize(Text::new(item))
+            .map(Some)
+            .map_err(|mut e: Error| {
+                e.name
+                    .get_or_insert_with(|| (self.name.to_owned(), item.to_owned()));
+                e
+            })
     }
 }
 
@@ -259,5 +302,45 @@ mod tests {
         let e = decode(&[("ratio", "1")]).unwrap_err();
         assert_eq!(e.name, None);
         assert_eq!(e.message, "missing field `id`");
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Listed {
+        sku: Vec<Name>,
+        #[serde(default)]
+        qty: Option<Vec<u8>>,
+        limit: u8,
+    }
+
+    #[test]
+    fn a_list_takes_every_value_of_its_name_wherever_they_are() {
+        let got: Listed = from_pairs(
+            [
+                ("sku", "a"),
+                ("limit", "2"),
+                ("qty", "1"),
+                ("sku", "b"),
+                ("qty", "3"),
+            ]
+            .into_iter(),
+        )
+        .unwrap();
+        assert_eq!(
+            got,
+            Listed {
+                sku: vec![Name("a".into()), Name("b".into())],
+                qty: Some(vec![1, 3]),
+                limit: 2,
+            }
+        );
+        let bad = from_pairs::<Listed, _>(
+            [("sku", "a"), ("limit", "2"), ("qty", "1"), ("qty", "x")].into_iter(),
+        )
+        .unwrap_err();
+        assert_eq!(bad.name, Some(("qty".into(), "x".into())), "{bad}");
+        let twice =
+            from_pairs::<Listed, _>([("sku", "a"), ("limit", "2"), ("limit", "3")].into_iter())
+                .unwrap_err();
+        assert!(twice.message.contains("duplicate field `limit`"), "{twice}");
     }
 }

@@ -164,7 +164,7 @@ impl Input {
 
     /// Path parameters, decoded into `T` and validated.
     pub fn path<T: DeserializeOwned + Validate>(&mut self) -> Option<T> {
-        let decoded = decode_pairs(self.path.iter().flat_map(|raw| raw.iter()));
+        let decoded = decode_pairs(PathPairs::new(self.path.as_ref()));
         self.decoded("path", decoded)
     }
 
@@ -399,12 +399,49 @@ fn integral_floats_to_integers(value: &mut serde_json::Value) {
     }
 }
 
-/// A JSON Pointer and message for a deserialization error: `missing field` errors point at the
-/// missing field itself.
+/// The path parameters as pairs: axum's iterator, made copyable by starting again and skipping
+/// what was taken (a copy is made only for a list, which a path parameter never is).
+struct PathPairs<'a> {
+    raw: Option<&'a axum::extract::RawPathParams>,
+    iter: Option<<&'a axum::extract::RawPathParams as IntoIterator>::IntoIter>,
+    taken: usize,
+}
+
+impl<'a> PathPairs<'a> {
+    fn new(raw: Option<&'a axum::extract::RawPathParams>) -> Self {
+        PathPairs {
+            raw,
+            iter: raw.map(|r| r.iter()),
+            taken: 0,
+        }
+    }
+}
+
+impl Clone for PathPairs<'_> {
+    fn clone(&self) -> Self {
+        let mut copy = PathPairs::new(self.raw);
+        if let Some(iter) = &mut copy.iter {
+            iter.by_ref().take(self.taken).for_each(drop);
+        }
+        copy.taken = self.taken;
+        copy
+    }
+}
+
+impl<'a> Iterator for PathPairs<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let pair = self.iter.as_mut()?.next()?;
+        self.taken += 1;
+        Some(pair)
+    }
+}
+
 /// Parameters decoded into `T`, or where and why they do not make one (the offending value is
 /// quoted).
 fn decode_pairs<'a, T: DeserializeOwned>(
-    pairs: impl Iterator<Item = (&'a str, &'a str)>,
+    pairs: impl Iterator<Item = (&'a str, &'a str)> + Clone,
 ) -> Result<T, (String, String)> {
     let e = match crate::params::from_pairs(pairs) {
         Ok(value) => return Ok(value),

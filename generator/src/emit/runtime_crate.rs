@@ -55,6 +55,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../../runtime/src/params.rs"),
     ),
     (
+        "src/query.rs",
+        include_str!("../../../runtime/src/query.rs"),
+    ),
+    (
         "src/problem.rs",
         include_str!("../../../runtime/src/problem.rs"),
     ),
