@@ -276,6 +276,18 @@ pub struct Field {
     pub default: Option<DefaultValue>,
     /// Whether a by-value reference is boxed to break a recursive cycle.
     pub boxed: bool,
+    /// How a list query parameter is written; `None` for everything else.
+    pub list_style: Option<ListStyle>,
+}
+
+/// How a list query parameter is written (OpenAPI's `form` style).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListStyle {
+    /// Once per item, `?sku=a&sku=b` (`explode: true`): an empty list is no parameter at
+    /// all, so an absent one is empty.
+    Repeated,
+    /// One comma-separated value, `?sku=a,b` (`explode: false`).
+    Comma,
 }
 
 impl Field {

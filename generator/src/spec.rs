@@ -210,6 +210,8 @@ pub struct FieldDef {
     pub min_items: Option<Spanned<i64>>,
     /// Maximum number of list items or map entries.
     pub max_items: Option<Spanned<i64>>,
+    /// How a list query parameter is written: `repeated` (`?a=1&a=2`) or `comma` (`?a=1,2`).
+    pub style: Option<SStr>,
 }
 
 /// The table form of [`FieldDef`].
@@ -228,6 +230,7 @@ struct FieldTable {
     format: Option<SStr>,
     min_items: Option<Spanned<i64>>,
     max_items: Option<Spanned<i64>>,
+    style: Option<SStr>,
 }
 
 impl<'de> Deserialize<'de> for FieldDef {
@@ -259,6 +262,7 @@ impl<'de> Deserialize<'de> for FieldDef {
                     format: t.format,
                     min_items: t.min_items,
                     max_items: t.max_items,
+                    style: t.style,
                 })
             }
         }

@@ -449,14 +449,21 @@ fn decode_pairs<'a, T: DeserializeOwned>(
     };
     let (name, detail) = match e.name {
         Some((name, value)) => (name, format!("{} (got `{value}`)", e.message)),
-        None => match e
-            .message
-            .strip_prefix("missing field `")
-            .and_then(|m| m.strip_suffix('`'))
-        {
-            Some(field) => (field.to_owned(), "is required".to_owned()),
-            None => return Err((String::new(), e.message)),
-        },
+        None => {
+            let named = |prefix: &str| {
+                e.message
+                    .strip_prefix(prefix)
+                    .and_then(|m| m.strip_suffix('`'))
+                    .map(str::to_owned)
+            };
+            if let Some(field) = named("missing field `") {
+                (field, "is required".to_owned())
+            } else if let Some(field) = named("duplicate field `") {
+                (field, "is given more than once".to_owned())
+            } else {
+                return Err((String::new(), e.message));
+            }
+        }
     };
     Err((format!("/{}", escape_pointer(&name)), detail))
 }

@@ -5,6 +5,7 @@
 //! tokens and may act only for themselves.
 
 use runtime::client::{Error, Policy};
+use shop_inventory::api::ListItemsQuery;
 use shop_inventory::client::Client as Inventory;
 use shop_notification::client::Client as Notifications;
 use shop_orders::client::{Client as Orders, PlaceOrderError};
@@ -12,7 +13,7 @@ use shop_orders::runtime;
 use shop_orders::types::{self, NewItem, NewOrder, NewUser, OrderLine};
 use shop_users::client::Client as Users;
 use std::time::{Duration, Instant};
-use svcgen_tests::e2e::{Database, SHOP, ShopAuth, System};
+use svcgen_tests::e2e::{Database, SHOP, ShopAuth, System, raw};
 
 struct Shop {
     system: System,
@@ -448,4 +449,81 @@ async fn the_request_id_travels_to_dependencies_and_back() {
             .any(|l| l.contains(&id) && l.contains("event handled")),
         "the event's handling is logged with the order's request id"
     );
+}
+
+/// List-valued query parameters: `sku` repeated (`?sku=a&sku=b`; absent is empty), `tags`
+/// comma-separated (`?tags=a,b`; absent is `None`), through the typed client and by hand; their
+/// item counts are checked, and a comma inside a comma-separated item is refused before
+/// anything is sent.
+#[tokio::test]
+async fn items_are_found_by_lists_of_skus_and_tags() {
+    const A: &str = "AAA-0001";
+    const B: &str = "BBB-0002";
+    const C: &str = "CCC-0003";
+    let shop = start();
+    for (sku, tags) in [(A, &["tea", "green"][..]), (B, &["tea"]), (C, &["green"])] {
+        let new = NewItem {
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+            ..item(sku, 100, 1)
+        };
+        shop.inventory
+            .create_item(&new)
+            .await
+            .expect("item created");
+    }
+    let skus = |items: Vec<types::Item>| items.into_iter().map(|i| i.sku).collect::<Vec<_>>();
+    let query = |sku: &[&str], tags: Option<&[&str]>| ListItemsQuery {
+        limit: 20,
+        tag: None,
+        sku: sku.iter().map(|x| (*x).to_owned()).collect(),
+        tags: tags.map(|t| t.iter().map(|x| (*x).to_owned()).collect()),
+    };
+    let inventory = &shop.inventory;
+    let found = |q| async move { skus(inventory.list_items(&q).await.expect("listed")) };
+    assert_eq!(found(query(&[A, C], None)).await, [A, C]);
+    assert_eq!(found(query(&[], Some(&["tea", "green"]))).await, [A]);
+    assert_eq!(found(query(&[B, C], Some(&["tea"]))).await, [B]);
+    assert_eq!(found(query(&[], None)).await, [A, B, C]);
+    // An empty comma-separated list is sent (`?tags=`) and matches every item.
+    assert_eq!(found(query(&[], Some(&[]))).await, [A, B, C]);
+
+    // The same on the wire, written by hand.
+    let url = format!("{}/items", shop.system.url("inventory"));
+    let listed = |body: serde_json::Value| -> Vec<String> {
+        let items = body.as_array().expect("a list").iter();
+        items
+            .map(|i| i["sku"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    let (status, _, body) = raw("GET", &format!("{url}?sku={C}&limit=5&sku={A}"), None, "").await;
+    assert_eq!((status, listed(body)), (200, vec![A.into(), C.into()]));
+    let (status, _, body) = raw("GET", &format!("{url}?tags=green,tea"), None, "").await;
+    assert_eq!((status, listed(body)), (200, vec![A.into()]));
+    let (status, _, body) = raw("GET", &format!("{url}?tags=green&tags=tea"), None, "").await;
+    assert_eq!(status, 400, "a comma-separated list is one value: {body}");
+    assert_eq!(body["errors"][0]["pointer"], "/tags", "{body}");
+    assert_eq!(
+        body["errors"][0]["detail"], "is given more than once",
+        "{body}"
+    );
+
+    // Item counts are checked like any constraint of a parameter; a bad count names it.
+    let many: String = (0..51).map(|i| format!("sku=s{i}&")).collect();
+    let (status, _, body) = raw("GET", &format!("{url}?{many}"), None, "").await;
+    assert_eq!(status, 400, "a bad query is a bad request: {body}");
+    let errors = body["errors"].as_array().expect("errors");
+    assert!(
+        errors
+            .iter()
+            .any(|e| e["in"] == "query" && e["pointer"] == "/sku"),
+        "{body}"
+    );
+
+    // A comma inside an item of a comma-separated list cannot be sent.
+    match shop.inventory.list_items(&query(&[], Some(&["a,b"]))).await {
+        Err(Error::Request { message, .. }) => {
+            assert!(message.contains("holds a `,`"), "{message}")
+        }
+        other => panic!("sent anyway: {other:?}"),
+    }
 }

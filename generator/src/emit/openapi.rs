@@ -219,11 +219,16 @@ pub(crate) fn operation(system: &System, service: &Service, e: &Endpoint) -> Val
             let mut p = json!({
                 "name": f.name.wire,
                 "in": place,
-                "required": place == "path" || f.required(),
+                "required": place == "path"
+                    || (f.required() && f.list_style != Some(ListStyle::Repeated)),
                 "schema": field_schema(system, f),
             });
             if let Some(d) = &f.doc {
                 p["description"] = json!(d);
+            }
+            if let Some(style) = f.list_style {
+                p["style"] = json!("form");
+                p["explode"] = json!(style == ListStyle::Repeated);
             }
             params.push(p);
         }

@@ -53,6 +53,7 @@ pub fn lib_tokens(system: &System) -> TokenStream {
     quote! {
         #(#![doc = #lines])*
 
+        pub use runtime::query;
         pub use runtime::validation;
 
         #errors
@@ -510,6 +511,18 @@ pub(crate) fn object(cx: &mut Cx<'_>, s: &Schema, fields: &[Field]) -> TokenStre
             let is_none = lit(&format!("{}::is_none", std.option()).replace(' ', ""));
             serde_args.push(quote! { default, skip_serializing_if = #is_none });
         }
+        match f.list_style {
+            // Absent is empty: an empty list is written as no parameter at all.
+            Some(ListStyle::Repeated) if f.default.is_none() => serde_args.push(quote! { default }),
+            Some(ListStyle::Comma) => {
+                let with = match f.ty {
+                    Type::Optional(_) => lit("types::query::comma_optional"),
+                    _ => lit("types::query::comma"),
+                };
+                serde_args.push(quote! { with = #with });
+            }
+            _ => {}
+        }
         if let Some(d) = &f.default {
             let fn_name = format_ident!("default_{}", bare);
             let fn_path = lit(&format!(
@@ -654,7 +667,11 @@ fn value_checks(cx: &mut Cx<'_>, value: &Value, ty: &Type, c: &Constraints) -> T
             let mut out = TokenStream::new();
             if c.min_items.is_some() || c.max_items.is_some() {
                 let range = counts(c.min_items, c.max_items);
-                out.extend(quote! { validation::check_items(#place.len(), #range, path, out); });
+                // `len` through auto-deref: `*value.len()` would dereference the count.
+                let len = match value {
+                    Value::Place(p) | Value::Ref(p) => quote! { #p.len() },
+                };
+                out.extend(quote! { validation::check_items(#len, #range, path, out); });
             }
             let item = value_checks(
                 cx,

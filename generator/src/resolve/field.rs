@@ -245,6 +245,54 @@ impl Resolver<'_> {
                 }
             }
         }
+        let query_list = usage == FieldUse::Query && matches!(base, Type::List(_));
+        let list_style = match &fd.style {
+            None => query_list.then_some(ListStyle::Repeated),
+            Some(style) => {
+                let list = matches!(base, Type::List(_));
+                if usage != FieldUse::Query || !list {
+                    self.diags.push(Diagnostic::at(
+                        &at(style.span()),
+                        format!("`style` does not apply to `{type_name}` here"),
+                        "`style` applies to list query parameters (`[T]`)",
+                    ));
+                    ok = false;
+                }
+                match style.get_ref().as_str() {
+                    "repeated" => Some(ListStyle::Repeated),
+                    "comma" => Some(ListStyle::Comma),
+                    other => {
+                        self.diags.push(
+                            Diagnostic::at(
+                                &at(style.span()),
+                                format!("unknown style `{}`", other.escape_debug()),
+                                "unknown",
+                            )
+                            .with_note(
+                                "`repeated` (`?sku=a&sku=b`, the default) or `comma` (`?sku=a,b`)",
+                            ),
+                        );
+                        ok = false;
+                        None
+                    }
+                }
+            }
+        };
+        if list_style == Some(ListStyle::Repeated) && matches!(ty, Type::Optional(_)) {
+            self.diags.push(
+                Diagnostic::at(
+                    &ty_loc,
+                    "a repeated list parameter cannot be optional",
+                    "remove `?`: an absent list is an empty one",
+                )
+                .with_note(
+                    "written once per item (`?sku=a&sku=b`), an empty list is no parameter at \
+                     all, so `[T]?` could not tell it from an absent one; with \
+                     `style = \"comma\"` (`?sku=a,b`) it can",
+                ),
+            );
+            ok = false;
+        }
         let default = match &fd.default {
             Some(d) => {
                 let v = self.resolve_default(&at(d.span()), &ty, &c, d.get_ref());
@@ -272,6 +320,7 @@ impl Resolver<'_> {
             constraints: c,
             default,
             boxed: false,
+            list_style,
         })
     }
 
@@ -323,9 +372,17 @@ impl Resolver<'_> {
                 scalar(ty, &self.schemas),
                 "a path parameter is a primitive, an enum or a newtype (never optional)",
             ),
-            FieldUse::Query | FieldUse::Header => (
+            FieldUse::Query => (
+                match ty.required() {
+                    Type::List(item) => scalar(item, &self.schemas),
+                    t => scalar(t, &self.schemas),
+                },
+                "a query parameter is a primitive, an enum or a newtype, or a list of one \
+                 (`[T]`), optionally `?`",
+            ),
+            FieldUse::Header => (
                 scalar(ty.required(), &self.schemas),
-                "a query or header parameter is a primitive, an enum or a newtype, optionally `?`",
+                "a header parameter is a primitive, an enum or a newtype, optionally `?`",
             ),
         };
         if !fits {

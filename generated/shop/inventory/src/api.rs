@@ -40,6 +40,16 @@ pub struct ListItemsQuery {
     pub limit: i32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub tag: Option<String>,
+    /// Only these items (`?sku=a&sku=b`); none: every item.
+    #[serde(default)]
+    pub sku: Vec<String>,
+    /// Only items carrying every one of these tags: `?tags=a,b`.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        with = "types::query::comma_optional"
+    )]
+    pub tags: Option<Vec<String>>,
 }
 
 impl ListItemsQuery {
@@ -57,6 +67,14 @@ impl validation::Validate for ListItemsQuery {
     ) {
         path.push("limit");
         validation::check_int(i64::from(self.limit), 1..=100, path, out);
+        path.pop();
+        path.push("sku");
+        validation::check_items(self.sku.len(), ..=50, path, out);
+        path.pop();
+        path.push("tags");
+        if let Some(value) = &self.tags {
+            validation::check_items(value.len(), ..=10, path, out);
+        }
         path.pop();
     }
 }

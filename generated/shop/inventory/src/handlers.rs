@@ -71,10 +71,14 @@ impl Api for Inventory {
             let page = self.store.items().list(after.as_deref(), PAGE).await?;
             let done = page.len() < PAGE as usize;
             after = page.last().map(|i| i.sku.clone());
-            found.extend(
-                page.into_iter()
-                    .filter(|i| query.tag.as_ref().is_none_or(|t| i.tags.contains(t))),
-            );
+            found.extend(page.into_iter().filter(|i| {
+                query.tag.as_ref().is_none_or(|t| i.tags.contains(t))
+                    && (query.sku.is_empty() || query.sku.contains(&i.sku))
+                    && query
+                        .tags
+                        .as_ref()
+                        .is_none_or(|tags| tags.iter().all(|t| i.tags.contains(t)))
+            }));
             if done || found.len() >= limit {
                 found.truncate(limit);
                 return Ok(found);
