@@ -14,15 +14,25 @@ use serde::de::{self, Deserialize, DeserializeOwned, Deserializer, Visitor};
 use serde::ser::{self, Serialize, Serializer};
 use std::marker::PhantomData;
 
-/// The text of one value in a query: strings bare, numbers and booleans as JSON writes them.
-fn text<T: Serialize, E: ser::Error>(value: &T) -> Result<String, E> {
-    match serde_json::to_value(value).map_err(E::custom)? {
-        serde_json::Value::String(s) => Ok(s),
-        v @ (serde_json::Value::Number(_) | serde_json::Value::Bool(_)) => Ok(v.to_string()),
-        other => Err(E::custom(format!(
-            "a query parameter holds text, numbers or booleans, not {other}"
-        ))),
+/// The text of one value in a query: strings bare, numbers and booleans as JSON writes them;
+/// `None` for anything else (a query holds no objects, nulls or nested lists).
+fn scalar_text(value: &serde_json::Value) -> Option<String> {
+    use serde_json::Value;
+    match value {
+        Value::String(s) => Some(s.clone()),
+        Value::Number(_) | Value::Bool(_) => Some(value.to_string()),
+        _ => None,
     }
+}
+
+/// The text of one item of a comma-separated list.
+fn text<T: Serialize, E: ser::Error>(value: &T) -> Result<String, E> {
+    let value = serde_json::to_value(value).map_err(E::custom)?;
+    scalar_text(&value).ok_or_else(|| {
+        E::custom(format!(
+            "a query parameter holds text, numbers or booleans, not {value}"
+        ))
+    })
 }
 
 /// The items joined with `,`; an error when an item's text holds a `,`.
@@ -59,7 +69,7 @@ fn split<T: DeserializeOwned, E: de::Error>(text: &str) -> Result<Vec<T>, E> {
 
 /// One parameter value: text, parsed as the type decoding it asks (`FromStr` for numbers,
 /// booleans and characters; the text itself for strings, UUIDs, dates and enums).
-pub(crate) struct Text<'de, E>(pub(crate) &'de str, PhantomData<E>);
+pub(crate) struct Text<'de, E>(&'de str, PhantomData<E>);
 
 impl<'de, E> Text<'de, E> {
     pub(crate) fn new(text: &'de str) -> Self {
@@ -196,12 +206,8 @@ pub fn encode<Q: Serialize + ?Sized>(query: &Q) -> Result<String, String> {
         other => return Err(format!("a query is a struct of parameters, not {other}")),
     };
     let mut out = form_urlencoded::Serializer::new(String::new());
-    let scalar = |name: &str, v: &Value| -> Result<String, String> {
-        match v {
-            Value::String(s) => Ok(s.clone()),
-            Value::Number(_) | Value::Bool(_) => Ok(v.to_string()),
-            other => Err(format!("the parameter `{name}` cannot hold {other}")),
-        }
+    let scalar = |name: &str, v: &Value| {
+        scalar_text(v).ok_or_else(|| format!("the parameter `{name}` cannot hold {v}"))
     };
     for (name, value) in &fields {
         match value {
