@@ -8,6 +8,7 @@
 #     (bench/handwritten-store), on SQLite in memory and on PostgreSQL (a database of its own,
 #     dropped at the end; tables in `pg_temp`, so every server run starts empty). Both check a
 #     staff API key on every GET the same way (bench/shop-auth.sh).
+# Prints, not gated, the hand-written service with tower-http's stack beside bare axum.
 # Fails when a ratio exceeds the bar (1.10, or $INSTR_BAR). Needs valgrind, python3, psql.
 # Usage: bench/instr-gate.sh [requests per measurement, default 1000]
 set -euo pipefail
@@ -58,4 +59,10 @@ compare "GET, store on SQLite" $get "$bin/bench-handwritten-store" "$bin/shop-us
 compare "GET, store on PostgreSQL" $get "$bin/bench-handwritten-store" "$bin/shop-users" "${postgres[@]}"
 compare "POST, store on SQLite" $post "$bin/bench-handwritten-store" "$bin/shop-users" "${sqlite[@]}"
 compare "POST, store on PostgreSQL" $post "$bin/bench-handwritten-store" "$bin/shop-users" "${postgres[@]}"
+# The second baseline, not gated: the hand-written service with tower-http's request id, trace,
+# catch-panic and timeout layers (one measurement each).
+if out=$(env "$staff" INSTR_RUNS=1 $get "$n" "base=$bin/bench-handwritten" "tower=$bin/bench-handwritten-tower"); then
+  awk '$1 == "base" {b = $2} $1 == "tower" {t = $2}
+    END {printf "\nNot gated: bare axum %d, axum + tower-http stack %d (%.3f of bare)\n", b, t, t / b}' <<<"$out"
+fi
 exit $failed
