@@ -11,6 +11,12 @@ use std::process::ExitCode;
 use std::time::Instant;
 use svcgen_codegen::emit::{RuntimeSource, Settings};
 
+/// Generation builds and drops millions of small token trees, on every core: mimalloc's
+/// per-thread free lists spend a fraction of what the system allocator does on them
+/// (bench/README.md, "Generation speed").
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 const EXIT_HELP: &str = "\
 Exit codes:
   0  success
