@@ -12,7 +12,11 @@ use quote::quote;
 /// formats `@generated` files too), so formatting a workspace never makes it differ from what
 /// `svcgen check` expects; the person's own files in the same crate are formatted as usual.
 pub fn format_file(path: &str, header: &str, tokens: TokenStream) -> Result<String, EmitError> {
-    let mut file = parse(path, tokens)?;
+    Ok(format_generated(header, parse(path, tokens)?))
+}
+
+/// [`format_file`] of a file already parsed (as [`super::service::with_siblings`] leaves it).
+pub fn format_generated(header: &str, mut file: syn::File) -> String {
     file.attrs
         .push(syn::parse_quote! { #![cfg_attr(rustfmt, rustfmt::skip)] });
     finish(header, file)
@@ -20,20 +24,22 @@ pub fn format_file(path: &str, header: &str, tokens: TokenStream) -> Result<Stri
 
 /// Formats `tokens` as a file the person owns (written once), which `cargo fmt` may format.
 pub fn format_owned(path: &str, header: &str, tokens: TokenStream) -> Result<String, EmitError> {
-    finish(header, parse(path, tokens)?)
+    Ok(finish(header, parse(path, tokens)?))
 }
 
-fn parse(path: &str, tokens: TokenStream) -> Result<syn::File, EmitError> {
+/// `tokens` as a file's syntax tree; a failure names `path` (it is svcgen's bug, never the
+/// spec's).
+pub fn parse(path: &str, tokens: TokenStream) -> Result<syn::File, EmitError> {
     syn::parse2(tokens).map_err(|e| EmitError::Rust {
         path: path.to_owned(),
         message: e.to_string(),
     })
 }
 
-fn finish(header: &str, mut file: syn::File) -> Result<String, EmitError> {
+fn finish(header: &str, mut file: syn::File) -> String {
     super::present::tidy(&mut file);
     let text = super::present::space_out(&prettyplease::unparse(&file));
-    Ok(format!("// {header}\n\n{text}"))
+    format!("// {header}\n\n{text}")
 }
 
 /// Doc attributes for spec text: one `#[doc]` per line, so any text stays inside a literal,

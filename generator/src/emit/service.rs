@@ -2,7 +2,7 @@
 //! router (`server`), the dependency wiring (`deps`), and the owned `handlers.rs` and `main.rs`
 //! scaffolds.
 
-use super::rust::{doc, doc_str, format_file, lit};
+use super::rust::{doc, doc_str, format_generated, lit};
 use super::types::{Cx, Std, object, rust_type};
 use super::{EmitError, OutputFile, Ownership, header};
 use crate::ident::{const_name, ident, kebab_name, type_name};
@@ -53,8 +53,9 @@ fn service_files(system: &System, service: &Service) -> Result<Vec<OutputFile>, 
     let dir = service_dir(system, service);
     let mut files = Vec::new();
     let openapi = quote! { include_str!("../openapi.json") };
-    let generated = [
-        ("lib.rs", lib_tokens(system, service)),
+    let parse = |name: &str, tokens| super::rust::parse(&format!("{dir}/src/{name}"), tokens);
+    let mut generated = vec![
+        ("lib.rs", parse("lib.rs", lib_tokens(system, service))?),
         ("api.rs", with_siblings(api_tokens(system, service))?),
         ("client.rs", with_siblings(client_tokens(system, service))?),
         (
@@ -63,13 +64,14 @@ fn service_files(system: &System, service: &Service) -> Result<Vec<OutputFile>, 
         ),
         ("deps.rs", with_siblings(deps_tokens(system, service))?),
     ];
-    let store =
-        (service.has_store()).then(|| ("store.rs", super::store::store_tokens(system, service)));
-    for (name, tokens) in generated.into_iter().chain(store) {
-        let path = format!("{dir}/src/{name}");
+    if service.has_store() {
+        let store = super::store::store_tokens(system, service);
+        generated.push(("store.rs", parse("store.rs", store)?));
+    }
+    for (name, file) in generated {
         files.push(OutputFile {
-            contents: format_file(&path, &header, tokens)?,
-            path,
+            contents: format_generated(&header, file),
+            path: format!("{dir}/src/{name}"),
             ownership: Ownership::Generated,
         });
     }
@@ -141,11 +143,8 @@ fn error_variants(system: &System, e: &Endpoint) -> (Vec<proc_macro2::Ident>, Ve
 /// Imports the sibling `runtime` and `types` modules a module uses. In a service crate they are
 /// the crate root's re-exports of those crates; expanded by the macro, they are modules beside
 /// this one. Either way the module's code is the same.
-pub fn with_siblings(tokens: TokenStream) -> Result<TokenStream, EmitError> {
-    let mut file: syn::File = syn::parse2(tokens).map_err(|e| EmitError::Rust {
-        path: "service module".into(),
-        message: e.to_string(),
-    })?;
+pub fn with_siblings(tokens: TokenStream) -> Result<syn::File, EmitError> {
+    let mut file = super::rust::parse("service module", tokens)?;
     let used = path_roots(&file.items);
     let uses: Vec<syn::Item> = ["runtime", "types"]
         .into_iter()
@@ -156,7 +155,7 @@ pub fn with_siblings(tokens: TokenStream) -> Result<TokenStream, EmitError> {
         })
         .collect();
     file.items.splice(0..0, uses);
-    Ok(quote! { #file })
+    Ok(file)
 }
 
 /// The first segment of every path with more than one segment (`types::User` → `types`) and
