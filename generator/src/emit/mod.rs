@@ -106,40 +106,59 @@ const EMITTERS: &[Emitter] = &[
     deploy::emit,
 ];
 
-/// Every file of one system, sorted by path.
+/// Every file of one system, sorted by path. The output kinds are emitted side by side (and
+/// the per-service ones service by service on every core).
 #[cfg(feature = "files")]
 pub fn emit_system(system: &System, settings: &Settings) -> Result<Vec<OutputFile>, EmitError> {
     let mut files = Vec::new();
-    for emitter in EMITTERS {
-        emitter(system, settings, &mut files)?;
+    for part in par_map(EMITTERS, |emitter| {
+        let mut files = Vec::new();
+        emitter(system, settings, &mut files).map(|()| files)
+    }) {
+        files.extend(part?);
     }
     files.sort_by(|a, b| a.path.cmp(&b.path));
     Ok(files)
 }
 
-/// `f` over `items` on every core, results in the order of `items` (output stays deterministic).
+/// `f` over `items` on every core, results in the order of `items` (output stays
+/// deterministic). Each thread takes the next item when it is done with one, so one slow item
+/// does not hold back a share of the others.
 pub(crate) fn par_map<T: Sync, R: Send>(items: &[T], f: impl Fn(&T) -> R + Sync) -> Vec<R> {
+    use std::sync::atomic::{AtomicUsize, Ordering};
     let threads = std::thread::available_parallelism()
         .map(|n| n.get())
-        .unwrap_or(1);
-    if threads < 2 || items.len() < 8 {
+        .unwrap_or(1)
+        .min(items.len());
+    if threads < 2 {
         return items.iter().map(f).collect();
     }
-    let chunk = items.len().div_ceil(threads);
-    std::thread::scope(|scope| {
-        let f = &f;
-        let handles: Vec<_> = items
-            .chunks(chunk)
-            .map(|part| scope.spawn(move || part.iter().map(f).collect::<Vec<R>>()))
+    let next = AtomicUsize::new(0);
+    // Each result is kept with its item's index, and put back in order at the end.
+    let mut indexed: Vec<(usize, R)> = std::thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|_| {
+                scope.spawn(|| {
+                    let mut done = Vec::new();
+                    loop {
+                        let i = next.fetch_add(1, Ordering::Relaxed);
+                        let Some(item) = items.get(i) else { break };
+                        done.push((i, f(item)));
+                    }
+                    done
+                })
+            })
             .collect();
-        handles
+        workers
             .into_iter()
-            .flat_map(|h| {
-                h.join()
+            .flat_map(|w| {
+                w.join()
                     .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
             })
             .collect()
-    })
+    });
+    indexed.sort_unstable_by_key(|(i, _)| *i);
+    indexed.into_iter().map(|(_, r)| r).collect()
 }
 
 /// The header line of a generated file, after the comment leader (`//`, `#`).
