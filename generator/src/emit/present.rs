@@ -27,10 +27,31 @@ fn tidy_items(items: &mut Vec<syn::Item>) {
             tidy_items(inner);
         }
     }
-    // Until nothing changes: dropping `use types::X;` can leave `use super::types;` unneeded.
+    // The names the private imports bring in, and which of them the code mentions (one walk
+    // over the code: comparing identifiers with a few names allocates nothing).
+    let mut names = Vec::new();
+    for item in items.iter() {
+        if let syn::Item::Use(u) = item
+            && matches!(u.vis, syn::Visibility::Inherited)
+        {
+            imported_names(&u.tree, &mut names);
+        }
+    }
+    names.sort();
+    names.dedup();
+    let in_code = mentioned_in_code(items, &names);
+    // Until nothing changes: dropping `use types::X;` can leave `use super::types;` unneeded
+    // (a `use`'s first segment counts as a mention, its own names do not).
     loop {
         let before = items.len();
-        let mentioned = idents_outside_uses(items);
+        let mut mentioned = in_code.clone();
+        for item in items.iter() {
+            if let syn::Item::Use(u) = item
+                && let syn::UseTree::Path(p) = &u.tree
+            {
+                mentioned.insert(p.ident.to_string());
+            }
+        }
         items.retain_mut(|item| match item {
             syn::Item::Use(u) if matches!(u.vis, syn::Visibility::Inherited) => {
                 prune(&mut u.tree, &mentioned)
@@ -44,43 +65,78 @@ fn tidy_items(items: &mut Vec<syn::Item>) {
     sort_use_runs(items);
 }
 
-/// Every identifier in `items` other than the names their `use` items bring in, macro bodies
-/// included.
-fn idents_outside_uses(items: &[syn::Item]) -> BTreeSet<String> {
-    #[derive(Default)]
-    struct Idents(BTreeSet<String>);
-    impl<'ast> Visit<'ast> for Idents {
-        fn visit_ident(&mut self, ident: &'ast proc_macro2::Ident) {
-            self.0.insert(ident.to_string());
+/// The names an import tree may be kept for, as [`prune`] looks them up.
+fn imported_names(tree: &syn::UseTree, out: &mut Vec<String>) {
+    match tree {
+        syn::UseTree::Path(p) => imported_names(&p.tree, out),
+        syn::UseTree::Name(n) => {
+            let name = n.ident.to_string();
+            out.push(name.trim_start_matches("r#").to_owned());
+            out.push(name);
         }
-        // A use's own names do not count, but its first segment does: `use runtime::x::Y;`
-        // needs a `use super::runtime;` beside it when `runtime` is a sibling module.
+        syn::UseTree::Rename(r) => out.push(r.rename.to_string()),
+        syn::UseTree::Glob(_) => {}
+        syn::UseTree::Group(g) => g.items.iter().for_each(|t| imported_names(t, out)),
+    }
+}
+
+/// Which of `names` occur as identifiers in `items` outside their `use` items (the first
+/// segment of every `use` path aside), macro bodies included.
+fn mentioned_in_code(items: &[syn::Item], names: &[String]) -> BTreeSet<String> {
+    struct Mentions<'a> {
+        names: &'a [String],
+        seen: Vec<bool>,
+    }
+    impl Mentions<'_> {
+        fn ident(&mut self, ident: &proc_macro2::Ident) {
+            // `Ident == str` compares as `to_string` would print it (`r#` included).
+            if let Some(i) = self.names.iter().position(|name| ident == name) {
+                self.seen[i] = true;
+            }
+        }
+        fn tokens(&mut self, stream: &TokenStream) {
+            for tree in stream.clone() {
+                match tree {
+                    TokenTree::Ident(i) => self.ident(&i),
+                    TokenTree::Group(g) => self.tokens(&g.stream()),
+                    _ => {}
+                }
+            }
+        }
+    }
+    impl<'ast> Visit<'ast> for Mentions<'_> {
+        fn visit_ident(&mut self, ident: &'ast proc_macro2::Ident) {
+            self.ident(ident);
+        }
+        // In nested modules a `use`'s first segment counts, as the loop in [`tidy_items`]
+        // counts those of the module's own.
         fn visit_item_use(&mut self, u: &'ast syn::ItemUse) {
             if let syn::UseTree::Path(p) = &u.tree {
-                self.0.insert(p.ident.to_string());
+                self.ident(&p.ident);
             }
         }
         fn visit_macro(&mut self, mac: &'ast syn::Macro) {
             syn::visit::visit_macro(self, mac);
-            tokens(&mac.tokens, &mut self.0);
+            self.tokens(&mac.tokens);
         }
     }
-    fn tokens(stream: &TokenStream, out: &mut BTreeSet<String>) {
-        for tree in stream.clone() {
-            match tree {
-                TokenTree::Ident(i) => {
-                    out.insert(i.to_string());
-                }
-                TokenTree::Group(g) => tokens(&g.stream(), out),
-                _ => {}
+    let mut mentions = Mentions {
+        names,
+        seen: vec![false; names.len()],
+    };
+    if !names.is_empty() {
+        for item in items {
+            if !matches!(item, syn::Item::Use(_)) {
+                mentions.visit_item(item);
             }
         }
     }
-    let mut idents = Idents::default();
-    for item in items {
-        idents.visit_item(item);
-    }
-    idents.0
+    names
+        .iter()
+        .zip(&mentions.seen)
+        .filter(|&(_, &seen)| seen)
+        .map(|(name, _)| name.clone())
+        .collect()
 }
 
 /// Removes the names of `tree` that `mentioned` lacks; false when nothing is left. Globs and
