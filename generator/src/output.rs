@@ -97,16 +97,18 @@ pub fn write(
 ) -> Result<WriteReport, OutputError> {
     check_paths(out, files, scope)?;
     let mut report = WriteReport::default();
-    for (i, file) in files.iter().enumerate() {
-        let path = out.join(&file.path);
-        let step = read_if_exists(&path).and_then(|existing| {
-            Ok(match (file.ownership, existing) {
-                (Ownership::Owned | Ownership::Migration, Some(_)) => &mut report.kept,
-                (Ownership::Generated, Some(bytes)) if bytes == file.contents.as_bytes() => {
-                    &mut report.unchanged
+    // What is on disk, read on every core (reading thousands of files is most of a run that
+    // changes nothing); the writes then go one by one, in order.
+    let found = crate::emit::par_map(files, |file| on_disk(&out.join(&file.path), file));
+    for (i, (file, found)) in files.iter().zip(found).enumerate() {
+        let step = found.and_then(|found| {
+            Ok(match (file.ownership, found) {
+                (Ownership::Owned | Ownership::Migration, OnDisk::Same | OnDisk::Differs) => {
+                    &mut report.kept
                 }
+                (Ownership::Generated, OnDisk::Same) => &mut report.unchanged,
                 _ => {
-                    write_atomic(&path, file.contents.as_bytes())?;
+                    write_atomic(&out.join(&file.path), file.contents.as_bytes())?;
                     &mut report.written
                 }
             })
@@ -273,6 +275,21 @@ fn check_contents(out: &Path, files: &[OutputFile], scope: &[String]) -> io::Res
     }
     report.extra = stale_files(out, files, scope)?;
     Ok(report)
+}
+
+/// What a file of the output finds at its path.
+enum OnDisk {
+    Absent,
+    Same,
+    Differs,
+}
+
+fn on_disk(path: &Path, file: &OutputFile) -> io::Result<OnDisk> {
+    Ok(match read_if_exists(path)? {
+        None => OnDisk::Absent,
+        Some(bytes) if bytes == file.contents.as_bytes() => OnDisk::Same,
+        Some(_) => OnDisk::Differs,
+    })
 }
 
 fn read_if_exists(path: &Path) -> io::Result<Option<Vec<u8>>> {
