@@ -329,10 +329,22 @@ pub enum Prim {
     String,
     /// true / false.
     Bool,
+    /// 8-bit signed integer.
+    I8,
+    /// 16-bit signed integer.
+    I16,
     /// 32-bit signed integer.
     I32,
     /// 64-bit signed integer.
     I64,
+    /// 8-bit unsigned integer.
+    U8,
+    /// 16-bit unsigned integer.
+    U16,
+    /// 32-bit unsigned integer.
+    U32,
+    /// 32-bit float.
+    F32,
     /// 64-bit float.
     F64,
     /// A UUID in its hyphenated text form.
@@ -345,11 +357,17 @@ pub enum Prim {
 
 impl Prim {
     /// Every primitive with its spec spelling.
-    pub const ALL: [(&'static str, Prim); 8] = [
+    pub const ALL: [(&'static str, Prim); 14] = [
         ("string", Prim::String),
         ("bool", Prim::Bool),
+        ("i8", Prim::I8),
+        ("i16", Prim::I16),
         ("i32", Prim::I32),
         ("i64", Prim::I64),
+        ("u8", Prim::U8),
+        ("u16", Prim::U16),
+        ("u32", Prim::U32),
+        ("f32", Prim::F32),
         ("f64", Prim::F64),
         ("uuid", Prim::Uuid),
         ("date", Prim::Date),
@@ -367,7 +385,26 @@ impl Prim {
 
     /// Integers and floats.
     pub fn is_number(self) -> bool {
-        matches!(self, Prim::I32 | Prim::I64 | Prim::F64)
+        self.is_float() || self.int_range().is_some()
+    }
+
+    /// `f32` and `f64`.
+    pub fn is_float(self) -> bool {
+        matches!(self, Prim::F32 | Prim::F64)
+    }
+
+    /// The values an integer type holds (every one fits an `i64`); `None` for the others.
+    pub fn int_range(self) -> Option<(i64, i64)> {
+        Some(match self {
+            Prim::I8 => (i8::MIN.into(), i8::MAX.into()),
+            Prim::I16 => (i16::MIN.into(), i16::MAX.into()),
+            Prim::I32 => (i32::MIN.into(), i32::MAX.into()),
+            Prim::I64 => (i64::MIN, i64::MAX),
+            Prim::U8 => (0, u8::MAX.into()),
+            Prim::U16 => (0, u16::MAX.into()),
+            Prim::U32 => (0, u32::MAX.into()),
+            _ => return None,
+        })
     }
 }
 

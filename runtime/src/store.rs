@@ -41,6 +41,21 @@ pub fn micros(t: &chrono::DateTime<chrono::Utc>) -> chrono::DateTime<chrono::Utc
     t.trunc_subsecs(6)
 }
 
+/// An integer read from column `index`, where it is stored wider than its field's type (a
+/// `u8` as PostgreSQL's `smallint`, a `u32` as `bigint`: PostgreSQL has no unsigned types). A
+/// value the field cannot hold (a row written by hand) is an error, never clamped.
+pub fn narrow<T: TryFrom<W>, W: std::fmt::Display + Copy>(
+    value: W,
+    index: usize,
+) -> Result<T, Error> {
+    T::try_from(value).map_err(|_| {
+        Error::Other(format!(
+            "column {index}: {value} is out of the range of `{}`",
+            std::any::type_name::<T>()
+        ))
+    })
+}
+
 /// The variable naming the database: `sqlite:<path>` or `postgres://…`.
 pub const DATABASE_URL: &str = "DATABASE_URL";
 /// The variable naming a file that holds the database URL (a Compose or Kubernetes secret).

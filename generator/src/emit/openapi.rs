@@ -474,8 +474,14 @@ fn prim_schema(p: Prim, c: &Constraints) -> Value {
     let mut s = match p {
         Prim::String => json!({"type": "string"}),
         Prim::Bool => json!({"type": "boolean"}),
+        Prim::I8 => json!({"type": "integer", "format": "int8"}),
+        Prim::I16 => json!({"type": "integer", "format": "int16"}),
         Prim::I32 => json!({"type": "integer", "format": "int32"}),
         Prim::I64 => json!({"type": "integer", "format": "int64"}),
+        Prim::U8 => json!({"type": "integer", "format": "uint8"}),
+        Prim::U16 => json!({"type": "integer", "format": "uint16"}),
+        Prim::U32 => json!({"type": "integer", "format": "uint32"}),
+        Prim::F32 => json!({"type": "number", "format": "float"}),
         Prim::F64 => json!({"type": "number", "format": "double"}),
         Prim::Uuid => json!({"type": "string", "format": "uuid"}),
         Prim::Date => json!({"type": "string", "format": "date"}),
@@ -507,11 +513,7 @@ fn prim_schema(p: Prim, c: &Constraints) -> Value {
         }
     }
     // Integer types are bounded by their width as well as by the spec.
-    let (lo, hi) = match p {
-        Prim::I32 => (Some(i64::from(i32::MIN)), Some(i64::from(i32::MAX))),
-        Prim::I64 => (Some(i64::MIN), Some(i64::MAX)),
-        _ => (None, None),
-    };
+    let (lo, hi) = p.int_range().unzip();
     let bound = |b: Option<NumberBound>, width: Option<i64>| match (b, width) {
         (Some(NumberBound::Int(i)), _) => Some(json!(i)),
         (Some(NumberBound::Float(f)), _) => Some(json!(f)),

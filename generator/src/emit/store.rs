@@ -46,13 +46,19 @@ impl Dialect {
         match (self, prim) {
             (Dialect::Sqlite, Prim::String | Prim::Date | Prim::DateTime) => "TEXT",
             (Dialect::Sqlite, Prim::Bool) => "BOOLEAN",
-            (Dialect::Sqlite, Prim::I32 | Prim::I64) => "INTEGER",
-            (Dialect::Sqlite, Prim::F64) => "REAL",
+            (
+                Dialect::Sqlite,
+                Prim::I8 | Prim::I16 | Prim::I32 | Prim::I64 | Prim::U8 | Prim::U16 | Prim::U32,
+            ) => "INTEGER",
+            (Dialect::Sqlite, Prim::F32 | Prim::F64) => "REAL",
             (Dialect::Sqlite, Prim::Uuid) => "BLOB",
             (Dialect::Postgres, Prim::String) => "text",
             (Dialect::Postgres, Prim::Bool) => "boolean",
-            (Dialect::Postgres, Prim::I32) => "integer",
-            (Dialect::Postgres, Prim::I64) => "bigint",
+            // Unsigned and 8-bit integers in the next signed type (see `stored_as`).
+            (Dialect::Postgres, Prim::I8 | Prim::I16 | Prim::U8) => "smallint",
+            (Dialect::Postgres, Prim::I32 | Prim::U16) => "integer",
+            (Dialect::Postgres, Prim::I64 | Prim::U32) => "bigint",
+            (Dialect::Postgres, Prim::F32) => "real",
             (Dialect::Postgres, Prim::F64) => "double precision",
             (Dialect::Postgres, Prim::Uuid) => "uuid",
             (Dialect::Postgres, Prim::Date) => "date",
@@ -173,9 +179,36 @@ fn bind_field(c: &Column) -> TokenStream {
     bind_value(c, v)
 }
 
+/// The wider signed type an integer is bound and read as, for the types one of the drivers
+/// lacks (PostgreSQL has no unsigned integers; sqlx's `i8` is its one-byte `"char"`).
+fn stored_as(p: Prim) -> Option<TokenStream> {
+    match p {
+        Prim::I8 | Prim::U8 => Some(quote! { i16 }),
+        Prim::U16 => Some(quote! { i32 }),
+        Prim::U32 => Some(quote! { i64 }),
+        _ => None,
+    }
+}
+
+/// The primitive of a column holding one (directly or in a newtype).
+fn column_prim(c: &Column) -> Option<Prim> {
+    match &c.kind {
+        ColumnKind::Prim(p) | ColumnKind::Newtype(_, p) => Some(*p),
+        _ => None,
+    }
+}
+
 /// `value` (a place of the column's Rust type, or of its optional) made bindable.
 fn bind_value(c: &Column, value: TokenStream) -> TokenStream {
     let r = quote! { &#value };
+    if let Some(wide) = column_prim(c).and_then(stored_as) {
+        return match (&c.kind, c.nullable) {
+            (ColumnKind::Newtype(..), false) => quote! { #wide::from(#value.0) },
+            (ColumnKind::Newtype(..), true) => quote! { #value.as_ref().map(|v| #wide::from(v.0)) },
+            (_, false) => quote! { #wide::from(#value) },
+            (_, true) => quote! { #value.map(#wide::from) },
+        };
+    }
     match (&c.kind, c.nullable) {
         // Kept to the microsecond on both databases (PostgreSQL's precision).
         (ColumnKind::Prim(Prim::DateTime), false) => quote! { store::micros(#r) },
@@ -202,6 +235,23 @@ fn bind_value(c: &Column, value: TokenStream) -> TokenStream {
 fn decode_field(system: &System, c: &Column, i: usize) -> TokenStream {
     let std = Std::service();
     let i = proc_macro2::Literal::usize_unsuffixed(i);
+    let f = ident(&c.field.rust);
+    if let Some(wide) = column_prim(c).and_then(stored_as) {
+        let narrow = quote! { |v| store::narrow(v, #i) };
+        let value = match (&c.kind, c.nullable) {
+            (ColumnKind::Newtype(n, _), nullable) => {
+                let wrapper = std.schema(&system.schemas[n].name.rust);
+                if nullable {
+                    quote! { row.get::<Option<#wide>>(#i)?.map(|v| store::narrow(v, #i).map(#wrapper)).transpose()? }
+                } else {
+                    quote! { #wrapper(store::narrow(row.get::<#wide>(#i)?, #i)?) }
+                }
+            }
+            (_, true) => quote! { row.get::<Option<#wide>>(#i)?.map(#narrow).transpose()? },
+            (_, false) => quote! { store::narrow(row.get::<#wide>(#i)?, #i)? },
+        };
+        return quote! { #f: #value };
+    }
     let value = match (&c.kind, c.nullable) {
         (ColumnKind::Prim(_), _) => {
             let t = rust_type(system, std, &c.ty);
@@ -242,7 +292,6 @@ fn decode_field(system: &System, c: &Column, i: usize) -> TokenStream {
             quote! { row.get::<Option<Json<#t>>>(#i)?.map(|json| json.0) }
         }
     };
-    let f = ident(&c.field.rust);
     quote! { #f: #value }
 }
 
@@ -261,6 +310,12 @@ fn param_type(system: &System, c: &Column) -> TokenStream {
 
 /// Binds a method parameter `name` of [`param_type`].
 fn bind_param(c: &Column, name: &proc_macro2::Ident) -> TokenStream {
+    if let Some(wide) = column_prim(c).and_then(stored_as) {
+        return match &c.kind {
+            ColumnKind::Newtype(..) => quote! { #wide::from(#name.0) },
+            _ => quote! { #wide::from(*#name) },
+        };
+    }
     match &c.kind {
         ColumnKind::Prim(Prim::DateTime) => quote! { store::micros(#name) },
         ColumnKind::Newtype(_, Prim::DateTime) => quote! { store::micros(&#name.0) },

@@ -314,8 +314,14 @@ fn prim_type(p: Prim, std: Std) -> TokenStream {
     match p {
         Prim::String => quote! { ::std::string::String },
         Prim::Bool => quote! { bool },
+        Prim::I8 => quote! { i8 },
+        Prim::I16 => quote! { i16 },
         Prim::I32 => quote! { i32 },
         Prim::I64 => quote! { i64 },
+        Prim::U8 => quote! { u8 },
+        Prim::U16 => quote! { u16 },
+        Prim::U32 => quote! { u32 },
+        Prim::F32 => quote! { f32 },
         Prim::F64 => quote! { f64 },
         Prim::Uuid => quote! { #uuid::Uuid },
         Prim::Date => quote! { #chrono::NaiveDate },
@@ -449,7 +455,7 @@ fn schema(cx: &mut Cx<'_>, s: &Schema) -> TokenStream {
             cx.owner = s.name.rust.clone();
             let checks = value_checks(cx, &Value::Place(quote! { self.0 }), inner, constraints);
             let (path, out) = params(s.needs_validation);
-            let extra_derives = if *inner == Type::Prim(Prim::F64) {
+            let extra_derives = if matches!(inner, Type::Prim(p) if p.is_float()) {
                 quote! {}
             } else {
                 quote! { Eq, Hash, PartialOrd, Ord, }
@@ -728,8 +734,15 @@ fn value_checks(cx: &mut Cx<'_>, value: &Value, ty: &Type, c: &Constraints) -> T
                 out.extend(quote! { validation::check_format(#expr, validation::Format::#variant, path, out); });
             }
             if c.min.is_some() || c.max.is_some() {
+                let widest = f64::from(f32::MAX);
                 let bound = |b: Option<NumberBound>| match b {
-                    Some(NumberBound::Int(i)) if *p == Prim::F64 => Some(number(i as f64)),
+                    Some(NumberBound::Float(f)) if *p == Prim::F32 && f == widest => {
+                        Some(quote! { f64::from(f32::MAX) })
+                    }
+                    Some(NumberBound::Float(f)) if *p == Prim::F32 && f == -widest => {
+                        Some(quote! { -f64::from(f32::MAX) })
+                    }
+                    Some(NumberBound::Int(i)) if p.is_float() => Some(number(i as f64)),
                     Some(NumberBound::Int(i)) => Some(int(i)),
                     Some(NumberBound::Float(f)) => Some(number(f)),
                     None => None,
@@ -737,6 +750,9 @@ fn value_checks(cx: &mut Cx<'_>, value: &Value, ty: &Type, c: &Constraints) -> T
                 let range = range(bound(c.min), bound(c.max));
                 out.extend(match p {
                     Prim::F64 => quote! { validation::check_float(#place, #range, path, out); },
+                    Prim::F32 => {
+                        quote! { validation::check_float(f64::from(#place), #range, path, out); }
+                    }
                     Prim::I64 => quote! { validation::check_int(#place, #range, path, out); },
                     _ => quote! { validation::check_int(i64::from(#place), #range, path, out); },
                 });

@@ -131,7 +131,7 @@ impl Resolver<'_> {
                     ok = false;
                     None
                 }
-                (Some(Prim::F64), n) if !n.as_f64().is_finite() => {
+                (Some(p), n) if p.is_float() && !n.as_f64().is_finite() => {
                     self.diags.push(Diagnostic::at(
                         &at(v.span()),
                         "invalid constraint: a bound must be a finite number",
@@ -140,12 +140,17 @@ impl Resolver<'_> {
                     ok = false;
                     None
                 }
-                (Some(Prim::F64), n) => Some(NumberBound::Float(n.as_f64())),
+                (Some(p), n) if p.is_float() => Some(NumberBound::Float(n.as_f64())),
                 (Some(p), spec::Number::Int(i)) => {
-                    if p == Prim::I32 && i32::try_from(i).is_err() {
+                    if let Some((lo, hi)) = p.int_range()
+                        && !(lo..=hi).contains(&i)
+                    {
                         self.diags.push(Diagnostic::at(
                             &at(v.span()),
-                            "invalid constraint: the bound does not fit in `i32`",
+                            format!(
+                                "invalid constraint: the bound does not fit in `{}` ({lo} to {hi})",
+                                p.spec_name()
+                            ),
                             "out of range",
                         ));
                         ok = false;
@@ -167,6 +172,20 @@ impl Resolver<'_> {
             } else {
                 c.max = bound;
             }
+        }
+        if number == Some(Prim::F32) {
+            // JSON decoders turn a number beyond `f32`'s range into an infinity: the range is a
+            // bound of its own, as an integer's width is, so such a number is refused (422).
+            let widest = f64::from(f32::MAX);
+            let within = |b: Option<NumberBound>, limit: f64, wider: fn(f64, f64) -> bool| match b {
+                Some(NumberBound::Float(f)) if !wider(f, limit) => NumberBound::Float(f),
+                Some(NumberBound::Int(i)) if !wider(i as f64, limit) => {
+                    NumberBound::Float(i as f64)
+                }
+                _ => NumberBound::Float(limit),
+            };
+            c.min = Some(within(c.min, -widest, |f, l| f < l));
+            c.max = Some(within(c.max, widest, |f, l| f > l));
         }
         if let Some(p) = &fd.pattern {
             if !is_string {
@@ -392,6 +411,23 @@ impl Resolver<'_> {
         fits
     }
 
+    /// A default of an `f32` field, kept as the shortest text of the `f32` it becomes, so the
+    /// code, the document and a column's default all say what the field holds.
+    fn f32_default(&mut self, loc: &Loc, value: f64) -> Option<DefaultValue> {
+        let single = value as f32;
+        if !single.is_finite() {
+            self.diags.push(Diagnostic::at(
+                loc,
+                "the default must be a finite number that fits in `f32`",
+                "out of range",
+            ));
+            return None;
+        }
+        Some(DefaultValue::Float(
+            single.to_string().parse().unwrap_or(value),
+        ))
+    }
+
     fn resolve_default(
         &mut self,
         loc: &Loc,
@@ -422,11 +458,16 @@ impl Resolver<'_> {
                 DefaultValue::String(s.clone())
             }
             (Type::Prim(Prim::Bool), V::Boolean(b)) => DefaultValue::Bool(*b),
-            (Type::Prim(p @ (Prim::I32 | Prim::I64)), V::Integer(i)) => {
-                if *p == Prim::I32 && i32::try_from(*i).is_err() {
+            (Type::Prim(p), V::Integer(i)) if p.int_range().is_some() => {
+                if let Some((lo, hi)) = p.int_range()
+                    && !(lo..=hi).contains(i)
+                {
                     self.diags.push(Diagnostic::at(
                         loc,
-                        "the default does not fit in `i32`",
+                        format!(
+                            "the default does not fit in `{}` ({lo} to {hi})",
+                            p.spec_name()
+                        ),
                         "out of range",
                     ));
                     return None;
@@ -435,6 +476,8 @@ impl Resolver<'_> {
             }
             (Type::Prim(Prim::F64), V::Float(f)) if f.is_finite() => DefaultValue::Float(*f),
             (Type::Prim(Prim::F64), V::Integer(i)) => DefaultValue::Float(*i as f64),
+            (Type::Prim(Prim::F32), V::Float(f)) => self.f32_default(loc, *f)?,
+            (Type::Prim(Prim::F32), V::Integer(i)) => self.f32_default(loc, *i as f64)?,
             (Type::List(_), V::Array(a)) if a.is_empty() => DefaultValue::EmptyList,
             (Type::Map(_), V::Table(t)) if t.is_empty() => DefaultValue::EmptyMap,
             (Type::Named(n), V::String(s))

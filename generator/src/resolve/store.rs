@@ -142,12 +142,12 @@ fn resolve_record(
             ));
         } else if matches!(
             c.kind,
-            ColumnKind::Prim(Prim::F64) | ColumnKind::Newtype(_, Prim::F64)
+            ColumnKind::Prim(p) | ColumnKind::Newtype(_, p) if p.is_float()
         ) {
             diags.push(Diagnostic::at(
                 &at(def.key.span()),
                 format!("`{}` cannot be the key: a floating-point number does not identify anything reliably", c.field.wire),
-                "f64",
+                "a float",
             ));
         }
     }
