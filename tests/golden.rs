@@ -61,6 +61,16 @@ fn auth_fixture_output_is_up_to_date() {
 }
 
 #[test]
+fn echo_fixture_output_is_up_to_date() {
+    let dir = generate_into(&["tests/echo/spec.toml"], "tests/echo/generated");
+    assert_same_tree(
+        &repo().join("tests/echo/generated"),
+        dir.path(),
+        "run `cargo run -p svcgen -- generate tests/echo/spec.toml --out tests/echo/generated`",
+    );
+}
+
+#[test]
 fn minimal_fixtures_are_up_to_date() {
     // No schemas, no errors, a service without endpoints, docs that mention `types ::` in
     // prose: the shapes that once produced unused imports. CI builds them under -D warnings.

@@ -17,7 +17,8 @@ pub fn build_binaries() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
         let hostile = crate::repo().join("tests/hostile/generated/hostile");
         let guarded = crate::repo().join("tests/auth/generated/guarded");
-        for system in crate::systems().into_iter().chain([hostile, guarded]) {
+        let echo = crate::repo().join("tests/echo/generated/echo");
+        for system in crate::systems().into_iter().chain([hostile, guarded, echo]) {
             let status = Command::new(&cargo)
                 .args(["build", "--quiet", "--bins", "--manifest-path"])
                 .arg(system.join("Cargo.toml"))

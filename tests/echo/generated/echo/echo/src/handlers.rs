@@ -1,0 +1,92 @@
+// Written once by svcgen from spec.toml; this file is yours to edit (svcgen never rewrites it).
+
+//! Handlers of the `echo` service: each answers with what it was given (the stored endpoints
+//! with what the store reads back), so a test sees every value's way through the server.
+
+use crate::server::{
+    Api, Context, EchoNumbersError, EchoQueryError, EchoShapeError, EchoTextsError,
+    GetNumbersError, KeepNumbersError,
+};
+use types::uuid::Uuid;
+use types::{NotFound, Numbers, Shape, Texts};
+
+use super::deps::Deps;
+use super::store::Store;
+
+/// The `echo` service.
+pub struct Echo {
+    /// The service's own database.
+    pub store: Store,
+}
+
+impl Echo {
+    /// The handlers, with their store (the service has no dependencies).
+    pub fn new(_deps: Deps, store: Store) -> Self {
+        Self { store }
+    }
+}
+
+impl Api for Echo {
+    async fn echo_numbers(&self, _cx: Context, body: Numbers) -> Result<Numbers, EchoNumbersError> {
+        Ok(body)
+    }
+
+    async fn echo_texts(&self, _cx: Context, body: Texts) -> Result<Texts, EchoTextsError> {
+        Ok(body)
+    }
+
+    async fn echo_shape(&self, _cx: Context, body: Shape) -> Result<Shape, EchoShapeError> {
+        Ok(body)
+    }
+
+    async fn echo_query(
+        &self,
+        _cx: Context,
+        tiny: i8,
+        query: super::api::EchoQueryQuery,
+    ) -> Result<Numbers, EchoQueryError> {
+        Ok(Numbers {
+            id: Uuid::nil(),
+            tiny,
+            small: 0,
+            medium: 0,
+            large: 0,
+            byte: query.byte,
+            word: query.word.unwrap_or_default(),
+            count: query.count,
+            ratio: query.ratio,
+            precise: 0.0,
+            percent: 0,
+            offset: 0,
+            weight: 0.0,
+            maybe_count: None,
+            level: 0,
+            scale: 0.0,
+        })
+    }
+
+    /// Writes the record (inserting or replacing it) and answers with it as read back.
+    async fn keep_numbers(
+        &self,
+        _cx: Context,
+        id: Uuid,
+        body: Numbers,
+    ) -> Result<Numbers, KeepNumbersError> {
+        let record = Numbers { id, ..body };
+        let mut tx = self.store.begin().await?;
+        if !tx.numbers().update(&record).await? {
+            tx.numbers().insert(&record).await?;
+        }
+        let kept = tx.numbers().get(&id).await?;
+        tx.commit().await?;
+        kept.ok_or_else(|| runtime::Problem::internal("the record just written is gone").into())
+    }
+
+    async fn get_numbers(&self, _cx: Context, id: Uuid) -> Result<Numbers, GetNumbersError> {
+        self.store
+            .numbers()
+            .get(&id)
+            .await?
+            .ok_or_else(|| NotFound::new(format!("no numbers {id}")).into())
+    }
+}
