@@ -204,12 +204,12 @@ pub fn space_out(text: &str) -> String {
             let this = line.trim_start();
             let after_header = (prev.starts_with("//!") && !this.starts_with("//!"))
                 || (prev.starts_with("#![") && !this.starts_with("#!["));
-            let same_block = declaration(prev).is_some()
-                && declaration(prev) == declaration(item_line(&lines[i..]));
+            // Cheapest tests first: most lines start no item.
             let between_items = starts_item(line)
                 && indent(lines[i - 1]) == indent(line)
                 && ends_item(lines[i - 1])
-                && !same_block;
+                && !declaration(prev)
+                    .is_some_and(|kind| declaration(item_line(&lines[i..])) == Some(kind));
             if after_header || between_items {
                 out.push('\n');
             }
