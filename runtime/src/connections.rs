@@ -17,11 +17,11 @@
 
 use crate::server::App;
 use axum::body::Body;
-use axum::http::{HeaderValue, Request, Version, header};
+use axum::http::{HeaderValue, Request, header};
 use futures_util::FutureExt;
 use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use hyper_util::server::conn::auto;
+use hyper::server::conn::http1;
+use hyper_util::rt::TokioIo;
 use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::pin::Pin;
@@ -410,7 +410,7 @@ fn verdict(a: &Activity, draining: bool, unread: impl FnOnce() -> bool) -> Verdi
 struct Shared {
     limits: Limits,
     app: App,
-    builder: auto::Builder<TokioExecutor>,
+    builder: http1::Builder,
     open: Mutex<BTreeMap<u64, Arc<Conn>>>,
     /// Woken when a connection closes.
     closed: Notify,
@@ -456,8 +456,11 @@ pub async fn serve(
     shutdown: impl Future<Output = ()>,
 ) -> usize {
     let (drain_tx, drain_rx) = watch::channel(false);
-    let mut builder = auto::Builder::new(TokioExecutor::new());
-    builder.http1().keep_alive(true);
+    // HTTP/1.1 only: what every client of a service speaks (browsers reach it through the
+    // gateway, services through their typed clients); HTTP/2 would compile h2 and its kin
+    // into every service for no caller.
+    let mut builder = http1::Builder::new();
+    builder.keep_alive(true);
     let shared = Arc::new(Shared {
         limits,
         app,
@@ -580,11 +583,10 @@ async fn connection(shared: &Arc<Shared>, stream: TcpStream, conn: Arc<Conn>) {
         hyper::service::service_fn(move |request: Request<Incoming>| {
             conn.request_started();
             let guard = InFlight(conn.clone());
-            let http1 = request.version() <= Version::HTTP_11;
             let answer = shared.app.handle(request.map(Body::new));
             let shared = shared.clone();
             answer.map(move |mut response| {
-                if http1 && shared.draining.load(Ordering::SeqCst) {
+                if shared.draining.load(Ordering::SeqCst) {
                     response
                         .headers_mut()
                         .insert(header::CONNECTION, HeaderValue::from_static("close"));
@@ -594,7 +596,7 @@ async fn connection(shared: &Arc<Shared>, stream: TcpStream, conn: Arc<Conn>) {
             })
         })
     };
-    let serving = shared.builder.serve_connection_with_upgrades(io, service);
+    let serving = shared.builder.serve_connection(io, service).with_upgrades();
     tokio::pin!(serving);
     let mut drain = shared.drain.clone();
     let mut finishing: Option<Instant> = None;
