@@ -20,7 +20,7 @@ from openapi_spec_validator import validate
 from openapi_spec_validator.readers import read_from_filename
 
 ROOT = pathlib.Path(__file__).resolve().parent.parent
-TREES = [ROOT / "generated", ROOT / "tests" / "hostile" / "generated"]
+TREES = [ROOT / "generated", ROOT / "tests" / "hostile" / "generated", ROOT / "tests" / "echo" / "generated"]
 
 
 def files(pattern):
