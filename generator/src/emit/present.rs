@@ -208,8 +208,8 @@ pub fn space_out(text: &str) -> String {
             let between_items = starts_item(line)
                 && indent(lines[i - 1]) == indent(line)
                 && ends_item(lines[i - 1])
-                && !declaration(prev)
-                    .is_some_and(|kind| declaration(item_line(&lines[i..])) == Some(kind));
+                && declaration(prev)
+                    .is_none_or(|kind| declaration(item_line(&lines[i..])) != Some(kind));
             if after_header || between_items {
                 out.push('\n');
             }
