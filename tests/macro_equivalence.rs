@@ -143,3 +143,29 @@ fn the_expansions_of_services_with_auth_are_what_the_cli_writes() {
         }
     }
 }
+
+/// The echo fixture (every integer and float width, a store keeping them) expands as the CLI
+/// writes it: the macro front end takes the same types.
+#[test]
+fn the_expansion_of_every_data_type_is_what_the_cli_writes() {
+    let loaded = svcgen_codegen::load(&repo(), &[PathBuf::from("tests/echo/spec.toml")]).unwrap();
+    let system = &loaded.systems[0];
+    let mut echo = system.services["echo"].clone();
+    echo.migrations = svcgen_codegen::migrate::existing(
+        &repo().join("tests/echo/generated/echo/echo/migrations"),
+    )
+    .unwrap();
+    let tokens = svcgen_codegen::emit::inline::service_items(system, &echo).unwrap();
+    let file: syn::File = syn::parse2(tokens).unwrap();
+    let dir = "tests/echo/generated/echo";
+    for name in ["api", "client", "server", "store"] {
+        assert_same(
+            module(&file.items, name),
+            &format!("{dir}/echo/src/{name}.rs"),
+        );
+    }
+    let types = module(&file.items, "types");
+    for name in ["schemas", "errors"] {
+        assert_same(module(types, name), &format!("{dir}/types/src/{name}.rs"));
+    }
+}
