@@ -177,15 +177,13 @@ impl Resolver<'_> {
             // JSON decoders turn a number beyond `f32`'s range into an infinity: the range is a
             // bound of its own, as an integer's width is, so such a number is refused (422).
             let widest = f64::from(f32::MAX);
-            let within = |b: Option<NumberBound>, limit: f64, wider: fn(f64, f64) -> bool| match b {
-                Some(NumberBound::Float(f)) if !wider(f, limit) => NumberBound::Float(f),
-                Some(NumberBound::Int(i)) if !wider(i as f64, limit) => {
-                    NumberBound::Float(i as f64)
-                }
-                _ => NumberBound::Float(limit),
+            // Float bounds are always `Float` (above); an absent or wider one is the range's.
+            let given = |b: Option<NumberBound>, limit: f64| match b {
+                Some(NumberBound::Float(f)) => f,
+                _ => limit,
             };
-            c.min = Some(within(c.min, -widest, |f, l| f < l));
-            c.max = Some(within(c.max, widest, |f, l| f > l));
+            c.min = Some(NumberBound::Float(given(c.min, -widest).max(-widest)));
+            c.max = Some(NumberBound::Float(given(c.max, widest).min(widest)));
         }
         if let Some(p) = &fd.pattern {
             if !is_string {
