@@ -15,7 +15,7 @@
 //! accepted), answers every request whose bytes arrived (with `connection: close`), closes idle
 //! connections, and gives up on whatever is left when the grace period ends.
 
-use crate::server::App;
+use crate::server::{App, RequestTimer};
 use axum::body::Body;
 use axum::http::{HeaderValue, Request, header};
 use futures_util::FutureExt;
@@ -580,10 +580,13 @@ async fn connection(shared: &Arc<Shared>, stream: TcpStream, conn: Arc<Conn>) {
     });
     let service = {
         let (shared, conn) = (shared.clone(), conn.clone());
+        let timer = RequestTimer::new();
         hyper::service::service_fn(move |request: Request<Incoming>| {
             conn.request_started();
             let guard = InFlight(conn.clone());
-            let answer = shared.app.handle(request.map(Body::new));
+            let answer = shared
+                .app
+                .handle_within(request.map(Body::new), Some(&timer));
             let shared = shared.clone();
             answer.map(move |mut response| {
                 if shared.draining.load(Ordering::SeqCst) {

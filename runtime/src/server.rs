@@ -14,10 +14,12 @@ use futures_util::FutureExt;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::panic::AssertUnwindSafe;
+use std::pin::Pin;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
+use tokio::time::Sleep;
 use tracing::Instrument;
 
 /// Turns an endpoint's error into the problem it is answered with.
@@ -677,6 +679,17 @@ impl App {
     /// handler code runs then), so the future holds the route's future, not the request, and
     /// borrows nothing.
     pub fn handle(&self, req: Request) -> impl Future<Output = Response> + Send + use<> {
+        self.handle_within(req, None)
+    }
+
+    /// [`App::handle`], the request's deadline kept by `timer` when it is free (the
+    /// connection's timer, reused from one request to the next) and by a timer of its own
+    /// otherwise.
+    pub(crate) fn handle_within(
+        &self,
+        req: Request,
+        timer: Option<&Arc<RequestTimer>>,
+    ) -> impl Future<Output = Response> + Send + use<> {
         let id = req
             .headers()
             .get(REQUEST_ID_NAME)
@@ -688,14 +701,14 @@ impl App {
         // Timed only when the outcome is logged.
         let start = (!span.is_disabled()).then(Instant::now);
         let timeout = self.timeout;
-        let answered = AssertUnwindSafe(tokio::time::timeout(timeout, self.route(req)))
+        let answered = AssertUnwindSafe(Bounded::new(self.route(req), timeout, timer))
             .catch_unwind()
             // Inside the request's scope: a problem made here carries its id.
             .map(move |answer| {
                 let response = match answer {
                     Ok(Ok(Ok(response))) => response,
                     Ok(Ok(Err(never))) => match never {},
-                    Ok(Err(_elapsed)) => Problem::new(503, "Request timed out")
+                    Ok(Err(TimedOut)) => Problem::new(503, "Request timed out")
                         .with_detail(format!(
                             "the request took longer than {} ms",
                             timeout.as_millis()
@@ -767,6 +780,102 @@ impl tower_service::Service<Request> for App {
 
     fn call(&mut self, req: Request) -> Self::Future {
         Box::pin(self.handle(req).map(Ok))
+    }
+}
+
+/// A timer for the deadlines of one connection's requests, which HTTP/1.1 answers one at a
+/// time. Moving a registered timer's deadline later is an atomic update in tokio, where a
+/// timer of each request's own is put in tokio's timer wheel and taken out again, under the
+/// wheel's lock, every time.
+pub(crate) struct RequestTimer {
+    sleep: Mutex<Pin<Box<Sleep>>>,
+    /// Held by a request's [`Bounded`] while it runs: a second request at the same time (none
+    /// comes over HTTP/1.1) would take a timer of its own.
+    taken: AtomicBool,
+}
+
+impl RequestTimer {
+    pub(crate) fn new() -> Arc<RequestTimer> {
+        Arc::new(RequestTimer {
+            sleep: Mutex::new(Box::pin(tokio::time::sleep(Duration::from_secs(3600)))),
+            taken: AtomicBool::new(false),
+        })
+    }
+
+    fn sleep(&self) -> std::sync::MutexGuard<'_, Pin<Box<Sleep>>> {
+        self.sleep.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Where a request's deadline is kept.
+enum Deadline {
+    Shared(Arc<RequestTimer>),
+    Own(Pin<Box<Sleep>>),
+}
+
+/// `inner`, or [`TimedOut`] once its deadline passes (as `tokio::time::timeout`). The timer is
+/// armed when `inner` first waits: a request answered in its first poll touches no timer.
+struct Bounded<F> {
+    inner: F,
+    at: tokio::time::Instant,
+    /// The connection's timer, to take when `inner` first waits.
+    timer: Option<Arc<RequestTimer>>,
+    deadline: Option<Deadline>,
+}
+
+/// A request that did not finish before its deadline.
+struct TimedOut;
+
+impl<F> Bounded<F> {
+    fn new(inner: F, timeout: Duration, timer: Option<&Arc<RequestTimer>>) -> Bounded<F> {
+        Bounded {
+            inner,
+            at: tokio::time::Instant::now() + timeout,
+            timer: timer.cloned(),
+            deadline: None,
+        }
+    }
+
+    fn deadline(&mut self) -> &mut Deadline {
+        let (at, timer) = (self.at, &mut self.timer);
+        self.deadline.get_or_insert_with(|| match timer.take() {
+            Some(timer) if !timer.taken.swap(true, Ordering::Acquire) => {
+                timer.sleep().as_mut().reset(at);
+                Deadline::Shared(timer)
+            }
+            _ => Deadline::Own(Box::pin(tokio::time::sleep_until(at))),
+        })
+    }
+}
+
+impl<F: Future + Unpin> Future for Bounded<F> {
+    type Output = Result<F::Output, TimedOut>;
+
+    fn poll(
+        mut self: Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Self::Output> {
+        let this = &mut *self;
+        if let std::task::Poll::Ready(answer) = Pin::new(&mut this.inner).poll(cx) {
+            return std::task::Poll::Ready(Ok(answer));
+        }
+        let fired = match this.deadline() {
+            Deadline::Own(sleep) => sleep.as_mut().poll(cx).is_ready(),
+            Deadline::Shared(timer) => timer.sleep().as_mut().poll(cx).is_ready(),
+        };
+        if fired {
+            std::task::Poll::Ready(Err(TimedOut))
+        } else {
+            std::task::Poll::Pending
+        }
+    }
+}
+
+impl<F> Drop for Bounded<F> {
+    fn drop(&mut self) {
+        if let Some(Deadline::Shared(timer)) = &self.deadline {
+            timer.taken.store(false, Ordering::Release);
+        }
     }
 }
 

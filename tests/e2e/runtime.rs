@@ -70,6 +70,30 @@ async fn scaffolds_panics_timeouts_and_shutdown() {
         started.elapsed()
     );
 
+    // On one kept-alive connection, whose requests share a timer: each slow request gets its
+    // full second again, never a deadline left over from the one before, and a fast request
+    // between them is answered.
+    let addr = base.trim_start_matches("http://").to_owned();
+    let mut stream = TcpStream::connect(&addr).await.unwrap();
+    for round in 0..2 {
+        stream.write_all(get("/healthz").as_bytes()).await.unwrap();
+        let fast = read_answer(&mut stream).await.unwrap();
+        assert_eq!(fast.status, 200, "round {round}: {}", fast.head);
+        let started = Instant::now();
+        stream
+            .write_all(get("/probe/slow").as_bytes())
+            .await
+            .unwrap();
+        let slow = read_answer(&mut stream).await.unwrap();
+        let took = started.elapsed();
+        assert_eq!(slow.status, 503, "round {round}: {}", slow.head);
+        assert!(
+            (Duration::from_millis(950)..Duration::from_millis(2500)).contains(&took),
+            "round {round}: timed out after {took:?}"
+        );
+        assert!(!slow.closes(), "round {round}: kept alive");
+    }
+
     // SIGTERM: the process exits cleanly (after finishing in-flight requests).
     let (status, _, ready) = raw("GET", &format!("{base}/readyz"), None, "").await;
     assert_eq!((status, ready["status"].as_str()), (200, Some("ready")));
