@@ -343,6 +343,8 @@ pub enum Prim {
     U16,
     /// 32-bit unsigned integer.
     U32,
+    /// 64-bit unsigned integer.
+    U64,
     /// 32-bit float.
     F32,
     /// 64-bit float.
@@ -357,7 +359,7 @@ pub enum Prim {
 
 impl Prim {
     /// Every primitive with its spec spelling.
-    pub const ALL: [(&'static str, Prim); 14] = [
+    pub const ALL: [(&'static str, Prim); 15] = [
         ("string", Prim::String),
         ("bool", Prim::Bool),
         ("i8", Prim::I8),
@@ -367,6 +369,7 @@ impl Prim {
         ("u8", Prim::U8),
         ("u16", Prim::U16),
         ("u32", Prim::U32),
+        ("u64", Prim::U64),
         ("f32", Prim::F32),
         ("f64", Prim::F64),
         ("uuid", Prim::Uuid),
@@ -393,16 +396,17 @@ impl Prim {
         matches!(self, Prim::F32 | Prim::F64)
     }
 
-    /// The values an integer type holds (every one fits an `i64`); `None` for the others.
-    pub fn int_range(self) -> Option<(i64, i64)> {
+    /// The values an integer type holds; `None` for the others.
+    pub fn int_range(self) -> Option<(i128, i128)> {
         Some(match self {
             Prim::I8 => (i8::MIN.into(), i8::MAX.into()),
             Prim::I16 => (i16::MIN.into(), i16::MAX.into()),
             Prim::I32 => (i32::MIN.into(), i32::MAX.into()),
-            Prim::I64 => (i64::MIN, i64::MAX),
+            Prim::I64 => (i64::MIN.into(), i64::MAX.into()),
             Prim::U8 => (0, u8::MAX.into()),
             Prim::U16 => (0, u16::MAX.into()),
             Prim::U32 => (0, u32::MAX.into()),
+            Prim::U64 => (0, u64::MAX.into()),
             _ => return None,
         })
     }

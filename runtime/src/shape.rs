@@ -282,22 +282,28 @@ fn check_string(schema: &Value, s: &str, path: &Path, out: &mut Vec<Violation>) 
 fn check_number(schema: &Value, value: &Value, path: &Path, out: &mut Vec<Violation>) {
     let min = schema.get("minimum");
     let max = schema.get("maximum");
-    // `3.0` is the integer 3 (as JSON Schema has it), when the float is exactly that number.
-    let whole = value.as_i64().or_else(|| {
+    // Integers compared exactly, `u64`s beyond `i64` too; `3.0` is the integer 3 (as JSON
+    // Schema has it), when the float is exactly that number.
+    let exact = |v: &Value| {
+        v.as_i64()
+            .map(i128::from)
+            .or_else(|| v.as_u64().map(i128::from))
+    };
+    let whole = exact(value).or_else(|| {
         value
             .as_f64()
             .filter(|f| f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0)
-            .map(|f| f as i64)
+            .map(|f| f as i128)
     });
     match (whole, schema.get("type").and_then(Value::as_str)) {
         (Some(n), Some("integer")) => {
             let bound = |b: Option<&Value>| {
-                b.and_then(Value::as_i64)
+                b.and_then(exact)
                     .map_or(std::ops::Bound::Unbounded, std::ops::Bound::Included)
             };
-            validation::check_int(n, (bound(min), bound(max)), path, out);
+            validation::check_ordered(n, (bound(min), bound(max)), path, out);
         }
-        (None, Some("integer")) if !value.is_u64() => {
+        (None, Some("integer")) => {
             // Whole, but beyond what an integer field takes.
             path.report(
                 out,
@@ -383,7 +389,9 @@ mod tests {
                 "method": {"$ref": "#/components/schemas/Method"},
                 "note": {"type": ["string", "null"], "maxLength": 3},
                 "tags": {"type": "array", "maxItems": 2, "items": {"type": "string", "pattern": "^[a-z]+$"}},
-                "extra": {"type": "object", "additionalProperties": {"type": "number", "maximum": 1}}}},
+                "extra": {"type": "object", "additionalProperties": {"type": "number", "maximum": 1}},
+                "big": {"type": "integer", "format": "uint64", "minimum": 0, "maximum": 9000000000000000000},
+                "large": {"type": "integer", "format": "int64", "minimum": -9223372036854775808, "maximum": 9223372036854775807}}},
             "Card": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string", "minLength": 8}}},
             "Method": {"oneOf": [{"allOf": [{"$ref": "#/components/schemas/Card"},
                 {"type": "object", "properties": {"kind": {"const": "card"}}, "required": ["kind"]}]}]}
@@ -442,6 +450,27 @@ mod tests {
                 ("/tags".into(), "must be an array (got a string)".into()),
             ]
         );
+        // Integers beyond what a float holds exactly are compared exactly.
+        let valid =
+            json!({"amount": 1, "method": {"kind": "card", "token": "12345678"}, "tags": []});
+        let with = |key: &str, n: serde_json::Value| {
+            let mut body = valid.clone();
+            body[key] = n;
+            problems(body)
+        };
+        assert_eq!(with("big", json!(9_000_000_000_000_000_000_u64)), vec![]);
+        assert_eq!(with("large", json!(i64::MIN)), vec![]);
+        let found = with("big", json!(9_000_000_000_000_000_001_u64));
+        assert_eq!(
+            found,
+            vec![(
+                "/big".into(),
+                "must be at most 9000000000000000000 (is 9000000000000000001)".into()
+            )]
+        );
+        let found = with("large", json!(9_223_372_036_854_775_808_u64));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert!(found[0].1.starts_with("must be at most"), "{found:?}");
         let found = problems(json!({"amount": 1, "method": {"kind": "cash"}, "tags": []}));
         assert_eq!(
             found,

@@ -237,6 +237,21 @@ pub fn check_items(
 
 /// Checks an integer against inclusive bounds.
 pub fn check_int(value: i64, range: impl RangeBounds<i64>, path: &Path, out: &mut Vec<Violation>) {
+    check_ordered(value, range, path, out);
+}
+
+/// Checks an unsigned 64-bit integer against inclusive bounds (its values beyond `i64`).
+pub fn check_uint(value: u64, range: impl RangeBounds<u64>, path: &Path, out: &mut Vec<Violation>) {
+    check_ordered(value, range, path, out);
+}
+
+/// Checks a value against inclusive bounds, reporting the bound it breaks.
+pub(crate) fn check_ordered<T: PartialOrd + Copy + std::fmt::Display>(
+    value: T,
+    range: impl RangeBounds<T>,
+    path: &Path,
+    out: &mut Vec<Violation>,
+) {
     let (min, max) = bounds(&range);
     if let Some(min) = min.filter(|m| value < *m) {
         path.report(out, format!("must be at least {min} (is {value})"));

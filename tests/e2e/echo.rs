@@ -69,12 +69,14 @@ fn numbers(rng: &mut Rng) -> Numbers {
         byte: rng.u8(..),
         word: rng.u16(..),
         count: rng.u32(..),
+        huge: rng.u64(..),
         ratio: finite_f32(rng),
         precise: finite_f64(rng),
         percent: rng.u8(..=100),
         offset: rng.i16(-500..=500),
         weight: rng.f32() * 1000.5,
         maybe_count: rng.bool().then(|| rng.u32(..)),
+        maybe_huge: rng.bool().then(|| rng.u64(10..)),
         level: rng.u16(..),
         scale: finite_f32(rng),
     }
@@ -154,13 +156,21 @@ async fn valid_instances_round_trip_unchanged() {
             byte: rng.u8(..),
             word: rng.bool().then(|| rng.u16(..=1000)),
             count: rng.u32(..),
+            huge: rng.u64(..=9_000_000_000_000_000_000),
             ratio: finite_f32(rng),
         };
         let tiny = rng.i8(..);
         let got = echo.echo_query(&tiny, &q).await.expect("answered");
         assert_eq!(
-            (got.tiny, got.byte, got.word, got.count, got.ratio),
-            (tiny, q.byte, q.word.unwrap_or_default(), q.count, q.ratio),
+            (got.tiny, got.byte, got.word, got.count, got.huge, got.ratio),
+            (
+                tiny,
+                q.byte,
+                q.word.unwrap_or_default(),
+                q.count,
+                q.huge,
+                q.ratio
+            ),
             "{q:?}"
         );
     }
@@ -186,6 +196,9 @@ const NUMBERS_BREAKS: fn() -> Vec<Break> = || {
         Set("/count", json!(-1)),
         Set("/count", json!(4_294_967_296_u64)),
         Set("/count", json!(1.5)),
+        Set("/huge", json!(-1)),
+        Set("/huge", json!(18_446_744_073_709_551_616_f64)),
+        Set("/maybe_huge", json!(9)),
         Set("/ratio", json!(1e39)),
         Set("/ratio", json!("1.0")),
         Set("/percent", json!(101)),
@@ -289,10 +302,13 @@ async fn invalid_instances_are_refused_naming_the_field() {
     // Query parameters out of their type's range or bounds: 400, as every invalid parameter
     // (docs/runtime.md).
     for (query, field) in [
-        ("byte=256&count=1&ratio=0.5", "byte"),
-        ("byte=1&count=-1&ratio=0.5", "count"),
-        ("byte=1&count=1&ratio=1e39", "ratio"),
-        ("byte=1&word=1001&count=1&ratio=0.5", "word"),
+        ("byte=256&count=1&huge=1&ratio=0.5", "byte"),
+        ("byte=1&count=-1&huge=1&ratio=0.5", "count"),
+        ("byte=1&count=1&huge=1&ratio=1e39", "ratio"),
+        ("byte=1&word=1001&count=1&huge=1&ratio=0.5", "word"),
+        ("byte=1&count=1&ratio=0.5", "huge"),
+        ("byte=1&count=1&huge=18446744073709551616&ratio=0.5", "huge"),
+        ("byte=1&count=1&huge=9000000000000000001&ratio=0.5", "huge"),
     ] {
         let url = format!("{base}/query/1?{query}");
         let (status, _, problem) = raw("GET", &url, None, "").await;
@@ -320,6 +336,7 @@ async fn stored_on(database: Database) {
     (extremes.byte, extremes.word, extremes.count) = (u8::MAX, u16::MAX, u32::MAX);
     (extremes.ratio, extremes.precise) = (f32::MAX, f64::MIN_POSITIVE);
     extremes.maybe_count = Some(u32::MAX);
+    (extremes.huge, extremes.maybe_huge) = (u64::MAX, Some(u64::MAX - 1));
     let cases = std::iter::once(extremes).chain((0..40).map(|_| numbers(rng)));
     for n in cases {
         let kept = echo.keep_numbers(&n.id, &n).await.expect("kept");

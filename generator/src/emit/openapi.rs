@@ -481,6 +481,7 @@ fn prim_schema(p: Prim, c: &Constraints) -> Value {
         Prim::U8 => json!({"type": "integer", "format": "uint8"}),
         Prim::U16 => json!({"type": "integer", "format": "uint16"}),
         Prim::U32 => json!({"type": "integer", "format": "uint32"}),
+        Prim::U64 => json!({"type": "integer", "format": "uint64"}),
         Prim::F32 => json!({"type": "number", "format": "float"}),
         Prim::F64 => json!({"type": "number", "format": "double"}),
         Prim::Uuid => json!({"type": "string", "format": "uuid"}),
@@ -514,10 +515,14 @@ fn prim_schema(p: Prim, c: &Constraints) -> Value {
     }
     // Integer types are bounded by their width as well as by the spec.
     let (lo, hi) = p.int_range().unzip();
-    let bound = |b: Option<NumberBound>, width: Option<i64>| match (b, width) {
+    let bound = |b: Option<NumberBound>, width: Option<i128>| match (b, width) {
         (Some(NumberBound::Int(i)), _) => Some(json!(i)),
         (Some(NumberBound::Float(f)), _) => Some(json!(f)),
-        (None, Some(w)) => Some(json!(w)),
+        // Every width's bounds fit an `i64` or a `u64` (`u64::MAX`).
+        (None, Some(w)) => i64::try_from(w)
+            .map(|w| json!(w))
+            .or_else(|_| u64::try_from(w).map(|w| json!(w)))
+            .ok(),
         (None, None) => None,
     };
     if let Some(v) = bound(c.min, lo) {

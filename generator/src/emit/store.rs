@@ -34,14 +34,16 @@ impl Dialect {
     /// The column type of `kind`.
     pub fn column_type(self, kind: &ColumnKind) -> &'static str {
         let prim = match kind {
-            ColumnKind::Prim(p) | ColumnKind::Newtype(_, p) => *p,
-            ColumnKind::Enum(_) => Prim::String,
-            ColumnKind::Json => {
+            // Neither store has an unsigned 64-bit column: `u64` is kept as a JSON number
+            // (`column` in the resolver makes those `Json`; this arm is for completeness).
+            ColumnKind::Prim(Prim::U64) | ColumnKind::Newtype(_, Prim::U64) | ColumnKind::Json => {
                 return match self {
                     Dialect::Sqlite => "TEXT",
                     Dialect::Postgres => "jsonb",
                 };
             }
+            ColumnKind::Prim(p) | ColumnKind::Newtype(_, p) => *p,
+            ColumnKind::Enum(_) => Prim::String,
         };
         match (self, prim) {
             (Dialect::Sqlite, Prim::String | Prim::Date | Prim::DateTime) => "TEXT",
@@ -52,6 +54,8 @@ impl Dialect {
             ) => "INTEGER",
             (Dialect::Sqlite, Prim::F32 | Prim::F64) => "REAL",
             (Dialect::Sqlite, Prim::Uuid) => "BLOB",
+            (Dialect::Sqlite, Prim::U64) => "TEXT",
+            (Dialect::Postgres, Prim::U64) => "jsonb",
             (Dialect::Postgres, Prim::String) => "text",
             (Dialect::Postgres, Prim::Bool) => "boolean",
             // Unsigned and 8-bit integers in the next signed type (see `stored_as`).

@@ -321,6 +321,7 @@ fn prim_type(p: Prim, std: Std) -> TokenStream {
         Prim::U8 => quote! { u8 },
         Prim::U16 => quote! { u16 },
         Prim::U32 => quote! { u32 },
+        Prim::U64 => quote! { u64 },
         Prim::F32 => quote! { f32 },
         Prim::F64 => quote! { f64 },
         Prim::Uuid => quote! { #uuid::Uuid },
@@ -754,6 +755,7 @@ fn value_checks(cx: &mut Cx<'_>, value: &Value, ty: &Type, c: &Constraints) -> T
                         quote! { validation::check_float(f64::from(#place), #range, path, out); }
                     }
                     Prim::I64 => quote! { validation::check_int(#place, #range, path, out); },
+                    Prim::U64 => quote! { validation::check_uint(#place, #range, path, out); },
                     _ => quote! { validation::check_int(i64::from(#place), #range, path, out); },
                 });
             }

@@ -143,7 +143,7 @@ impl Resolver<'_> {
                 (Some(p), n) if p.is_float() => Some(NumberBound::Float(n.as_f64())),
                 (Some(p), spec::Number::Int(i)) => {
                     if let Some((lo, hi)) = p.int_range()
-                        && !(lo..=hi).contains(&i)
+                        && !(lo..=hi).contains(&i128::from(i))
                     {
                         self.diags.push(Diagnostic::at(
                             &at(v.span()),
@@ -458,7 +458,7 @@ impl Resolver<'_> {
             (Type::Prim(Prim::Bool), V::Boolean(b)) => DefaultValue::Bool(*b),
             (Type::Prim(p), V::Integer(i)) if p.int_range().is_some() => {
                 if let Some((lo, hi)) = p.int_range()
-                    && !(lo..=hi).contains(i)
+                    && !(lo..=hi).contains(&i128::from(*i))
                 {
                     self.diags.push(Diagnostic::at(
                         loc,

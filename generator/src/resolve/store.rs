@@ -116,12 +116,12 @@ fn resolve_record(
             Diagnostic::at(
                 &at(span),
                 format!(
-                    "`{}` cannot be {role}: it is stored as JSON (a list, a map or an object)",
+                    "`{}` cannot be {role}: it is stored as JSON (a list, a map, an object or a `u64`)",
                     c.field.wire
                 ),
                 "not a single value",
             )
-            .with_note("keys, unique fields and indexes are strings, numbers, booleans, uuids, dates, enums or newtypes of those"),
+            .with_note("keys, unique fields and indexes are strings, numbers (a `u64` excepted), booleans, uuids, dates, enums or newtypes of those"),
         );
         false
     };
@@ -260,12 +260,14 @@ fn column(field: &Field, schemas: &IndexMap<String, Schema>) -> Column {
         other => (other, false),
     };
     let kind = match inner {
+        // Neither store has an unsigned 64-bit column; a JSON number holds every `u64`.
+        Type::Prim(Prim::U64) => ColumnKind::Json,
         Type::Prim(p) => ColumnKind::Prim(*p),
         Type::Named(n) => match schemas.get(n).map(|s| &s.kind) {
             Some(SchemaKind::Newtype {
                 inner: Type::Prim(p),
                 ..
-            }) => ColumnKind::Newtype(n.clone(), *p),
+            }) if *p != Prim::U64 => ColumnKind::Newtype(n.clone(), *p),
             Some(SchemaKind::Enum(_)) => ColumnKind::Enum(n.clone()),
             _ => ColumnKind::Json,
         },

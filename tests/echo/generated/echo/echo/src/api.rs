@@ -40,6 +40,7 @@ pub struct EchoQueryQuery {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub word: Option<u16>,
     pub count: u32,
+    pub huge: u64,
     pub ratio: f32,
 }
 
@@ -53,6 +54,9 @@ impl validation::Validate for EchoQueryQuery {
         if let Some(value) = &self.word {
             validation::check_int(i64::from(*value), ..=1000, path, out);
         }
+        path.pop();
+        path.push("huge");
+        validation::check_uint(self.huge, ..=9000000000000000000, path, out);
         path.pop();
         path.push("ratio");
         validation::check_float(

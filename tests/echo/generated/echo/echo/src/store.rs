@@ -9,7 +9,7 @@
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
 #[allow(unused_imports)]
-use runtime::store::{self, Db, Error, On, Row, Sql, Tx, Unique};
+use runtime::store::{self, Db, Error, Json, On, Row, Sql, Tx, Unique};
 use super::runtime;
 #[allow(unused_imports)]
 use super::types;
@@ -116,26 +116,26 @@ impl Numbers<'_> {
 
     /// Adds a record.
     const INSERT: Sql = Sql {
-        sqlite: "INSERT INTO \"numbers\" (\"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"level\", \"scale\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-        postgres: "INSERT INTO \"numbers\" (\"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"level\", \"scale\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        sqlite: "INSERT INTO \"numbers\" (\"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"huge\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"maybe_huge\", \"level\", \"scale\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        postgres: "INSERT INTO \"numbers\" (\"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"huge\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"maybe_huge\", \"level\", \"scale\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)",
     };
 
     /// One record by key.
     const GET: Sql = Sql {
-        sqlite: "SELECT \"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"level\", \"scale\" FROM \"numbers\" WHERE \"id\" = ?",
-        postgres: "SELECT \"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"level\", \"scale\" FROM \"numbers\" WHERE \"id\" = $1",
+        sqlite: "SELECT \"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"huge\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"maybe_huge\", \"level\", \"scale\" FROM \"numbers\" WHERE \"id\" = ?",
+        postgres: "SELECT \"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"huge\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"maybe_huge\", \"level\", \"scale\" FROM \"numbers\" WHERE \"id\" = $1",
     };
 
     /// One record by key, locked until the transaction ends.
     const GET_FOR_UPDATE: Sql = Sql {
-        sqlite: "SELECT \"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"level\", \"scale\" FROM \"numbers\" WHERE \"id\" = ?",
-        postgres: "SELECT \"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"level\", \"scale\" FROM \"numbers\" WHERE \"id\" = $1 FOR UPDATE",
+        sqlite: "SELECT \"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"huge\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"maybe_huge\", \"level\", \"scale\" FROM \"numbers\" WHERE \"id\" = ?",
+        postgres: "SELECT \"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"huge\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"maybe_huge\", \"level\", \"scale\" FROM \"numbers\" WHERE \"id\" = $1 FOR UPDATE",
     };
 
     /// Replaces a record.
     const UPDATE: Sql = Sql {
-        sqlite: "UPDATE \"numbers\" SET \"tiny\" = ?, \"small\" = ?, \"medium\" = ?, \"large\" = ?, \"byte\" = ?, \"word\" = ?, \"count\" = ?, \"ratio\" = ?, \"precise\" = ?, \"percent\" = ?, \"offset\" = ?, \"weight\" = ?, \"maybe_count\" = ?, \"level\" = ?, \"scale\" = ? WHERE \"id\" = ?",
-        postgres: "UPDATE \"numbers\" SET \"tiny\" = $1, \"small\" = $2, \"medium\" = $3, \"large\" = $4, \"byte\" = $5, \"word\" = $6, \"count\" = $7, \"ratio\" = $8, \"precise\" = $9, \"percent\" = $10, \"offset\" = $11, \"weight\" = $12, \"maybe_count\" = $13, \"level\" = $14, \"scale\" = $15 WHERE \"id\" = $16",
+        sqlite: "UPDATE \"numbers\" SET \"tiny\" = ?, \"small\" = ?, \"medium\" = ?, \"large\" = ?, \"byte\" = ?, \"word\" = ?, \"count\" = ?, \"huge\" = ?, \"ratio\" = ?, \"precise\" = ?, \"percent\" = ?, \"offset\" = ?, \"weight\" = ?, \"maybe_count\" = ?, \"maybe_huge\" = ?, \"level\" = ?, \"scale\" = ? WHERE \"id\" = ?",
+        postgres: "UPDATE \"numbers\" SET \"tiny\" = $1, \"small\" = $2, \"medium\" = $3, \"large\" = $4, \"byte\" = $5, \"word\" = $6, \"count\" = $7, \"huge\" = $8, \"ratio\" = $9, \"precise\" = $10, \"percent\" = $11, \"offset\" = $12, \"weight\" = $13, \"maybe_count\" = $14, \"maybe_huge\" = $15, \"level\" = $16, \"scale\" = $17 WHERE \"id\" = $18",
     };
 
     /// Removes a record.
@@ -146,14 +146,14 @@ impl Numbers<'_> {
 
     /// The first page, by key.
     const LIST_FIRST: Sql = Sql {
-        sqlite: "SELECT \"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"level\", \"scale\" FROM \"numbers\" ORDER BY \"id\" LIMIT ?",
-        postgres: "SELECT \"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"level\", \"scale\" FROM \"numbers\" ORDER BY \"id\" LIMIT $1",
+        sqlite: "SELECT \"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"huge\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"maybe_huge\", \"level\", \"scale\" FROM \"numbers\" ORDER BY \"id\" LIMIT ?",
+        postgres: "SELECT \"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"huge\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"maybe_huge\", \"level\", \"scale\" FROM \"numbers\" ORDER BY \"id\" LIMIT $1",
     };
 
     /// A page after a key.
     const LIST_AFTER: Sql = Sql {
-        sqlite: "SELECT \"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"level\", \"scale\" FROM \"numbers\" WHERE \"id\" > ? ORDER BY \"id\" LIMIT ?",
-        postgres: "SELECT \"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"level\", \"scale\" FROM \"numbers\" WHERE \"id\" > $1 ORDER BY \"id\" LIMIT $2",
+        sqlite: "SELECT \"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"huge\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"maybe_huge\", \"level\", \"scale\" FROM \"numbers\" WHERE \"id\" > ? ORDER BY \"id\" LIMIT ?",
+        postgres: "SELECT \"id\", \"tiny\", \"small\", \"medium\", \"large\", \"byte\", \"word\", \"count\", \"huge\", \"ratio\", \"precise\", \"percent\", \"offset\", \"weight\", \"maybe_count\", \"maybe_huge\", \"level\", \"scale\" FROM \"numbers\" WHERE \"id\" > $1 ORDER BY \"id\" LIMIT $2",
     };
 
     /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`]. Times
@@ -170,12 +170,14 @@ impl Numbers<'_> {
             .bind(i16::from(record.byte))
             .bind(i32::from(record.word))
             .bind(i64::from(record.count))
+            .bind(Json(&record.huge))
             .bind(record.ratio)
             .bind(record.precise)
             .bind(i16::from(record.percent))
             .bind(record.offset)
             .bind(record.weight)
             .bind(record.maybe_count.map(i64::from))
+            .bind(record.maybe_huge.as_ref().map(Json))
             .bind(i32::from(record.level))
             .bind(record.scale)
             .execute(&mut self.on)
@@ -219,12 +221,14 @@ impl Numbers<'_> {
             .bind(i16::from(record.byte))
             .bind(i32::from(record.word))
             .bind(i64::from(record.count))
+            .bind(Json(&record.huge))
             .bind(record.ratio)
             .bind(record.precise)
             .bind(i16::from(record.percent))
             .bind(record.offset)
             .bind(record.weight)
             .bind(record.maybe_count.map(i64::from))
+            .bind(record.maybe_huge.as_ref().map(Json))
             .bind(i32::from(record.level))
             .bind(record.scale)
             .bind(record.id)
@@ -266,16 +270,18 @@ fn decode_numbers(row: &Row) -> Result<types::Numbers, Error> {
         byte: store::narrow(row.get::<i16>(5)?, 5)?,
         word: store::narrow(row.get::<i32>(6)?, 6)?,
         count: store::narrow(row.get::<i64>(7)?, 7)?,
-        ratio: row.get::<f32>(8)?,
-        precise: row.get::<f64>(9)?,
-        percent: store::narrow(row.get::<i16>(10)?, 10)?,
-        offset: row.get::<i16>(11)?,
-        weight: row.get::<f32>(12)?,
+        huge: row.get::<Json<u64>>(8)?.0,
+        ratio: row.get::<f32>(9)?,
+        precise: row.get::<f64>(10)?,
+        percent: store::narrow(row.get::<i16>(11)?, 11)?,
+        offset: row.get::<i16>(12)?,
+        weight: row.get::<f32>(13)?,
         maybe_count: row
-            .get::<Option<i64>>(13)?
-            .map(|v| store::narrow(v, 13))
+            .get::<Option<i64>>(14)?
+            .map(|v| store::narrow(v, 14))
             .transpose()?,
-        level: store::narrow(row.get::<i32>(14)?, 14)?,
-        scale: row.get::<f32>(15)?,
+        maybe_huge: row.get::<Option<Json<u64>>>(15)?.map(|json| json.0),
+        level: store::narrow(row.get::<i32>(16)?, 16)?,
+        scale: row.get::<f32>(17)?,
     })
 }

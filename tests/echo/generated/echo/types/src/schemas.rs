@@ -24,6 +24,7 @@ pub struct Numbers {
     pub byte: u8,
     pub word: u16,
     pub count: u32,
+    pub huge: u64,
     pub ratio: f32,
     pub precise: f64,
     pub percent: u8,
@@ -31,6 +32,8 @@ pub struct Numbers {
     pub weight: f32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub maybe_count: Option<u32>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maybe_huge: Option<u64>,
     #[serde(default = "Numbers::default_level")]
     pub level: u16,
     #[serde(default = "Numbers::default_scale")]
@@ -71,6 +74,11 @@ impl validation::Validate for Numbers {
         path.pop();
         path.push("weight");
         validation::check_float(f64::from(self.weight), 0.0..=1000.5, path, out);
+        path.pop();
+        path.push("maybe_huge");
+        if let Some(value) = &self.maybe_huge {
+            validation::check_uint(*value, 10.., path, out);
+        }
         path.pop();
         path.push("scale");
         validation::check_float(
