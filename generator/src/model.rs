@@ -278,6 +278,9 @@ pub struct Field {
     pub boxed: bool,
     /// How a list query parameter is written; `None` for everything else.
     pub list_style: Option<ListStyle>,
+    /// An optional (`T?`) field whose key must be present all the same (`required = true`):
+    /// `null` is a value, absence is an error (OpenAPI's required and nullable).
+    pub present: bool,
 }
 
 /// How a list query parameter is written (OpenAPI's `form` style).
@@ -291,9 +294,10 @@ pub enum ListStyle {
 }
 
 impl Field {
-    /// A field must be present in JSON unless it is optional or has a default.
+    /// A field must be present in JSON unless it is optional or has a default; an optional
+    /// one declared `required` must be present too (its value may be `null`).
     pub fn required(&self) -> bool {
-        !matches!(self.ty, Type::Optional(_)) && self.default.is_none()
+        self.present || (!matches!(self.ty, Type::Optional(_)) && self.default.is_none())
     }
 }
 

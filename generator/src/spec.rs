@@ -212,6 +212,8 @@ pub struct FieldDef {
     pub max_items: Option<Spanned<i64>>,
     /// How a list query parameter is written: `repeated` (`?a=1&a=2`) or `comma` (`?a=1,2`).
     pub style: Option<SStr>,
+    /// `true` on a `T?` field: the key must be present, its value may be `null`.
+    pub required: Option<Spanned<bool>>,
 }
 
 /// The table form of [`FieldDef`].
@@ -231,6 +233,7 @@ struct FieldTable {
     min_items: Option<Spanned<i64>>,
     max_items: Option<Spanned<i64>>,
     style: Option<SStr>,
+    required: Option<Spanned<bool>>,
 }
 
 impl<'de> Deserialize<'de> for FieldDef {
@@ -263,6 +266,7 @@ impl<'de> Deserialize<'de> for FieldDef {
                     min_items: t.min_items,
                     max_items: t.max_items,
                     style: t.style,
+                    required: t.required,
                 })
             }
         }

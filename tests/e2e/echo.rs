@@ -114,6 +114,7 @@ fn texts(rng: &mut Rng) -> Texts {
         flag: rng.bool(),
         colour: [Colour::Red, Colour::Green, Colour::Blue][rng.usize(..3)],
         nickname: rng.bool().then(|| text(rng, 0, 10)),
+        note: rng.bool().then(|| text(rng, 0, 5)),
         lines: (0..rng.usize(..=5)).map(|_| line(rng)).collect(),
         tags: (0..rng.usize(..=4))
             .map(|_| (text(rng, 0, 8), text(rng, 0, 12)))
@@ -228,6 +229,8 @@ const TEXTS_BREAKS: fn() -> Vec<Break> = || {
         Set("/flag", json!("true")),
         Set("/colour", json!("purple")),
         Set("/nickname", json!("elevenchars")),
+        Set("/note", json!("sixchr")),
+        Remove("/note"),
         Set("/lines", json!([{"sku": "bad", "quantity": 1}])),
         Set("/lines", json!([{"sku": "TEA-0001", "quantity": 0}])),
         Set(
@@ -287,6 +290,21 @@ async fn invalid_instances_are_refused_naming_the_field() {
         let t = serde_json::to_value(texts(rng)).expect("json");
         refuse(&format!("{base}/texts"), t, &texts_breaks, rng).await;
     }
+    // A field that must be present but may be null: `null` is answered as `null`, and an
+    // absent optional field stays absent.
+    let mut t = serde_json::to_value(texts(rng)).expect("json");
+    t["note"] = Value::Null;
+    t.as_object_mut().expect("an object").remove("nickname");
+    let (status, _, answer) = raw(
+        "POST",
+        &format!("{base}/texts"),
+        Some("application/json"),
+        &t.to_string(),
+    )
+    .await;
+    assert_eq!(status, 200, "{answer}");
+    assert_eq!(answer.get("note"), Some(&Value::Null), "{answer}");
+    assert_eq!(answer.get("nickname"), None, "{answer}");
     // A union: an unknown tag, and a variant's own constraint.
     let url = format!("{base}/shapes");
     for (body, field) in [

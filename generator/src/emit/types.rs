@@ -514,7 +514,12 @@ pub(crate) fn object(cx: &mut Cx<'_>, s: &Schema, fields: &[Field]) -> TokenStre
             let wire = lit(&f.name.wire);
             serde_args.push(quote! { rename = #wire });
         }
-        if matches!(f.ty, Type::Optional(_)) {
+        if f.present {
+            // Written as `null` when `None`; a missing key fails to decode (a field read
+            // with a function of its own has no implicit default).
+            let read = lit("::serde::Deserialize::deserialize");
+            serde_args.push(quote! { deserialize_with = #read });
+        } else if matches!(f.ty, Type::Optional(_)) {
             let is_none = lit(&format!("{}::is_none", std.option()).replace(' ', ""));
             serde_args.push(quote! { default, skip_serializing_if = #is_none });
         }

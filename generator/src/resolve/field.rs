@@ -310,6 +310,38 @@ impl Resolver<'_> {
             );
             ok = false;
         }
+        let present = match &fd.required {
+            None => false,
+            Some(r) => {
+                let problem = if !*r.get_ref() {
+                    Some((
+                        "`required = false` says nothing",
+                        "a field is optional when its type ends in `?`",
+                    ))
+                } else if usage != FieldUse::Object {
+                    Some((
+                        "`required` applies to fields of schemas",
+                        "parameters are required unless their type ends in `?`",
+                    ))
+                } else if !matches!(ty, Type::Optional(_)) {
+                    Some((
+                        "`required` is for a `T?` field",
+                        "a field whose type has no `?` is required already",
+                    ))
+                } else {
+                    None
+                };
+                if let Some((message, label)) = problem {
+                    self.diags
+                        .push(Diagnostic::at(&at(r.span()), message, label).with_note(
+                            "`{ type = \"T?\", required = true }`: the key must be present, \
+                             its value may be `null`",
+                        ));
+                    ok = false;
+                }
+                *r.get_ref()
+            }
+        };
         let default = match &fd.default {
             Some(d) => {
                 let v = self.resolve_default(&at(d.span()), &ty, &c, d.get_ref());
@@ -338,6 +370,7 @@ impl Resolver<'_> {
             default,
             boxed: false,
             list_style,
+            present,
         })
     }
 

@@ -235,6 +235,8 @@ pub struct Texts {
     pub colour: Colour,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub nickname: Option<String>,
+    #[serde(deserialize_with = "::serde::Deserialize::deserialize")]
+    pub note: Option<String>,
     pub lines: Vec<Line>,
     pub tags: ::std::collections::BTreeMap<String, String>,
     pub scores: ::std::collections::BTreeMap<String, u32>,
@@ -267,6 +269,11 @@ impl validation::Validate for Texts {
         path.push("nickname");
         if let Some(value) = &self.nickname {
             validation::check_len(value, ..=10, path, out);
+        }
+        path.pop();
+        path.push("note");
+        if let Some(value) = &self.note {
+            validation::check_len(value, ..=5, path, out);
         }
         path.pop();
         path.push("lines");
