@@ -359,11 +359,13 @@ pub enum Prim {
     Date,
     /// An RFC 3339 timestamp, normalised to UTC.
     DateTime,
+    /// Binary data, base64 text in JSON (OpenAPI's `format: byte`).
+    Bytes,
 }
 
 impl Prim {
     /// Every primitive with its spec spelling.
-    pub const ALL: [(&'static str, Prim); 15] = [
+    pub const ALL: [(&'static str, Prim); 16] = [
         ("string", Prim::String),
         ("bool", Prim::Bool),
         ("i8", Prim::I8),
@@ -379,6 +381,7 @@ impl Prim {
         ("uuid", Prim::Uuid),
         ("date", Prim::Date),
         ("date-time", Prim::DateTime),
+        ("bytes", Prim::Bytes),
     ];
 
     /// The spec spelling.

@@ -28,6 +28,7 @@
 //! The crates generated code names through this one are re-exported, so a generated crate
 //! needs no direct dependency on them.
 
+pub mod bytes;
 pub mod context;
 pub mod problem;
 pub mod query;

@@ -272,6 +272,7 @@ fn check_string(schema: &Value, s: &str, path: &Path, out: &mut Vec<Violation>) 
         Some("date") => Some(Format::Date),
         Some("date-time") => Some(Format::DateTime),
         Some("uri") => Some(Format::Uri),
+        Some("byte") => Some(Format::Byte),
         _ => None,
     };
     if let Some(format) = format {

@@ -297,6 +297,8 @@ pub enum Format {
     DateTime,
     /// An absolute URI with a scheme.
     Uri,
+    /// Base64 text (RFC 4648, padded): [`crate::bytes::Bytes`].
+    Byte,
 }
 
 /// The outline of an email address, published beside `format: email` (which JSON Schema tools
@@ -347,6 +349,7 @@ pub fn check_format(value: &str, format: Format, path: &Path, out: &mut Vec<Viol
             matches(URI_PATTERN, &URI, value) && ::fluent_uri::Uri::parse(value).is_ok(),
             "an absolute URI",
         ),
+        Format::Byte => (crate::bytes::is_base64(value), "base64 (RFC 4648, padded)"),
     };
     if !ok {
         path.report(out, format!("must be {what}"));

@@ -8,12 +8,13 @@
 //!
 //! Each test draws from a fixed seed of its own, so a failure repeats run after run.
 
-use echo_echo::api::EchoQueryQuery;
+use echo_echo::api::{BlobOfQuery, EchoQueryQuery};
 use echo_echo::client::Client;
 use echo_echo::runtime::client::Policy;
+use echo_echo::types::bytes::Bytes;
 use echo_echo::types::chrono::{DateTime, NaiveDate, Utc};
 use echo_echo::types::uuid::Uuid;
-use echo_echo::types::{Circle, Colour, Line, Numbers, Quantity, Shape, Sku, Square, Texts};
+use echo_echo::types::{Blob, Circle, Colour, Line, Numbers, Quantity, Shape, Sku, Square, Texts};
 use fastrand::Rng;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -136,6 +137,20 @@ fn shape(rng: &mut Rng) -> Shape {
     }
 }
 
+/// Up to `max` random bytes.
+fn bytes(rng: &mut Rng, max: usize) -> Bytes {
+    Bytes((0..rng.usize(..=max)).map(|_| rng.u8(..)).collect())
+}
+
+fn blob(rng: &mut Rng) -> Blob {
+    Blob {
+        id: Uuid::from_u128(rng.u128(..)),
+        data: bytes(rng, 64),
+        parts: (0..rng.usize(..=3)).map(|_| bytes(rng, 8)).collect(),
+        maybe: rng.bool().then(|| bytes(rng, 16)),
+    }
+}
+
 /// The generator of a test, from its fixed seed.
 fn seeded(seed: u64) -> Rng {
     Rng::with_seed(seed)
@@ -160,6 +175,23 @@ async fn valid_instances_round_trip_unchanged() {
             huge: rng.u64(..=9_000_000_000_000_000_000),
             ratio: finite_f32(rng),
         };
+        let b = blob(rng);
+        assert_eq!(echo.echo_blob(&b).await.expect("echoed"), b);
+        // Bytes as path and query parameters (base64 text, percent-encoded), not empty: an
+        // empty path parameter is not sent (below).
+        let mut data = bytes(rng, 32);
+        data.0.push(rng.u8(..));
+        let maybe = rng.bool().then(|| bytes(rng, 16));
+        let got = echo
+            .blob_of(
+                &data,
+                &BlobOfQuery {
+                    maybe: maybe.clone(),
+                },
+            )
+            .await
+            .expect("answered");
+        assert_eq!((got.data, got.maybe), (data, maybe));
         let tiny = rng.i8(..);
         let got = echo.echo_query(&tiny, &q).await.expect("answered");
         assert_eq!(
@@ -213,6 +245,19 @@ const NUMBERS_BREAKS: fn() -> Vec<Break> = || {
         Set("/id", json!("not-a-uuid")),
         Remove("/small"),
         Remove("/precise"),
+    ]
+};
+
+const BLOB_BREAKS: fn() -> Vec<Break> = || {
+    use Break::*;
+    vec![
+        Set("/data", json!("not base64!")),
+        Set("/data", json!("AP9hEA")),
+        Set("/data", json!([0, 255])),
+        Set("/parts", json!(["AP9hEA==", "A P9hEA=="])),
+        Set("/parts", json!(["", "", "", ""])),
+        Set("/maybe", json!(12)),
+        Remove("/data"),
     ]
 };
 
@@ -282,14 +327,47 @@ async fn refuse(url: &str, valid: Value, breaks: &[Break], rng: &mut Rng) {
 async fn invalid_instances_are_refused_naming_the_field() {
     let system = System::start(ECHO);
     let base = system.url("echo");
-    let (numbers_breaks, texts_breaks) = (NUMBERS_BREAKS(), TEXTS_BREAKS());
+    let (numbers_breaks, texts_breaks, blob_breaks) =
+        (NUMBERS_BREAKS(), TEXTS_BREAKS(), BLOB_BREAKS());
     let rng = &mut seeded(0x5eed_0002);
     for _ in 0..CASES {
         let n = serde_json::to_value(numbers(rng)).expect("json");
         refuse(&format!("{base}/numbers"), n, &numbers_breaks, rng).await;
         let t = serde_json::to_value(texts(rng)).expect("json");
         refuse(&format!("{base}/texts"), t, &texts_breaks, rng).await;
+        let b = serde_json::to_value(blob(rng)).expect("json");
+        refuse(&format!("{base}/blobs"), b, &blob_breaks, rng).await;
     }
+    // Bytes as parameters: not base64 is a 400 naming the parameter; an empty path parameter
+    // would call another path, and the client does not send it.
+    for (url, at, field) in [
+        (format!("{base}/blobs/of/%21%21"), "path", "data"),
+        (
+            format!("{base}/blobs/of/AA%3D%3D?maybe=AP9hEA"),
+            "query",
+            "maybe",
+        ),
+    ] {
+        let (status, _, problem) = raw("GET", &url, None, "").await;
+        assert_eq!(status, 400, "{url}: {problem}");
+        let named = problem["errors"].as_array().is_some_and(|e| {
+            e.iter()
+                .any(|e| e["in"] == at && e["pointer"] == format!("/{field}"))
+        });
+        assert!(named, "{url}: {problem}");
+    }
+    let empty = client(&system)
+        .blob_of(&Bytes::default(), &BlobOfQuery { maybe: None })
+        .await
+        .expect_err("not sent");
+    assert!(
+        matches!(
+            &empty,
+            echo_echo::runtime::client::Error::Request { message, .. }
+                if message.contains("`data` is empty")
+        ),
+        "{empty:?}"
+    );
     // A field that must be present but may be null: `null` is answered as `null`, and an
     // absent optional field stays absent.
     let mut t = serde_json::to_value(texts(rng)).expect("json");
@@ -361,6 +439,17 @@ async fn stored_on(database: Database) {
         assert_eq!(kept, n, "as written and read back in one transaction");
         let read = echo.get_numbers(&n.id).await.expect("read");
         assert_eq!(read, n, "read again");
+    }
+    // Bytes: every byte value, none at all, and random ones, with and without the optional.
+    let every = Blob {
+        id: Uuid::from_u128(rng.u128(..)),
+        data: Bytes((0..=255).collect()),
+        parts: vec![Bytes::default(), Bytes(vec![0])],
+        maybe: Some(Bytes::default()),
+    };
+    for b in std::iter::once(every).chain((0..20).map(|_| blob(rng))) {
+        let kept = echo.keep_blob(&b.id, &b).await.expect("kept");
+        assert_eq!(kept, b, "as written and read back");
     }
 }
 

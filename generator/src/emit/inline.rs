@@ -100,6 +100,7 @@ fn types_module(system: &System) -> Result<TokenStream, EmitError> {
     Ok(quote! {
         /// Schema and error types of the system, with validation of the spec's constraints.
         pub mod types {
+            pub use super::runtime::bytes;
             pub use super::runtime::query;
             pub use super::runtime::validation;
             #modules

@@ -485,6 +485,7 @@ fn prim_schema(p: Prim, c: &Constraints) -> Value {
         Prim::F32 => json!({"type": "number", "format": "float"}),
         Prim::F64 => json!({"type": "number", "format": "double"}),
         Prim::Uuid => json!({"type": "string", "format": "uuid"}),
+        Prim::Bytes => json!({"type": "string", "format": "byte"}),
         Prim::Date => json!({"type": "string", "format": "date"}),
         Prim::DateTime => json!({"type": "string", "format": "date-time"}),
     };

@@ -765,13 +765,14 @@ pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
         let http_method = format_ident!("{}", e.method.as_str());
         let status = e.status;
         let mut call = quote! { Call::new(Method::#http_method, path.clone(), #status) };
-        // A text parameter may be empty, which would call another path: such a call is not
-        // sent.
-        for p in e
-            .params
-            .iter()
-            .filter(|p| matches!(p.ty, Type::Prim(Prim::String) | Type::Named(_)))
-        {
+        // A text (or bytes) parameter may be empty, which would call another path: such a call
+        // is not sent.
+        for p in e.params.iter().filter(|p| {
+            matches!(
+                p.ty,
+                Type::Prim(Prim::String | Prim::Bytes) | Type::Named(_)
+            )
+        }) {
             let (name, wire) = (ident(&p.name.rust), lit(&p.name.wire));
             call = quote! { #call.non_empty(#wire, #name) };
         }

@@ -53,7 +53,7 @@ impl Dialect {
                 Prim::I8 | Prim::I16 | Prim::I32 | Prim::I64 | Prim::U8 | Prim::U16 | Prim::U32,
             ) => "INTEGER",
             (Dialect::Sqlite, Prim::F32 | Prim::F64) => "REAL",
-            (Dialect::Sqlite, Prim::Uuid) => "BLOB",
+            (Dialect::Sqlite, Prim::Uuid | Prim::Bytes) => "BLOB",
             (Dialect::Sqlite, Prim::U64) => "TEXT",
             (Dialect::Postgres, Prim::U64) => "jsonb",
             (Dialect::Postgres, Prim::String) => "text",
@@ -65,6 +65,7 @@ impl Dialect {
             (Dialect::Postgres, Prim::F32) => "real",
             (Dialect::Postgres, Prim::F64) => "double precision",
             (Dialect::Postgres, Prim::Uuid) => "uuid",
+            (Dialect::Postgres, Prim::Bytes) => "bytea",
             (Dialect::Postgres, Prim::Date) => "date",
             (Dialect::Postgres, Prim::DateTime) => "timestamptz",
         }
@@ -221,11 +222,13 @@ fn bind_value(c: &Column, value: TokenStream) -> TokenStream {
         (ColumnKind::Newtype(_, Prim::DateTime), true) => {
             quote! { #value.as_ref().map(|v| store::micros(&v.0)) }
         }
-        // Text by reference, every other primitive (all `Copy`) by value.
-        (ColumnKind::Prim(Prim::String), _) => r,
+        // Text and bytes by reference, every other primitive (all `Copy`) by value.
+        (ColumnKind::Prim(Prim::String | Prim::Bytes), _) => r,
         (ColumnKind::Prim(_), _) => value,
-        (ColumnKind::Newtype(_, Prim::String), false) => quote! { &#value.0 },
-        (ColumnKind::Newtype(_, Prim::String), true) => quote! { #value.as_ref().map(|v| &v.0) },
+        (ColumnKind::Newtype(_, Prim::String | Prim::Bytes), false) => quote! { &#value.0 },
+        (ColumnKind::Newtype(_, Prim::String | Prim::Bytes), true) => {
+            quote! { #value.as_ref().map(|v| &v.0) }
+        }
         (ColumnKind::Newtype(..), false) => quote! { #value.0 },
         (ColumnKind::Newtype(..), true) => quote! { #value.as_ref().map(|v| v.0) },
         (ColumnKind::Enum(_), false) => quote! { #value.as_str() },

@@ -53,6 +53,7 @@ pub fn lib_tokens(system: &System) -> TokenStream {
     quote! {
         #(#![doc = #lines])*
 
+        pub use runtime::bytes;
         pub use runtime::query;
         pub use runtime::validation;
 
@@ -179,6 +180,15 @@ impl Std {
             quote! { types::#name }
         } else {
             quote! { ::#name }
+        }
+    }
+
+    /// The path of `runtime::bytes::Bytes`, which the types crate re-exports as `bytes`.
+    pub fn bytes(self) -> TokenStream {
+        if self.qualified {
+            quote! { types::bytes::Bytes }
+        } else {
+            quote! { super::bytes::Bytes }
         }
     }
 
@@ -327,6 +337,7 @@ fn prim_type(p: Prim, std: Std) -> TokenStream {
         Prim::Uuid => quote! { #uuid::Uuid },
         Prim::Date => quote! { #chrono::NaiveDate },
         Prim::DateTime => quote! { #chrono::DateTime<#chrono::Utc> },
+        Prim::Bytes => std.bytes(),
     }
 }
 

@@ -96,3 +96,46 @@ impl validation::Validate for GetNumbersPath {
         _out: &mut Vec<validation::Violation>,
     ) {}
 }
+
+/// Path parameters of `blob_of`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BlobOfPath {
+    pub data: types::bytes::Bytes,
+}
+
+impl validation::Validate for BlobOfPath {
+    fn validate_at(
+        &self,
+        _path: &mut validation::Path,
+        _out: &mut Vec<validation::Violation>,
+    ) {}
+}
+
+/// Query parameters of `blob_of`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct BlobOfQuery {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maybe: Option<types::bytes::Bytes>,
+}
+
+impl validation::Validate for BlobOfQuery {
+    fn validate_at(
+        &self,
+        _path: &mut validation::Path,
+        _out: &mut Vec<validation::Violation>,
+    ) {}
+}
+
+/// Path parameters of `keep_blob`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct KeepBlobPath {
+    pub id: types::uuid::Uuid,
+}
+
+impl validation::Validate for KeepBlobPath {
+    fn validate_at(
+        &self,
+        _path: &mut validation::Path,
+        _out: &mut Vec<validation::Violation>,
+    ) {}
+}

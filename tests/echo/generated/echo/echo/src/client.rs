@@ -115,6 +115,49 @@ impl Client {
         let body = self.http.send(call, GetNumbersError::from_problem).await?;
         self.http.decode(&body, &path)
     }
+
+    /// `POST /blobs`
+    pub async fn echo_blob(
+        &self,
+        body: &types::Blob,
+    ) -> Result<types::Blob, Error<EchoBlobError>> {
+        let path = String::from("/blobs");
+        let call = Call::new(Method::POST, path.clone(), 200u16)
+            .json(body)
+            .idempotency_key();
+        let body = self.http.send(call, EchoBlobError::from_problem).await?;
+        self.http.decode(&body, &path)
+    }
+
+    /// `GET /blobs/of/{data}`
+    ///
+    /// Bytes as a path and a query parameter, answered as a `Blob` (no id, no parts).
+    pub async fn blob_of(
+        &self,
+        data: &types::bytes::Bytes,
+        query: &super::api::BlobOfQuery,
+    ) -> Result<types::Blob, Error<BlobOfError>> {
+        let path = format!("/blobs/of/{}", segment(data));
+        let call = Call::new(Method::GET, path.clone(), 200u16)
+            .non_empty("data", data)
+            .query(query);
+        let body = self.http.send(call, BlobOfError::from_problem).await?;
+        self.http.decode(&body, &path)
+    }
+
+    /// `PUT /blobs/{id}`
+    ///
+    /// Stores the blob, and answers with the stored record read back.
+    pub async fn keep_blob(
+        &self,
+        id: &types::uuid::Uuid,
+        body: &types::Blob,
+    ) -> Result<types::Blob, Error<KeepBlobError>> {
+        let path = format!("/blobs/{}", segment(id));
+        let call = Call::new(Method::PUT, path.clone(), 200u16).json(body);
+        let body = self.http.send(call, KeepBlobError::from_problem).await?;
+        self.http.decode(&body, &path)
+    }
 }
 
 /// The errors the spec declares for `echo_numbers`.
@@ -270,5 +313,80 @@ impl runtime::client::TypedAnswer for GetNumbersError {
         match self {
             Self::NotFound(e) => TypedError::to_problem(e),
         }
+    }
+}
+
+/// The errors the spec declares for `echo_blob`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EchoBlobError {}
+
+impl EchoBlobError {
+    /// The typed error a problem answer stands for, if it is one of them.
+    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
+        None
+    }
+}
+
+impl ::std::fmt::Display for EchoBlobError {
+    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl ::std::error::Error for EchoBlobError {}
+
+impl runtime::client::TypedAnswer for EchoBlobError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
+/// The errors the spec declares for `blob_of`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum BlobOfError {}
+
+impl BlobOfError {
+    /// The typed error a problem answer stands for, if it is one of them.
+    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
+        None
+    }
+}
+
+impl ::std::fmt::Display for BlobOfError {
+    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl ::std::error::Error for BlobOfError {}
+
+impl runtime::client::TypedAnswer for BlobOfError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
+/// The errors the spec declares for `keep_blob`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum KeepBlobError {}
+
+impl KeepBlobError {
+    /// The typed error a problem answer stands for, if it is one of them.
+    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
+        None
+    }
+}
+
+impl ::std::fmt::Display for KeepBlobError {
+    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl ::std::error::Error for KeepBlobError {}
+
+impl runtime::client::TypedAnswer for KeepBlobError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
     }
 }

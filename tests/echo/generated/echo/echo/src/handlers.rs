@@ -4,11 +4,12 @@
 //! with what the store reads back), so a test sees every value's way through the server.
 
 use crate::server::{
-    Api, Context, EchoNumbersError, EchoQueryError, EchoShapeError, EchoTextsError,
-    GetNumbersError, KeepNumbersError,
+    Api, BlobOfError, Context, EchoBlobError, EchoNumbersError, EchoQueryError, EchoShapeError,
+    EchoTextsError, GetNumbersError, KeepBlobError, KeepNumbersError,
 };
+use types::bytes::Bytes;
 use types::uuid::Uuid;
-use types::{NotFound, Numbers, Shape, Texts};
+use types::{Blob, NotFound, Numbers, Shape, Texts};
 
 use super::deps::Deps;
 use super::store::Store;
@@ -90,5 +91,35 @@ impl Api for Echo {
             .get(&id)
             .await?
             .ok_or_else(|| NotFound::new(format!("no numbers {id}")).into())
+    }
+
+    async fn echo_blob(&self, _cx: Context, body: Blob) -> Result<Blob, EchoBlobError> {
+        Ok(body)
+    }
+
+    async fn blob_of(
+        &self,
+        _cx: Context,
+        data: Bytes,
+        query: super::api::BlobOfQuery,
+    ) -> Result<Blob, BlobOfError> {
+        Ok(Blob {
+            id: Uuid::nil(),
+            data,
+            parts: Vec::new(),
+            maybe: query.maybe,
+        })
+    }
+
+    /// Writes the record (inserting or replacing it) and answers with it as read back.
+    async fn keep_blob(&self, _cx: Context, id: Uuid, body: Blob) -> Result<Blob, KeepBlobError> {
+        let record = Blob { id, ..body };
+        let mut tx = self.store.begin().await?;
+        if !tx.blobs().update(&record).await? {
+            tx.blobs().insert(&record).await?;
+        }
+        let kept = tx.blobs().get(&id).await?;
+        tx.commit().await?;
+        kept.ok_or_else(|| runtime::Problem::internal("the record just written is gone").into())
     }
 }

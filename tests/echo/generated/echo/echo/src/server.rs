@@ -79,6 +79,33 @@ pub trait Api: Send + Sync + 'static {
         cx: Context,
         id: types::uuid::Uuid,
     ) -> impl Future<Output = Result<types::Numbers, GetNumbersError>> + Send;
+
+    /// `POST /blobs`
+    fn echo_blob(
+        &self,
+        cx: Context,
+        body: types::Blob,
+    ) -> impl Future<Output = Result<types::Blob, EchoBlobError>> + Send;
+
+    /// `GET /blobs/of/{data}`
+    ///
+    /// Bytes as a path and a query parameter, answered as a `Blob` (no id, no parts).
+    fn blob_of(
+        &self,
+        cx: Context,
+        data: types::bytes::Bytes,
+        query: super::api::BlobOfQuery,
+    ) -> impl Future<Output = Result<types::Blob, BlobOfError>> + Send;
+
+    /// `PUT /blobs/{id}`
+    ///
+    /// Stores the blob, and answers with the stored record read back.
+    fn keep_blob(
+        &self,
+        cx: Context,
+        id: types::uuid::Uuid,
+        body: types::Blob,
+    ) -> impl Future<Output = Result<types::Blob, KeepBlobError>> + Send;
 }
 
 /// The errors `echo_numbers` may answer with.
@@ -306,6 +333,114 @@ impl IntoProblem for GetNumbersError {
     }
 }
 
+/// The errors `echo_blob` may answer with.
+#[derive(Debug)]
+pub enum EchoBlobError {
+    /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
+    Problem(Box<runtime::Problem>),
+}
+
+impl From<runtime::Problem> for EchoBlobError {
+    fn from(p: runtime::Problem) -> Self {
+        Self::Problem(Box::new(p))
+    }
+}
+
+impl From<runtime::store::Error> for EchoBlobError {
+    /// A database error: a duplicate unique value answers with the error the spec names
+    /// for it, an unreachable database with 503.
+    fn from(e: runtime::store::Error) -> Self {
+        Self::Problem(Box::new(e.into()))
+    }
+}
+
+impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for EchoBlobError {
+    /// A dependency call that failed in a way this endpoint does not handle.
+    fn from(e: runtime::client::Error<E>) -> Self {
+        Self::Problem(Box::new(e.upstream_problem()))
+    }
+}
+
+impl IntoProblem for EchoBlobError {
+    fn into_problem(self) -> runtime::Problem {
+        match self {
+            Self::Problem(p) => *p,
+        }
+    }
+}
+
+/// The errors `blob_of` may answer with.
+#[derive(Debug)]
+pub enum BlobOfError {
+    /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
+    Problem(Box<runtime::Problem>),
+}
+
+impl From<runtime::Problem> for BlobOfError {
+    fn from(p: runtime::Problem) -> Self {
+        Self::Problem(Box::new(p))
+    }
+}
+
+impl From<runtime::store::Error> for BlobOfError {
+    /// A database error: a duplicate unique value answers with the error the spec names
+    /// for it, an unreachable database with 503.
+    fn from(e: runtime::store::Error) -> Self {
+        Self::Problem(Box::new(e.into()))
+    }
+}
+
+impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for BlobOfError {
+    /// A dependency call that failed in a way this endpoint does not handle.
+    fn from(e: runtime::client::Error<E>) -> Self {
+        Self::Problem(Box::new(e.upstream_problem()))
+    }
+}
+
+impl IntoProblem for BlobOfError {
+    fn into_problem(self) -> runtime::Problem {
+        match self {
+            Self::Problem(p) => *p,
+        }
+    }
+}
+
+/// The errors `keep_blob` may answer with.
+#[derive(Debug)]
+pub enum KeepBlobError {
+    /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
+    Problem(Box<runtime::Problem>),
+}
+
+impl From<runtime::Problem> for KeepBlobError {
+    fn from(p: runtime::Problem) -> Self {
+        Self::Problem(Box::new(p))
+    }
+}
+
+impl From<runtime::store::Error> for KeepBlobError {
+    /// A database error: a duplicate unique value answers with the error the spec names
+    /// for it, an unreachable database with 503.
+    fn from(e: runtime::store::Error) -> Self {
+        Self::Problem(Box::new(e.into()))
+    }
+}
+
+impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for KeepBlobError {
+    /// A dependency call that failed in a way this endpoint does not handle.
+    fn from(e: runtime::client::Error<E>) -> Self {
+        Self::Problem(Box::new(e.upstream_problem()))
+    }
+}
+
+impl IntoProblem for KeepBlobError {
+    fn into_problem(self) -> runtime::Problem {
+        match self {
+            Self::Problem(p) => *p,
+        }
+    }
+}
+
 /// The service's routes, answering with `api`, and its OpenAPI document. [`run`] adds
 /// health endpoints and middleware.
 pub fn router<A: Api>(api: Arc<A>) -> Router {
@@ -318,6 +453,9 @@ pub fn router<A: Api>(api: Arc<A>) -> Router {
             "/numbers/{id}",
             put(endpoints::keep_numbers::<A>).get(endpoints::get_numbers::<A>),
         )
+        .route("/blobs", post(endpoints::echo_blob::<A>))
+        .route("/blobs/of/{data}", get(endpoints::blob_of::<A>))
+        .route("/blobs/{id}", put(endpoints::keep_blob::<A>))
         .route(
             "/openapi.json",
             get(|| async { runtime::server::json_document(OPENAPI) }),
@@ -508,6 +646,81 @@ mod endpoints {
             "get_numbers",
             StatusCode::OK,
             api.get_numbers(Context::current(), path.id).await,
+        )
+    }
+
+    pub(super) async fn echo_blob<A: Api>(
+        State(api): State<Arc<A>>,
+        request: Request,
+    ) -> Response {
+        let (parts, body) = request.into_parts();
+        let mut input = Input::new(parts).await;
+        let body = input
+            .json_shaped::<
+                types::Blob,
+            >(
+                body,
+                BODY_LIMIT,
+                Some(BodySchema {
+                    document: &super::DOCUMENT,
+                    pointer: "/paths/~1blobs/post/requestBody/content/application~1json/schema",
+                }),
+            )
+            .await;
+        let Some(body) = body else {
+            return input.reject();
+        };
+        respond_checked(
+            "echo_blob",
+            StatusCode::OK,
+            api.echo_blob(Context::current(), body).await,
+        )
+    }
+
+    pub(super) async fn blob_of<A: Api>(
+        State(api): State<Arc<A>>,
+        request: Request,
+    ) -> Response {
+        let (parts, _) = request.into_parts();
+        let mut input = Input::new(parts).await;
+        let path = input.path::<api::BlobOfPath>();
+        let query = input.query::<api::BlobOfQuery>();
+        let (Some(path), Some(query)) = (path, query) else {
+            return input.reject();
+        };
+        respond_checked(
+            "blob_of",
+            StatusCode::OK,
+            api.blob_of(Context::current(), path.data, query).await,
+        )
+    }
+
+    pub(super) async fn keep_blob<A: Api>(
+        State(api): State<Arc<A>>,
+        request: Request,
+    ) -> Response {
+        let (parts, body) = request.into_parts();
+        let mut input = Input::new(parts).await;
+        let path = input.path::<api::KeepBlobPath>();
+        let body = input
+            .json_shaped::<
+                types::Blob,
+            >(
+                body,
+                BODY_LIMIT,
+                Some(BodySchema {
+                    document: &super::DOCUMENT,
+                    pointer: "/paths/~1blobs~1{id}/put/requestBody/content/application~1json/schema",
+                }),
+            )
+            .await;
+        let (Some(path), Some(body)) = (path, body) else {
+            return input.reject();
+        };
+        respond_checked(
+            "keep_blob",
+            StatusCode::OK,
+            api.keep_blob(Context::current(), path.id, body).await,
         )
     }
 }

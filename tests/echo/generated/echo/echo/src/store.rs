@@ -30,6 +30,14 @@ pub const MIGRATIONS: store::Migrations = store::Migrations {
                 "/migrations/sqlite/0001_create_numbers.sql")
             ),
         ),
+        (
+            2,
+            "create blobs",
+            include_str!(
+                concat!(env!("CARGO_MANIFEST_DIR"),
+                "/migrations/sqlite/0002_create_blobs.sql")
+            ),
+        ),
     ],
     postgres: &[
         (
@@ -38,6 +46,14 @@ pub const MIGRATIONS: store::Migrations = store::Migrations {
             include_str!(
                 concat!(env!("CARGO_MANIFEST_DIR"),
                 "/migrations/postgres/0001_create_numbers.sql")
+            ),
+        ),
+        (
+            2,
+            "create blobs",
+            include_str!(
+                concat!(env!("CARGO_MANIFEST_DIR"),
+                "/migrations/postgres/0002_create_blobs.sql")
             ),
         ),
     ],
@@ -72,6 +88,11 @@ impl Store {
     pub fn numbers(&self) -> Numbers<'_> {
         Numbers { on: On::Db(&self.db) }
     }
+
+    /// The `blobs` records.
+    pub fn blobs(&self) -> Blobs<'_> {
+        Blobs { on: On::Db(&self.db) }
+    }
 }
 
 /// An open transaction of the store.
@@ -96,6 +117,11 @@ impl Transaction {
         Numbers {
             on: On::Tx(&mut self.tx),
         }
+    }
+
+    /// The `blobs` records.
+    pub fn blobs(&mut self) -> Blobs<'_> {
+        Blobs { on: On::Tx(&mut self.tx) }
     }
 }
 
@@ -283,5 +309,147 @@ fn decode_numbers(row: &Row) -> Result<types::Numbers, Error> {
         maybe_huge: row.get::<Option<Json<u64>>>(15)?.map(|json| json.0),
         level: store::narrow(row.get::<i32>(16)?, 16)?,
         scale: row.get::<f32>(17)?,
+    })
+}
+
+/// The `blobs` records (`Blob`), in the table `blobs`: on the pool, or in a transaction.
+///
+/// Bytes, kept.
+#[derive(Debug)]
+pub struct Blobs<'a> {
+    on: On<'a>,
+}
+
+impl Blobs<'_> {
+    /// The key: a record with a key already stored is refused with this.
+    pub const PRIMARY_KEY: Unique = Unique {
+        postgres: "blobs_pkey",
+        sqlite: "blobs.id",
+    };
+
+    /// Adds a record.
+    const INSERT: Sql = Sql {
+        sqlite: "INSERT INTO \"blobs\" (\"id\", \"data\", \"parts\", \"maybe\") VALUES (?, ?, ?, ?)",
+        postgres: "INSERT INTO \"blobs\" (\"id\", \"data\", \"parts\", \"maybe\") VALUES ($1, $2, $3, $4)",
+    };
+
+    /// One record by key.
+    const GET: Sql = Sql {
+        sqlite: "SELECT \"id\", \"data\", \"parts\", \"maybe\" FROM \"blobs\" WHERE \"id\" = ?",
+        postgres: "SELECT \"id\", \"data\", \"parts\", \"maybe\" FROM \"blobs\" WHERE \"id\" = $1",
+    };
+
+    /// One record by key, locked until the transaction ends.
+    const GET_FOR_UPDATE: Sql = Sql {
+        sqlite: "SELECT \"id\", \"data\", \"parts\", \"maybe\" FROM \"blobs\" WHERE \"id\" = ?",
+        postgres: "SELECT \"id\", \"data\", \"parts\", \"maybe\" FROM \"blobs\" WHERE \"id\" = $1 FOR UPDATE",
+    };
+
+    /// Replaces a record.
+    const UPDATE: Sql = Sql {
+        sqlite: "UPDATE \"blobs\" SET \"data\" = ?, \"parts\" = ?, \"maybe\" = ? WHERE \"id\" = ?",
+        postgres: "UPDATE \"blobs\" SET \"data\" = $1, \"parts\" = $2, \"maybe\" = $3 WHERE \"id\" = $4",
+    };
+
+    /// Removes a record.
+    const DELETE: Sql = Sql {
+        sqlite: "DELETE FROM \"blobs\" WHERE \"id\" = ?",
+        postgres: "DELETE FROM \"blobs\" WHERE \"id\" = $1",
+    };
+
+    /// The first page, by key.
+    const LIST_FIRST: Sql = Sql {
+        sqlite: "SELECT \"id\", \"data\", \"parts\", \"maybe\" FROM \"blobs\" ORDER BY \"id\" LIMIT ?",
+        postgres: "SELECT \"id\", \"data\", \"parts\", \"maybe\" FROM \"blobs\" ORDER BY \"id\" LIMIT $1",
+    };
+
+    /// A page after a key.
+    const LIST_AFTER: Sql = Sql {
+        sqlite: "SELECT \"id\", \"data\", \"parts\", \"maybe\" FROM \"blobs\" WHERE \"id\" > ? ORDER BY \"id\" LIMIT ?",
+        postgres: "SELECT \"id\", \"data\", \"parts\", \"maybe\" FROM \"blobs\" WHERE \"id\" > $1 ORDER BY \"id\" LIMIT $2",
+    };
+
+    /// Adds `record`; a duplicate key or unique value is an [`Error::Unique`]. Times
+    /// are kept to the microsecond: make them with `runtime::store::now()`, so what
+    /// a handler answers with is what it stored.
+    pub async fn insert(&mut self, record: &types::Blob) -> Result<(), Error> {
+        self.on
+            .query(&Self::INSERT)
+            .bind(record.id)
+            .bind(&record.data)
+            .bind(Json(&record.parts))
+            .bind(&record.maybe)
+            .execute(&mut self.on)
+            .await
+            .map(drop)
+    }
+
+    /// The record with this key, if any.
+    pub async fn get(
+        &mut self,
+        id: &types::uuid::Uuid,
+    ) -> Result<Option<types::Blob>, Error> {
+        let row = self.on.query(&Self::GET).bind(id).fetch_optional(&mut self.on).await?;
+        row.as_ref().map(decode_blobs).transpose()
+    }
+
+    /// The record with this key, if any, locked against other writers until the
+    /// transaction ends (on SQLite the transaction holds the write lock already).
+    pub async fn get_for_update(
+        &mut self,
+        id: &types::uuid::Uuid,
+    ) -> Result<Option<types::Blob>, Error> {
+        let row = self
+            .on
+            .query(&Self::GET_FOR_UPDATE)
+            .bind(id)
+            .fetch_optional(&mut self.on)
+            .await?;
+        row.as_ref().map(decode_blobs).transpose()
+    }
+
+    /// Replaces the record with `record`'s key; `false` when there is none.
+    pub async fn update(&mut self, record: &types::Blob) -> Result<bool, Error> {
+        let changed = self
+            .on
+            .query(&Self::UPDATE)
+            .bind(&record.data)
+            .bind(Json(&record.parts))
+            .bind(&record.maybe)
+            .bind(record.id)
+            .execute(&mut self.on)
+            .await?;
+        Ok(changed > 0)
+    }
+
+    /// Removes the record with this key; `false` when there was none.
+    pub async fn delete(&mut self, id: &types::uuid::Uuid) -> Result<bool, Error> {
+        let changed = self.on.query(&Self::DELETE).bind(id).execute(&mut self.on).await?;
+        Ok(changed > 0)
+    }
+
+    /// Up to `limit` records in key order, after the key `after` (the last of the
+    /// previous page) if given.
+    pub async fn list(
+        &mut self,
+        after: Option<&types::uuid::Uuid>,
+        limit: u32,
+    ) -> Result<Vec<types::Blob>, Error> {
+        let query = match after {
+            None => self.on.query(&Self::LIST_FIRST),
+            Some(id) => self.on.query(&Self::LIST_AFTER).bind(id),
+        };
+        let rows = query.bind(i64::from(limit)).fetch_all(&mut self.on).await?;
+        rows.iter().map(decode_blobs).collect()
+    }
+}
+
+/// A row of `blobs` as a `Blob`.
+fn decode_blobs(row: &Row) -> Result<types::Blob, Error> {
+    Ok(types::Blob {
+        id: row.get::<types::uuid::Uuid>(0)?,
+        data: row.get::<types::bytes::Bytes>(1)?,
+        parts: row.get::<Json<Vec<types::bytes::Bytes>>>(2)?.0,
+        maybe: row.get::<Option<types::bytes::Bytes>>(3)?,
     })
 }

@@ -350,3 +350,25 @@ impl validation::Validate for Shape {
         }
     }
 }
+
+/// Bytes, alone, in a list and optional: base64 text in JSON.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Blob {
+    pub id: ::uuid::Uuid,
+    pub data: super::bytes::Bytes,
+    pub parts: Vec<super::bytes::Bytes>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub maybe: Option<super::bytes::Bytes>,
+}
+
+impl validation::Validate for Blob {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("parts");
+        validation::check_items(self.parts.len(), ..=3, path, out);
+        path.pop();
+    }
+}

@@ -4,6 +4,7 @@
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
+pub use runtime::bytes;
 pub use runtime::query;
 pub use runtime::validation;
 
