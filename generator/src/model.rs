@@ -234,11 +234,13 @@ pub enum SchemaKind {
     Object(Vec<Field>),
     /// A string enum.
     Enum(Vec<Name>),
-    /// An internally tagged union of object schemas.
+    /// A union: internally tagged, of object schemas, or untagged, of any schemas.
     Union {
-        /// The discriminator field name.
-        tag: String,
-        /// Variants: `name.wire` is the tag value, `schema` the object schema.
+        /// The discriminator field name; `None` for an untagged union, whose value is the
+        /// first variant (in the order written) it fits.
+        tag: Option<String>,
+        /// Variants: `name.wire` is the tag value (the Rust name only, untagged), `schema`
+        /// the schema it carries.
         variants: Vec<UnionVariant>,
     },
     /// A newtype over a primitive, with constraints.
@@ -250,12 +252,12 @@ pub enum SchemaKind {
     },
 }
 
-/// One variant of a tagged union.
+/// One variant of a union.
 #[derive(Debug, Clone)]
 pub struct UnionVariant {
     /// Tag value and variant identifier.
     pub name: Name,
-    /// The object schema carried by the variant.
+    /// The schema carried by the variant (an object schema in a tagged union).
     pub schema: String,
     /// Whether the variant is boxed to break a recursive cycle.
     pub boxed: bool,

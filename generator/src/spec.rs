@@ -181,6 +181,8 @@ pub struct SchemaDef {
     pub one_of: Option<Spanned<IndexMap<SStr, SStr>>>,
     /// The discriminator field of a tagged union (default `type`).
     pub tag: Option<SStr>,
+    /// `true`: the union has no tag; a value is the first variant it fits.
+    pub untagged: Option<Spanned<bool>>,
     /// A newtype over a primitive, with optional constraints.
     pub newtype: Option<Spanned<FieldDef>>,
 }

@@ -139,6 +139,10 @@ fn check(
         check_one_of(doc, variants, value, path, out, depth);
         return;
     }
+    if let Some(variants) = schema.get("anyOf").and_then(Value::as_array) {
+        check_any_of(doc, variants, value, path, out, depth);
+        return;
+    }
     // `type`: one name, or a list (`["string", "null"]` for an optional value).
     let types: Vec<&str> = match schema.get("type") {
         Some(Value::String(t)) => vec![t.as_str()],
@@ -323,6 +327,39 @@ fn check_number(schema: &Value, value: &Value, path: &Path, out: &mut Vec<Violat
     }
 }
 
+/// An untagged union (or an optional value, `anyOf: [<schema>, {"type": "null"}]`): fine when
+/// some variant takes the value; otherwise the problems of the variant it comes closest to
+/// (the fewest, the first of equals), so that a broken object is told what is wrong with it,
+/// not that it is not `null`.
+fn check_any_of(
+    doc: &Value,
+    variants: &[Value],
+    value: &Value,
+    path: &mut Path,
+    out: &mut Vec<Violation>,
+    depth: usize,
+) {
+    let mut closest: Option<Vec<Violation>> = None;
+    for variant in variants {
+        let variant = resolve(doc, variant);
+        if !value.is_null() && variant.get("type").and_then(Value::as_str) == Some("null") {
+            continue;
+        }
+        let mut found = Vec::new();
+        check(doc, variant, value, path, &mut found, depth + 1);
+        if found.is_empty() {
+            return;
+        }
+        if closest.as_ref().is_none_or(|c| found.len() < c.len()) {
+            closest = Some(found);
+        }
+    }
+    match closest {
+        Some(found) => out.extend(found),
+        None => path.report(out, format!("must be null (got {})", type_name(value))),
+    }
+}
+
 /// A tagged union: the variant the tag names is checked; a missing or unknown tag is reported
 /// with the tags allowed.
 fn check_one_of(
@@ -392,6 +429,8 @@ mod tests {
                 "tags": {"type": "array", "maxItems": 2, "items": {"type": "string", "pattern": "^[a-z]+$"}},
                 "extra": {"type": "object", "additionalProperties": {"type": "number", "maximum": 1}},
                 "big": {"type": "integer", "format": "uint64", "minimum": 0, "maximum": 9000000000000000000},
+                "spare": {"anyOf": [{"$ref": "#/components/schemas/Card"}, {"type": "null"}]},
+                "either": {"anyOf": [{"$ref": "#/components/schemas/Card"}, {"type": "string", "maxLength": 2}]},
                 "large": {"type": "integer", "format": "int64", "minimum": -9223372036854775808, "maximum": 9223372036854775807}}},
             "Card": {"type": "object", "required": ["token"], "properties": {"token": {"type": "string", "minLength": 8}}},
             "Method": {"oneOf": [{"allOf": [{"$ref": "#/components/schemas/Card"},
@@ -472,6 +511,16 @@ mod tests {
         let found = with("large", json!(9_223_372_036_854_775_808_u64));
         assert_eq!(found.len(), 1, "{found:?}");
         assert!(found[0].1.starts_with("must be at most"), "{found:?}");
+        // `anyOf`: fine when a variant takes the value, else the closest variant's problems.
+        assert_eq!(with("spare", json!(null)), vec![]);
+        assert_eq!(with("either", json!("ok")), vec![]);
+        assert_eq!(with("either", json!({"token": "12345678"})), vec![]);
+        let found = with("spare", json!({"token": "short"}));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "/spare/token", "{found:?}");
+        let found = with("either", json!("long"));
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].0, "/either", "{found:?}");
         let found = problems(json!({"amount": 1, "method": {"kind": "cash"}, "tags": []}));
         assert_eq!(
             found,

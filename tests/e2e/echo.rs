@@ -14,7 +14,10 @@ use echo_echo::runtime::client::Policy;
 use echo_echo::types::bytes::Bytes;
 use echo_echo::types::chrono::{DateTime, NaiveDate, Utc};
 use echo_echo::types::uuid::Uuid;
-use echo_echo::types::{Blob, Circle, Colour, Line, Numbers, Quantity, Shape, Sku, Square, Texts};
+use echo_echo::types::{
+    Blob, Circle, Colour, Contact, EmailContact, Line, Numbers, PhoneContact, Quantity, Shape, Sku,
+    Square, Texts,
+};
 use fastrand::Rng;
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -151,6 +154,18 @@ fn blob(rng: &mut Rng) -> Blob {
     }
 }
 
+fn contact(rng: &mut Rng) -> Contact {
+    match rng.u8(..3) {
+        0 => Contact::ByEmail(EmailContact {
+            email: format!("{}@{}.org", word(rng, 5), word(rng, 4)),
+        }),
+        1 => Contact::ByPhone(PhoneContact {
+            phone: format!("+{}", rng.u64(100_000..1_000_000_000_000)),
+        }),
+        _ => Contact::ByCode(sku(rng)),
+    }
+}
+
 /// The generator of a test, from its fixed seed.
 fn seeded(seed: u64) -> Rng {
     Rng::with_seed(seed)
@@ -177,6 +192,8 @@ async fn valid_instances_round_trip_unchanged() {
         };
         let b = blob(rng);
         assert_eq!(echo.echo_blob(&b).await.expect("echoed"), b);
+        let c = contact(rng);
+        assert_eq!(echo.echo_contact(&c).await.expect("echoed"), c);
         // Bytes as path and query parameters (base64 text, percent-encoded), not empty: an
         // empty path parameter is not sent (below).
         let mut data = bytes(rng, 32);
@@ -383,6 +400,33 @@ async fn invalid_instances_are_refused_naming_the_field() {
     assert_eq!(status, 200, "{answer}");
     assert_eq!(answer.get("note"), Some(&Value::Null), "{answer}");
     assert_eq!(answer.get("nickname"), None, "{answer}");
+    // An untagged union: a value is the first variant it fits (an object with both keys is an
+    // email contact), is checked as that variant, and one that fits none is refused.
+    let url = format!("{base}/contacts");
+    let (status, _, answer) = raw(
+        "POST",
+        &url,
+        Some("application/json"),
+        r#"{"email": "ada@example.org", "phone": "+4412345678"}"#,
+    )
+    .await;
+    assert_eq!(
+        (status, answer),
+        (200, json!({"email": "ada@example.org"})),
+        "the first variant"
+    );
+    for (body, field) in [
+        (json!({"email": "no-at-sign"}), "/email"),
+        (json!({"phone": "12345678"}), "/phone"),
+        (json!({}), "/email"),
+        (json!(12), ""),
+        (json!("TEA-12"), ""),
+    ] {
+        let (status, _, problem) =
+            raw("POST", &url, Some("application/json"), &body.to_string()).await;
+        assert_eq!(status, 422, "{body}: {problem}");
+        assert!(names_field(&problem, field), "{body}: {problem}");
+    }
     // A union: an unknown tag, and a variant's own constraint.
     let url = format!("{base}/shapes");
     for (body, field) in [

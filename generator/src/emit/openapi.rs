@@ -373,7 +373,21 @@ fn schema(system: &System, s: &Schema) -> Value {
         SchemaKind::Enum(values) => {
             json!({"type": "string", "enum": values.iter().map(|v| &v.wire).collect::<Vec<_>>()})
         }
-        SchemaKind::Union { tag, variants } => {
+        SchemaKind::Union {
+            tag: None,
+            variants,
+        } => {
+            // The first variant the value fits: `anyOf`, as more than one may fit.
+            let any_of: Vec<Value> = variants
+                .iter()
+                .map(|v| reference(system, &v.schema))
+                .collect();
+            json!({"anyOf": any_of})
+        }
+        SchemaKind::Union {
+            tag: Some(tag),
+            variants,
+        } => {
             let one_of: Vec<Value> = variants
                 .iter()
                 .map(|v| {

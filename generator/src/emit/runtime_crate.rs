@@ -26,6 +26,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../../runtime/src/breaker.rs"),
     ),
     (
+        "src/bytes.rs",
+        include_str!("../../../runtime/src/bytes.rs"),
+    ),
+    (
         "src/connections.rs",
         include_str!("../../../runtime/src/connections.rs"),
     ),

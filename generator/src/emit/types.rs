@@ -419,7 +419,13 @@ fn schema(cx: &mut Cx<'_>, s: &Schema) -> TokenStream {
             }
         }
         SchemaKind::Union { tag, variants } => {
-            let tag = lit(tag);
+            let repr = match tag {
+                Some(tag) => {
+                    let tag = lit(tag);
+                    quote! { #[serde(tag = #tag)] }
+                }
+                None => quote! { #[serde(untagged)] },
+            };
             let decls = variants.iter().map(|v| {
                 let vname = ident(&v.name.rust);
                 let target = ident(&system.schemas[&v.schema].name.rust);
@@ -430,7 +436,11 @@ fn schema(cx: &mut Cx<'_>, s: &Schema) -> TokenStream {
                 } else {
                     quote! { #target }
                 };
-                quote! { #[serde(rename = #wire)] #vname(#ty), }
+                if tag.is_some() {
+                    quote! { #[serde(rename = #wire)] #vname(#ty), }
+                } else {
+                    quote! { #vname(#ty), }
+                }
             });
             let arms = variants.iter().map(|v| {
                 let vname = ident(&v.name.rust);
@@ -444,7 +454,7 @@ fn schema(cx: &mut Cx<'_>, s: &Schema) -> TokenStream {
             quote! {
                 #docs
                 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
-                #[serde(tag = #tag)]
+                #repr
                 pub enum #name {
                     #(#decls)*
                 }

@@ -29,7 +29,7 @@ impl Resolver<'_> {
         if shapes.iter().filter(|s| **s).count() != 1 {
             self.diags.push(
                 Diagnostic::at(&loc, format!("schema `{key}` must have exactly one of `fields`, `enum`, `one_of` or `newtype`"), "here")
-                    .with_note("`fields` for an object, `enum` for string values, `one_of` for a tagged union, `newtype` to wrap a primitive"),
+                    .with_note("`fields` for an object, `enum` for string values, `one_of` for a union (tagged, or `untagged = true`), `newtype` to wrap a primitive"),
             );
             return None;
         }
@@ -41,6 +41,28 @@ impl Resolver<'_> {
                 "remove this",
             ));
         }
+        let untagged = match &def.untagged {
+            None => false,
+            Some(u) => {
+                let at = Loc::new(file, u.span());
+                let problem = if def.one_of.is_none() {
+                    Some(("`untagged` only applies to `one_of` unions", "remove this"))
+                } else if !*u.get_ref() {
+                    Some((
+                        "`untagged = false` says nothing",
+                        "a union is tagged unless it says `untagged = true`",
+                    ))
+                } else if def.tag.is_some() {
+                    Some(("an untagged union has no `tag`", "remove `tag` or this"))
+                } else {
+                    None
+                };
+                if let Some((message, label)) = problem {
+                    self.diags.push(Diagnostic::at(&at, message, label));
+                }
+                *u.get_ref()
+            }
+        };
         let kind = if let Some(fields) = &def.fields {
             if fields.get_ref().len() > MAX_FIELDS {
                 self.diags.push(
@@ -100,6 +122,7 @@ impl Resolver<'_> {
                 .as_ref()
                 .map(|t| t.get_ref().clone())
                 .unwrap_or_else(|| "type".to_owned());
+            let tag = (!untagged).then_some(tag);
             let mut variants = Vec::new();
             let mut seen = HashMap::new();
             if one_of.get_ref().is_empty() {
@@ -118,12 +141,20 @@ impl Resolver<'_> {
                 self.unique_rust(&mut seen, &n, vloc, "union variant");
                 match self.schemas.get(target.get_ref()).map(|d| d.def.get_ref()) {
                     None => self.unknown_type(&tloc, target.get_ref()),
+                    // Any schema: the value is the first variant it fits.
+                    Some(_) if tag.is_none() => variants.push(UnionVariant {
+                        name: n,
+                        schema: target.get_ref().clone(),
+                        boxed: false,
+                    }),
                     Some(t) if t.fields.is_none() => self.diags.push(
                         Diagnostic::at(&tloc, format!("union variant `{}` must be an object schema", target.get_ref()), "not an object")
                             .with_note("a tagged union carries its tag inside an object, so every variant needs `fields`"),
                     ),
                     Some(t) => {
-                        if let Some(clash) = t.fields.as_ref().and_then(|f| f.get_ref().keys().find(|k| *k.get_ref() == tag)) {
+                        if let Some(tag) = &tag
+                            && let Some(clash) = t.fields.as_ref().and_then(|f| f.get_ref().keys().find(|k| k.get_ref() == tag))
+                        {
                             let vfile = self.schemas[target.get_ref()].file;
                             self.diags.push(
                                 Diagnostic::at(&tloc, format!("variant `{}` has a field named like the tag `{tag}`", target.get_ref()), "variant")

@@ -158,6 +158,19 @@ impl Client {
         let body = self.http.send(call, KeepBlobError::from_problem).await?;
         self.http.decode(&body, &path)
     }
+
+    /// `POST /contacts`
+    pub async fn echo_contact(
+        &self,
+        body: &types::Contact,
+    ) -> Result<types::Contact, Error<EchoContactError>> {
+        let path = String::from("/contacts");
+        let call = Call::new(Method::POST, path.clone(), 200u16)
+            .json(body)
+            .idempotency_key();
+        let body = self.http.send(call, EchoContactError::from_problem).await?;
+        self.http.decode(&body, &path)
+    }
 }
 
 /// The errors the spec declares for `echo_numbers`.
@@ -386,6 +399,31 @@ impl ::std::fmt::Display for KeepBlobError {
 impl ::std::error::Error for KeepBlobError {}
 
 impl runtime::client::TypedAnswer for KeepBlobError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
+/// The errors the spec declares for `echo_contact`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EchoContactError {}
+
+impl EchoContactError {
+    /// The typed error a problem answer stands for, if it is one of them.
+    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
+        None
+    }
+}
+
+impl ::std::fmt::Display for EchoContactError {
+    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl ::std::error::Error for EchoContactError {}
+
+impl runtime::client::TypedAnswer for EchoContactError {
     fn to_problem(&self) -> runtime::Problem {
         match *self {}
     }

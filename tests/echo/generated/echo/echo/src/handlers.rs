@@ -4,12 +4,12 @@
 //! with what the store reads back), so a test sees every value's way through the server.
 
 use crate::server::{
-    Api, BlobOfError, Context, EchoBlobError, EchoNumbersError, EchoQueryError, EchoShapeError,
-    EchoTextsError, GetNumbersError, KeepBlobError, KeepNumbersError,
+    Api, BlobOfError, Context, EchoBlobError, EchoContactError, EchoNumbersError, EchoQueryError,
+    EchoShapeError, EchoTextsError, GetNumbersError, KeepBlobError, KeepNumbersError,
 };
 use types::bytes::Bytes;
 use types::uuid::Uuid;
-use types::{Blob, NotFound, Numbers, Shape, Texts};
+use types::{Blob, Contact, NotFound, Numbers, Shape, Texts};
 
 use super::deps::Deps;
 use super::store::Store;
@@ -121,5 +121,9 @@ impl Api for Echo {
         let kept = tx.blobs().get(&id).await?;
         tx.commit().await?;
         kept.ok_or_else(|| runtime::Problem::internal("the record just written is gone").into())
+    }
+
+    async fn echo_contact(&self, _cx: Context, body: Contact) -> Result<Contact, EchoContactError> {
+        Ok(body)
     }
 }

@@ -106,6 +106,13 @@ pub trait Api: Send + Sync + 'static {
         id: types::uuid::Uuid,
         body: types::Blob,
     ) -> impl Future<Output = Result<types::Blob, KeepBlobError>> + Send;
+
+    /// `POST /contacts`
+    fn echo_contact(
+        &self,
+        cx: Context,
+        body: types::Contact,
+    ) -> impl Future<Output = Result<types::Contact, EchoContactError>> + Send;
 }
 
 /// The errors `echo_numbers` may answer with.
@@ -441,6 +448,42 @@ impl IntoProblem for KeepBlobError {
     }
 }
 
+/// The errors `echo_contact` may answer with.
+#[derive(Debug)]
+pub enum EchoContactError {
+    /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
+    Problem(Box<runtime::Problem>),
+}
+
+impl From<runtime::Problem> for EchoContactError {
+    fn from(p: runtime::Problem) -> Self {
+        Self::Problem(Box::new(p))
+    }
+}
+
+impl From<runtime::store::Error> for EchoContactError {
+    /// A database error: a duplicate unique value answers with the error the spec names
+    /// for it, an unreachable database with 503.
+    fn from(e: runtime::store::Error) -> Self {
+        Self::Problem(Box::new(e.into()))
+    }
+}
+
+impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for EchoContactError {
+    /// A dependency call that failed in a way this endpoint does not handle.
+    fn from(e: runtime::client::Error<E>) -> Self {
+        Self::Problem(Box::new(e.upstream_problem()))
+    }
+}
+
+impl IntoProblem for EchoContactError {
+    fn into_problem(self) -> runtime::Problem {
+        match self {
+            Self::Problem(p) => *p,
+        }
+    }
+}
+
 /// The service's routes, answering with `api`, and its OpenAPI document. [`run`] adds
 /// health endpoints and middleware.
 pub fn router<A: Api>(api: Arc<A>) -> Router {
@@ -456,6 +499,7 @@ pub fn router<A: Api>(api: Arc<A>) -> Router {
         .route("/blobs", post(endpoints::echo_blob::<A>))
         .route("/blobs/of/{data}", get(endpoints::blob_of::<A>))
         .route("/blobs/{id}", put(endpoints::keep_blob::<A>))
+        .route("/contacts", post(endpoints::echo_contact::<A>))
         .route(
             "/openapi.json",
             get(|| async { runtime::server::json_document(OPENAPI) }),
@@ -721,6 +765,34 @@ mod endpoints {
             "keep_blob",
             StatusCode::OK,
             api.keep_blob(Context::current(), path.id, body).await,
+        )
+    }
+
+    pub(super) async fn echo_contact<A: Api>(
+        State(api): State<Arc<A>>,
+        request: Request,
+    ) -> Response {
+        let (parts, body) = request.into_parts();
+        let mut input = Input::new(parts).await;
+        let body = input
+            .json_shaped::<
+                types::Contact,
+            >(
+                body,
+                BODY_LIMIT,
+                Some(BodySchema {
+                    document: &super::DOCUMENT,
+                    pointer: "/paths/~1contacts/post/requestBody/content/application~1json/schema",
+                }),
+            )
+            .await;
+        let Some(body) = body else {
+            return input.reject();
+        };
+        respond_checked(
+            "echo_contact",
+            StatusCode::OK,
+            api.echo_contact(Context::current(), body).await,
         )
     }
 }

@@ -13,6 +13,13 @@ static SKU_PATTERN: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLoc
         .expect("svcgen checked this pattern when generating")
 });
 
+/// The pattern `^\+[0-9]{6,15}$`.
+static PHONE_CONTACT_PHONE_PATTERN: ::std::sync::LazyLock<::regex::Regex> = ::std::sync::LazyLock::new(||
+{
+    ::regex::Regex::new("^\\+[0-9]{6,15}$")
+        .expect("svcgen checked this pattern when generating")
+});
+
 /// Every integer width and both float widths, bounded and not.
 #[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
 pub struct Numbers {
@@ -370,5 +377,62 @@ impl validation::Validate for Blob {
         path.push("parts");
         validation::check_items(self.parts.len(), ..=3, path, out);
         path.pop();
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EmailContact {
+    pub email: String,
+}
+
+impl validation::Validate for EmailContact {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("email");
+        validation::check_format(&self.email, validation::Format::Email, path, out);
+        path.pop();
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct PhoneContact {
+    pub phone: String,
+}
+
+impl validation::Validate for PhoneContact {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("phone");
+        validation::check_pattern(&self.phone, &PHONE_CONTACT_PHONE_PATTERN, path, out);
+        path.pop();
+    }
+}
+
+/// An untagged union: the first variant, in this order, that a value fits.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+#[serde(untagged)]
+pub enum Contact {
+    ByEmail(EmailContact),
+    ByPhone(PhoneContact),
+    ByCode(Sku),
+}
+
+impl validation::Validate for Contact {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        match self {
+            Self::ByEmail(value) => validation::Validate::validate_at(value, path, out),
+            Self::ByPhone(value) => validation::Validate::validate_at(value, path, out),
+            Self::ByCode(value) => validation::Validate::validate_at(value, path, out),
+        }
     }
 }
