@@ -33,8 +33,16 @@ impl de::Error for Error {
     }
 }
 
+/// The map name and key of a `name[key]` pair (OpenAPI's `deepObject` style), if it is one.
+pub(crate) fn deep(name: &str) -> Option<(&str, &str)> {
+    let open = name.find('[').filter(|&i| i > 0)?;
+    let key = name[open + 1..].strip_suffix(']')?;
+    (!key.contains(['[', ']'])).then_some((&name[..open], key))
+}
+
 /// Decodes `pairs` (names and decoded values) into `T`. A list field (`Vec<T>`) takes every
-/// value of its name, wherever they are; any other field given twice is an error.
+/// value of its name, wherever they are; a map field (`BTreeMap<String, T>`) every `name[key]`
+/// pair; any other field given twice is an error.
 pub(crate) fn from_pairs<'de, T, I>(pairs: I) -> Result<T, Error>
 where
     T: de::Deserialize<'de>,
@@ -81,12 +89,13 @@ impl<'de, I: Iterator<Item = (&'de str, &'de str)> + Clone> MapAccess<'de> for P
             let Some(pair) = self.pairs.next() else {
                 return Ok(None);
             };
-            if self.listed.contains(&pair.0) {
+            let name = deep(pair.0).map_or(pair.0, |(name, _)| name);
+            if self.listed.contains(&name) {
                 continue;
             }
             self.current = Some(pair);
             return seed
-                .deserialize(BorrowedStrDeserializer::new(pair.0))
+                .deserialize(BorrowedStrDeserializer::new(name))
                 .map(Some);
         }
     }
@@ -95,8 +104,13 @@ impl<'de, I: Iterator<Item = (&'de str, &'de str)> + Clone> MapAccess<'de> for P
         let Some((name, value)) = self.current.take() else {
             return Err(de::Error::custom("a value without a name"));
         };
+        let (base, key) = match deep(name) {
+            Some((base, key)) => (base, Some(key)),
+            None => (name, None),
+        };
         let values = Values {
-            name,
+            name: base,
+            key,
             first: value,
             rest: &self.pairs,
             listed: &mut self.listed,
@@ -114,19 +128,35 @@ macro_rules! first_value {
     ($($method:ident)*) => {
         $(
             fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-                Text::new(self.first).$method(visitor)
+                Text::new(self.single()?).$method(visitor)
             }
         )*
     };
 }
 
-/// The value of a name: its first one for a scalar, every one for a list.
+/// The value of a name: its first one for a scalar, every one for a list, every `name[key]`
+/// for a map.
 struct Values<'a, 'de, I> {
     name: &'de str,
+    /// The key of the first pair, when it was `name[key]`.
+    key: Option<&'de str>,
     first: &'de str,
     /// The pairs after the first (copied only for a list).
     rest: &'a I,
     listed: &'a mut Vec<&'de str>,
+}
+
+impl<'de, I> Values<'_, 'de, I> {
+    /// The value of a single-valued parameter, which a `name[key]` pair is not.
+    fn single(&self) -> Result<&'de str, Error> {
+        match self.key {
+            None => Ok(self.first),
+            Some(_) => Err(de::Error::custom(format!(
+                "`{}` takes one value, not `{}[…]` entries",
+                self.name, self.name
+            ))),
+        }
+    }
 }
 
 impl<'de, I: Iterator<Item = (&'de str, &'de str)> + Clone> Deserializer<'de>
@@ -135,11 +165,37 @@ impl<'de, I: Iterator<Item = (&'de str, &'de str)> + Clone> Deserializer<'de>
     type Error = Error;
 
     fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        Text::new(self.first).deserialize_any(visitor)
+        Text::new(self.single()?).deserialize_any(visitor)
+    }
+
+    /// Every `name[key]` pair of the name, in order (`?count[tea]=2&count[cake]=1`).
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        let Some(key) = self.key else {
+            return Err(de::Error::custom(format!(
+                "`{}` is a map: give its entries as `{}[key]=value`",
+                self.name, self.name
+            )));
+        };
+        self.listed.push(self.name);
+        let name = self.name;
+        let entries = std::iter::once((key, self.first)).chain(self.rest.clone().filter_map(
+            move |(n, v)| {
+                deep(n)
+                    .filter(|(base, _)| *base == name)
+                    .map(|(_, k)| (k, v))
+            },
+        ));
+        visitor.visit_map(Entries {
+            name,
+            entries,
+            value: None,
+            seen: Vec::new(),
+        })
     }
 
     /// Every value of the name, in order (`?sku=a&sku=b`).
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        self.single()?;
         self.listed.push(self.name);
         let name = self.name;
         let items = std::iter::once(self.first).chain(
@@ -161,7 +217,7 @@ impl<'de, I: Iterator<Item = (&'de str, &'de str)> + Clone> Deserializer<'de>
         name: &'static str,
         visitor: V,
     ) -> Result<V::Value, Error> {
-        Text::new(self.first).deserialize_newtype_struct(name, visitor)
+        Text::new(self.single()?).deserialize_newtype_struct(name, visitor)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -170,7 +226,7 @@ impl<'de, I: Iterator<Item = (&'de str, &'de str)> + Clone> Deserializer<'de>
         variants: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        Text::new(self.first).deserialize_enum(name, variants, visitor)
+        Text::new(self.single()?).deserialize_enum(name, variants, visitor)
     }
 
     first_value! {
@@ -180,8 +236,52 @@ impl<'de, I: Iterator<Item = (&'de str, &'de str)> + Clone> Deserializer<'de>
     }
 
     serde::forward_to_deserialize_any! {
-        str string bytes byte_buf unit unit_struct tuple tuple_struct map struct
+        str string bytes byte_buf unit unit_struct tuple tuple_struct struct
         identifier ignored_any
+    }
+}
+
+/// The entries of a map parameter, each value decoded as the map's value type asks; a bad one
+/// is named `name[key]` and quoted.
+struct Entries<'de, J> {
+    name: &'de str,
+    entries: J,
+    value: Option<(&'de str, &'de str)>,
+    /// The keys handed out: a key given twice is an error, as a parameter given twice is.
+    seen: Vec<&'de str>,
+}
+
+impl<'de, J: Iterator<Item = (&'de str, &'de str)>> MapAccess<'de> for Entries<'de, J> {
+    type Error = Error;
+
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
+        let Some((key, value)) = self.entries.next() else {
+            return Ok(None);
+        };
+        if self.seen.contains(&key) {
+            return Err(Error {
+                name: Some((format!("{}[{key}]", self.name), value.to_owned())),
+                message: "is given more than once".to_owned(),
+            });
+        }
+        self.seen.push(key);
+        self.value = Some((key, value));
+        seed.deserialize(BorrowedStrDeserializer::new(key))
+            .map(Some)
+    }
+
+    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+        let Some((key, value)) = self.value.take() else {
+            return Err(de::Error::custom("a value without a key"));
+        };
+        seed.deserialize(Text::new(value)).map_err(|mut e: Error| {
+            e.name
+                .get_or_insert_with(|| (format!("{}[{key}]", self.name), value.to_owned()));
+            e
+        })
     }
 }
 
@@ -342,5 +442,40 @@ mod tests {
             from_pairs::<Listed, _>([("sku", "a"), ("limit", "2"), ("limit", "3")].into_iter())
                 .unwrap_err();
         assert!(twice.message.contains("duplicate field `limit`"), "{twice}");
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Mapped {
+        #[serde(default)]
+        count: std::collections::BTreeMap<String, u32>,
+        limit: u8,
+    }
+
+    #[test]
+    fn a_map_takes_every_entry_of_its_name_wherever_they_are() {
+        let got: Mapped =
+            from_pairs([("count[tea]", "2"), ("limit", "3"), ("count[cake]", "1")].into_iter())
+                .unwrap();
+        assert_eq!(
+            got.count,
+            [("cake".to_owned(), 1), ("tea".to_owned(), 2)].into(),
+        );
+        let none: Mapped = from_pairs([("limit", "3")].into_iter()).unwrap();
+        assert!(none.count.is_empty());
+        let bad = |pairs: &[(&'static str, &'static str)]| {
+            from_pairs::<Mapped, _>(pairs.iter().copied()).unwrap_err()
+        };
+        let e = bad(&[("count[tea]", "x"), ("limit", "3")]);
+        assert_eq!(e.name, Some(("count[tea]".into(), "x".into())), "{e}");
+        let e = bad(&[("count[tea]", "1"), ("count[tea]", "2"), ("limit", "3")]);
+        assert_eq!(e.name, Some(("count[tea]".into(), "2".into())), "{e}");
+        assert_eq!(e.message, "is given more than once");
+        let e = bad(&[("count", "5"), ("limit", "3")]);
+        assert!(e.message.contains("`count[key]=value`"), "{e}");
+        let e = bad(&[("limit[x]", "3")]);
+        assert!(e.message.contains("takes one value"), "{e}");
+        assert_eq!(deep("count[tea]"), Some(("count", "tea")));
+        assert_eq!(deep("[tea]"), None);
+        assert_eq!(deep("count[a[b]]"), None);
     }
 }

@@ -196,7 +196,9 @@ pub mod comma_optional {
 }
 
 /// A query struct as a query string: one `name=value` pair per scalar, one per item of a list
-/// (the repeated style), none for an absent optional; values percent-encoded.
+/// (the repeated style), one `name[key]=value` per entry of a map (OpenAPI's `deepObject`),
+/// none for an absent optional; values percent-encoded. A map key holding `[` or `]` cannot be
+/// written that way: an error.
 #[cfg(feature = "client")]
 pub fn encode<Q: Serialize + ?Sized>(query: &Q) -> Result<String, String> {
     use serde_json::Value;
@@ -215,6 +217,17 @@ pub fn encode<Q: Serialize + ?Sized>(query: &Q) -> Result<String, String> {
             Value::Array(items) => {
                 for item in items {
                     out.append_pair(name, &scalar(name, item)?);
+                }
+            }
+            Value::Object(entries) => {
+                for (key, entry) in entries {
+                    if key.contains(['[', ']']) {
+                        return Err(format!(
+                            "the key `{key}` of the parameter `{name}` holds `[` or `]`, which \
+                             `{name}[key]=value` cannot carry"
+                        ));
+                    }
+                    out.append_pair(&format!("{name}[{key}]"), &scalar(name, entry)?);
                 }
             }
             v => {

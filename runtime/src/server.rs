@@ -467,7 +467,11 @@ fn decode_pairs<'a, T: DeserializeOwned>(
             }
         }
     };
-    Err((format!("/{}", escape_pointer(&name)), detail))
+    let pointer = match crate::params::deep(&name) {
+        Some((map, key)) => format!("/{}/{}", escape_pointer(map), escape_pointer(key)),
+        None => format!("/{}", escape_pointer(&name)),
+    };
+    Err((pointer, detail))
 }
 
 /// serde's message for a float given to an integer field (`invalid type: floating point

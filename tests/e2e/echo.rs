@@ -8,7 +8,7 @@
 //!
 //! Each test draws from a fixed seed of its own, so a failure repeats run after run.
 
-use echo_echo::api::{BlobOfQuery, EchoQueryQuery};
+use echo_echo::api::{BlobOfQuery, EchoCountsQuery, EchoQueryQuery};
 use echo_echo::client::Client;
 use echo_echo::runtime::client::Policy;
 use echo_echo::types::bytes::Bytes;
@@ -209,6 +209,21 @@ async fn valid_instances_round_trip_unchanged() {
             .await
             .expect("answered");
         assert_eq!((got.data, got.maybe), (data, maybe));
+        // Maps as query parameters: `counts[key]=value`, keys of any text but `[` and `]`.
+        let counts: BTreeMap<String, u32> = (0..rng.usize(..=3))
+            .map(|_| (text(rng, 0, 6).replace(['[', ']'], ""), rng.u32(..)))
+            .collect();
+        let codes = (0..rng.usize(..=2))
+            .map(|_| (word(rng, 3), sku(rng)))
+            .collect();
+        let got = echo
+            .echo_counts(&EchoCountsQuery {
+                counts: counts.clone(),
+                codes,
+            })
+            .await
+            .expect("answered");
+        assert_eq!(got, counts);
         let tiny = rng.i8(..);
         let got = echo.echo_query(&tiny, &q).await.expect("answered");
         assert_eq!(
@@ -340,6 +355,18 @@ async fn refuse(url: &str, valid: Value, breaks: &[Break], rng: &mut Rng) {
     assert!(names_field(&problem, field), "{how}: {problem}");
 }
 
+/// Asserts that `GET url` is refused with a 400 naming the parameter at `pointer` in `place`
+/// (`path` or `query`).
+async fn bad_parameter(url: &str, place: &str, pointer: &str) {
+    let (status, _, problem) = raw("GET", url, None, "").await;
+    assert_eq!(status, 400, "{url}: {problem}");
+    let named = problem["errors"].as_array().is_some_and(|e| {
+        e.iter()
+            .any(|e| e["in"] == place && e["pointer"] == pointer)
+    });
+    assert!(named, "{url}: {problem}");
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn invalid_instances_are_refused_naming_the_field() {
     let system = System::start(ECHO);
@@ -365,14 +392,30 @@ async fn invalid_instances_are_refused_naming_the_field() {
             "maybe",
         ),
     ] {
-        let (status, _, problem) = raw("GET", &url, None, "").await;
-        assert_eq!(status, 400, "{url}: {problem}");
-        let named = problem["errors"].as_array().is_some_and(|e| {
-            e.iter()
-                .any(|e| e["in"] == at && e["pointer"] == format!("/{field}"))
-        });
-        assert!(named, "{url}: {problem}");
+        bad_parameter(&url, at, &format!("/{field}")).await;
     }
+    // Maps as query parameters: a bad value is named by its key; the map's own problems (a
+    // plain value, too many entries, a key given twice) by the map.
+    for (query, pointer) in [
+        ("counts[tea]=x", "/counts/tea"),
+        ("codes[a]=bad", "/codes/a"),
+        ("counts=5", "/counts"),
+        ("counts[a]=1&counts[b]=1&counts[c]=1&counts[d]=1", "/counts"),
+        ("counts[a]=1&counts[a]=2", "/counts/a"),
+    ] {
+        bad_parameter(&format!("{base}/counts?{query}"), "query", pointer).await;
+    }
+    let bracket = client(&system)
+        .echo_counts(&EchoCountsQuery {
+            counts: [("a[b]".to_owned(), 1)].into(),
+            codes: BTreeMap::new(),
+        })
+        .await
+        .expect_err("not sent");
+    assert!(
+        matches!(&bracket, echo_echo::runtime::client::Error::Request { .. }),
+        "{bracket:?}"
+    );
     let empty = client(&system)
         .blob_of(&Bytes::default(), &BlobOfQuery { maybe: None })
         .await
@@ -451,13 +494,7 @@ async fn invalid_instances_are_refused_naming_the_field() {
         ("byte=1&count=1&huge=9000000000000000001&ratio=0.5", "huge"),
     ] {
         let url = format!("{base}/query/1?{query}");
-        let (status, _, problem) = raw("GET", &url, None, "").await;
-        assert_eq!(status, 400, "{query}: {problem}");
-        let named = problem["errors"].as_array().is_some_and(|e| {
-            e.iter()
-                .any(|e| e["in"] == "query" && e["pointer"] == format!("/{field}"))
-        });
-        assert!(named, "{query}: {problem}");
+        bad_parameter(&url, "query", &format!("/{field}")).await;
     }
 }
 

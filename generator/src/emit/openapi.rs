@@ -230,6 +230,11 @@ pub(crate) fn operation(system: &System, service: &Service, e: &Endpoint) -> Val
                 p["style"] = json!("form");
                 p["explode"] = json!(style == ListStyle::Repeated);
             }
+            if place == "query" && matches!(f.ty, Type::Map(_)) {
+                // `?count[tea]=2&count[cake]=1`.
+                p["style"] = json!("deepObject");
+                p["explode"] = json!(true);
+            }
             params.push(p);
         }
     }

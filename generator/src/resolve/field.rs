@@ -342,12 +342,29 @@ impl Resolver<'_> {
                 *r.get_ref()
             }
         };
+        let query_map = usage == FieldUse::Query && matches!(base, Type::Map(_));
+        if query_map && matches!(ty, Type::Optional(_)) {
+            self.diags.push(
+                Diagnostic::at(
+                    &ty_loc,
+                    "a map parameter cannot be optional",
+                    "remove `?`: an absent map is an empty one",
+                )
+                .with_note(
+                    "written once per entry (`?count[tea]=2`), an empty map is no parameter \
+                     at all, so `{T}?` could not tell it from an absent one",
+                ),
+            );
+            ok = false;
+        }
         let default = match &fd.default {
             Some(d) => {
                 let v = self.resolve_default(&at(d.span()), &ty, &c, d.get_ref());
                 ok &= v.is_some();
                 v
             }
+            // No entries, no parameter: an absent map is an empty one.
+            None if query_map => Some(DefaultValue::EmptyMap),
             None => None,
         };
         if !ok {
@@ -424,11 +441,11 @@ impl Resolver<'_> {
             ),
             FieldUse::Query => (
                 match ty.required() {
-                    Type::List(item) => scalar(item, &self.schemas),
+                    Type::List(item) | Type::Map(item) => scalar(item, &self.schemas),
                     t => scalar(t, &self.schemas),
                 },
-                "a query parameter is a primitive, an enum or a newtype, or a list of one \
-                 (`[T]`), optionally `?`",
+                "a query parameter is a primitive, an enum or a newtype, a list of one \
+                 (`[T]`) or a map of one (`{T}`, as `name[key]=value`); all but a map may be `?`",
             ),
             FieldUse::Header => (
                 scalar(ty.required(), &self.schemas),

@@ -139,3 +139,43 @@ impl validation::Validate for KeepBlobPath {
         _out: &mut Vec<validation::Violation>,
     ) {}
 }
+
+/// Query parameters of `echo_counts`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EchoCountsQuery {
+    #[serde(default = "EchoCountsQuery::default_counts")]
+    pub counts: ::std::collections::BTreeMap<String, u32>,
+    #[serde(default = "EchoCountsQuery::default_codes")]
+    pub codes: ::std::collections::BTreeMap<String, types::Sku>,
+}
+
+impl EchoCountsQuery {
+    /// The default of `counts`.
+    fn default_counts() -> ::std::collections::BTreeMap<String, u32> {
+        ::std::collections::BTreeMap::new()
+    }
+
+    /// The default of `codes`.
+    fn default_codes() -> ::std::collections::BTreeMap<String, types::Sku> {
+        ::std::collections::BTreeMap::new()
+    }
+}
+
+impl validation::Validate for EchoCountsQuery {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("counts");
+        validation::check_items(self.counts.len(), ..=3, path, out);
+        path.pop();
+        path.push("codes");
+        for (key, item) in &self.codes {
+            path.push_key(key);
+            validation::Validate::validate_at(item, path, out);
+            path.pop();
+        }
+        path.pop();
+    }
+}

@@ -171,6 +171,19 @@ impl Client {
         let body = self.http.send(call, EchoContactError::from_problem).await?;
         self.http.decode(&body, &path)
     }
+
+    /// `GET /counts`
+    ///
+    /// Map-valued query parameters (`?counts[tea]=2&counts[cake]=1`), answered with `counts`.
+    pub async fn echo_counts(
+        &self,
+        query: &super::api::EchoCountsQuery,
+    ) -> Result<::std::collections::BTreeMap<String, u32>, Error<EchoCountsError>> {
+        let path = String::from("/counts");
+        let call = Call::new(Method::GET, path.clone(), 200u16).query(query);
+        let body = self.http.send(call, EchoCountsError::from_problem).await?;
+        self.http.decode(&body, &path)
+    }
 }
 
 /// The errors the spec declares for `echo_numbers`.
@@ -424,6 +437,31 @@ impl ::std::fmt::Display for EchoContactError {
 impl ::std::error::Error for EchoContactError {}
 
 impl runtime::client::TypedAnswer for EchoContactError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
+/// The errors the spec declares for `echo_counts`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EchoCountsError {}
+
+impl EchoCountsError {
+    /// The typed error a problem answer stands for, if it is one of them.
+    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
+        None
+    }
+}
+
+impl ::std::fmt::Display for EchoCountsError {
+    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl ::std::error::Error for EchoCountsError {}
+
+impl runtime::client::TypedAnswer for EchoCountsError {
     fn to_problem(&self) -> runtime::Problem {
         match *self {}
     }

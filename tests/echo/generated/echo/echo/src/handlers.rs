@@ -4,8 +4,9 @@
 //! with what the store reads back), so a test sees every value's way through the server.
 
 use crate::server::{
-    Api, BlobOfError, Context, EchoBlobError, EchoContactError, EchoNumbersError, EchoQueryError,
-    EchoShapeError, EchoTextsError, GetNumbersError, KeepBlobError, KeepNumbersError,
+    Api, BlobOfError, Context, EchoBlobError, EchoContactError, EchoCountsError, EchoNumbersError,
+    EchoQueryError, EchoShapeError, EchoTextsError, GetNumbersError, KeepBlobError,
+    KeepNumbersError,
 };
 use types::bytes::Bytes;
 use types::uuid::Uuid;
@@ -125,5 +126,13 @@ impl Api for Echo {
 
     async fn echo_contact(&self, _cx: Context, body: Contact) -> Result<Contact, EchoContactError> {
         Ok(body)
+    }
+
+    async fn echo_counts(
+        &self,
+        _cx: Context,
+        query: super::api::EchoCountsQuery,
+    ) -> Result<std::collections::BTreeMap<String, u32>, EchoCountsError> {
+        Ok(query.counts)
     }
 }

@@ -113,6 +113,17 @@ pub trait Api: Send + Sync + 'static {
         cx: Context,
         body: types::Contact,
     ) -> impl Future<Output = Result<types::Contact, EchoContactError>> + Send;
+
+    /// `GET /counts`
+    ///
+    /// Map-valued query parameters (`?counts[tea]=2&counts[cake]=1`), answered with `counts`.
+    fn echo_counts(
+        &self,
+        cx: Context,
+        query: super::api::EchoCountsQuery,
+    ) -> impl Future<
+        Output = Result<::std::collections::BTreeMap<String, u32>, EchoCountsError>,
+    > + Send;
 }
 
 /// The errors `echo_numbers` may answer with.
@@ -484,6 +495,42 @@ impl IntoProblem for EchoContactError {
     }
 }
 
+/// The errors `echo_counts` may answer with.
+#[derive(Debug)]
+pub enum EchoCountsError {
+    /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
+    Problem(Box<runtime::Problem>),
+}
+
+impl From<runtime::Problem> for EchoCountsError {
+    fn from(p: runtime::Problem) -> Self {
+        Self::Problem(Box::new(p))
+    }
+}
+
+impl From<runtime::store::Error> for EchoCountsError {
+    /// A database error: a duplicate unique value answers with the error the spec names
+    /// for it, an unreachable database with 503.
+    fn from(e: runtime::store::Error) -> Self {
+        Self::Problem(Box::new(e.into()))
+    }
+}
+
+impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for EchoCountsError {
+    /// A dependency call that failed in a way this endpoint does not handle.
+    fn from(e: runtime::client::Error<E>) -> Self {
+        Self::Problem(Box::new(e.upstream_problem()))
+    }
+}
+
+impl IntoProblem for EchoCountsError {
+    fn into_problem(self) -> runtime::Problem {
+        match self {
+            Self::Problem(p) => *p,
+        }
+    }
+}
+
 /// The service's routes, answering with `api`, and its OpenAPI document. [`run`] adds
 /// health endpoints and middleware.
 pub fn router<A: Api>(api: Arc<A>) -> Router {
@@ -500,6 +547,7 @@ pub fn router<A: Api>(api: Arc<A>) -> Router {
         .route("/blobs/of/{data}", get(endpoints::blob_of::<A>))
         .route("/blobs/{id}", put(endpoints::keep_blob::<A>))
         .route("/contacts", post(endpoints::echo_contact::<A>))
+        .route("/counts", get(endpoints::echo_counts::<A>))
         .route(
             "/openapi.json",
             get(|| async { runtime::server::json_document(OPENAPI) }),
@@ -536,7 +584,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::respond_checked;
+    use runtime::server::{respond, respond_checked};
     use runtime::shape::BodySchema;
     use std::sync::Arc;
     use super::Api;
@@ -794,5 +842,18 @@ mod endpoints {
             StatusCode::OK,
             api.echo_contact(Context::current(), body).await,
         )
+    }
+
+    pub(super) async fn echo_counts<A: Api>(
+        State(api): State<Arc<A>>,
+        request: Request,
+    ) -> Response {
+        let (parts, _) = request.into_parts();
+        let mut input = Input::new(parts).await;
+        let query = input.query::<api::EchoCountsQuery>();
+        let Some(query) = query else {
+            return input.reject();
+        };
+        respond(StatusCode::OK, api.echo_counts(Context::current(), query).await)
     }
 }
