@@ -497,6 +497,8 @@ pub struct Constraints {
     pub min_items: Option<u64>,
     /// Maximum item count of a list or map.
     pub max_items: Option<u64>,
+    /// The integers an integer may be (an `enum` of numbers), in the order written.
+    pub values: Option<Vec<i64>>,
 }
 
 impl Constraints {

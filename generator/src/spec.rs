@@ -216,6 +216,8 @@ pub struct FieldDef {
     pub style: Option<SStr>,
     /// `true` on a `T?` field: the key must be present, its value may be `null`.
     pub required: Option<Spanned<bool>>,
+    /// The integers an integer field may hold (OpenAPI's `enum` of numbers).
+    pub values: Option<Spanned<Vec<Spanned<i64>>>>,
 }
 
 /// The table form of [`FieldDef`].
@@ -236,6 +238,8 @@ struct FieldTable {
     max_items: Option<Spanned<i64>>,
     style: Option<SStr>,
     required: Option<Spanned<bool>>,
+    #[serde(rename = "enum")]
+    values: Option<Spanned<Vec<Spanned<i64>>>>,
 }
 
 impl<'de> Deserialize<'de> for FieldDef {
@@ -269,6 +273,7 @@ impl<'de> Deserialize<'de> for FieldDef {
                     max_items: t.max_items,
                     style: t.style,
                     required: t.required,
+                    values: t.values,
                 })
             }
         }

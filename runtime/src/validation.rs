@@ -261,6 +261,17 @@ pub(crate) fn check_ordered<T: PartialOrd + Copy + std::fmt::Display>(
     }
 }
 
+/// Checks that an integer is one of `allowed` (an `enum` of numbers).
+pub fn check_values(value: i128, allowed: &[i128], path: &Path, out: &mut Vec<Violation>) {
+    if !allowed.contains(&value) {
+        let allowed: Vec<String> = allowed.iter().map(i128::to_string).collect();
+        path.report(
+            out,
+            format!("must be one of {} (is {value})", allowed.join(", ")),
+        );
+    }
+}
+
 /// Checks a float against inclusive bounds; NaN is never in range.
 pub fn check_float(
     value: f64,

@@ -119,6 +119,8 @@ fn texts(rng: &mut Rng) -> Texts {
         colour: [Colour::Red, Colour::Green, Colour::Blue][rng.usize(..3)],
         nickname: rng.bool().then(|| text(rng, 0, 10)),
         note: rng.bool().then(|| text(rng, 0, 5)),
+        grade: [1, 2, 3, 5, 8][rng.usize(..5)],
+        step: rng.bool().then(|| rng.i64(-1..=1)),
         lines: (0..rng.usize(..=5)).map(|_| line(rng)).collect(),
         tags: (0..rng.usize(..=4))
             .map(|_| (text(rng, 0, 8), text(rng, 0, 12)))
@@ -307,6 +309,9 @@ const TEXTS_BREAKS: fn() -> Vec<Break> = || {
         Set("/colour", json!("purple")),
         Set("/nickname", json!("elevenchars")),
         Set("/note", json!("sixchr")),
+        Set("/grade", json!(4)),
+        Set("/grade", json!(0)),
+        Set("/step", json!(2)),
         Remove("/note"),
         Set("/lines", json!([{"sku": "bad", "quantity": 1}])),
         Set("/lines", json!([{"sku": "TEA-0001", "quantity": 0}])),

@@ -551,6 +551,9 @@ fn prim_schema(p: Prim, c: &Constraints) -> Value {
     if let Some(v) = bound(c.max, hi) {
         s["maximum"] = v;
     }
+    if let Some(values) = &c.values {
+        s["enum"] = json!(values);
+    }
     s
 }
 

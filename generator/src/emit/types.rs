@@ -785,6 +785,12 @@ fn value_checks(cx: &mut Cx<'_>, value: &Value, ty: &Type, c: &Constraints) -> T
                     _ => quote! { validation::check_int(i64::from(#place), #range, path, out); },
                 });
             }
+            if let Some(values) = &c.values {
+                let values = values.iter().map(|v| int(*v));
+                out.extend(quote! {
+                    validation::check_values(i128::from(#place), &[#(#values),*], path, out);
+                });
+            }
             out
         }
     }

@@ -227,6 +227,10 @@ impl Resolver<'_> {
                 }
             }
         }
+        if let Some(values) = &fd.values {
+            ok &= self.resolve_values(file, number, &c, values, &type_name);
+            c.values = Some(values.get_ref().iter().map(|v| *v.get_ref()).collect());
+        }
         let pairs = [
             (
                 "min_len",
@@ -476,6 +480,76 @@ impl Resolver<'_> {
         ))
     }
 
+    /// Checks an integer field's `enum`: on an integer type, not empty, each value in the
+    /// type's range and its bounds, none twice. Reports and returns false otherwise.
+    fn resolve_values(
+        &mut self,
+        file: FileId,
+        number: Option<Prim>,
+        c: &Constraints,
+        values: &Spanned<Vec<Spanned<i64>>>,
+        type_name: &str,
+    ) -> bool {
+        let at = |s: std::ops::Range<usize>| Loc::new(file, s);
+        let Some((lo, hi)) = number.and_then(Prim::int_range) else {
+            self.diags.push(
+                Diagnostic::at(
+                    &at(values.span()),
+                    format!("`enum` does not apply to `{type_name}`"),
+                    "`enum` on a field applies to integers",
+                )
+                .with_note(
+                    "string values are an enum schema: `[schemas.Status] enum = [\"on\", \"off\"]`",
+                ),
+            );
+            return false;
+        };
+        if values.get_ref().is_empty() {
+            self.diags.push(Diagnostic::at(
+                &at(values.span()),
+                "an `enum` needs at least one value",
+                "empty",
+            ));
+            return false;
+        }
+        let bound = |b: Option<NumberBound>| match b {
+            Some(NumberBound::Int(i)) => Some(i128::from(i)),
+            _ => None,
+        };
+        let (min, max) = (bound(c.min).unwrap_or(lo), bound(c.max).unwrap_or(hi));
+        let mut ok = true;
+        let mut seen: Vec<&Spanned<i64>> = Vec::new();
+        for v in values.get_ref() {
+            let n = i128::from(*v.get_ref());
+            let problem = if !(lo..=hi).contains(&n) {
+                Some(format!("{n} does not fit in `{type_name}` ({lo} to {hi})"))
+            } else if !(min..=max).contains(&n) {
+                Some(format!(
+                    "{n} is outside the field's `min`/`max` ({min} to {max}): never valid"
+                ))
+            } else {
+                None
+            };
+            if let Some(message) = problem {
+                self.diags.push(Diagnostic::at(
+                    &at(v.span()),
+                    message,
+                    "not a possible value",
+                ));
+                ok = false;
+            }
+            if let Some(first) = seen.iter().find(|s| s.get_ref() == v.get_ref()) {
+                self.diags.push(
+                    Diagnostic::at(&at(v.span()), format!("{n} is listed twice"), "duplicate")
+                        .with_secondary(&at(first.span()), "first here"),
+                );
+                ok = false;
+            }
+            seen.push(v);
+        }
+        ok
+    }
+
     fn resolve_default(
         &mut self,
         loc: &Loc,
@@ -517,6 +591,14 @@ impl Resolver<'_> {
                             p.spec_name()
                         ),
                         "out of range",
+                    ));
+                    return None;
+                }
+                if c.values.as_ref().is_some_and(|values| !values.contains(i)) {
+                    self.diags.push(Diagnostic::at(
+                        loc,
+                        "the default is not one of the field's `enum` values",
+                        "invalid default",
                     ));
                     return None;
                 }

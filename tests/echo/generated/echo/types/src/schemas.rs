@@ -244,6 +244,9 @@ pub struct Texts {
     pub nickname: Option<String>,
     #[serde(deserialize_with = "::serde::Deserialize::deserialize")]
     pub note: Option<String>,
+    pub grade: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub step: Option<i64>,
     pub lines: Vec<Line>,
     pub tags: ::std::collections::BTreeMap<String, String>,
     pub scores: ::std::collections::BTreeMap<String, u32>,
@@ -281,6 +284,14 @@ impl validation::Validate for Texts {
         path.push("note");
         if let Some(value) = &self.note {
             validation::check_len(value, ..=5, path, out);
+        }
+        path.pop();
+        path.push("grade");
+        validation::check_values(i128::from(self.grade), &[1, 2, 3, 5, 8], path, out);
+        path.pop();
+        path.push("step");
+        if let Some(value) = &self.step {
+            validation::check_values(i128::from(*value), &[-1, 0, 1], path, out);
         }
         path.pop();
         path.push("lines");
