@@ -116,12 +116,18 @@ impl<'de, I: Iterator<Item = (&'de str, &'de str)> + Clone> MapAccess<'de> for P
             listed: &mut self.listed,
         };
         seed.deserialize(values).map_err(|mut e| {
-            e.name
-                .get_or_insert_with(|| (name.to_owned(), value.to_owned()));
+            // A field missing from an object parameter is named in the message already.
+            if !e.message.starts_with(MISSING) {
+                e.name
+                    .get_or_insert_with(|| (name.to_owned(), value.to_owned()));
+            }
             e
         })
     }
 }
+
+/// How serde begins the message of a missing field.
+const MISSING: &str = "missing field `";
 
 /// Scalars decode the first value of their name.
 macro_rules! first_value {
@@ -185,12 +191,25 @@ impl<'de, I: Iterator<Item = (&'de str, &'de str)> + Clone> Deserializer<'de>
                     .map(|(_, k)| (k, v))
             },
         ));
-        visitor.visit_map(Entries {
-            name,
-            entries,
-            value: None,
-            seen: Vec::new(),
-        })
+        visitor
+            .visit_map(Entries {
+                name,
+                entries,
+                value: None,
+                seen: Vec::new(),
+            })
+            .map_err(|mut e| {
+                // A field of an object parameter: named as its pair would be.
+                if e.name.is_none()
+                    && let Some(field) = e
+                        .message
+                        .strip_prefix(MISSING)
+                        .and_then(|m| m.strip_suffix('`'))
+                {
+                    e.message = format!("{MISSING}{name}[{field}]`");
+                }
+                e
+            })
     }
 
     /// Every value of the name, in order (`?sku=a&sku=b`).
@@ -235,13 +254,23 @@ impl<'de, I: Iterator<Item = (&'de str, &'de str)> + Clone> Deserializer<'de>
         deserialize_u128 deserialize_f32 deserialize_f64 deserialize_char
     }
 
+    /// An object's fields are entries too (`?page[size]=10&page[after]=x`).
+    fn deserialize_struct<V: Visitor<'de>>(
+        self,
+        _name: &'static str,
+        _fields: &'static [&'static str],
+        visitor: V,
+    ) -> Result<V::Value, Error> {
+        self.deserialize_map(visitor)
+    }
+
     serde::forward_to_deserialize_any! {
-        str string bytes byte_buf unit unit_struct tuple tuple_struct struct
+        str string bytes byte_buf unit unit_struct tuple tuple_struct
         identifier ignored_any
     }
 }
 
-/// The entries of a map parameter, each value decoded as the map's value type asks; a bad one
+/// The entries of a map (or object) parameter, each value decoded as the map's value type asks; a bad one
 /// is named `name[key]` and quoted.
 struct Entries<'de, J> {
     name: &'de str,
@@ -442,6 +471,35 @@ mod tests {
             from_pairs::<Listed, _>([("sku", "a"), ("limit", "2"), ("limit", "3")].into_iter())
                 .unwrap_err();
         assert!(twice.message.contains("duplicate field `limit`"), "{twice}");
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Page {
+        size: u8,
+        after: Option<String>,
+    }
+
+    #[derive(Debug, Deserialize, PartialEq)]
+    struct Paged {
+        page: Page,
+    }
+
+    #[test]
+    fn an_object_takes_its_fields_as_entries() {
+        let got: Paged =
+            from_pairs([("page[size]", "10"), ("page[after]", "x")].into_iter()).unwrap();
+        assert_eq!(
+            got.page,
+            Page {
+                size: 10,
+                after: Some("x".into())
+            }
+        );
+        let e = from_pairs::<Paged, _>([("page[after]", "x")].into_iter()).unwrap_err();
+        assert_eq!(
+            (e.name, e.message.as_str()),
+            (None, "missing field `page[size]`")
+        );
     }
 
     #[derive(Debug, Deserialize, PartialEq)]

@@ -8,15 +8,15 @@
 //!
 //! Each test draws from a fixed seed of its own, so a failure repeats run after run.
 
-use echo_echo::api::{BlobOfQuery, EchoCountsQuery, EchoQueryQuery};
+use echo_echo::api::{BlobOfQuery, EchoCountsQuery, EchoPageQuery, EchoQueryQuery};
 use echo_echo::client::Client;
 use echo_echo::runtime::client::Policy;
 use echo_echo::types::bytes::Bytes;
 use echo_echo::types::chrono::{DateTime, NaiveDate, Utc};
 use echo_echo::types::uuid::Uuid;
 use echo_echo::types::{
-    Blob, Circle, Colour, Contact, EmailContact, Line, Numbers, PhoneContact, Quantity, Shape, Sku,
-    Square, Texts,
+    Blob, Circle, Colour, Contact, EmailContact, Line, Numbers, Page, PhoneContact, Quantity,
+    Shape, Sku, Square, Texts,
 };
 use fastrand::Rng;
 use serde_json::{Value, json};
@@ -226,6 +226,16 @@ async fn valid_instances_round_trip_unchanged() {
             .await
             .expect("answered");
         assert_eq!(got, counts);
+        // An object as a query parameter: `page[size]=10&page[after]=x`.
+        let page = Page {
+            size: rng.u8(1..=50),
+            after: rng.bool().then(|| text(rng, 0, 8).replace(['[', ']'], "")),
+        };
+        let got = echo
+            .echo_page(&EchoPageQuery { page: page.clone() })
+            .await
+            .expect("answered");
+        assert_eq!(got, page);
         let tiny = rng.i8(..);
         let got = echo.echo_query(&tiny, &q).await.expect("answered");
         assert_eq!(
@@ -409,6 +419,16 @@ async fn invalid_instances_are_refused_naming_the_field() {
         ("counts[a]=1&counts[a]=2", "/counts/a"),
     ] {
         bad_parameter(&format!("{base}/counts?{query}"), "query", pointer).await;
+    }
+    // An object as a query parameter: its fields named as in a body.
+    for (query, pointer) in [
+        ("page[size]=0", "/page/size"),
+        ("page[size]=x", "/page/size"),
+        ("page[after]=x", "/page/size"),
+        ("page=10", "/page"),
+        ("", "/page"),
+    ] {
+        bad_parameter(&format!("{base}/pages?{query}"), "query", pointer).await;
     }
     let bracket = client(&system)
         .echo_counts(&EchoCountsQuery {

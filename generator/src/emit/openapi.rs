@@ -230,7 +230,11 @@ pub(crate) fn operation(system: &System, service: &Service, e: &Endpoint) -> Val
                 p["style"] = json!("form");
                 p["explode"] = json!(style == ListStyle::Repeated);
             }
-            if place == "query" && matches!(f.ty, Type::Map(_)) {
+            let object = |t: &Type| {
+                matches!(t, Type::Named(n)
+                    if matches!(system.schemas[n].kind, SchemaKind::Object(_)))
+            };
+            if place == "query" && (matches!(f.ty, Type::Map(_)) || object(f.ty.required())) {
                 // `?count[tea]=2&count[cake]=1`.
                 p["style"] = json!("deepObject");
                 p["explode"] = json!(true);

@@ -424,6 +424,38 @@ impl Resolver<'_> {
         })
     }
 
+    /// Whether the object schema `name` has only scalar fields (primitives, enums, newtypes,
+    /// optionally `?`): what a query parameter's `name[field]=value` pairs can carry.
+    fn object_of_scalars(&self, name: &str) -> bool {
+        let Some(fields) = self
+            .schemas
+            .get(name)
+            .and_then(|d| d.def.get_ref().fields.as_ref())
+        else {
+            return false;
+        };
+        fields.get_ref().values().all(|f| {
+            let Some(ty) = f.get_ref().ty.as_ref() else {
+                return false;
+            };
+            let expr = match typexpr::parse(ty.get_ref()) {
+                Ok(TypeExpr::Optional(inner)) => *inner,
+                Ok(expr) => expr,
+                Err(_) => return false,
+            };
+            match expr {
+                TypeExpr::Name(n) => {
+                    Prim::ALL.iter().any(|(p, _)| *p == n)
+                        || self.schemas.get(&n).is_some_and(|d| {
+                            d.def.get_ref().enum_values.is_some()
+                                || d.def.get_ref().newtype.is_some()
+                        })
+                }
+                _ => false,
+            }
+        })
+    }
+
     /// Parameters and newtypes take scalars only; reports and returns false otherwise.
     fn check_use(&mut self, loc: &Loc, ty: &Type, usage: FieldUse) -> bool {
         let scalar = |t: &Type, schemas: &IndexMap<String, Def<'_, spec::SchemaDef>>| match t {
@@ -446,10 +478,19 @@ impl Resolver<'_> {
             FieldUse::Query => (
                 match ty.required() {
                     Type::List(item) | Type::Map(item) => scalar(item, &self.schemas),
+                    Type::Named(n)
+                        if self
+                            .schemas
+                            .get(n)
+                            .is_some_and(|d| d.def.get_ref().fields.is_some()) =>
+                    {
+                        self.object_of_scalars(n)
+                    }
                     t => scalar(t, &self.schemas),
                 },
                 "a query parameter is a primitive, an enum or a newtype, a list of one \
-                 (`[T]`) or a map of one (`{T}`, as `name[key]=value`); all but a map may be `?`",
+                 (`[T]`), a map of one (`{T}`) or an object of them (as `name[key]=value`); \
+                 all but a map may be `?`",
             ),
             FieldUse::Header => (
                 scalar(ty.required(), &self.schemas),

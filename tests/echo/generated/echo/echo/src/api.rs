@@ -179,3 +179,21 @@ impl validation::Validate for EchoCountsQuery {
         path.pop();
     }
 }
+
+/// Query parameters of `echo_page`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct EchoPageQuery {
+    pub page: types::Page,
+}
+
+impl validation::Validate for EchoPageQuery {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("page");
+        validation::Validate::validate_at(&self.page, path, out);
+        path.pop();
+    }
+}

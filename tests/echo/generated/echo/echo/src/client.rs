@@ -184,6 +184,19 @@ impl Client {
         let body = self.http.send(call, EchoCountsError::from_problem).await?;
         self.http.decode(&body, &path)
     }
+
+    /// `GET /pages`
+    ///
+    /// An object as a query parameter (`?page[size]=10`), answered as it was read.
+    pub async fn echo_page(
+        &self,
+        query: &super::api::EchoPageQuery,
+    ) -> Result<types::Page, Error<EchoPageError>> {
+        let path = String::from("/pages");
+        let call = Call::new(Method::GET, path.clone(), 200u16).query(query);
+        let body = self.http.send(call, EchoPageError::from_problem).await?;
+        self.http.decode(&body, &path)
+    }
 }
 
 /// The errors the spec declares for `echo_numbers`.
@@ -462,6 +475,31 @@ impl ::std::fmt::Display for EchoCountsError {
 impl ::std::error::Error for EchoCountsError {}
 
 impl runtime::client::TypedAnswer for EchoCountsError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
+/// The errors the spec declares for `echo_page`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EchoPageError {}
+
+impl EchoPageError {
+    /// The typed error a problem answer stands for, if it is one of them.
+    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
+        None
+    }
+}
+
+impl ::std::fmt::Display for EchoPageError {
+    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl ::std::error::Error for EchoPageError {}
+
+impl runtime::client::TypedAnswer for EchoPageError {
     fn to_problem(&self) -> runtime::Problem {
         match *self {}
     }

@@ -5,12 +5,12 @@
 
 use crate::server::{
     Api, BlobOfError, Context, EchoBlobError, EchoContactError, EchoCountsError, EchoNumbersError,
-    EchoQueryError, EchoShapeError, EchoTextsError, GetNumbersError, KeepBlobError,
+    EchoPageError, EchoQueryError, EchoShapeError, EchoTextsError, GetNumbersError, KeepBlobError,
     KeepNumbersError,
 };
 use types::bytes::Bytes;
 use types::uuid::Uuid;
-use types::{Blob, Contact, NotFound, Numbers, Shape, Texts};
+use types::{Blob, Contact, NotFound, Numbers, Page, Shape, Texts};
 
 use super::deps::Deps;
 use super::store::Store;
@@ -134,5 +134,13 @@ impl Api for Echo {
         query: super::api::EchoCountsQuery,
     ) -> Result<std::collections::BTreeMap<String, u32>, EchoCountsError> {
         Ok(query.counts)
+    }
+
+    async fn echo_page(
+        &self,
+        _cx: Context,
+        query: super::api::EchoPageQuery,
+    ) -> Result<Page, EchoPageError> {
+        Ok(query.page)
     }
 }

@@ -124,6 +124,15 @@ pub trait Api: Send + Sync + 'static {
     ) -> impl Future<
         Output = Result<::std::collections::BTreeMap<String, u32>, EchoCountsError>,
     > + Send;
+
+    /// `GET /pages`
+    ///
+    /// An object as a query parameter (`?page[size]=10`), answered as it was read.
+    fn echo_page(
+        &self,
+        cx: Context,
+        query: super::api::EchoPageQuery,
+    ) -> impl Future<Output = Result<types::Page, EchoPageError>> + Send;
 }
 
 /// The errors `echo_numbers` may answer with.
@@ -531,6 +540,42 @@ impl IntoProblem for EchoCountsError {
     }
 }
 
+/// The errors `echo_page` may answer with.
+#[derive(Debug)]
+pub enum EchoPageError {
+    /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
+    Problem(Box<runtime::Problem>),
+}
+
+impl From<runtime::Problem> for EchoPageError {
+    fn from(p: runtime::Problem) -> Self {
+        Self::Problem(Box::new(p))
+    }
+}
+
+impl From<runtime::store::Error> for EchoPageError {
+    /// A database error: a duplicate unique value answers with the error the spec names
+    /// for it, an unreachable database with 503.
+    fn from(e: runtime::store::Error) -> Self {
+        Self::Problem(Box::new(e.into()))
+    }
+}
+
+impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for EchoPageError {
+    /// A dependency call that failed in a way this endpoint does not handle.
+    fn from(e: runtime::client::Error<E>) -> Self {
+        Self::Problem(Box::new(e.upstream_problem()))
+    }
+}
+
+impl IntoProblem for EchoPageError {
+    fn into_problem(self) -> runtime::Problem {
+        match self {
+            Self::Problem(p) => *p,
+        }
+    }
+}
+
 /// The service's routes, answering with `api`, and its OpenAPI document. [`run`] adds
 /// health endpoints and middleware.
 pub fn router<A: Api>(api: Arc<A>) -> Router {
@@ -548,6 +593,7 @@ pub fn router<A: Api>(api: Arc<A>) -> Router {
         .route("/blobs/{id}", put(endpoints::keep_blob::<A>))
         .route("/contacts", post(endpoints::echo_contact::<A>))
         .route("/counts", get(endpoints::echo_counts::<A>))
+        .route("/pages", get(endpoints::echo_page::<A>))
         .route(
             "/openapi.json",
             get(|| async { runtime::server::json_document(OPENAPI) }),
@@ -855,5 +901,22 @@ mod endpoints {
             return input.reject();
         };
         respond(StatusCode::OK, api.echo_counts(Context::current(), query).await)
+    }
+
+    pub(super) async fn echo_page<A: Api>(
+        State(api): State<Arc<A>>,
+        request: Request,
+    ) -> Response {
+        let (parts, _) = request.into_parts();
+        let mut input = Input::new(parts).await;
+        let query = input.query::<api::EchoPageQuery>();
+        let Some(query) = query else {
+            return input.reject();
+        };
+        respond_checked(
+            "echo_page",
+            StatusCode::OK,
+            api.echo_page(Context::current(), query).await,
+        )
     }
 }

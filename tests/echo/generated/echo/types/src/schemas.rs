@@ -447,3 +447,23 @@ impl validation::Validate for Contact {
         }
     }
 }
+
+/// An object of scalars: a query parameter as `page[size]=10&page[after]=x`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Page {
+    pub size: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+}
+
+impl validation::Validate for Page {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("size");
+        validation::check_int(i64::from(self.size), 1..=50, path, out);
+        path.pop();
+    }
+}
