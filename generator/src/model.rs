@@ -225,6 +225,9 @@ pub struct Schema {
     pub needs_validation: bool,
     /// Where it was defined.
     pub loc: Loc,
+    /// The object schemas whose fields it includes first (`include`, OpenAPI's `allOf`), by
+    /// spec name, each with where it is named; its `Object` fields hold theirs already.
+    pub includes: Vec<(String, Loc)>,
 }
 
 /// The shapes a schema can take.

@@ -174,6 +174,9 @@ pub struct SchemaDef {
     pub doc: Option<SStr>,
     /// An object: its fields in order.
     pub fields: Option<Spanned<IndexMap<SStr, Spanned<FieldDef>>>>,
+    /// An object made of others (OpenAPI's `allOf`): the fields of these object schemas, in
+    /// order, come before its own.
+    pub include: Option<Spanned<Vec<SStr>>>,
     /// A string enum: its values.
     #[serde(rename = "enum")]
     pub enum_values: Option<Spanned<Vec<SStr>>>,

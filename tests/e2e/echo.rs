@@ -16,7 +16,7 @@ use echo_echo::types::chrono::{DateTime, NaiveDate, Utc};
 use echo_echo::types::uuid::Uuid;
 use echo_echo::types::{
     Blob, Circle, Colour, Contact, EmailContact, Line, Numbers, Page, PhoneContact, Quantity,
-    Shape, Sku, Square, Texts,
+    Shape, Sku, Square, Staff, Texts,
 };
 use fastrand::Rng;
 use serde_json::{Value, json};
@@ -168,6 +168,15 @@ fn contact(rng: &mut Rng) -> Contact {
     }
 }
 
+fn staff(rng: &mut Rng) -> Staff {
+    Staff {
+        email: format!("{}@{}.org", word(rng, 5), word(rng, 4)),
+        size: rng.u8(1..=50),
+        after: rng.bool().then(|| text(rng, 0, 8)),
+        role: text(rng, 1, 12),
+    }
+}
+
 /// The generator of a test, from its fixed seed.
 fn seeded(seed: u64) -> Rng {
     Rng::with_seed(seed)
@@ -196,6 +205,8 @@ async fn valid_instances_round_trip_unchanged() {
         assert_eq!(echo.echo_blob(&b).await.expect("echoed"), b);
         let c = contact(rng);
         assert_eq!(echo.echo_contact(&c).await.expect("echoed"), c);
+        let s = staff(rng);
+        assert_eq!(echo.echo_staff(&s).await.expect("echoed"), s);
         // Bytes as path and query parameters (base64 text, percent-encoded), not empty: an
         // empty path parameter is not sent (below).
         let mut data = bytes(rng, 32);
@@ -305,6 +316,18 @@ const BLOB_BREAKS: fn() -> Vec<Break> = || {
     ]
 };
 
+/// An included field is checked as the including object's own.
+const STAFF_BREAKS: fn() -> Vec<Break> = || {
+    use Break::*;
+    vec![
+        Set("/email", json!("no-at-sign")),
+        Set("/size", json!(0)),
+        Remove("/size"),
+        Set("/role", json!("")),
+        Remove("/role"),
+    ]
+};
+
 const TEXTS_BREAKS: fn() -> Vec<Break> = || {
     use Break::*;
     vec![
@@ -396,6 +419,8 @@ async fn invalid_instances_are_refused_naming_the_field() {
         refuse(&format!("{base}/texts"), t, &texts_breaks, rng).await;
         let b = serde_json::to_value(blob(rng)).expect("json");
         refuse(&format!("{base}/blobs"), b, &blob_breaks, rng).await;
+        let s = serde_json::to_value(staff(rng)).expect("json");
+        refuse(&format!("{base}/staff"), s, &STAFF_BREAKS(), rng).await;
     }
     // Bytes as parameters: not base64 is a 400 naming the parameter; an empty path parameter
     // would call another path, and the client does not send it.

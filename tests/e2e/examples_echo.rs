@@ -244,16 +244,15 @@ impl<'a> Gen<'a> {
         if let Some(parts) = schema.get("allOf").and_then(Value::as_array)
             && Self::type_of(schema).is_none()
         {
-            // A tagged union's variant: the object, and its tag's constant.
-            let mut value = self.valid(&parts[0], depth);
-            for part in &parts[1..] {
-                for (key, p) in part["properties"].as_object().into_iter().flatten() {
-                    if let Some(c) = p.get("const") {
-                        value[key] = c.clone();
-                    }
+            // Objects made of parts (a tagged union's variant: the object, and its tag's
+            // constant; an object including others: theirs, and its own).
+            let mut value = Map::new();
+            for part in parts {
+                if let Value::Object(fields) = self.valid(part, depth) {
+                    value.extend(fields);
                 }
             }
-            return value;
+            return Value::Object(value);
         }
         if let Some(values) = schema.get("enum").and_then(Value::as_array) {
             let values: Vec<&Value> = values.iter().filter(|v| !v.is_null()).collect();
@@ -521,7 +520,9 @@ impl Gen<'_> {
         if let Some(parts) = schema.get("allOf").and_then(Value::as_array)
             && Self::type_of(schema).is_none()
         {
-            self.breaks(&parts[0], value, at, out);
+            for part in parts {
+                self.breaks(part, value, at, out);
+            }
             return;
         }
         if schema.get("enum").is_some() {

@@ -378,6 +378,27 @@ fn field_error_schema() -> Value {
 
 fn schema(system: &System, s: &Schema) -> Value {
     let mut out = match &s.kind {
+        SchemaKind::Object(fields) if !s.includes.is_empty() => {
+            // `allOf`: the included schemas, then an object of its own fields.
+            let theirs = |f: &Field| {
+                s.includes
+                    .iter()
+                    .any(|(name, _)| match &system.schemas[name].kind {
+                        SchemaKind::Object(included) => {
+                            included.iter().any(|g| g.name.wire == f.name.wire)
+                        }
+                        _ => false,
+                    })
+            };
+            let own: Vec<Field> = fields.iter().filter(|f| !theirs(f)).cloned().collect();
+            let mut parts: Vec<Value> = s
+                .includes
+                .iter()
+                .map(|(name, _)| reference(system, name))
+                .collect();
+            parts.push(object(system, &own));
+            json!({"allOf": parts})
+        }
         SchemaKind::Object(fields) => object(system, fields),
         SchemaKind::Enum(values) => {
             json!({"type": "string", "enum": values.iter().map(|v| &v.wire).collect::<Vec<_>>()})

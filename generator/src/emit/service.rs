@@ -320,6 +320,7 @@ fn param_struct(
         kind: SchemaKind::Object(fields.to_vec()),
         needs_validation: needs,
         loc: crate::diag::Loc::new(0, 0..0),
+        includes: Vec::new(),
     };
     object(cx, &schema, fields)
 }

@@ -427,12 +427,24 @@ impl Resolver<'_> {
     /// Whether the object schema `name` has only scalar fields (primitives, enums, newtypes,
     /// optionally `?`): what a query parameter's `name[field]=value` pairs can carry.
     fn object_of_scalars(&self, name: &str) -> bool {
-        let Some(fields) = self
-            .schemas
-            .get(name)
-            .and_then(|d| d.def.get_ref().fields.as_ref())
-        else {
+        self.object_of_scalars_within(name, 0)
+    }
+
+    fn object_of_scalars_within(&self, name: &str, depth: usize) -> bool {
+        let Some(def) = self.schemas.get(name).map(|d| d.def.get_ref()) else {
             return false;
+        };
+        // Included objects count too (a cycle of includes is reported elsewhere).
+        let included = def.include.iter().flat_map(|i| i.get_ref());
+        if depth > 32
+            || !included
+                .into_iter()
+                .all(|i| self.object_of_scalars_within(i.get_ref(), depth + 1))
+        {
+            return false;
+        }
+        let Some(fields) = def.fields.as_ref() else {
+            return def.include.is_some();
         };
         fields.get_ref().values().all(|f| {
             let Some(ty) = f.get_ref().ty.as_ref() else {

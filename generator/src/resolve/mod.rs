@@ -119,6 +119,7 @@ pub fn resolve(
             }
         }
     }
+    schema::include_fields(r.diags, &mut schemas);
     let mut errors = IndexMap::new();
     let error_keys: Vec<String> = r.errors.keys().cloned().collect();
     for key in &error_keys {

@@ -3,11 +3,13 @@
 
 use super::field::FieldUse;
 use super::scope::Resolver;
-use crate::diag::{Diagnostic, FileId, Loc};
+use crate::diag::{Diagnostic, Diagnostics, FileId, Loc};
 use crate::ident;
 use crate::model::*;
 use crate::spec;
-use std::collections::HashMap;
+use indexmap::IndexMap;
+use std::collections::{HashMap, HashSet};
+use toml::Spanned;
 
 /// The most fields an object schema may have. rustc compiles the derives of a struct of 3 000
 /// fields but crashes on 10 000; a thousand leaves a wide margin and is far more than any
@@ -21,7 +23,7 @@ impl Resolver<'_> {
         let loc = Loc::new(file, span.clone());
         let doc = def.doc.as_ref().map(|d| d.get_ref().clone());
         let shapes = [
-            def.fields.is_some(),
+            def.fields.is_some() || def.include.is_some(),
             def.enum_values.is_some(),
             def.one_of.is_some(),
             def.newtype.is_some(),
@@ -63,7 +65,29 @@ impl Resolver<'_> {
                 *u.get_ref()
             }
         };
-        let kind = if let Some(fields) = &def.fields {
+        let mut includes = Vec::new();
+        for included in def.include.iter().flat_map(|i| i.get_ref()) {
+            let at = Loc::new(file, included.span());
+            match self
+                .schemas
+                .get(included.get_ref())
+                .map(|d| d.def.get_ref())
+            {
+                None => self.unknown_type(&at, included.get_ref()),
+                Some(d) if d.fields.is_none() && d.include.is_none() => self.diags.push(
+                    Diagnostic::at(
+                        &at,
+                        format!("`{}` is not an object schema", included.get_ref()),
+                        "not an object",
+                    )
+                    .with_note("`include` takes the fields of object schemas"),
+                ),
+                Some(_) => includes.push((included.get_ref().clone(), at)),
+            }
+        }
+        let empty = Spanned::new(0..0, IndexMap::new());
+        let kind = if def.fields.is_some() || def.include.is_some() {
+            let fields = def.fields.as_ref().unwrap_or(&empty);
             if fields.get_ref().len() > MAX_FIELDS {
                 self.diags.push(
                     Diagnostic::at(
@@ -189,6 +213,7 @@ impl Resolver<'_> {
             kind,
             needs_validation: false,
             loc,
+            includes,
         })
     }
 
@@ -230,4 +255,95 @@ fn words(name: &str) -> String {
         .next()
         .map(|c| c.to_ascii_uppercase().to_string() + chars.as_str())
         .unwrap_or_default()
+}
+
+/// Puts the fields of every included object schema (transitively, in order) before an
+/// object's own; a field coming twice or a cycle of includes is reported.
+pub(super) fn include_fields(diags: &mut Diagnostics, schemas: &mut IndexMap<String, Schema>) {
+    let keys: Vec<String> = schemas.keys().cloned().collect();
+    let mut done = HashSet::new();
+    for key in &keys {
+        include_into(diags, schemas, key, &mut done, &mut Vec::new());
+    }
+}
+
+fn include_into(
+    diags: &mut Diagnostics,
+    schemas: &mut IndexMap<String, Schema>,
+    key: &str,
+    done: &mut HashSet<String>,
+    path: &mut Vec<String>,
+) {
+    if done.contains(key) || !schemas.contains_key(key) {
+        return;
+    }
+    if let Some(start) = path.iter().position(|k| k == key) {
+        let cycle = path[start..].join("` → `");
+        diags.push(Diagnostic::at(
+            &schemas[key].loc,
+            format!("schemas include one another: `{cycle}` → `{key}`"),
+            "includes itself",
+        ));
+        return;
+    }
+    path.push(key.to_owned());
+    let includes = schemas[key].includes.clone();
+    let mut fields: Vec<Field> = Vec::new();
+    let mut from: Vec<&str> = Vec::new();
+    for (included, at) in &includes {
+        include_into(diags, schemas, included, done, path);
+        let Some(SchemaKind::Object(theirs)) = schemas.get(included.as_str()).map(|s| &s.kind)
+        else {
+            continue;
+        };
+        for f in theirs {
+            match fields.iter().position(|g| g.name.wire == f.name.wire) {
+                Some(i) => diags.push(Diagnostic::at(
+                    at,
+                    format!(
+                        "`{}` comes twice: from `{}` and from `{included}`",
+                        f.name.wire, from[i]
+                    ),
+                    "field included twice",
+                )),
+                None => {
+                    fields.push(f.clone());
+                    from.push(included);
+                }
+            }
+        }
+    }
+    path.pop();
+    done.insert(key.to_owned());
+    let schema = &mut schemas[key];
+    let SchemaKind::Object(own) = &mut schema.kind else {
+        return;
+    };
+    if includes.is_empty() {
+        return;
+    }
+    for f in own.drain(..) {
+        match fields.iter().position(|g| g.name.wire == f.name.wire) {
+            Some(i) => diags.push(Diagnostic::at(
+                &schema.loc,
+                format!(
+                    "`{}` is a field of its own and of `{}`, which it includes",
+                    f.name.wire, from[i]
+                ),
+                "field twice",
+            )),
+            None => fields.push(f),
+        }
+    }
+    if fields.len() > MAX_FIELDS {
+        diags.push(Diagnostic::at(
+            &schema.loc,
+            format!(
+                "with what it includes, `{key}` has {} fields; an object has at most {MAX_FIELDS}",
+                fields.len()
+            ),
+            "too many fields",
+        ));
+    }
+    *own = fields;
 }

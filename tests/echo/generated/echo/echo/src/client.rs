@@ -197,6 +197,19 @@ impl Client {
         let body = self.http.send(call, EchoPageError::from_problem).await?;
         self.http.decode(&body, &path)
     }
+
+    /// `POST /staff`
+    pub async fn echo_staff(
+        &self,
+        body: &types::Staff,
+    ) -> Result<types::Staff, Error<EchoStaffError>> {
+        let path = String::from("/staff");
+        let call = Call::new(Method::POST, path.clone(), 200u16)
+            .json(body)
+            .idempotency_key();
+        let body = self.http.send(call, EchoStaffError::from_problem).await?;
+        self.http.decode(&body, &path)
+    }
 }
 
 /// The errors the spec declares for `echo_numbers`.
@@ -500,6 +513,31 @@ impl ::std::fmt::Display for EchoPageError {
 impl ::std::error::Error for EchoPageError {}
 
 impl runtime::client::TypedAnswer for EchoPageError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
+/// The errors the spec declares for `echo_staff`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EchoStaffError {}
+
+impl EchoStaffError {
+    /// The typed error a problem answer stands for, if it is one of them.
+    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
+        None
+    }
+}
+
+impl ::std::fmt::Display for EchoStaffError {
+    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl ::std::error::Error for EchoStaffError {}
+
+impl runtime::client::TypedAnswer for EchoStaffError {
     fn to_problem(&self) -> runtime::Problem {
         match *self {}
     }

@@ -5,12 +5,12 @@
 
 use crate::server::{
     Api, BlobOfError, Context, EchoBlobError, EchoContactError, EchoCountsError, EchoNumbersError,
-    EchoPageError, EchoQueryError, EchoShapeError, EchoTextsError, GetNumbersError, KeepBlobError,
-    KeepNumbersError,
+    EchoPageError, EchoQueryError, EchoShapeError, EchoStaffError, EchoTextsError, GetNumbersError,
+    KeepBlobError, KeepNumbersError,
 };
 use types::bytes::Bytes;
 use types::uuid::Uuid;
-use types::{Blob, Contact, NotFound, Numbers, Page, Shape, Texts};
+use types::{Blob, Contact, NotFound, Numbers, Page, Shape, Staff, Texts};
 
 use super::deps::Deps;
 use super::store::Store;
@@ -142,5 +142,9 @@ impl Api for Echo {
         query: super::api::EchoPageQuery,
     ) -> Result<Page, EchoPageError> {
         Ok(query.page)
+    }
+
+    async fn echo_staff(&self, _cx: Context, body: Staff) -> Result<Staff, EchoStaffError> {
+        Ok(body)
     }
 }

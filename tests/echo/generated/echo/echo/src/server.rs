@@ -133,6 +133,13 @@ pub trait Api: Send + Sync + 'static {
         cx: Context,
         query: super::api::EchoPageQuery,
     ) -> impl Future<Output = Result<types::Page, EchoPageError>> + Send;
+
+    /// `POST /staff`
+    fn echo_staff(
+        &self,
+        cx: Context,
+        body: types::Staff,
+    ) -> impl Future<Output = Result<types::Staff, EchoStaffError>> + Send;
 }
 
 /// The errors `echo_numbers` may answer with.
@@ -576,6 +583,42 @@ impl IntoProblem for EchoPageError {
     }
 }
 
+/// The errors `echo_staff` may answer with.
+#[derive(Debug)]
+pub enum EchoStaffError {
+    /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
+    Problem(Box<runtime::Problem>),
+}
+
+impl From<runtime::Problem> for EchoStaffError {
+    fn from(p: runtime::Problem) -> Self {
+        Self::Problem(Box::new(p))
+    }
+}
+
+impl From<runtime::store::Error> for EchoStaffError {
+    /// A database error: a duplicate unique value answers with the error the spec names
+    /// for it, an unreachable database with 503.
+    fn from(e: runtime::store::Error) -> Self {
+        Self::Problem(Box::new(e.into()))
+    }
+}
+
+impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for EchoStaffError {
+    /// A dependency call that failed in a way this endpoint does not handle.
+    fn from(e: runtime::client::Error<E>) -> Self {
+        Self::Problem(Box::new(e.upstream_problem()))
+    }
+}
+
+impl IntoProblem for EchoStaffError {
+    fn into_problem(self) -> runtime::Problem {
+        match self {
+            Self::Problem(p) => *p,
+        }
+    }
+}
+
 /// The service's routes, answering with `api`, and its OpenAPI document. [`run`] adds
 /// health endpoints and middleware.
 pub fn router<A: Api>(api: Arc<A>) -> Router {
@@ -594,6 +637,7 @@ pub fn router<A: Api>(api: Arc<A>) -> Router {
         .route("/contacts", post(endpoints::echo_contact::<A>))
         .route("/counts", get(endpoints::echo_counts::<A>))
         .route("/pages", get(endpoints::echo_page::<A>))
+        .route("/staff", post(endpoints::echo_staff::<A>))
         .route(
             "/openapi.json",
             get(|| async { runtime::server::json_document(OPENAPI) }),
@@ -917,6 +961,34 @@ mod endpoints {
             "echo_page",
             StatusCode::OK,
             api.echo_page(Context::current(), query).await,
+        )
+    }
+
+    pub(super) async fn echo_staff<A: Api>(
+        State(api): State<Arc<A>>,
+        request: Request,
+    ) -> Response {
+        let (parts, body) = request.into_parts();
+        let mut input = Input::new(parts).await;
+        let body = input
+            .json_shaped::<
+                types::Staff,
+            >(
+                body,
+                BODY_LIMIT,
+                Some(BodySchema {
+                    document: &super::DOCUMENT,
+                    pointer: "/paths/~1staff/post/requestBody/content/application~1json/schema",
+                }),
+            )
+            .await;
+        let Some(body) = body else {
+            return input.reject();
+        };
+        respond_checked(
+            "echo_staff",
+            StatusCode::OK,
+            api.echo_staff(Context::current(), body).await,
         )
     }
 }

@@ -467,3 +467,31 @@ impl validation::Validate for Page {
         path.pop();
     }
 }
+
+/// An object made of others (allOf): an email contact's and a page's fields, then its own.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct Staff {
+    pub email: String,
+    pub size: u8,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    pub role: String,
+}
+
+impl validation::Validate for Staff {
+    fn validate_at(
+        &self,
+        path: &mut validation::Path,
+        out: &mut Vec<validation::Violation>,
+    ) {
+        path.push("email");
+        validation::check_format(&self.email, validation::Format::Email, path, out);
+        path.pop();
+        path.push("size");
+        validation::check_int(i64::from(self.size), 1..=50, path, out);
+        path.pop();
+        path.push("role");
+        validation::check_len(&self.role, 1.., path, out);
+        path.pop();
+    }
+}
