@@ -676,7 +676,9 @@ mod tests {
         let url = format!("http://{}", parked.local_addr().unwrap());
         drop(parked);
         let http = Http::new("carts", &url, Policy::default()).unwrap();
-        let nested: BTreeMap<&str, BTreeMap<&str, i32>> = [("ids", [("a", 1)].into())].into();
+        // A map parameter is `ids[a]=…`; a map inside it has no form in a query.
+        let nested: BTreeMap<&str, BTreeMap<&str, BTreeMap<&str, i32>>> =
+            [("ids", [("a", [("b", 1)].into())].into())].into();
         let keyed: BTreeMap<(i32, i32), i32> = [((1, 2), 3)].into();
         for (call, says) in [
             (
