@@ -761,6 +761,28 @@ pub enum Segment {
     Param(String),
 }
 
+/// The body type of raw bytes: `request = "binary"`, `response = "binary"`.
+pub const BINARY: &str = "binary";
+
+/// What a request or response body is.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Body {
+    /// JSON of this type.
+    Json(Type),
+    /// Raw bytes with their media type (`binary`): `runtime::body::Binary`.
+    Binary,
+}
+
+impl Body {
+    /// The JSON type, for a JSON body.
+    pub fn json(&self) -> Option<&Type> {
+        match self {
+            Body::Json(t) => Some(t),
+            Body::Binary => None,
+        }
+    }
+}
+
 /// An endpoint of a service.
 #[derive(Debug, Clone)]
 pub struct Endpoint {
@@ -780,10 +802,10 @@ pub struct Endpoint {
     pub query: Vec<Field>,
     /// Header parameters (wire name is the header name).
     pub headers: Vec<Field>,
-    /// The request body type.
-    pub request: Option<Type>,
-    /// The response body type.
-    pub response: Option<Type>,
+    /// The request body.
+    pub request: Option<Body>,
+    /// The response body.
+    pub response: Option<Body>,
     /// The success status.
     pub status: u16,
     /// The errors it may answer with (spec names).
@@ -793,4 +815,16 @@ pub struct Endpoint {
     pub pass_through: Vec<(String, Loc)>,
     /// Who may call it.
     pub access: Access,
+}
+
+impl Endpoint {
+    /// The request body's type, when it is JSON.
+    pub fn request_json(&self) -> Option<&Type> {
+        self.request.as_ref().and_then(Body::json)
+    }
+
+    /// The response body's type, when it is JSON.
+    pub fn response_json(&self) -> Option<&Type> {
+        self.response.as_ref().and_then(Body::json)
+    }
 }

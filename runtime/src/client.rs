@@ -3,6 +3,7 @@
 //! that say which service and URL failed; a circuit breaker per dependency ([`crate::breaker`]);
 //! what a dependency sent is logged only as a bounded, redacted excerpt ([`crate::redact`]).
 
+use crate::body::Binary;
 use crate::breaker::{Breaker, BreakerPolicy};
 use crate::context::{REQUEST_ID_HEADER, request_id};
 use crate::problem::Problem;
@@ -234,8 +235,8 @@ pub struct Call {
     pub query: String,
     /// Extra headers.
     pub headers: Vec<(&'static str, String)>,
-    /// The JSON body.
-    pub body: Option<Vec<u8>>,
+    /// The body and its media type.
+    pub body: Option<(http::HeaderValue, bytes::Bytes)>,
     /// The success status.
     pub expect: u16,
     /// Whether the call carries an `Idempotency-Key`, which makes retrying it safe.
@@ -303,10 +304,28 @@ impl Call {
     /// Sets a JSON body.
     pub fn json<B: Serialize + ?Sized>(mut self, body: &B) -> Self {
         match serde_json::to_vec(body) {
-            Ok(b) => self.body = Some(b),
+            Ok(b) => {
+                self.body = Some((http::HeaderValue::from_static("application/json"), b.into()));
+            }
             Err(e) => {
                 self.invalid
                     .get_or_insert(format!("the body cannot be encoded as JSON: {e}"));
+            }
+        }
+        self
+    }
+
+    /// Sets a raw body (an endpoint taking `binary`) with its media type; one that cannot be
+    /// a `Content-Type` makes the call invalid.
+    pub fn binary(mut self, body: &Binary) -> Self {
+        let content_type = body.check_content_type().and_then(|()| {
+            http::HeaderValue::from_str(&body.content_type).map_err(|e| e.to_string())
+        });
+        match content_type {
+            Ok(content_type) => self.body = Some((content_type, body.data.clone())),
+            Err(e) => {
+                self.invalid
+                    .get_or_insert(format!("the body cannot be sent: {e}"));
             }
         }
         self
@@ -449,6 +468,40 @@ impl Http {
         call: Call,
         typed: fn(&Problem) -> Option<E>,
     ) -> Result<bytes::Bytes, Error<E>> {
+        self.exchange(call, typed).await.map(|reply| reply.body)
+    }
+
+    /// Like [`Http::send`], for an endpoint answering `binary`: the success body with its
+    /// media type (`application/octet-stream` when the answer names none).
+    pub async fn send_binary<E>(
+        &self,
+        call: Call,
+        typed: fn(&Problem) -> Option<E>,
+    ) -> Result<Binary, Error<E>> {
+        let url = format!("{}{}", self.base, call.path);
+        let reply = self.exchange(call, typed).await?;
+        let content_type = match &reply.content_type {
+            None => crate::body::OCTET_STREAM.to_owned(),
+            Some(v) => v
+                .to_str()
+                .map_err(|_| Error::Decode {
+                    service: self.service,
+                    url,
+                    message: "the answer's content type is not visible ASCII".into(),
+                })?
+                .to_owned(),
+        };
+        Ok(Binary {
+            content_type,
+            data: reply.body,
+        })
+    }
+
+    async fn exchange<E>(
+        &self,
+        call: Call,
+        typed: fn(&Problem) -> Option<E>,
+    ) -> Result<Reply, Error<E>> {
         if let Some(message) = call.invalid {
             return Err(Error::Request {
                 service: self.service,
@@ -518,7 +571,7 @@ impl Http {
         call: &Call,
         url: &str,
         deadline: Instant,
-    ) -> Result<(u16, bytes::Bytes), Failure> {
+    ) -> Result<(u16, Reply), Failure> {
         let remaining = deadline.saturating_duration_since(Instant::now());
         if remaining.is_zero() {
             return Err(Failure::Transport(
@@ -548,9 +601,9 @@ impl Http {
         for (name, value) in &call.headers {
             request = request.header(*name, value);
         }
-        if let Some(body) = &call.body {
+        if let Some((content_type, body)) = &call.body {
             request = request
-                .header("content-type", "application/json")
+                .header(http::header::CONTENT_TYPE, content_type.clone())
                 .body(body.clone());
         }
         let transport = |e: reqwest::Error| {
@@ -565,6 +618,7 @@ impl Http {
         };
         let response = request.send().await.map_err(transport)?;
         let status = response.status().as_u16();
+        let content_type = response.headers().get(http::header::CONTENT_TYPE).cloned();
         let body = response.bytes().await.map_err(transport)?;
         if status >= 400 {
             // A body that is not a problem is kept only as an excerpt: it may hold anything.
@@ -573,16 +627,16 @@ impl Http {
             });
             return Err(Failure::Problem(problem));
         }
-        Ok((status, body))
+        Ok((status, Reply { content_type, body }))
     }
 
     fn finish<E>(
         &self,
-        result: Result<(u16, bytes::Bytes), Failure>,
+        result: Result<(u16, Reply), Failure>,
         url: &str,
         expect: u16,
         typed: fn(&Problem) -> Option<E>,
-    ) -> Result<bytes::Bytes, Error<E>> {
+    ) -> Result<Reply, Error<E>> {
         let service = self.service;
         let url = url.to_owned();
         match result {
@@ -617,6 +671,12 @@ impl Http {
             message: e.to_string(),
         })
     }
+}
+
+/// A success answer: its body and media type.
+struct Reply {
+    content_type: Option<http::HeaderValue>,
+    body: bytes::Bytes,
 }
 
 /// Records an attempt's outcome with the breaker; an attempt dropped midway (the call was

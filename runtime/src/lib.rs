@@ -6,6 +6,7 @@
 //! - [`problem`]: RFC 9457 problem details, the one error body every service answers with;
 //! - [`validation`]: the checks behind every constraint a spec can declare, reporting every
 //!   violation with a JSON Pointer;
+//! - [`body`]: raw bodies (`binary`): bytes with their media type;
 //! - [`context`]: the request being served (its id today; more as services gain stores,
 //!   events and callers);
 //! - [`redact`]: bounded, redacted excerpts of text from elsewhere, for logs;
@@ -28,6 +29,7 @@
 //! The crates generated code names through this one are re-exported, so a generated crate
 //! needs no direct dependency on them.
 
+pub mod body;
 pub mod bytes;
 pub mod context;
 pub mod problem;

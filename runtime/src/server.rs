@@ -2,6 +2,7 @@
 //! responses, middleware (request id, tracing, timeout, panic catching), health endpoints and
 //! graceful shutdown (the connections themselves are handled in `connections`).
 
+use crate::body::Binary;
 use crate::context::{REQUEST_ID_HEADER, RequestId, with_request_id};
 use crate::problem::{FieldError, PROBLEM_JSON, Problem};
 use crate::validation::Validate;
@@ -111,16 +112,53 @@ where
             %violations,
             "the handler's answer breaks the spec's constraints"
         );
-        return Problem::new(500, "Internal server error")
-            .with_detail("the service's answer broke its own contract")
-            .into_response();
+        return broken_contract();
     }
     respond(status, result)
+}
+
+/// The answer in place of one that breaks the spec: a 500 that says no more.
+fn broken_contract() -> Response {
+    Problem::new(500, "Internal server error")
+        .with_detail("the service's answer broke its own contract")
+        .into_response()
 }
 
 /// Answers with a static JSON document (the service's OpenAPI document).
 pub fn json_document(text: &'static str) -> Response {
     ([(header::CONTENT_TYPE, "application/json")], text).into_response()
+}
+
+/// Answers a handler's raw (`binary`) result: the success status with the bytes and their
+/// media type, or the error's problem. A media type that is not one cannot be sent: that
+/// handler bug is logged with the endpoint and answered 500.
+pub fn respond_binary<E: IntoProblem>(
+    endpoint: &'static str,
+    status: StatusCode,
+    result: Result<Binary, E>,
+) -> Response {
+    match result {
+        Ok(binary) => {
+            let content_type = binary.check_content_type().and_then(|()| {
+                HeaderValue::from_str(&binary.content_type).map_err(|e| e.to_string())
+            });
+            match content_type {
+                Ok(content_type) => {
+                    let mut response = Response::new(Body::from(binary.data));
+                    *response.status_mut() = status;
+                    response
+                        .headers_mut()
+                        .insert(header::CONTENT_TYPE, content_type);
+                    response
+                }
+                Err(problem) => {
+                    tracing::error!(endpoint, %problem, "the handler's answer cannot be sent");
+                    broken_contract()
+                }
+            }
+        }
+        Err(e) => e.into_problem().into_response(),
+    }
 }
 
 /// Answers a handler's result that has no body on success.
@@ -276,29 +314,7 @@ impl Input {
             });
             return None;
         }
-        let bytes = match axum::body::to_bytes(body, limit).await {
-            Ok(b) => b,
-            Err(e) => {
-                let too_large = std::error::Error::source(&e)
-                    .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
-                if too_large {
-                    self.status = 413;
-                    self.errors.push(FieldError {
-                        location: "body".into(),
-                        pointer: String::new(),
-                        detail: format!("the body exceeds the limit of {limit} bytes"),
-                    });
-                } else {
-                    self.fail(
-                        400,
-                        "body",
-                        String::new(),
-                        "the body could not be read".into(),
-                    );
-                }
-                return None;
-            }
-        };
+        let bytes = self.read(body, limit).await?;
         // The common case, a body the type takes as written, decoded in one pass. Anything it
         // refuses (including `3.0` for an integer, which JSON Schema counts as one) takes the
         // path below, which accepts what it should and names every problem of the rest.
@@ -327,6 +343,55 @@ impl Input {
                 let message = integer_message(&message).unwrap_or(message);
                 let (pointer, detail) = located(e.path(), &message);
                 self.fail(422, "body", pointer, detail);
+                None
+            }
+        }
+    }
+
+    /// The raw body (an endpoint taking `binary`), up to `limit` bytes, with its media type:
+    /// `application/octet-stream` when the request names none.
+    pub async fn binary(&mut self, body: Body, limit: usize) -> Option<Binary> {
+        let content_type = match self.parts.headers.get(header::CONTENT_TYPE) {
+            None => crate::body::OCTET_STREAM.to_owned(),
+            Some(v) => match v.to_str() {
+                Ok(ct) => ct.to_owned(),
+                Err(_) => {
+                    self.status = 415;
+                    self.errors.push(FieldError {
+                        location: "header".into(),
+                        pointer: "/content-type".into(),
+                        detail: "must be a media type in visible ASCII".into(),
+                    });
+                    return None;
+                }
+            },
+        };
+        let data = self.read(body, limit).await?;
+        Some(Binary { content_type, data })
+    }
+
+    /// The body's bytes, up to `limit`: a longer body is a 413, one that breaks off a 400.
+    async fn read(&mut self, body: Body, limit: usize) -> Option<bytes::Bytes> {
+        match axum::body::to_bytes(body, limit).await {
+            Ok(b) => Some(b),
+            Err(e) => {
+                let too_large = std::error::Error::source(&e)
+                    .is_some_and(|s| s.is::<http_body_util::LengthLimitError>());
+                if too_large {
+                    self.status = 413;
+                    self.errors.push(FieldError {
+                        location: "body".into(),
+                        pointer: String::new(),
+                        detail: format!("the body exceeds the limit of {limit} bytes"),
+                    });
+                } else {
+                    self.fail(
+                        400,
+                        "body",
+                        String::new(),
+                        "the body could not be read".into(),
+                    );
+                }
                 None
             }
         }

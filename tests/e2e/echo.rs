@@ -3,14 +3,15 @@
 //! client and come back unchanged, and random invalid ones are refused with a 422 naming the
 //! offending field, the handler never reached. Its schemas hold every data type of the spec
 //! language (every integer width, both float widths, formats, enums, lists of objects, maps,
-//! optional fields, defaults, a tagged union); its `numbers` records keep every width in a
-//! store, on SQLite and on PostgreSQL.
+//! optional fields, defaults, a tagged union), and raw (`binary`) bodies of any media type; its
+//! `numbers` records keep every width in a store, on SQLite and on PostgreSQL.
 //!
 //! Each test draws from a fixed seed of its own, so a failure repeats run after run.
 
-use echo_echo::api::{BlobOfQuery, EchoCountsQuery, EchoPageQuery, EchoQueryQuery};
+use echo_echo::api::{BlobOfQuery, EchoCountsQuery, EchoPageQuery, EchoQueryQuery, FileOfQuery};
 use echo_echo::client::Client;
-use echo_echo::runtime::client::Policy;
+use echo_echo::runtime::body::Binary;
+use echo_echo::runtime::client::{Error, Policy};
 use echo_echo::types::bytes::Bytes;
 use echo_echo::types::chrono::{DateTime, NaiveDate, Utc};
 use echo_echo::types::uuid::Uuid;
@@ -462,10 +463,7 @@ async fn invalid_instances_are_refused_naming_the_field() {
         })
         .await
         .expect_err("not sent");
-    assert!(
-        matches!(&bracket, echo_echo::runtime::client::Error::Request { .. }),
-        "{bracket:?}"
-    );
+    assert!(matches!(&bracket, Error::Request { .. }), "{bracket:?}");
     let empty = client(&system)
         .blob_of(&Bytes::default(), &BlobOfQuery { maybe: None })
         .await
@@ -473,7 +471,7 @@ async fn invalid_instances_are_refused_naming_the_field() {
     assert!(
         matches!(
             &empty,
-            echo_echo::runtime::client::Error::Request { message, .. }
+            Error::Request { message, .. }
                 if message.contains("`data` is empty")
         ),
         "{empty:?}"
@@ -592,4 +590,114 @@ async fn every_width_is_stored_unchanged_on_sqlite() {
 #[tokio::test(flavor = "multi_thread")]
 async fn every_width_is_stored_unchanged_on_postgres() {
     stored_on(Database::Postgres).await;
+}
+
+/// Media types a raw body may come with.
+const MEDIA_TYPES: &[&str] = &[
+    "application/octet-stream",
+    "image/png",
+    "text/csv; charset=utf-8",
+    "application/vnd.example+json",
+];
+
+fn binary(rng: &mut Rng, max: usize) -> Binary {
+    let media = MEDIA_TYPES[rng.usize(..MEDIA_TYPES.len())];
+    Binary::typed(media, bytes(rng, max).0)
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn raw_bodies_round_trip_unchanged() {
+    let system = System::start(ECHO);
+    let echo = client(&system);
+    let base = system.url("echo");
+    let rng = &mut seeded(0x5eed_0004);
+    // Every byte value, nothing at all, then random bytes of random media types.
+    let every = Binary::new((0..=255u8).collect::<Vec<_>>());
+    let cases = [every, Binary::typed("image/png", Vec::new())]
+        .into_iter()
+        .chain((0..CASES).map(|_| binary(rng, 4096)));
+    for b in cases {
+        assert_eq!(echo.echo_file(&b).await.expect("echoed"), b);
+        let info = echo.describe_file("a.bin", &b).await.expect("described");
+        assert_eq!(
+            (info.name.as_str(), info.content_type.as_str(), info.size),
+            ("a.bin", b.content_type.as_str(), b.data.len() as u64)
+        );
+        if b.data.is_empty() {
+            continue; // an empty path parameter is not sent (checked below)
+        }
+        let query = FileOfQuery {
+            r#type: b.content_type.clone(),
+        };
+        let of = echo
+            .file_of(&Bytes(b.data.to_vec()), &query)
+            .await
+            .expect("answered");
+        assert_eq!(of, b);
+    }
+
+    // Bodies up to the service's limit (1 MiB) are taken; one byte more is a 413.
+    let limit = 1024 * 1024;
+    let largest = Binary::new(vec![7u8; limit]);
+    assert_eq!(echo.echo_file(&largest).await.expect("taken"), largest);
+    let too_large = echo.echo_file(&Binary::new(vec![7u8; limit + 1])).await;
+    assert!(
+        matches!(&too_large, Err(Error::Problem { problem, .. }) if problem.status == 413),
+        "{too_large:?}"
+    );
+
+    // A request that names no media type is taken as `application/octet-stream`.
+    let answer = reqwest::Client::new()
+        .post(format!("{base}/files"))
+        .body(vec![1u8, 2, 3])
+        .send()
+        .await
+        .expect("answered");
+    assert_eq!(answer.status(), 201);
+    assert_eq!(answer.headers()["content-type"], "application/octet-stream");
+    assert_eq!(&answer.bytes().await.expect("a body")[..], &[1, 2, 3]);
+
+    // A keyed POST answered again from the store keeps its media type and bytes.
+    let send = || {
+        reqwest::Client::new()
+            .post(format!("{base}/files"))
+            .header("content-type", "image/png")
+            .header("idempotency-key", "raw-body-replay-1")
+            .body(vec![0u8, 255, 10])
+            .send()
+    };
+    let first = send().await.expect("answered");
+    assert_eq!(first.status(), 201);
+    let again = send().await.expect("answered");
+    assert_eq!(again.status(), 201);
+    assert_eq!(again.headers()["idempotency-replayed"], "true");
+    assert_eq!(again.headers()["content-type"], "image/png");
+    assert_eq!(&again.bytes().await.expect("a body")[..], &[0, 255, 10]);
+
+    // A media type that is not one: the client does not send it, and a handler answering one
+    // gets a 500, not a broken header.
+    let bad = echo
+        .echo_file(&Binary::typed("image/png\r\nx: y", vec![1]))
+        .await;
+    assert!(
+        matches!(&bad, Err(Error::Request { message, .. }) if message.contains("not a media type")),
+        "{bad:?}"
+    );
+    let broken = FileOfQuery {
+        r#type: "no media type".into(),
+    };
+    let answer = echo.file_of(&Bytes(vec![1]), &broken).await;
+    assert!(
+        matches!(&answer, Err(Error::Problem { problem, .. }) if problem.status == 500),
+        "{answer:?}"
+    );
+    let empty = echo
+        .file_of(
+            &Bytes(Vec::new()),
+            &FileOfQuery {
+                r#type: "a/b".into(),
+            },
+        )
+        .await;
+    assert!(matches!(&empty, Err(Error::Request { .. })), "{empty:?}");
 }

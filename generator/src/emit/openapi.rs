@@ -202,6 +202,17 @@ fn reachable(system: &System, root: &Value) -> Vec<String> {
 }
 
 /// The OpenAPI operation of one endpoint.
+/// The `content` of a body: JSON by its schema, or raw bytes of any media type (OpenAPI 3.1
+/// describes those by the media type alone, `application/octet-stream` for any).
+fn body_content(system: &System, body: &Body) -> Value {
+    match body {
+        Body::Json(t) => {
+            json!({"application/json": {"schema": type_schema(system, t, &Constraints::default())}})
+        }
+        Body::Binary => json!({"application/octet-stream": {}}),
+    }
+}
+
 pub(crate) fn operation(system: &System, service: &Service, e: &Endpoint) -> Value {
     let mut op = Map::new();
     op.insert("operationId".into(), json!(e.name.wire));
@@ -245,17 +256,17 @@ pub(crate) fn operation(system: &System, service: &Service, e: &Endpoint) -> Val
     if !params.is_empty() {
         op.insert("parameters".into(), Value::Array(params));
     }
-    if let Some(t) = &e.request {
+    if let Some(body) = &e.request {
         op.insert(
             "requestBody".into(),
-            json!({"required": true, "content": {"application/json": {"schema": type_schema(system, t, &Constraints::default())}}}),
+            json!({"required": true, "content": body_content(system, body)}),
         );
     }
     let mut responses = Map::new();
     let success = match &e.response {
-        Some(t) => json!({
+        Some(body) => json!({
             "description": "Success.",
-            "content": {"application/json": {"schema": type_schema(system, t, &Constraints::default())}},
+            "content": body_content(system, body),
         }),
         None => json!({"description": "Success, without a body."}),
     };
@@ -301,12 +312,23 @@ pub(crate) fn operation(system: &System, service: &Service, e: &Endpoint) -> Val
         }
     }
     let has_params = !(e.params.is_empty() && e.query.is_empty() && e.headers.is_empty());
-    if has_params || e.request.is_some() {
-        add_problem(
+    match &e.request {
+        Some(Body::Json(_)) => add_problem(
             &mut by_status,
             400,
             "Malformed JSON, or an invalid path, query or header parameter.",
-        );
+        ),
+        Some(Body::Binary) => add_problem(
+            &mut by_status,
+            400,
+            "A body that breaks off, or an invalid path, query or header parameter.",
+        ),
+        None if has_params => add_problem(
+            &mut by_status,
+            400,
+            "An invalid path, query or header parameter.",
+        ),
+        None => {}
     }
     if e.request.is_some() {
         add_problem(
@@ -314,12 +336,24 @@ pub(crate) fn operation(system: &System, service: &Service, e: &Endpoint) -> Val
             413,
             "The body is larger than the service accepts.",
         );
-        add_problem(&mut by_status, 415, "The body is not `application/json`.");
-        add_problem(
-            &mut by_status,
-            422,
-            "The body does not match the schema or breaks a constraint; `errors` lists every field.",
-        );
+    }
+    match &e.request {
+        Some(Body::Json(_)) => {
+            add_problem(&mut by_status, 415, "The body is not `application/json`.");
+            add_problem(
+                &mut by_status,
+                422,
+                "The body does not match the schema or breaks a constraint; `errors` lists every field.",
+            );
+        }
+        Some(Body::Binary) => {
+            add_problem(
+                &mut by_status,
+                415,
+                "The `Content-Type` is not visible ASCII.",
+            );
+        }
+        None => {}
     }
     by_status.sort_by_key(|(s, _)| *s);
     for (status, texts) in by_status {

@@ -25,6 +25,7 @@ const FILES: &[(&str, &str)] = &[
         "src/breaker.rs",
         include_str!("../../../runtime/src/breaker.rs"),
     ),
+    ("src/body.rs", include_str!("../../../runtime/src/body.rs")),
     (
         "src/bytes.rs",
         include_str!("../../../runtime/src/bytes.rs"),

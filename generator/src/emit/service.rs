@@ -329,6 +329,28 @@ fn cx_system<'a>(cx: &Cx<'a>) -> &'a System {
     cx.system()
 }
 
+/// How a handler's result is answered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Responder {
+    /// JSON as it is.
+    Json,
+    /// JSON, checked first when `RESPONSE_CHECKS` is on (its type has constraints).
+    Checked,
+    /// Raw bytes with their media type.
+    Binary,
+    /// No body.
+    Empty,
+}
+
+fn responder(system: &System, e: &Endpoint) -> Responder {
+    match &e.response {
+        Some(Body::Json(t)) if type_needs(system, t) => Responder::Checked,
+        Some(Body::Json(_)) => Responder::Json,
+        Some(Body::Binary) => Responder::Binary,
+        None => Responder::Empty,
+    }
+}
+
 fn type_needs(system: &System, ty: &Type) -> bool {
     match ty {
         Type::Prim(_) => false,
@@ -388,9 +410,10 @@ pub(crate) fn api_tokens(system: &System, service: &Service) -> TokenStream {
 }
 
 /// The Rust type of an endpoint's request or response body.
-fn body_type(system: &System, ty: &Option<Type>) -> TokenStream {
-    match ty {
-        Some(t) => rust_type(system, Std::service(), t),
+fn body_type(system: &System, body: &Option<Body>) -> TokenStream {
+    match body {
+        Some(Body::Json(t)) => rust_type(system, Std::service(), t),
+        Some(Body::Binary) => quote! { runtime::body::Binary },
         None => quote! { () },
     }
 }
@@ -435,13 +458,20 @@ fn args(system: &System, e: &Endpoint) -> Vec<Arg> {
             name,
         });
     }
-    if let Some(t) = &e.request {
-        out.push(Arg {
+    match &e.request {
+        Some(Body::Json(t)) => out.push(Arg {
             name: format_ident!("body"),
             ty: rust_type(system, std, t),
             borrowed: borrowed_type(system, std, t),
             source: quote! { body },
-        });
+        }),
+        Some(Body::Binary) => out.push(Arg {
+            name: format_ident!("body"),
+            ty: quote! { runtime::body::Binary },
+            borrowed: quote! { runtime::body::Binary },
+            source: quote! { body },
+        }),
+        None => {}
     }
     out
 }
@@ -789,8 +819,10 @@ pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
                 quote! { #call.header(#wire, #name) }
             };
         }
-        if e.request.is_some() {
-            call = quote! { #call.json(body) };
+        match &e.request {
+            Some(Body::Json(_)) => call = quote! { #call.json(body) },
+            Some(Body::Binary) => call = quote! { #call.binary(body) },
+            None => {}
         }
         // The service keeps idempotency keys in its store: a keyed POST or PATCH may be
         // retried like a GET.
@@ -798,13 +830,18 @@ pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
             call = quote! { #call.idempotency_key() };
         }
         let response = body_type(system, &e.response);
-        let finish = if e.response.is_some() {
-            quote! { self.http.decode(&body, &path) }
-        } else {
-            quote! {
-                let _ = body;
+        let exchange = match &e.response {
+            Some(Body::Json(_)) => quote! {
+                let body = self.http.send(call, #err::from_problem).await?;
+                self.http.decode(&body, &path)
+            },
+            Some(Body::Binary) => quote! {
+                self.http.send_binary(call, #err::from_problem).await
+            },
+            None => quote! {
+                self.http.send(call, #err::from_problem).await?;
                 Ok(())
-            }
+            },
         };
         let docs = endpoint_doc(e);
         methods.push(quote! {
@@ -812,8 +849,7 @@ pub(crate) fn client_tokens(system: &System, service: &Service) -> TokenStream {
             pub async fn #method_name(&self, #(#params),*) -> Result<#response, Error<#err>> {
                 let path = #path_expr;
                 let call = #call;
-                let body = self.http.send(call, #err::from_problem).await?;
-                #finish
+                #exchange
             }
         });
     }
@@ -1042,7 +1078,11 @@ pub(crate) fn server_tokens(
             parse.push(quote! { let headers = input.headers::<api::#t>(&[#(#names),*]); });
             parsed.push(format_ident!("headers"));
         }
-        if let Some(t) = &e.request {
+        if let Some(Body::Binary) = &e.request {
+            parse.push(quote! { let body = input.binary(body, BODY_LIMIT).await; });
+            parsed.push(format_ident!("body"));
+        }
+        if let Some(t) = e.request_json() {
             let t = rust_type(system, std, t);
             // Where the body's schema is in the service's OpenAPI document (a JSON Pointer:
             // `~` and `/` of the path escaped), for reporting every problem of a refused body.
@@ -1086,14 +1126,13 @@ pub(crate) fn server_tokens(
         } else {
             quote! { api.#name(#(#sources),*).await }
         };
-        let answer = if e.response.as_ref().is_some_and(|t| type_needs(system, t)) {
+        let wire = lit(&e.name.wire);
+        let answer = match responder(system, e) {
             // Checked against the spec's constraints when `RESPONSE_CHECKS` is on.
-            let wire = lit(&e.name.wire);
-            quote! { respond_checked(#wire, #status, #call) }
-        } else if e.response.is_some() {
-            quote! { respond(#status, #call) }
-        } else {
-            quote! { respond_empty(#status, #call) }
+            Responder::Checked => quote! { respond_checked(#wire, #status, #call) },
+            Responder::Json => quote! { respond(#status, #call) },
+            Responder::Binary => quote! { respond_binary(#wire, #status, #call) },
+            Responder::Empty => quote! { respond_empty(#status, #call) },
         };
         let keep_credential = if forwards {
             quote! { let credential = runtime::auth::credential_of(request.headers(), &caller); }
@@ -1166,7 +1205,7 @@ pub(crate) fn server_tokens(
         service.name.wire
     ));
     let body_limit = proc_macro2::Literal::u64_unsuffixed(service.body_limit);
-    let document = if service.endpoints.iter().any(|e| e.request.is_some()) {
+    let document = if service.endpoints.iter().any(|e| e.request_json().is_some()) {
         quote! {
             /// The document, parsed the first time a request body is refused: every problem of
             /// the body is then reported against its schema.
@@ -1192,27 +1231,22 @@ pub(crate) fn server_tokens(
             (false, true) => quote! { use runtime::axum::extract::Request; },
             (false, false) => quote! {},
         };
-        let responders = {
-            let mut r = Vec::new();
-            let checked =
-                |e: &&Endpoint| e.response.as_ref().is_some_and(|t| type_needs(system, t));
-            if service
-                .endpoints
-                .iter()
-                .any(|e| e.response.is_some() && !checked(&e))
-            {
-                r.push(quote! { respond });
-            }
-            if service.endpoints.iter().any(|e| checked(&e)) {
-                r.push(quote! { respond_checked });
-            }
-            if service.endpoints.iter().any(|e| e.response.is_none()) {
-                r.push(quote! { respond_empty });
-            }
-            r
-        };
+        let responders = [
+            (Responder::Json, quote! { respond }),
+            (Responder::Checked, quote! { respond_checked }),
+            (Responder::Binary, quote! { respond_binary }),
+            (Responder::Empty, quote! { respond_empty }),
+        ]
+        .into_iter()
+        .filter(|(r, _)| service.endpoints.iter().any(|e| responder(system, e) == *r))
+        .map(|(_, name)| name);
         let body_limit_use = if service.endpoints.iter().any(|e| e.request.is_some()) {
-            quote! { use super::BODY_LIMIT; use runtime::shape::BodySchema; }
+            quote! { use super::BODY_LIMIT; }
+        } else {
+            quote! {}
+        };
+        let schema_use = if service.endpoints.iter().any(|e| e.request_json().is_some()) {
+            quote! { use runtime::shape::BodySchema; }
         } else {
             quote! {}
         };
@@ -1235,6 +1269,7 @@ pub(crate) fn server_tokens(
                 #(#sibling_uses)*
                 use super::Api;
                 #body_limit_use
+                #schema_use
                 use runtime::axum::extract::State;
                 use runtime::axum::http::StatusCode;
                 use runtime::axum::response::Response;

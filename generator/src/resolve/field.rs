@@ -410,14 +410,27 @@ impl Resolver<'_> {
 
     fn type_from_expr(&mut self, loc: &Loc, expr: &TypeExpr) -> Option<Type> {
         Some(match expr {
-            TypeExpr::Name(n) => match Prim::ALL.iter().find(|(s, _)| s == n) {
-                Some((_, p)) => Type::Prim(*p),
-                None if self.schemas.contains_key(n) => Type::Named(n.clone()),
-                None => {
-                    self.unknown_type(loc, n);
-                    return None;
+            TypeExpr::Name(n) => {
+                match Prim::ALL.iter().find(|(s, _)| s == n) {
+                    Some((_, p)) => Type::Prim(*p),
+                    None if n == BINARY => {
+                        self.diags.push(
+                        Diagnostic::at(
+                            loc,
+                            "`binary` is a whole raw body, not a type of a value",
+                            "only `request = \"binary\"` or `response = \"binary\"`",
+                        )
+                        .with_note("for bytes inside JSON or in a parameter, use `bytes` (base64 text)"),
+                    );
+                        return None;
+                    }
+                    None if self.schemas.contains_key(n) => Type::Named(n.clone()),
+                    None => {
+                        self.unknown_type(loc, n);
+                        return None;
+                    }
                 }
-            },
+            }
             TypeExpr::List(i) => Type::List(Box::new(self.type_from_expr(loc, i)?)),
             TypeExpr::Map(i) => Type::Map(Box::new(self.type_from_expr(loc, i)?)),
             TypeExpr::Optional(i) => Type::Optional(Box::new(self.type_from_expr(loc, i)?)),

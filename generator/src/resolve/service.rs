@@ -368,10 +368,13 @@ impl Resolver<'_> {
             params.sort_by_key(|f| in_path.iter().position(|p| *p == f.name.wire));
         }
 
-        let body_type = |this: &mut Self, v: &Option<SStr>| -> Option<Option<Type>> {
+        let body_type = |this: &mut Self, v: &Option<SStr>| -> Option<Option<Body>> {
             match v {
                 None => Some(None),
-                Some(t) => this.resolve_type(&at(t.span()), t.get_ref()).map(Some),
+                Some(t) if t.get_ref().trim() == BINARY => Some(Some(Body::Binary)),
+                Some(t) => this
+                    .resolve_type(&at(t.span()), t.get_ref())
+                    .map(|t| Some(Body::Json(t))),
             }
         };
         let request = body_type(self, &def.request);

@@ -68,8 +68,7 @@ impl Client {
         let call = Call::new(Method::POST, path.clone(), 202u16)
             .json(body)
             .idempotency_key();
-        let body = self.http.send(call, RecordEventError::from_problem).await?;
-        let _ = body;
+        self.http.send(call, RecordEventError::from_problem).await?;
         Ok(())
     }
 

@@ -107,8 +107,7 @@ impl Client {
     pub async fn logout(&self) -> Result<(), Error<LogoutError>> {
         let path = String::from("/sessions/current");
         let call = Call::new(Method::DELETE, path.clone(), 204u16);
-        let body = self.http.send(call, LogoutError::from_problem).await?;
-        let _ = body;
+        self.http.send(call, LogoutError::from_problem).await?;
         Ok(())
     }
 }

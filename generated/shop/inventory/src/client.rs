@@ -102,8 +102,7 @@ impl Client {
         let call = Call::new(Method::POST, path.clone(), 204u16)
             .json(body)
             .idempotency_key();
-        let body = self.http.send(call, ReserveError::from_problem).await?;
-        let _ = body;
+        self.http.send(call, ReserveError::from_problem).await?;
         Ok(())
     }
 }

@@ -197,3 +197,53 @@ impl validation::Validate for EchoPageQuery {
         path.pop();
     }
 }
+
+/// Path parameters of `describe_file`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct DescribeFilePath {
+    pub name: String,
+}
+
+impl validation::Validate for DescribeFilePath {
+    fn validate_at(
+        &self,
+        _path: &mut validation::Path,
+        _out: &mut Vec<validation::Violation>,
+    ) {}
+}
+
+/// Path parameters of `file_of`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FileOfPath {
+    pub data: types::bytes::Bytes,
+}
+
+impl validation::Validate for FileOfPath {
+    fn validate_at(
+        &self,
+        _path: &mut validation::Path,
+        _out: &mut Vec<validation::Violation>,
+    ) {}
+}
+
+/// Query parameters of `file_of`.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FileOfQuery {
+    #[serde(default = "FileOfQuery::default_type")]
+    pub r#type: String,
+}
+
+impl FileOfQuery {
+    /// The default of `type`.
+    fn default_type() -> String {
+        String::from("application/octet-stream")
+    }
+}
+
+impl validation::Validate for FileOfQuery {
+    fn validate_at(
+        &self,
+        _path: &mut validation::Path,
+        _out: &mut Vec<validation::Violation>,
+    ) {}
+}

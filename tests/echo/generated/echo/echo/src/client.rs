@@ -210,6 +210,51 @@ impl Client {
         let body = self.http.send(call, EchoStaffError::from_problem).await?;
         self.http.decode(&body, &path)
     }
+
+    /// `POST /files`
+    ///
+    /// A raw body (`binary`), answered as it came: the same bytes, the same media type.
+    pub async fn echo_file(
+        &self,
+        body: &runtime::body::Binary,
+    ) -> Result<runtime::body::Binary, Error<EchoFileError>> {
+        let path = String::from("/files");
+        let call = Call::new(Method::POST, path.clone(), 201u16)
+            .binary(body)
+            .idempotency_key();
+        self.http.send_binary(call, EchoFileError::from_problem).await
+    }
+
+    /// `PUT /files/{name}`
+    ///
+    /// A raw body taken, described in JSON.
+    pub async fn describe_file(
+        &self,
+        name: &str,
+        body: &runtime::body::Binary,
+    ) -> Result<types::FileInfo, Error<DescribeFileError>> {
+        let path = format!("/files/{}", segment(name));
+        let call = Call::new(Method::PUT, path.clone(), 200u16)
+            .non_empty("name", name)
+            .binary(body);
+        let body = self.http.send(call, DescribeFileError::from_problem).await?;
+        self.http.decode(&body, &path)
+    }
+
+    /// `GET /files/of/{data}`
+    ///
+    /// A raw answer to a `GET`: the bytes of the path parameter, of the media type asked for.
+    pub async fn file_of(
+        &self,
+        data: &types::bytes::Bytes,
+        query: &super::api::FileOfQuery,
+    ) -> Result<runtime::body::Binary, Error<FileOfError>> {
+        let path = format!("/files/of/{}", segment(data));
+        let call = Call::new(Method::GET, path.clone(), 200u16)
+            .non_empty("data", data)
+            .query(query);
+        self.http.send_binary(call, FileOfError::from_problem).await
+    }
 }
 
 /// The errors the spec declares for `echo_numbers`.
@@ -538,6 +583,81 @@ impl ::std::fmt::Display for EchoStaffError {
 impl ::std::error::Error for EchoStaffError {}
 
 impl runtime::client::TypedAnswer for EchoStaffError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
+/// The errors the spec declares for `echo_file`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum EchoFileError {}
+
+impl EchoFileError {
+    /// The typed error a problem answer stands for, if it is one of them.
+    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
+        None
+    }
+}
+
+impl ::std::fmt::Display for EchoFileError {
+    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl ::std::error::Error for EchoFileError {}
+
+impl runtime::client::TypedAnswer for EchoFileError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
+/// The errors the spec declares for `describe_file`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum DescribeFileError {}
+
+impl DescribeFileError {
+    /// The typed error a problem answer stands for, if it is one of them.
+    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
+        None
+    }
+}
+
+impl ::std::fmt::Display for DescribeFileError {
+    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl ::std::error::Error for DescribeFileError {}
+
+impl runtime::client::TypedAnswer for DescribeFileError {
+    fn to_problem(&self) -> runtime::Problem {
+        match *self {}
+    }
+}
+
+/// The errors the spec declares for `file_of`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum FileOfError {}
+
+impl FileOfError {
+    /// The typed error a problem answer stands for, if it is one of them.
+    pub fn from_problem(_problem: &runtime::Problem) -> Option<Self> {
+        None
+    }
+}
+
+impl ::std::fmt::Display for FileOfError {
+    fn fmt(&self, _f: &mut ::std::fmt::Formatter<'_>) -> ::std::fmt::Result {
+        match *self {}
+    }
+}
+
+impl ::std::error::Error for FileOfError {}
+
+impl runtime::client::TypedAnswer for FileOfError {
     fn to_problem(&self) -> runtime::Problem {
         match *self {}
     }

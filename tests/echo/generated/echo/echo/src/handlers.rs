@@ -4,13 +4,14 @@
 //! with what the store reads back), so a test sees every value's way through the server.
 
 use crate::server::{
-    Api, BlobOfError, Context, EchoBlobError, EchoContactError, EchoCountsError, EchoNumbersError,
-    EchoPageError, EchoQueryError, EchoShapeError, EchoStaffError, EchoTextsError, GetNumbersError,
-    KeepBlobError, KeepNumbersError,
+    Api, BlobOfError, Context, DescribeFileError, EchoBlobError, EchoContactError, EchoCountsError,
+    EchoFileError, EchoNumbersError, EchoPageError, EchoQueryError, EchoShapeError, EchoStaffError,
+    EchoTextsError, FileOfError, GetNumbersError, KeepBlobError, KeepNumbersError,
 };
+use runtime::body::Binary;
 use types::bytes::Bytes;
 use types::uuid::Uuid;
-use types::{Blob, Contact, NotFound, Numbers, Page, Shape, Staff, Texts};
+use types::{Blob, Contact, FileInfo, NotFound, Numbers, Page, Shape, Staff, Texts};
 
 use super::deps::Deps;
 use super::store::Store;
@@ -146,5 +147,33 @@ impl Api for Echo {
 
     async fn echo_staff(&self, _cx: Context, body: Staff) -> Result<Staff, EchoStaffError> {
         Ok(body)
+    }
+
+    async fn echo_file(&self, _cx: Context, body: Binary) -> Result<Binary, EchoFileError> {
+        Ok(body)
+    }
+
+    async fn describe_file(
+        &self,
+        _cx: Context,
+        name: String,
+        body: Binary,
+    ) -> Result<FileInfo, DescribeFileError> {
+        Ok(FileInfo {
+            name,
+            content_type: body.content_type,
+            size: body.data.len() as u64,
+        })
+    }
+
+    /// The bytes of `data`, of the media type `type` (a handler bug when it is none, which the
+    /// server answers with a 500).
+    async fn file_of(
+        &self,
+        _cx: Context,
+        data: Bytes,
+        query: super::api::FileOfQuery,
+    ) -> Result<Binary, FileOfError> {
+        Ok(Binary::typed(query.r#type, data.0))
     }
 }

@@ -140,6 +140,35 @@ pub trait Api: Send + Sync + 'static {
         cx: Context,
         body: types::Staff,
     ) -> impl Future<Output = Result<types::Staff, EchoStaffError>> + Send;
+
+    /// `POST /files`
+    ///
+    /// A raw body (`binary`), answered as it came: the same bytes, the same media type.
+    fn echo_file(
+        &self,
+        cx: Context,
+        body: runtime::body::Binary,
+    ) -> impl Future<Output = Result<runtime::body::Binary, EchoFileError>> + Send;
+
+    /// `PUT /files/{name}`
+    ///
+    /// A raw body taken, described in JSON.
+    fn describe_file(
+        &self,
+        cx: Context,
+        name: String,
+        body: runtime::body::Binary,
+    ) -> impl Future<Output = Result<types::FileInfo, DescribeFileError>> + Send;
+
+    /// `GET /files/of/{data}`
+    ///
+    /// A raw answer to a `GET`: the bytes of the path parameter, of the media type asked for.
+    fn file_of(
+        &self,
+        cx: Context,
+        data: types::bytes::Bytes,
+        query: super::api::FileOfQuery,
+    ) -> impl Future<Output = Result<runtime::body::Binary, FileOfError>> + Send;
 }
 
 /// The errors `echo_numbers` may answer with.
@@ -619,6 +648,114 @@ impl IntoProblem for EchoStaffError {
     }
 }
 
+/// The errors `echo_file` may answer with.
+#[derive(Debug)]
+pub enum EchoFileError {
+    /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
+    Problem(Box<runtime::Problem>),
+}
+
+impl From<runtime::Problem> for EchoFileError {
+    fn from(p: runtime::Problem) -> Self {
+        Self::Problem(Box::new(p))
+    }
+}
+
+impl From<runtime::store::Error> for EchoFileError {
+    /// A database error: a duplicate unique value answers with the error the spec names
+    /// for it, an unreachable database with 503.
+    fn from(e: runtime::store::Error) -> Self {
+        Self::Problem(Box::new(e.into()))
+    }
+}
+
+impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for EchoFileError {
+    /// A dependency call that failed in a way this endpoint does not handle.
+    fn from(e: runtime::client::Error<E>) -> Self {
+        Self::Problem(Box::new(e.upstream_problem()))
+    }
+}
+
+impl IntoProblem for EchoFileError {
+    fn into_problem(self) -> runtime::Problem {
+        match self {
+            Self::Problem(p) => *p,
+        }
+    }
+}
+
+/// The errors `describe_file` may answer with.
+#[derive(Debug)]
+pub enum DescribeFileError {
+    /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
+    Problem(Box<runtime::Problem>),
+}
+
+impl From<runtime::Problem> for DescribeFileError {
+    fn from(p: runtime::Problem) -> Self {
+        Self::Problem(Box::new(p))
+    }
+}
+
+impl From<runtime::store::Error> for DescribeFileError {
+    /// A database error: a duplicate unique value answers with the error the spec names
+    /// for it, an unreachable database with 503.
+    fn from(e: runtime::store::Error) -> Self {
+        Self::Problem(Box::new(e.into()))
+    }
+}
+
+impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for DescribeFileError {
+    /// A dependency call that failed in a way this endpoint does not handle.
+    fn from(e: runtime::client::Error<E>) -> Self {
+        Self::Problem(Box::new(e.upstream_problem()))
+    }
+}
+
+impl IntoProblem for DescribeFileError {
+    fn into_problem(self) -> runtime::Problem {
+        match self {
+            Self::Problem(p) => *p,
+        }
+    }
+}
+
+/// The errors `file_of` may answer with.
+#[derive(Debug)]
+pub enum FileOfError {
+    /// Any other problem: a failed dependency, an internal error, an endpoint not implemented yet.
+    Problem(Box<runtime::Problem>),
+}
+
+impl From<runtime::Problem> for FileOfError {
+    fn from(p: runtime::Problem) -> Self {
+        Self::Problem(Box::new(p))
+    }
+}
+
+impl From<runtime::store::Error> for FileOfError {
+    /// A database error: a duplicate unique value answers with the error the spec names
+    /// for it, an unreachable database with 503.
+    fn from(e: runtime::store::Error) -> Self {
+        Self::Problem(Box::new(e.into()))
+    }
+}
+
+impl<E: ::std::fmt::Display> From<runtime::client::Error<E>> for FileOfError {
+    /// A dependency call that failed in a way this endpoint does not handle.
+    fn from(e: runtime::client::Error<E>) -> Self {
+        Self::Problem(Box::new(e.upstream_problem()))
+    }
+}
+
+impl IntoProblem for FileOfError {
+    fn into_problem(self) -> runtime::Problem {
+        match self {
+            Self::Problem(p) => *p,
+        }
+    }
+}
+
 /// The service's routes, answering with `api`, and its OpenAPI document. [`run`] adds
 /// health endpoints and middleware.
 pub fn router<A: Api>(api: Arc<A>) -> Router {
@@ -638,6 +775,9 @@ pub fn router<A: Api>(api: Arc<A>) -> Router {
         .route("/counts", get(endpoints::echo_counts::<A>))
         .route("/pages", get(endpoints::echo_page::<A>))
         .route("/staff", post(endpoints::echo_staff::<A>))
+        .route("/files", post(endpoints::echo_file::<A>))
+        .route("/files/{name}", put(endpoints::describe_file::<A>))
+        .route("/files/of/{data}", get(endpoints::file_of::<A>))
         .route(
             "/openapi.json",
             get(|| async { runtime::server::json_document(OPENAPI) }),
@@ -674,7 +814,7 @@ mod endpoints {
     use runtime::axum::response::Response;
     use runtime::context::Context;
     use runtime::server::Input;
-    use runtime::server::{respond, respond_checked};
+    use runtime::server::{respond, respond_checked, respond_binary};
     use runtime::shape::BodySchema;
     use std::sync::Arc;
     use super::Api;
@@ -989,6 +1129,58 @@ mod endpoints {
             "echo_staff",
             StatusCode::OK,
             api.echo_staff(Context::current(), body).await,
+        )
+    }
+
+    pub(super) async fn echo_file<A: Api>(
+        State(api): State<Arc<A>>,
+        request: Request,
+    ) -> Response {
+        let (parts, body) = request.into_parts();
+        let mut input = Input::new(parts).await;
+        let body = input.binary(body, BODY_LIMIT).await;
+        let Some(body) = body else {
+            return input.reject();
+        };
+        respond_binary(
+            "echo_file",
+            StatusCode::CREATED,
+            api.echo_file(Context::current(), body).await,
+        )
+    }
+
+    pub(super) async fn describe_file<A: Api>(
+        State(api): State<Arc<A>>,
+        request: Request,
+    ) -> Response {
+        let (parts, body) = request.into_parts();
+        let mut input = Input::new(parts).await;
+        let path = input.path::<api::DescribeFilePath>();
+        let body = input.binary(body, BODY_LIMIT).await;
+        let (Some(path), Some(body)) = (path, body) else {
+            return input.reject();
+        };
+        respond(
+            StatusCode::OK,
+            api.describe_file(Context::current(), path.name, body).await,
+        )
+    }
+
+    pub(super) async fn file_of<A: Api>(
+        State(api): State<Arc<A>>,
+        request: Request,
+    ) -> Response {
+        let (parts, _) = request.into_parts();
+        let mut input = Input::new(parts).await;
+        let path = input.path::<api::FileOfPath>();
+        let query = input.query::<api::FileOfQuery>();
+        let (Some(path), Some(query)) = (path, query) else {
+            return input.reject();
+        };
+        respond_binary(
+            "file_of",
+            StatusCode::OK,
+            api.file_of(Context::current(), path.data, query).await,
         )
     }
 }

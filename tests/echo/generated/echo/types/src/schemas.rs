@@ -495,3 +495,19 @@ impl validation::Validate for Staff {
         path.pop();
     }
 }
+
+/// What a raw body was: its name, media type and size.
+#[derive(Debug, Clone, PartialEq, ::serde::Serialize, ::serde::Deserialize)]
+pub struct FileInfo {
+    pub name: String,
+    pub content_type: String,
+    pub size: u64,
+}
+
+impl validation::Validate for FileInfo {
+    fn validate_at(
+        &self,
+        _path: &mut validation::Path,
+        _out: &mut Vec<validation::Violation>,
+    ) {}
+}

@@ -42,8 +42,7 @@ impl Client {
         let path = format!("/r/{}", segment(r#type));
         let call = Call::new(Method::GET, path.clone(), 204u16)
             .non_empty("type", r#type);
-        let body = self.http.send(call, FnError::from_problem).await?;
-        let _ = body;
+        self.http.send(call, FnError::from_problem).await?;
         Ok(())
     }
 
@@ -73,8 +72,7 @@ impl Client {
     pub async fn probe(&self, mode: &str) -> Result<(), Error<ProbeError>> {
         let path = format!("/probe/{}", segment(mode));
         let call = Call::new(Method::GET, path.clone(), 204u16).non_empty("mode", mode);
-        let body = self.http.send(call, ProbeError::from_problem).await?;
-        let _ = body;
+        self.http.send(call, ProbeError::from_problem).await?;
         Ok(())
     }
 }

@@ -41,8 +41,7 @@ impl Client {
     pub async fn ping(&self) -> Result<(), Error<PingError>> {
         let path = String::from("/ping");
         let call = Call::new(Method::GET, path.clone(), 204u16);
-        let body = self.http.send(call, PingError::from_problem).await?;
-        let _ = body;
+        self.http.send(call, PingError::from_problem).await?;
         Ok(())
     }
 }
