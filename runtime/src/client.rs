@@ -5,9 +5,10 @@
 
 use crate::body::Binary;
 use crate::breaker::{Breaker, BreakerPolicy};
-use crate::context::{REQUEST_ID_HEADER, request_id};
+use crate::context::REQUEST_ID_HEADER;
 use crate::problem::Problem;
 use crate::redact::{excerpt, redact};
+use crate::trace::{TRACEPARENT, TRACESTATE};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use std::fmt;
@@ -332,6 +333,26 @@ impl Call {
     }
 }
 
+/// `request` with the served request's id and trace context: its `x-request-id`, and a
+/// `traceparent` naming the served request's span as the parent (with the caller's
+/// `tracestate`). Outside a request, `request` as it is.
+pub(crate) fn carry_on(mut request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
+    let current = crate::context::with_current(|id, trace| {
+        let trace = trace.map(|t| (t.traceparent(t.span_id), t.state.clone()));
+        (id.header_value().clone(), trace)
+    });
+    if let Some((id, trace)) = current {
+        request = request.header(REQUEST_ID_HEADER, id);
+        if let Some((parent, state)) = trace {
+            request = request.header(TRACEPARENT, parent);
+            if let Some(state) = state {
+                request = request.header(TRACESTATE, state);
+            }
+        }
+    }
+    request
+}
+
 /// A value as it appears in a path segment, query or header: strings bare, others as JSON.
 pub fn param<T: Serialize + ?Sized>(value: &T) -> String {
     match serde_json::to_value(value) {
@@ -583,9 +604,7 @@ impl Http {
             .client
             .request(call.method.clone(), url)
             .timeout(remaining);
-        if let Some(id) = request_id() {
-            request = request.header(REQUEST_ID_HEADER, id.header_value().clone());
-        }
+        request = carry_on(request);
         let forwarded = || {
             self.policy
                 .forward_credentials

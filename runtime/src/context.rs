@@ -1,13 +1,21 @@
-//! The request being served: its id, visible to every client call made while serving it so
-//! the id travels across services, and the [`Context`] every handler receives.
+//! The request being served: its id and trace context, visible to every client call made while
+//! serving it so both travel across services, and the [`Context`] every handler receives.
 
+use crate::trace::TraceContext;
 use http::HeaderValue;
 use std::fmt;
 use std::future::Future;
 
 tokio::task_local! {
-    static REQUEST_ID: RequestId;
+    static REQUEST: Current;
     static ON_BEHALF_OF: OnBehalfOf;
+}
+
+/// The request a task serves.
+#[derive(Clone)]
+struct Current {
+    id: RequestId,
+    trace: Option<TraceContext>,
 }
 
 /// Whom the work of a task is done for: the credential to pass on to dependencies, and the
@@ -165,15 +173,41 @@ impl fmt::Debug for RequestId {
     }
 }
 
-/// Runs `fut` with `id` as the current request id.
+/// Runs `fut` with `id` as the current request id (and no trace context).
 pub fn with_request_id<F: Future>(id: RequestId, fut: F) -> impl Future<Output = F::Output> {
-    REQUEST_ID.scope(id, fut)
+    REQUEST.scope(Current { id, trace: None }, fut)
+}
+
+/// Runs `fut` as the request `id` in the trace context `trace`.
+pub fn with_request<F: Future>(
+    id: RequestId,
+    trace: TraceContext,
+    fut: F,
+) -> impl Future<Output = F::Output> {
+    REQUEST.scope(
+        Current {
+            id,
+            trace: Some(trace),
+        },
+        fut,
+    )
 }
 
 /// The request id of the request being served, if any (shared, not copied: every client call
 /// and handler context of a request holds the same one).
 pub fn request_id() -> Option<RequestId> {
-    REQUEST_ID.try_with(Clone::clone).ok()
+    REQUEST.try_with(|r| r.id.clone()).ok()
+}
+
+/// The trace context of the request being served, if any.
+pub fn trace_context() -> Option<TraceContext> {
+    REQUEST.try_with(|r| r.trace.clone()).ok().flatten()
+}
+
+/// `f` of the request id and trace context being served, without copying them.
+#[cfg(feature = "client")]
+pub(crate) fn with_current<R>(f: impl FnOnce(&RequestId, Option<&TraceContext>) -> R) -> Option<R> {
+    REQUEST.try_with(|r| f(&r.id, r.trace.as_ref())).ok()
 }
 
 /// What a handler receives beside its inputs: everything about the request being served
@@ -189,21 +223,31 @@ pub fn request_id() -> Option<RequestId> {
 #[non_exhaustive]
 pub struct Context {
     request_id: Option<RequestId>,
+    trace: Option<TraceContext>,
 }
 
 impl Context {
     /// The context of the request being served; outside a request, an empty one. The
     /// generated router builds it for every handler call.
     pub fn current() -> Self {
-        Self {
-            request_id: request_id(),
-        }
+        REQUEST
+            .try_with(|r| Self {
+                request_id: Some(r.id.clone()),
+                trace: r.trace.clone(),
+            })
+            .unwrap_or_default()
     }
 
     /// The request id (`x-request-id`, taken from the caller or made up at the door), which
     /// every dependency call made while serving this request carries on.
     pub fn request_id(&self) -> Option<&str> {
         self.request_id.as_ref().map(RequestId::as_str)
+    }
+
+    /// The W3C trace context of this request (its trace, its span, the caller's span), which
+    /// every dependency call and event it causes carries on as `traceparent`.
+    pub fn trace(&self) -> Option<&TraceContext> {
+        self.trace.as_ref()
     }
 }
 

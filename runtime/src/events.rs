@@ -30,9 +30,10 @@
 
 pub mod jetstream;
 
-use crate::context::{Actor, REQUEST_ID_HEADER, actor, request_id};
+use crate::context::{Actor, REQUEST_ID_HEADER, RequestId, actor, request_id};
 use crate::problem::Problem;
 use crate::store::{AddedColumn, Db, Dialect, Error, On, Sql, Tx, now};
+use crate::trace::{Parent, TraceContext};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -152,6 +153,10 @@ pub struct Envelope {
     /// Who caused it: the verified caller it was published for (`authtype`, `authid`).
     #[serde(flatten)]
     pub actor: Option<Actor>,
+    /// The W3C `traceparent` of the span that published it (the CloudEvents distributed
+    /// tracing extension): handling it is a span of the same trace.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
     /// The payload, as JSON text.
     pub data: String,
 }
@@ -206,6 +211,9 @@ impl Envelope {
         }
         if let Some(r) = &self.request_id {
             h.push(("ce-requestid", r.clone()));
+        }
+        if let Some(t) = &self.traceparent {
+            h.push((crate::trace::TRACEPARENT, t.clone()));
         }
         if let Some(actor) = &self.actor {
             h.push(("ce-authtype", encode_header(&actor.auth_type)));
@@ -265,6 +273,11 @@ impl Envelope {
             subject: decoded("ce-subject")?,
             request_id: get("ce-requestid")?,
             actor,
+            // Not a reason to refuse the event: one that is not a `traceparent` starts a trace.
+            traceparent: get(crate::trace::TRACEPARENT)
+                .ok()
+                .flatten()
+                .filter(|t| crate::trace::Parent::parse(t.as_bytes(), None).is_some()),
             data: String::from_utf8(body.to_vec())
                 .map_err(|_| "the body is not UTF-8".to_owned())?,
         })
@@ -311,23 +324,23 @@ fn decode_header(value: &str) -> Result<String, String> {
 // missing, outside the service's own migrations.
 
 const CREATE_SQLITE: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS \"_svcgen_outbox\" (\"seq\" INTEGER PRIMARY KEY AUTOINCREMENT, \"id\" BLOB NOT NULL UNIQUE, \"type\" TEXT NOT NULL, \"subject\" TEXT, \"time\" TEXT NOT NULL, \"request_id\" TEXT, \"auth_type\" TEXT, \"auth_id\" TEXT, \"data\" TEXT NOT NULL, \"published_at\" TEXT)",
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_outbox\" (\"seq\" INTEGER PRIMARY KEY AUTOINCREMENT, \"id\" BLOB NOT NULL UNIQUE, \"type\" TEXT NOT NULL, \"subject\" TEXT, \"time\" TEXT NOT NULL, \"request_id\" TEXT, \"auth_type\" TEXT, \"auth_id\" TEXT, \"data\" TEXT NOT NULL, \"published_at\" TEXT, \"traceparent\" TEXT)",
     "CREATE INDEX IF NOT EXISTS \"_svcgen_outbox_unpublished\" ON \"_svcgen_outbox\" (\"published_at\", \"seq\")",
     "CREATE TABLE IF NOT EXISTS \"_svcgen_deliveries\" (\"seq\" INTEGER NOT NULL, \"subscriber\" TEXT NOT NULL, \"type\" TEXT NOT NULL, \"subject\" TEXT, \"attempts\" INTEGER NOT NULL DEFAULT 0, \"next_at\" TEXT NOT NULL, \"done_at\" TEXT, \"last_error\" TEXT, PRIMARY KEY (\"seq\", \"subscriber\"))",
     "CREATE INDEX IF NOT EXISTS \"_svcgen_deliveries_waiting\" ON \"_svcgen_deliveries\" (\"seq\") WHERE \"done_at\" IS NULL",
     "CREATE INDEX IF NOT EXISTS \"_svcgen_deliveries_queues\" ON \"_svcgen_deliveries\" (\"subscriber\", \"type\", \"subject\", \"seq\") WHERE \"done_at\" IS NULL",
     "CREATE TABLE IF NOT EXISTS \"_svcgen_inbox\" (\"id\" BLOB NOT NULL PRIMARY KEY, \"type\" TEXT NOT NULL, \"handled_at\" TEXT NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS \"_svcgen_dead_letters\" (\"id\" BLOB NOT NULL PRIMARY KEY, \"type\" TEXT NOT NULL, \"source\" TEXT NOT NULL, \"subject\" TEXT, \"time\" TEXT NOT NULL, \"request_id\" TEXT, \"auth_type\" TEXT, \"auth_id\" TEXT, \"data\" TEXT NOT NULL, \"attempts\" INTEGER NOT NULL, \"error\" TEXT NOT NULL, \"failed_at\" TEXT NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_dead_letters\" (\"id\" BLOB NOT NULL PRIMARY KEY, \"type\" TEXT NOT NULL, \"source\" TEXT NOT NULL, \"subject\" TEXT, \"time\" TEXT NOT NULL, \"request_id\" TEXT, \"auth_type\" TEXT, \"auth_id\" TEXT, \"data\" TEXT NOT NULL, \"attempts\" INTEGER NOT NULL, \"error\" TEXT NOT NULL, \"failed_at\" TEXT NOT NULL, \"traceparent\" TEXT)",
 ];
 
 const CREATE_POSTGRES: &[&str] = &[
-    "CREATE TABLE IF NOT EXISTS \"_svcgen_outbox\" (\"seq\" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \"id\" uuid NOT NULL UNIQUE, \"type\" text NOT NULL, \"subject\" text, \"time\" timestamptz NOT NULL, \"request_id\" text, \"auth_type\" text, \"auth_id\" text, \"data\" text NOT NULL, \"published_at\" timestamptz)",
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_outbox\" (\"seq\" bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY, \"id\" uuid NOT NULL UNIQUE, \"type\" text NOT NULL, \"subject\" text, \"time\" timestamptz NOT NULL, \"request_id\" text, \"auth_type\" text, \"auth_id\" text, \"data\" text NOT NULL, \"published_at\" timestamptz, \"traceparent\" text)",
     "CREATE INDEX IF NOT EXISTS \"_svcgen_outbox_unpublished\" ON \"_svcgen_outbox\" (\"published_at\", \"seq\")",
     "CREATE TABLE IF NOT EXISTS \"_svcgen_deliveries\" (\"seq\" bigint NOT NULL, \"subscriber\" text NOT NULL, \"type\" text NOT NULL, \"subject\" text, \"attempts\" integer NOT NULL DEFAULT 0, \"next_at\" timestamptz NOT NULL, \"done_at\" timestamptz, \"last_error\" text, PRIMARY KEY (\"seq\", \"subscriber\"))",
     "CREATE INDEX IF NOT EXISTS \"_svcgen_deliveries_waiting\" ON \"_svcgen_deliveries\" (\"seq\") WHERE \"done_at\" IS NULL",
     "CREATE INDEX IF NOT EXISTS \"_svcgen_deliveries_queues\" ON \"_svcgen_deliveries\" (\"subscriber\", \"type\", \"subject\", \"seq\") WHERE \"done_at\" IS NULL",
     "CREATE TABLE IF NOT EXISTS \"_svcgen_inbox\" (\"id\" uuid NOT NULL PRIMARY KEY, \"type\" text NOT NULL, \"handled_at\" timestamptz NOT NULL)",
-    "CREATE TABLE IF NOT EXISTS \"_svcgen_dead_letters\" (\"id\" uuid NOT NULL PRIMARY KEY, \"type\" text NOT NULL, \"source\" text NOT NULL, \"subject\" text, \"time\" timestamptz NOT NULL, \"request_id\" text, \"auth_type\" text, \"auth_id\" text, \"data\" text NOT NULL, \"attempts\" integer NOT NULL, \"error\" text NOT NULL, \"failed_at\" timestamptz NOT NULL)",
+    "CREATE TABLE IF NOT EXISTS \"_svcgen_dead_letters\" (\"id\" uuid NOT NULL PRIMARY KEY, \"type\" text NOT NULL, \"source\" text NOT NULL, \"subject\" text, \"time\" timestamptz NOT NULL, \"request_id\" text, \"auth_type\" text, \"auth_id\" text, \"data\" text NOT NULL, \"attempts\" integer NOT NULL, \"error\" text NOT NULL, \"failed_at\" timestamptz NOT NULL, \"traceparent\" text)",
 ];
 
 /// Creates the event tables when missing (replicas starting together take turns).
@@ -345,8 +358,25 @@ pub async fn create_tables(db: &Db) -> Result<(), Error> {
     crate::store::create_runtime_tables(db, &statements, ADDED_COLUMNS).await
 }
 
-/// The columns recording an event's actor, which tables made before events recorded one lack.
+/// The columns recording an event's actor and trace, which tables made before events recorded
+/// them lack.
 const ADDED_COLUMNS: &[AddedColumn] = &[
+    AddedColumn {
+        table: "_svcgen_outbox",
+        column: "traceparent",
+        add: Sql {
+            sqlite: "ALTER TABLE \"_svcgen_outbox\" ADD COLUMN \"traceparent\" TEXT",
+            postgres: "ALTER TABLE \"_svcgen_outbox\" ADD COLUMN IF NOT EXISTS \"traceparent\" text",
+        },
+    },
+    AddedColumn {
+        table: "_svcgen_dead_letters",
+        column: "traceparent",
+        add: Sql {
+            sqlite: "ALTER TABLE \"_svcgen_dead_letters\" ADD COLUMN \"traceparent\" TEXT",
+            postgres: "ALTER TABLE \"_svcgen_dead_letters\" ADD COLUMN IF NOT EXISTS \"traceparent\" text",
+        },
+    },
     AddedColumn {
         table: "_svcgen_outbox",
         column: "auth_type",
@@ -395,8 +425,8 @@ const KEY_LOCK: Sql = Sql {
     postgres: "SELECT pg_advisory_xact_lock(hashtextextended($1, 0))",
 };
 const INSERT_OUTBOX: Sql = Sql {
-    sqlite: "INSERT INTO \"_svcgen_outbox\" (\"id\", \"type\", \"subject\", \"time\", \"request_id\", \"auth_type\", \"auth_id\", \"data\") VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-    postgres: "INSERT INTO \"_svcgen_outbox\" (\"id\", \"type\", \"subject\", \"time\", \"request_id\", \"auth_type\", \"auth_id\", \"data\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    sqlite: "INSERT INTO \"_svcgen_outbox\" (\"id\", \"type\", \"subject\", \"time\", \"request_id\", \"auth_type\", \"auth_id\", \"data\", \"traceparent\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+    postgres: "INSERT INTO \"_svcgen_outbox\" (\"id\", \"type\", \"subject\", \"time\", \"request_id\", \"auth_type\", \"auth_id\", \"data\", \"traceparent\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
 };
 
 /// A publisher's outbox: where its handlers put the events they publish.
@@ -457,6 +487,13 @@ impl Outbox {
             .bind(auth_type)
             .bind(auth_id)
             .bind(data)
+            .bind(crate::context::trace_context().map(|t| {
+                // The publishing span is the parent of each handling of the event.
+                t.traceparent(t.span_id)
+                    .to_str()
+                    .unwrap_or_default()
+                    .to_owned()
+            }))
             .execute(&mut On::Tx(tx))
             .await?;
         Ok(id)
@@ -512,8 +549,8 @@ const MARK_PUBLISHED: Sql = Sql {
 /// the same type and ordering key for the same subscriber (each such check one probe of the
 /// partial index of waiting deliveries).
 const DUE: Sql = Sql {
-    sqlite: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\", o.\"auth_type\", o.\"auth_id\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= ? AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"type\" = d.\"type\" AND e.\"subject\" = d.\"subject\" AND e.\"seq\" < d.\"seq\" AND e.\"done_at\" IS NULL) AND d.\"subscriber\" = ? ORDER BY d.\"seq\" LIMIT 200",
-    postgres: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\", o.\"auth_type\", o.\"auth_id\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= $1 AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"type\" = d.\"type\" AND e.\"subject\" = d.\"subject\" AND e.\"seq\" < d.\"seq\" AND e.\"done_at\" IS NULL) AND d.\"subscriber\" = $2 ORDER BY d.\"seq\" LIMIT 200",
+    sqlite: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\", o.\"auth_type\", o.\"auth_id\", o.\"traceparent\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= ? AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"type\" = d.\"type\" AND e.\"subject\" = d.\"subject\" AND e.\"seq\" < d.\"seq\" AND e.\"done_at\" IS NULL) AND d.\"subscriber\" = ? ORDER BY d.\"seq\" LIMIT 200",
+    postgres: "SELECT d.\"seq\", d.\"subscriber\", d.\"attempts\", o.\"id\", o.\"type\", o.\"subject\", o.\"time\", o.\"request_id\", o.\"data\", o.\"auth_type\", o.\"auth_id\", o.\"traceparent\" FROM \"_svcgen_deliveries\" d JOIN \"_svcgen_outbox\" o ON o.\"seq\" = d.\"seq\" WHERE d.\"done_at\" IS NULL AND d.\"next_at\" <= $1 AND NOT EXISTS (SELECT 1 FROM \"_svcgen_deliveries\" e WHERE e.\"subscriber\" = d.\"subscriber\" AND e.\"type\" = d.\"type\" AND e.\"subject\" = d.\"subject\" AND e.\"seq\" < d.\"seq\" AND e.\"done_at\" IS NULL) AND d.\"subscriber\" = $2 ORDER BY d.\"seq\" LIMIT 200",
 };
 /// Marks the deliveries to subscriber `$2` of the events whose numbers are in the JSON array
 /// `$3` done.
@@ -668,6 +705,7 @@ impl Relay {
                 request_id: row.get(7)?,
                 data: row.get(8)?,
                 actor: actor_of_row(row, 9)?,
+                traceparent: row.get(11)?,
                 source: self.outbox.source().to_owned(),
             };
             batch.push((seq, attempts.max(0) as u32 + 1, envelope));
@@ -947,16 +985,16 @@ const IS_HANDLED: Sql = Sql {
     postgres: "SELECT 1 FROM \"_svcgen_inbox\" WHERE \"id\" = $1",
 };
 const DEAD_LETTER: Sql = Sql {
-    sqlite: "INSERT INTO \"_svcgen_dead_letters\" (\"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (\"id\") DO UPDATE SET \"attempts\" = excluded.\"attempts\", \"error\" = excluded.\"error\", \"failed_at\" = excluded.\"failed_at\"",
-    postgres: "INSERT INTO \"_svcgen_dead_letters\" (\"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) ON CONFLICT (\"id\") DO UPDATE SET \"attempts\" = excluded.\"attempts\", \"error\" = excluded.\"error\", \"failed_at\" = excluded.\"failed_at\"",
+    sqlite: "INSERT INTO \"_svcgen_dead_letters\" (\"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\", \"traceparent\") VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (\"id\") DO UPDATE SET \"attempts\" = excluded.\"attempts\", \"error\" = excluded.\"error\", \"failed_at\" = excluded.\"failed_at\"",
+    postgres: "INSERT INTO \"_svcgen_dead_letters\" (\"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\", \"traceparent\") VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) ON CONFLICT (\"id\") DO UPDATE SET \"attempts\" = excluded.\"attempts\", \"error\" = excluded.\"error\", \"failed_at\" = excluded.\"failed_at\"",
 };
 const LIST_DEAD: Sql = Sql {
-    sqlite: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\" FROM \"_svcgen_dead_letters\" ORDER BY \"failed_at\", \"id\" LIMIT 1000",
-    postgres: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\" FROM \"_svcgen_dead_letters\" ORDER BY \"failed_at\", \"id\" LIMIT 1000",
+    sqlite: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\", \"traceparent\" FROM \"_svcgen_dead_letters\" ORDER BY \"failed_at\", \"id\" LIMIT 1000",
+    postgres: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\", \"traceparent\" FROM \"_svcgen_dead_letters\" ORDER BY \"failed_at\", \"id\" LIMIT 1000",
 };
 const GET_DEAD: Sql = Sql {
-    sqlite: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\" FROM \"_svcgen_dead_letters\" WHERE \"id\" = ?",
-    postgres: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\" FROM \"_svcgen_dead_letters\" WHERE \"id\" = $1",
+    sqlite: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\", \"traceparent\" FROM \"_svcgen_dead_letters\" WHERE \"id\" = ?",
+    postgres: "SELECT \"id\", \"type\", \"source\", \"subject\", \"time\", \"request_id\", \"data\", \"attempts\", \"error\", \"failed_at\", \"auth_type\", \"auth_id\", \"traceparent\" FROM \"_svcgen_dead_letters\" WHERE \"id\" = $1",
 };
 const REMOVE_DEAD: Sql = Sql {
     sqlite: "DELETE FROM \"_svcgen_dead_letters\" WHERE \"id\" = ?",
@@ -1103,13 +1141,20 @@ impl Inbox {
             }
             Err(e) => return Err(e),
         }
+        // Handling the event is a span of the trace that published it, under the request id
+        // that caused it: what the handler calls and publishes carries both on.
+        let (id, trace) = handling_context(event);
         let handled = AssertUnwindSafe(tokio::time::timeout(
             self.settings.handler_timeout,
-            // The events the handler publishes record the actor of this one.
-            crate::context::on_behalf_of(
-                None,
-                event.actor.clone(),
-                self.dispatch.dispatch(event, attempt, tx),
+            crate::context::with_request(
+                id,
+                trace,
+                // The events the handler publishes record the actor of this one.
+                crate::context::on_behalf_of(
+                    None,
+                    event.actor.clone(),
+                    self.dispatch.dispatch(event, attempt, tx),
+                ),
             ),
         ))
         .catch_unwind()
@@ -1207,6 +1252,7 @@ impl Inbox {
             .bind(now())
             .bind(event.actor.as_ref().map(|a| &a.auth_type))
             .bind(event.actor.as_ref().and_then(|a| a.id.as_ref()))
+            .bind(&event.traceparent)
             .execute(&mut On::Db(db))
             .await
             .map(drop)
@@ -1292,6 +1338,24 @@ impl Inbox {
     }
 }
 
+/// The request id and trace context an event is handled in: the request id that caused it
+/// (else the one being served, else a new one), and a span of the trace that published it.
+fn handling_context(event: &Envelope) -> (RequestId, TraceContext) {
+    let id = event
+        .request_id
+        .as_deref()
+        .and_then(|r| HeaderValue::from_str(r).ok())
+        .and_then(|v| RequestId::from_header(&v))
+        .or_else(request_id)
+        .unwrap_or_else(|| RequestId::from(Uuid::new_v4()));
+    let parent = event
+        .traceparent
+        .as_deref()
+        .and_then(|t| Parent::parse(t.as_bytes(), None));
+    let trace = TraceContext::new(parent, fastrand::u128(..), fastrand::u64(..));
+    (id, trace)
+}
+
 fn dead_letter(row: &crate::store::Row) -> Result<DeadLetter, Error> {
     Ok(DeadLetter {
         event: Envelope {
@@ -1303,6 +1367,7 @@ fn dead_letter(row: &crate::store::Row) -> Result<DeadLetter, Error> {
             request_id: row.get(5)?,
             data: row.get(6)?,
             actor: actor_of_row(row, 10)?,
+            traceparent: row.get(12)?,
         },
         attempts: row.get(7)?,
         error: row.get(8)?,

@@ -9,6 +9,7 @@
 //! - [`body`]: raw bodies (`binary`): bytes with their media type;
 //! - [`context`]: the request being served (its id today; more as services gain stores,
 //!   events and callers);
+//! - [`trace`]: W3C trace context (`traceparent`), carried through every call and event;
 //! - [`redact`]: bounded, redacted excerpts of text from elsewhere, for logs;
 //! - `client` (feature `client`): HTTP calls with deadlines, bounded retries and request id
 //!   propagation, used by every typed client, and `breaker`, the circuit breaker of each;
@@ -35,6 +36,7 @@ pub mod context;
 pub mod problem;
 pub mod query;
 pub mod redact;
+pub mod trace;
 pub mod validation;
 
 #[cfg(feature = "auth")]

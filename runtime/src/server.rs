@@ -3,8 +3,9 @@
 //! graceful shutdown (the connections themselves are handled in `connections`).
 
 use crate::body::Binary;
-use crate::context::{REQUEST_ID_HEADER, RequestId, with_request_id};
+use crate::context::{REQUEST_ID_HEADER, RequestId, with_request};
 use crate::problem::{FieldError, PROBLEM_JSON, Problem};
+use crate::trace::{Parent, TRACEPARENT, TRACESTATE, TraceContext};
 use crate::validation::Validate;
 use axum::Router;
 use axum::body::Body;
@@ -759,11 +760,18 @@ impl App {
         req: Request,
         timer: Option<&Arc<RequestTimer>>,
     ) -> impl Future<Output = Response> + Send + use<> {
-        let id = req
-            .headers()
+        // One draw makes the request id, when the caller sent none, and the trace id, when the
+        // caller's trace is not joined.
+        let random = fastrand::u128(..);
+        let headers = req.headers();
+        let id = headers
             .get(REQUEST_ID_NAME)
             .and_then(RequestId::from_header)
-            .unwrap_or_else(|| RequestId::from(new_request_id()));
+            .unwrap_or_else(|| RequestId::from(request_id_of(random)));
+        let parent = headers
+            .get(TRACEPARENT_NAME)
+            .and_then(|v| Parent::parse(v.as_bytes(), headers.get(TRACESTATE_NAME)));
+        let trace = TraceContext::new(parent, random, fastrand::u64(..));
         let echo = id.header_value().clone();
         let probe = matches!(req.uri().path(), "/healthz" | "/readyz");
         let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
@@ -788,7 +796,7 @@ impl App {
                 problem_for_bare_errors(response)
             });
         // Combinators, not an `async` block, which would hold the inner future twice.
-        with_request_id(id, answered)
+        with_request(id, trace, answered)
             .instrument(span.clone())
             .map(move |mut response| {
                 if let Some(start) = start {
@@ -950,6 +958,8 @@ impl<F> Drop for Bounded<F> {
 
 /// The request id header as a header name, made once.
 const REQUEST_ID_NAME: header::HeaderName = header::HeaderName::from_static(REQUEST_ID_HEADER);
+const TRACEPARENT_NAME: header::HeaderName = header::HeaderName::from_static(TRACEPARENT);
+const TRACESTATE_NAME: header::HeaderName = header::HeaderName::from_static(TRACESTATE);
 
 /// Gives error responses produced outside handlers (405 from the router, for one) a problem
 /// body, keeping their headers (such as `Allow`).
@@ -984,8 +994,9 @@ fn problem_for_bare_errors(response: Response) -> Response {
 
 /// A fresh request id: a random (version 4) UUID from a fast non-cryptographic generator; an id
 /// correlates logs, it guards nothing, and a system call per request would cost throughput.
-fn new_request_id() -> uuid::Uuid {
-    uuid::Builder::from_random_bytes(fastrand::u128(..).to_le_bytes()).into_uuid()
+/// A request id (a version 4 UUID) of random bits.
+fn request_id_of(random: u128) -> uuid::Uuid {
+    uuid::Builder::from_random_bytes(random.to_le_bytes()).into_uuid()
 }
 
 /// `<binary> healthcheck`: exits 0 when the service on this machine (`PORT`) answers
@@ -1245,14 +1256,14 @@ pub async fn forward(
         .client
         .request(parts.method.clone(), &url)
         .timeout(upstream.timeout);
+    // The request id and trace context are the gateway's own (the caller's trace, joined).
+    let own = [REQUEST_ID_HEADER, TRACEPARENT, TRACESTATE];
     for (name, value) in &parts.headers {
-        if !HOP_BY_HOP.contains(&name.as_str()) && name.as_str() != REQUEST_ID_HEADER {
+        if !HOP_BY_HOP.contains(&name.as_str()) && !own.contains(&name.as_str()) {
             outgoing = outgoing.header(name, value);
         }
     }
-    if let Some(id) = crate::context::request_id() {
-        outgoing = outgoing.header(REQUEST_ID_HEADER, id.header_value().clone());
-    }
+    outgoing = crate::client::carry_on(outgoing);
     let service = upstream.service;
     let answer = match outgoing.body(bytes).send().await {
         Ok(answer) => answer,

@@ -11,10 +11,12 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 use std::time::Duration;
 use support::*;
+use svcgen_runtime::context::{self, RequestId};
 use svcgen_runtime::events::{
     self, EventsKey, Inbox, Outbox, Outcome, Relay, Settings, Subscriber,
 };
 use svcgen_runtime::store::{On, TestDb};
+use svcgen_runtime::trace::{Parent, TraceContext};
 
 struct Pair {
     publisher: TestDb,
@@ -452,6 +454,47 @@ async fn an_event_records_the_caller_it_was_published_for_on(postgres: bool) {
     assert_eq!(replayed.text().await.unwrap(), r#"{"outcome":"handled"}"#);
     let last = p.recorder.actors.lock().unwrap().last().cloned();
     assert_eq!(last, Some((13, actor("api_key", "ci-bot"))));
+    p.close().await;
+}
+
+on_both!(
+    an_event_is_handled_in_the_trace_it_was_published_in,
+    an_event_is_handled_in_the_trace_it_was_published_in_on
+);
+
+/// An event published while a request is served records that request's span (its
+/// `traceparent`, kept in the outbox and sent with the event): its handling is a span of the
+/// same trace, a child of the publishing span, under the request id that caused it. An event
+/// published outside any request is handled in a trace of its own.
+async fn an_event_is_handled_in_the_trace_it_was_published_in_on(postgres: bool) {
+    let p = pair(fast(), postgres).await;
+    let parent = Parent::parse(
+        b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
+        None,
+    );
+    let served = TraceContext::new(parent, 1, 0x5e7e_d000);
+    let id = RequestId::from_header(&http::HeaderValue::from_static("req-51")).unwrap();
+    context::with_request(id, served.clone(), p.publish(51, "a", true)).await;
+    p.publish(52, "b", true).await;
+    p.settle(20).await;
+    let traces = p.recorder.traces.lock().unwrap().clone();
+    assert_eq!(traces.len(), 2, "{traces:?}");
+    let (n, handled, request) = &traces[0];
+    let handled = handled.as_ref().expect("a trace context");
+    assert_eq!(*n, 51);
+    assert_eq!(handled.trace_id, served.trace_id, "the same trace");
+    assert_eq!(
+        handled.parent_id,
+        Some(served.span_id),
+        "a child of the publisher"
+    );
+    assert_ne!(handled.span_id, served.span_id, "a span of its own");
+    assert_eq!(request.as_deref(), Some("req-51"));
+    let (n, alone, _) = &traces[1];
+    let alone = alone.as_ref().expect("a trace context");
+    assert_eq!(*n, 52);
+    assert_ne!(alone.trace_id, served.trace_id, "a trace of its own");
+    assert_eq!(alone.parent_id, None);
     p.close().await;
 }
 

@@ -36,6 +36,10 @@ const FILES: &[(&str, &str)] = &[
     ),
     ("src/cors.rs", include_str!("../../../runtime/src/cors.rs")),
     (
+        "src/trace.rs",
+        include_str!("../../../runtime/src/trace.rs"),
+    ),
+    (
         "src/redact.rs",
         include_str!("../../../runtime/src/redact.rs"),
     ),

@@ -140,8 +140,8 @@ impl Throttle {
 }
 
 const UNPUBLISHED_EVENTS: Sql = Sql {
-    sqlite: "SELECT \"seq\", \"id\", \"type\", \"subject\", \"time\", \"request_id\", \"data\", \"auth_type\", \"auth_id\" FROM \"_svcgen_outbox\" WHERE \"published_at\" IS NULL ORDER BY \"seq\" LIMIT 500",
-    postgres: "SELECT \"seq\", \"id\", \"type\", \"subject\", \"time\", \"request_id\", \"data\", \"auth_type\", \"auth_id\" FROM \"_svcgen_outbox\" WHERE \"published_at\" IS NULL ORDER BY \"seq\" LIMIT 500",
+    sqlite: "SELECT \"seq\", \"id\", \"type\", \"subject\", \"time\", \"request_id\", \"data\", \"auth_type\", \"auth_id\", \"traceparent\" FROM \"_svcgen_outbox\" WHERE \"published_at\" IS NULL ORDER BY \"seq\" LIMIT 500",
+    postgres: "SELECT \"seq\", \"id\", \"type\", \"subject\", \"time\", \"request_id\", \"data\", \"auth_type\", \"auth_id\", \"traceparent\" FROM \"_svcgen_outbox\" WHERE \"published_at\" IS NULL ORDER BY \"seq\" LIMIT 500",
 };
 const COUNT_UNPUBLISHED: Sql = Sql {
     sqlite: "SELECT COUNT(*) FROM \"_svcgen_outbox\" WHERE \"published_at\" IS NULL",
@@ -234,6 +234,7 @@ impl Publisher {
                 request_id: row.get(5)?,
                 data: row.get(6)?,
                 actor: super::actor_of_row(row, 7)?,
+                traceparent: row.get(9)?,
                 source: self.outbox.source().to_owned(),
             };
             let mut headers = async_nats::HeaderMap::new();

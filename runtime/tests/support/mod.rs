@@ -9,6 +9,7 @@ use std::time::Duration;
 use svcgen_runtime::context::{self, Actor};
 use svcgen_runtime::events::{self, Dispatch, Envelope, HandlerError, Handling, Kind, Settings};
 use svcgen_runtime::store::{On, Sql, TestDb, Tx};
+use svcgen_runtime::trace::TraceContext;
 
 pub const PLACED: Kind = Kind {
     name: "order.placed",
@@ -34,13 +35,18 @@ pub struct Placed {
     pub key: String,
 }
 
-/// Records each event's number in `seen`, inside the inbox's transaction, and in `actors`
-/// the actor its handler ran on behalf of. Number 13 fails while `poisoned` is set; a payload
+/// Records each event's number in `seen`, inside the inbox's transaction, in `actors`
+/// the actor its handler ran on behalf of, and in `traces` the trace context and request id it
+/// ran in. Number 13 fails while `poisoned` is set; a payload
 /// that is not a `Placed` is invalid.
 pub struct Recorder {
     pub poisoned: AtomicBool,
     pub actors: Mutex<Vec<(i64, Option<Actor>)>>,
+    pub traces: Mutex<Vec<Handled>>,
 }
+
+/// An event's number, and the trace context and request id its handler ran in.
+pub type Handled = (i64, Option<TraceContext>, Option<String>);
 
 impl Dispatch for Recorder {
     fn dispatch<'a>(&'a self, event: &'a Envelope, _attempt: u32, mut tx: Tx) -> Handling<'a> {
@@ -76,6 +82,11 @@ impl Dispatch for Recorder {
                 .lock()
                 .unwrap()
                 .push((placed.n, context::actor()));
+            self.traces.lock().unwrap().push((
+                placed.n,
+                context::trace_context(),
+                context::request_id().map(|r| r.as_str().to_owned()),
+            ));
             Ok(tx)
         })
     }
@@ -87,6 +98,7 @@ impl Recorder {
         Recorder {
             poisoned: AtomicBool::new(poisoned),
             actors: Mutex::default(),
+            traces: Mutex::default(),
         }
     }
 }
@@ -188,6 +200,7 @@ pub fn envelope(data: &str, subject: Option<&str>, request_id: Option<&str>) -> 
         subject: subject.map(str::to_owned),
         request_id: request_id.map(str::to_owned),
         actor: None,
+        traceparent: None,
         data: data.into(),
     }
 }
