@@ -112,6 +112,10 @@ const FILES: &[(&str, &str)] = &[
         include_str!("../../../runtime/tests/store.rs"),
     ),
     (
+        "tests/trace.rs",
+        include_str!("../../../runtime/tests/trace.rs"),
+    ),
+    (
         "tests/support/mod.rs",
         include_str!("../../../runtime/tests/support/mod.rs"),
     ),
