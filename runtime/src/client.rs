@@ -338,7 +338,7 @@ impl Call {
 /// `tracestate`). Outside a request, `request` as it is.
 pub(crate) fn carry_on(mut request: reqwest::RequestBuilder) -> reqwest::RequestBuilder {
     let current = crate::context::with_current(|id, trace| {
-        let trace = trace.map(|t| (t.traceparent(t.span_id), t.state.clone()));
+        let trace = trace.map(|t| (traceparent(t), t.state().cloned()));
         (id.header_value().clone(), trace)
     });
     if let Some((id, trace)) = current {
@@ -351,6 +351,18 @@ pub(crate) fn carry_on(mut request: reqwest::RequestBuilder) -> reqwest::Request
         }
     }
     request
+}
+
+/// The `traceparent` of a call made in the trace `trace`: naming the call's own span while
+/// spans are exported, the serving span otherwise.
+pub(crate) fn traceparent(trace: &crate::trace::TraceContext) -> http::HeaderValue {
+    #[cfg(feature = "server")]
+    if crate::telemetry::enabled()
+        && let Some(own) = crate::telemetry::current_traceparent(trace)
+    {
+        return own;
+    }
+    trace.traceparent(trace.span_id())
 }
 
 /// A value as it appears in a path segment, query or header: strings bare, others as JSON.
@@ -523,12 +535,33 @@ impl Http {
         call: Call,
         typed: fn(&Problem) -> Option<E>,
     ) -> Result<Reply, Error<E>> {
+        // A span of its own and a duration recorded, only while telemetry is exported.
+        #[cfg(feature = "server")]
+        if crate::telemetry::enabled() {
+            use tracing::Instrument;
+            let method = call.method.clone();
+            let span = crate::telemetry::client_span(self.service, &method, &self.base, &call.path);
+            let start = Instant::now();
+            let (result, status) = self.calls(call, typed).instrument(span.clone()).await;
+            crate::telemetry::finish_client(&span, self.service, &method, status, start.elapsed());
+            return result;
+        }
+        self.calls(call, typed).await.0
+    }
+
+    /// The attempts of `call`, and the status of the last answer (0 when none came).
+    async fn calls<E>(
+        &self,
+        call: Call,
+        typed: fn(&Problem) -> Option<E>,
+    ) -> (Result<Reply, Error<E>>, u16) {
         if let Some(message) = call.invalid {
-            return Err(Error::Request {
+            let invalid = Error::Request {
                 service: self.service,
                 url: call.path,
                 message,
-            });
+            };
+            return (Err(invalid), 0);
         }
         let mut url = format!("{}{}", self.base, call.path);
         if !call.query.is_empty() {
@@ -580,7 +613,12 @@ impl Http {
             };
             let pause = backoff(attempt);
             if !retryable || attempt >= attempts || Instant::now() + pause >= deadline {
-                return self.finish(result, &url, call.expect, typed);
+                let status = match &result {
+                    Ok((status, _)) => *status,
+                    Err(Failure::Problem(problem)) => problem.status,
+                    Err(Failure::Transport(..)) => 0,
+                };
+                return (self.finish(result, &url, call.expect, typed), status);
             }
             tracing::debug!(service = self.service, %url, attempt, "retrying in {} ms", pause.as_millis());
             tokio::time::sleep(pause).await;

@@ -48,6 +48,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::Notify;
+use tracing::Instrument;
 pub use uuid::Uuid;
 
 /// The CloudEvents version of every event.
@@ -463,6 +464,22 @@ impl Outbox {
     ) -> Result<Uuid, Error> {
         let data = serde_json::to_string(payload)
             .map_err(|e| Error::Other(format!("encoding a `{}` event: {e}", kind.name)))?;
+        if crate::telemetry::enabled() {
+            // A span of its own, which the handlings of the event are children of.
+            let span = crate::telemetry::producer_span(kind.wire_type);
+            return self.insert(tx, kind, subject, data).instrument(span).await;
+        }
+        self.insert(tx, kind, subject, data).await
+    }
+
+    /// Writes the event `data` into the outbox, in `tx`.
+    async fn insert(
+        &self,
+        tx: &mut Tx,
+        kind: &Kind,
+        subject: Option<String>,
+        data: String,
+    ) -> Result<Uuid, Error> {
         if let (Some(subject), Dialect::Postgres) = (&subject, tx.dialect()) {
             // PostgreSQL numbers rows when they are inserted, not when they commit: two
             // transactions publishing events of one key take turns, so that the order of
@@ -489,10 +506,8 @@ impl Outbox {
             .bind(data)
             .bind(crate::context::trace_context().map(|t| {
                 // The publishing span is the parent of each handling of the event.
-                t.traceparent(t.span_id)
-                    .to_str()
-                    .unwrap_or_default()
-                    .to_owned()
+                let parent = crate::client::traceparent(&t);
+                parent.to_str().unwrap_or_default().to_owned()
             }))
             .execute(&mut On::Tx(tx))
             .await?;
@@ -1143,7 +1158,7 @@ impl Inbox {
         }
         // Handling the event is a span of the trace that published it, under the request id
         // that caused it: what the handler calls and publishes carries both on.
-        let (id, trace) = handling_context(event);
+        let (id, trace, span) = handling_context(event);
         let handled = AssertUnwindSafe(tokio::time::timeout(
             self.settings.handler_timeout,
             crate::context::with_request(
@@ -1155,7 +1170,8 @@ impl Inbox {
                     event.actor.clone(),
                     self.dispatch.dispatch(event, attempt, tx),
                 ),
-            ),
+            )
+            .instrument(span),
         ))
         .catch_unwind()
         .await;
@@ -1339,8 +1355,9 @@ impl Inbox {
 }
 
 /// The request id and trace context an event is handled in: the request id that caused it
-/// (else the one being served, else a new one), and a span of the trace that published it.
-fn handling_context(event: &Envelope) -> (RequestId, TraceContext) {
+/// (else the one being served, else a new one), and a span of the trace that published it
+/// (exported while telemetry is: the span returned).
+fn handling_context(event: &Envelope) -> (RequestId, TraceContext, tracing::Span) {
     let id = event
         .request_id
         .as_deref()
@@ -1352,8 +1369,14 @@ fn handling_context(event: &Envelope) -> (RequestId, TraceContext) {
         .traceparent
         .as_deref()
         .and_then(|t| Parent::parse(t.as_bytes(), None));
-    let trace = TraceContext::new(parent, fastrand::u128(..), fastrand::u64(..));
-    (id, trace)
+    if crate::telemetry::enabled() {
+        let span = crate::telemetry::consumer_span(&event.event_type, &event.id.to_string(), &id);
+        if let Some(trace) = crate::telemetry::join(&span, parent.clone()) {
+            return (id, trace, span);
+        }
+    }
+    let trace = TraceContext::new(parent, fastrand::u128(..));
+    (id, trace, tracing::Span::none())
 }
 
 fn dead_letter(row: &crate::store::Row) -> Result<DeadLetter, Error> {

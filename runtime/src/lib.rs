@@ -24,6 +24,8 @@
 //!   handler runs, the verified caller handed to it;
 //! - `issuer` (feature `issuer`): what a sign-in service needs: argon2id password hashes,
 //!   tokens it signs, its public keys;
+//! - `telemetry` (feature `server`): OpenTelemetry spans and metrics over
+//!   OTLP, when the standard variables ask for them;
 //! - `events` (feature `events`): events between services, delivered at least once and handled
 //!   once (transactional outbox, inbox, dead letters), over HTTP when there is no broker.
 //!
@@ -61,6 +63,8 @@ pub mod server;
 pub mod shape;
 #[cfg(feature = "store")]
 pub mod store;
+#[cfg(feature = "server")]
+pub mod telemetry;
 
 pub use problem::{FieldError, Problem};
 pub use tracing;

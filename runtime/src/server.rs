@@ -685,6 +685,12 @@ impl App {
         ready: Arc<AtomicBool>,
         probe: Option<ReadyProbe>,
     ) -> App {
+        // The route of each request, for its span and metrics: only when they are exported.
+        let router = if crate::telemetry::enabled() {
+            router.route_layer(axum::middleware::from_fn(crate::telemetry::route))
+        } else {
+            router
+        };
         let router = router
             .route(
                 "/healthz",
@@ -760,22 +766,30 @@ impl App {
         req: Request,
         timer: Option<&Arc<RequestTimer>>,
     ) -> impl Future<Output = Response> + Send + use<> {
-        // One draw makes the request id, when the caller sent none, and the trace id, when the
-        // caller's trace is not joined.
+        // One draw makes the request id (when the caller sent none) and the ids of the
+        // request's span.
         let random = fastrand::u128(..);
-        let headers = req.headers();
-        let id = headers
-            .get(REQUEST_ID_NAME)
-            .and_then(RequestId::from_header)
-            .unwrap_or_else(|| RequestId::from(request_id_of(random)));
-        let parent = headers
-            .get(TRACEPARENT_NAME)
-            .and_then(|v| Parent::parse(v.as_bytes(), headers.get(TRACESTATE_NAME)));
-        let trace = TraceContext::new(parent, random, fastrand::u64(..));
+        let (id, parent) = door_headers(req.headers());
+        let id = id.unwrap_or_else(|| RequestId::from(request_id_of(random)));
         let echo = id.header_value().clone();
         let probe = matches!(req.uri().path(), "/healthz" | "/readyz");
-        let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
-        // Timed only when the outcome is logged.
+        // Exported as OpenTelemetry spans (health probes never are): the trace context is then
+        // that of the exported span.
+        let exported = crate::telemetry::enabled() && !probe;
+        let (span, trace) = if exported {
+            let span = crate::telemetry::server_span(&id, req.method(), req.uri().path());
+            let trace = crate::telemetry::join(&span, parent.clone())
+                .unwrap_or_else(|| TraceContext::new(parent, random));
+            (span, trace)
+        } else if probe {
+            let span = tracing::debug_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+            (span, TraceContext::new(parent, random))
+        } else {
+            let span = tracing::info_span!("request", request_id = %id, method = %req.method(), path = %req.uri().path());
+            (span, TraceContext::new(parent, random))
+        };
+        let method = exported.then(|| req.method().clone());
+        // Timed only when the outcome is logged or exported.
         let start = (!span.is_disabled()).then(Instant::now);
         let timeout = self.timeout;
         let answered = AssertUnwindSafe(Bounded::new(self.route(req), timeout, timer))
@@ -800,10 +814,11 @@ impl App {
             .instrument(span.clone())
             .map(move |mut response| {
                 if let Some(start) = start {
-                    let (status, elapsed_ms) = (
-                        response.status().as_u16(),
-                        start.elapsed().as_millis() as u64,
-                    );
+                    let (status, elapsed) = (response.status().as_u16(), start.elapsed());
+                    let elapsed_ms = elapsed.as_millis() as u64;
+                    if let Some(method) = &method {
+                        crate::telemetry::finish_server(&span, method, &response, elapsed);
+                    }
                     // Health probes come every few seconds from orchestrators: logged only at
                     // debug level.
                     span.in_scope(|| {
@@ -994,6 +1009,23 @@ fn problem_for_bare_errors(response: Response) -> Response {
 
 /// A fresh request id: a random (version 4) UUID from a fast non-cryptographic generator; an id
 /// correlates logs, it guards nothing, and a system call per request would cost throughput.
+/// The caller's request id and trace context, when valid, found in one pass over the headers:
+/// cheaper than a hashed lookup of each name, which few requests carry.
+fn door_headers(headers: &axum::http::HeaderMap) -> (Option<RequestId>, Option<Parent>) {
+    let (mut id, mut traceparent, mut tracestate) = (None, None, None);
+    for (name, value) in headers {
+        if *name == REQUEST_ID_NAME {
+            id = id.or(Some(value));
+        } else if *name == TRACEPARENT_NAME {
+            traceparent = traceparent.or(Some(value));
+        } else if *name == TRACESTATE_NAME {
+            tracestate = tracestate.or(Some(value));
+        }
+    }
+    let parent = traceparent.and_then(|v| Parent::parse(v.as_bytes(), tracestate));
+    (id.and_then(RequestId::from_header), parent)
+}
+
 /// A request id (a version 4 UUID) of random bits.
 fn request_id_of(random: u128) -> uuid::Uuid {
     uuid::Builder::from_random_bytes(random.to_le_bytes()).into_uuid()
@@ -1312,7 +1344,10 @@ pub async fn main<E: std::fmt::Display>(
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
         return healthcheck(settings.default_port);
     }
-    init_tracing();
+    let _telemetry = match start_telemetry(&settings) {
+        Ok(guard) => guard,
+        Err(code) => return code,
+    };
     match build() {
         Ok(router) => serve(settings, router).await,
         Err(e) => {
@@ -1320,6 +1355,16 @@ pub async fn main<E: std::fmt::Display>(
             ExitCode::FAILURE
         }
     }
+}
+
+/// Logging, and OpenTelemetry export when the environment asks for it; a failure to set up
+/// export that was asked for stops the service (logged, exit code 1).
+fn start_telemetry(settings: &Settings) -> Result<crate::telemetry::Guard, ExitCode> {
+    crate::telemetry::init(settings.service).map_err(|e| {
+        init_tracing();
+        tracing::error!(service = settings.service, "{e}");
+        ExitCode::FAILURE
+    })
 }
 
 /// [`main`] for a service that prepares asynchronously before serving (connects to its
@@ -1332,7 +1377,10 @@ where
     if std::env::args().nth(1).as_deref() == Some("healthcheck") {
         return healthcheck(settings.default_port);
     }
-    init_tracing();
+    let _telemetry = match start_telemetry(&settings) {
+        Ok(guard) => guard,
+        Err(code) => return code,
+    };
     match build().await {
         Ok(prepared) => serve_with(settings, prepared).await,
         Err(e) => {

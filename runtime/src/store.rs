@@ -307,13 +307,15 @@ impl Db {
     /// On SQLite, the transactions of the process also take turns before they start, first
     /// come first served (waiting at most the busy timeout).
     pub async fn begin(&self) -> Result<Tx, Error> {
-        Ok(match &self.pool {
+        let span = transaction_span(self.dialect());
+        let conn = match &self.pool {
             Pool::Sqlite(p) => {
                 let turn = self.turn().await?;
-                Tx::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, turn)
+                TxConn::Sqlite(p.begin_with("BEGIN IMMEDIATE").await?, turn)
             }
-            Pool::Postgres(p) => Tx::Postgres(p.begin().await?),
-        })
+            Pool::Postgres(p) => TxConn::Postgres(p.begin().await?),
+        };
+        Ok(Tx { conn, _span: span })
     }
 
     /// SQLite: waits (at most the busy timeout) for the process's turn to write.
@@ -460,13 +462,35 @@ pub(crate) fn redacted(url: &str) -> String {
     }
 }
 
-/// An open transaction: commit it, or it is rolled back when dropped.
+/// An open transaction: commit it, or it is rolled back when dropped. While telemetry is
+/// exported, it is a span from its start to its end.
 #[derive(Debug)]
-pub enum Tx {
+pub struct Tx {
+    conn: TxConn,
+    /// Ends when the transaction does (`Span::none()` unless exported).
+    _span: tracing::Span,
+}
+
+#[derive(Debug)]
+enum TxConn {
     /// On SQLite, with the process's turn to write.
     Sqlite(sqlx::Transaction<'static, Sqlite>, WriteTurn),
     /// On PostgreSQL.
     Postgres(sqlx::Transaction<'static, Postgres>),
+}
+
+/// The span of a transaction on `dialect`, while telemetry is exported.
+fn transaction_span(dialect: Dialect) -> tracing::Span {
+    // Only in work that is traced (a request, an event): not the relay's own polling.
+    #[cfg(feature = "server")]
+    if crate::telemetry::enabled() && !tracing::Span::current().is_disabled() {
+        return crate::telemetry::transaction_span(match dialect {
+            Dialect::Sqlite => "sqlite",
+            Dialect::Postgres => "postgresql",
+        });
+    }
+    let _ = dialect;
+    tracing::Span::none()
 }
 
 impl Tx {
@@ -477,32 +501,32 @@ impl Tx {
 
     /// Which SQL the database speaks.
     pub fn dialect(&self) -> Dialect {
-        match self {
-            Tx::Sqlite(..) => Dialect::Sqlite,
-            Tx::Postgres(_) => Dialect::Postgres,
+        match self.conn {
+            TxConn::Sqlite(..) => Dialect::Sqlite,
+            TxConn::Postgres(_) => Dialect::Postgres,
         }
     }
 
     /// Makes every change of the transaction durable.
     pub async fn commit(self) -> Result<(), Error> {
-        match self {
-            Tx::Sqlite(t, turn) => {
+        match self.conn {
+            TxConn::Sqlite(t, turn) => {
                 t.commit().await?;
                 drop(turn);
             }
-            Tx::Postgres(t) => t.commit().await?,
+            TxConn::Postgres(t) => t.commit().await?,
         }
         Ok(())
     }
 
     /// Undoes every change of the transaction.
     pub async fn rollback(self) -> Result<(), Error> {
-        match self {
-            Tx::Sqlite(t, turn) => {
+        match self.conn {
+            TxConn::Sqlite(t, turn) => {
                 t.rollback().await?;
                 drop(turn);
             }
-            Tx::Postgres(t) => t.rollback().await?,
+            TxConn::Postgres(t) => t.rollback().await?,
         }
         Ok(())
     }
@@ -596,14 +620,26 @@ macro_rules! run {
                 let ($done, $row) = (sqlx::query_with(sql, a).$method(p).await?, Row::Postgres);
                 Ok($finish)
             }
-            (Args::Sqlite(a), On::Tx(Tx::Sqlite(t, _))) => {
+            (
+                Args::Sqlite(a),
+                On::Tx(Tx {
+                    conn: TxConn::Sqlite(t, _),
+                    ..
+                }),
+            ) => {
                 let ($done, $row) = (
                     sqlx::query_with(sql, a).$method(&mut **t).await?,
                     Row::Sqlite,
                 );
                 Ok($finish)
             }
-            (Args::Postgres(a), On::Tx(Tx::Postgres(t))) => {
+            (
+                Args::Postgres(a),
+                On::Tx(Tx {
+                    conn: TxConn::Postgres(t),
+                    ..
+                }),
+            ) => {
                 let ($done, $row) = (
                     sqlx::query_with(sql, a).$method(&mut **t).await?,
                     Row::Postgres,

@@ -8,6 +8,7 @@
 
 use http::HeaderValue;
 use std::fmt;
+use std::num::{NonZeroU64, NonZeroU128};
 
 /// The header naming the trace and the parent span.
 pub const TRACEPARENT: &str = "traceparent";
@@ -20,15 +21,45 @@ const MAX_TRACESTATE_LEN: usize = 512;
 
 /// A trace id: 16 bytes, never all zero.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct TraceId(pub u128);
+pub struct TraceId(NonZeroU128);
+
+impl TraceId {
+    /// The id of these bytes (big-endian), unless they are all zero.
+    pub const fn new(id: u128) -> Option<TraceId> {
+        match NonZeroU128::new(id) {
+            Some(id) => Some(TraceId(id)),
+            None => None,
+        }
+    }
+
+    /// The id's bytes, big-endian.
+    pub const fn get(self) -> u128 {
+        self.0.get()
+    }
+}
 
 /// A span id: 8 bytes, never all zero.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
-pub struct SpanId(pub u64);
+pub struct SpanId(NonZeroU64);
+
+impl SpanId {
+    /// The id of these bytes (big-endian), unless they are all zero.
+    pub const fn new(id: u64) -> Option<SpanId> {
+        match NonZeroU64::new(id) {
+            Some(id) => Some(SpanId(id)),
+            None => None,
+        }
+    }
+
+    /// The id's bytes, big-endian.
+    pub const fn get(self) -> u64 {
+        self.0.get()
+    }
+}
 
 impl fmt::Display for TraceId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:032x}", self.0)
+        write!(f, "{:032x}", self.get())
     }
 }
 
@@ -40,7 +71,7 @@ impl fmt::Debug for TraceId {
 
 impl fmt::Display for SpanId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{:016x}", self.0)
+        write!(f, "{:016x}", self.get())
     }
 }
 
@@ -80,18 +111,15 @@ impl Parent {
         if version == 0xff || (traceparent.len() != 55 && !longer_ok) {
             return None;
         }
-        let trace_id = hex(&traceparent[3..35])?;
-        let span_id = hex(&traceparent[36..52])? as u64;
+        let trace_id = TraceId::new(hex(&traceparent[3..35])?)?;
+        let span_id = SpanId::new(hex(&traceparent[36..52])? as u64)?;
         let flags = hex(&traceparent[53..55])? as u8;
-        if trace_id == 0 || span_id == 0 {
-            return None;
-        }
         let state = tracestate
             .filter(|s| s.len() <= MAX_TRACESTATE_LEN && s.to_str().is_ok())
             .cloned();
         Some(Parent {
-            trace_id: TraceId(trace_id),
-            span_id: SpanId(span_id),
+            trace_id,
+            span_id,
             flags,
             state,
         })
@@ -111,42 +139,102 @@ fn hex(digits: &[u8]) -> Option<u128> {
 }
 
 /// The trace context of the work being done: its trace, its own span, the span it was caused
-/// by, and what to pass on.
+/// by, and what to pass on. Small, since every request carries one: the ids are non-zero
+/// (so an absent parent costs nothing) and a `tracestate`, rare, is boxed.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct TraceContext {
-    /// The trace.
-    pub trace_id: TraceId,
-    /// This span (a request served, an event handled).
-    pub span_id: SpanId,
-    /// The span that caused it, when a caller named one.
-    pub parent_id: Option<SpanId>,
-    /// The trace flags passed on (bit 0: sampled; a trace this service starts is sampled).
-    pub flags: u8,
-    /// The `tracestate` passed on.
-    pub state: Option<HeaderValue>,
+    trace_id: TraceId,
+    span_id: SpanId,
+    parent_id: Option<SpanId>,
+    flags: u8,
+    state: Option<Box<HeaderValue>>,
 }
 
+/// The sampled flag: a trace this service starts is sampled.
+const SAMPLED: u8 = 1;
+
 impl TraceContext {
-    /// A span `span_id` in the trace of `parent` (its child), or in a new trace `trace_id`
-    /// when there is no parent.
-    pub fn new(parent: Option<Parent>, trace_id: u128, span_id: u64) -> TraceContext {
-        let span_id = SpanId(span_id.max(1));
+    /// A new span, a child of `parent` or, without one, the root of a new trace, its ids made
+    /// of the 128 random bits `random`: the trace id (of a new trace) is `random`, the span id
+    /// its two halves folded into one.
+    pub fn new(parent: Option<Parent>, random: u128) -> TraceContext {
+        let fold = (random >> 64) as u64 ^ random as u64;
+        let span_id = SpanId::new(fold).unwrap_or(SpanId(NonZeroU64::MIN));
         match parent {
             Some(p) => TraceContext {
                 trace_id: p.trace_id,
                 span_id,
                 parent_id: Some(p.span_id),
                 flags: p.flags,
-                state: p.state,
+                state: p.state.map(Box::new),
             },
             None => TraceContext {
-                trace_id: TraceId(trace_id.max(1)),
+                trace_id: TraceId::new(random).unwrap_or(TraceId(NonZeroU128::MIN)),
                 span_id,
                 parent_id: None,
-                flags: 1,
+                flags: SAMPLED,
                 state: None,
             },
         }
+    }
+
+    /// The root span `span_id` of the new trace `trace_id` (work this process starts, such as
+    /// a test's own request).
+    pub fn root(trace_id: TraceId, span_id: SpanId) -> TraceContext {
+        TraceContext {
+            trace_id,
+            span_id,
+            parent_id: None,
+            flags: SAMPLED,
+            state: None,
+        }
+    }
+
+    /// The span `span_id` of the trace `trace_id`, a child of `parent` (a caller's span), with
+    /// its `tracestate`: the ids of a span made elsewhere (an exported one).
+    #[cfg(feature = "server")]
+    pub(crate) fn of_span(
+        trace_id: TraceId,
+        span_id: SpanId,
+        flags: u8,
+        parent: Option<Parent>,
+    ) -> TraceContext {
+        let (parent_id, state) = match parent {
+            Some(p) => (Some(p.span_id), p.state.map(Box::new)),
+            None => (None, None),
+        };
+        TraceContext {
+            trace_id,
+            span_id,
+            parent_id,
+            flags,
+            state,
+        }
+    }
+
+    /// The trace.
+    pub fn trace_id(&self) -> TraceId {
+        self.trace_id
+    }
+
+    /// This span (a request served, an event handled).
+    pub fn span_id(&self) -> SpanId {
+        self.span_id
+    }
+
+    /// The span that caused it, when a caller named one.
+    pub fn parent_id(&self) -> Option<SpanId> {
+        self.parent_id
+    }
+
+    /// The trace flags passed on (bit 0: sampled).
+    pub fn flags(&self) -> u8 {
+        self.flags
+    }
+
+    /// The caller's `tracestate`, passed on as it came.
+    pub fn state(&self) -> Option<&HeaderValue> {
+        self.state.as_deref()
     }
 
     /// The `traceparent` naming `span` of this trace as the parent of what it causes: this
@@ -155,12 +243,13 @@ impl TraceContext {
         const DIGITS: &[u8; 16] = b"0123456789abcdef";
         let mut buf = [0u8; 55];
         buf[..3].copy_from_slice(b"00-");
+        let (trace, span) = (self.trace_id.get(), span.get());
         for (i, b) in buf[3..35].iter_mut().enumerate() {
-            *b = DIGITS[((self.trace_id.0 >> (124 - 4 * i)) & 0xf) as usize];
+            *b = DIGITS[((trace >> (124 - 4 * i)) & 0xf) as usize];
         }
         buf[35] = b'-';
         for (i, b) in buf[36..52].iter_mut().enumerate() {
-            *b = DIGITS[((span.0 >> (60 - 4 * i)) & 0xf) as usize];
+            *b = DIGITS[((span >> (60 - 4 * i)) & 0xf) as usize];
         }
         buf[52] = b'-';
         buf[53] = DIGITS[usize::from(self.flags >> 4)];
@@ -226,23 +315,31 @@ mod tests {
     #[test]
     fn the_traceparent_sent_names_the_trace_and_the_span() {
         let parent = Parent::parse(EXAMPLE.as_bytes(), None);
-        let cx = TraceContext::new(parent, 7, 0x1234);
-        assert_eq!(cx.parent_id, Some(SpanId(0x00f0_67aa_0ba9_02b7)));
+        let cx = TraceContext::new(parent, 0x1234);
+        assert_eq!(cx.parent_id(), SpanId::new(0x00f0_67aa_0ba9_02b7));
         assert_eq!(
-            cx.traceparent(cx.span_id),
+            cx.traceparent(cx.span_id()),
             "00-4bf92f3577b34da6a3ce929d0e0e4736-0000000000001234-01"
         );
-        let root = TraceContext::new(None, u128::MAX, 0);
+        // A new trace: the random bits are the trace id, their halves folded the span id.
+        let root = TraceContext::new(None, u128::MAX);
         assert_eq!(
-            root.traceparent(root.span_id),
+            root.traceparent(root.span_id()),
             "00-ffffffffffffffffffffffffffffffff-0000000000000001-01"
         );
+        let root = TraceContext::new(None, 0x0123_4567_89ab_cdef_0000_0000_0000_0001);
+        assert_eq!(root.span_id().get(), 0x0123_4567_89ab_cdee);
+        assert_eq!(root.parent_id(), None);
         // What is sent reads back as the same trace and span.
-        let sent = root.traceparent(SpanId(0xabc));
+        let span = SpanId::new(0xabc).unwrap();
+        let sent = root.traceparent(span);
         let read = Parent::parse(sent.as_bytes(), None).unwrap();
-        assert_eq!(
-            (read.trace_id, read.span_id),
-            (root.trace_id, SpanId(0xabc))
+        assert_eq!((read.trace_id, read.span_id), (root.trace_id(), span));
+        // The context stays small: every request carries one.
+        assert!(
+            size_of::<Option<TraceContext>>() <= 48,
+            "{}",
+            size_of::<TraceContext>()
         );
     }
 }

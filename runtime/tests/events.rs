@@ -472,7 +472,7 @@ async fn an_event_is_handled_in_the_trace_it_was_published_in_on(postgres: bool)
         b"00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01",
         None,
     );
-    let served = TraceContext::new(parent, 1, 0x5e7e_d000);
+    let served = TraceContext::new(parent, 0x5e7e_d000);
     let id = RequestId::from_header(&http::HeaderValue::from_static("req-51")).unwrap();
     context::with_request(id, served.clone(), p.publish(51, "a", true)).await;
     p.publish(52, "b", true).await;
@@ -482,19 +482,19 @@ async fn an_event_is_handled_in_the_trace_it_was_published_in_on(postgres: bool)
     let (n, handled, request) = &traces[0];
     let handled = handled.as_ref().expect("a trace context");
     assert_eq!(*n, 51);
-    assert_eq!(handled.trace_id, served.trace_id, "the same trace");
+    assert_eq!(handled.trace_id(), served.trace_id(), "the same trace");
     assert_eq!(
-        handled.parent_id,
-        Some(served.span_id),
+        handled.parent_id(),
+        Some(served.span_id()),
         "a child of the publisher"
     );
-    assert_ne!(handled.span_id, served.span_id, "a span of its own");
+    assert_ne!(handled.span_id(), served.span_id(), "a span of its own");
     assert_eq!(request.as_deref(), Some("req-51"));
     let (n, alone, _) = &traces[1];
     let alone = alone.as_ref().expect("a trace context");
     assert_eq!(*n, 52);
-    assert_ne!(alone.trace_id, served.trace_id, "a trace of its own");
-    assert_eq!(alone.parent_id, None);
+    assert_ne!(alone.trace_id(), served.trace_id(), "a trace of its own");
+    assert_eq!(alone.parent_id(), None);
     p.close().await;
 }
 

@@ -32,10 +32,10 @@ fn seen() -> Value {
     let cx = Context::current();
     let t = cx.trace().expect("every request has a trace context");
     json!({
-        "trace": t.trace_id.to_string(),
-        "span": t.span_id.to_string(),
-        "parent": t.parent_id.map(|p| p.to_string()),
-        "state": t.state.as_ref().map(|s| s.to_str().unwrap().to_owned()),
+        "trace": t.trace_id().to_string(),
+        "span": t.span_id().to_string(),
+        "parent": t.parent_id().map(|p| p.to_string()),
+        "state": t.state().map(|s| s.to_str().unwrap().to_owned()),
         "request": cx.request_id(),
     })
 }

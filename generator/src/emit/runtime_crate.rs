@@ -36,6 +36,10 @@ const FILES: &[(&str, &str)] = &[
     ),
     ("src/cors.rs", include_str!("../../../runtime/src/cors.rs")),
     (
+        "src/telemetry.rs",
+        include_str!("../../../runtime/src/telemetry.rs"),
+    ),
+    (
         "src/trace.rs",
         include_str!("../../../runtime/src/trace.rs"),
     ),
