@@ -2,6 +2,7 @@
 //! `up` supervisor.
 
 mod auth;
+mod dashboard;
 mod up;
 
 use clap::{Args, Parser, Subcommand};
@@ -155,6 +156,10 @@ struct UpArgs {
     /// slower to build, many times faster to serve.
     #[arg(long)]
     release: bool,
+    /// Do not serve the dashboard (services, logs, traces and each service's API, on a local
+    /// port printed at start).
+    #[arg(long)]
+    no_dashboard: bool,
 }
 
 #[derive(Args)]
@@ -422,7 +427,15 @@ fn up(a: &UpArgs, color: bool) -> Result<ExitCode, BoxError> {
     } else {
         up::Profile::Debug
     };
-    match up::run(system, &workspace, !a.no_build, a.fresh, profile, color) {
+    match up::run(
+        system,
+        &workspace,
+        !a.no_build,
+        a.fresh,
+        profile,
+        !a.no_dashboard,
+        color,
+    ) {
         Ok(code) => Ok(code),
         Err(e) => {
             eprintln!("{} {e}", status("error:", color, Style::Error));

@@ -32,6 +32,8 @@ use svcgen_codegen::emit::gateway::{GATEWAY_URL_ENV, gateway_package};
 use svcgen_codegen::emit::service::{service_package, url_env};
 use svcgen_codegen::model::System;
 
+use crate::dashboard::{Command as Action, Credential, CredentialKind, Hub, Process};
+
 /// One process to run.
 struct Unit {
     name: String,
@@ -130,7 +132,12 @@ impl Output {
 
 /// Copies a child's pipe to `out`, line by line, until the child closes it. Bytes that are
 /// not UTF-8 are replaced, never a reason to stop reading (the child would block).
-fn forward_lines(pipe: Box<dyn Read + Send>, prefix: String, out: Output) {
+fn forward_lines(
+    pipe: Box<dyn Read + Send>,
+    prefix: String,
+    out: Output,
+    dashboard: Option<(Arc<Hub>, String)>,
+) {
     let mut reader = BufReader::new(pipe);
     let mut line = Vec::new();
     loop {
@@ -139,7 +146,11 @@ fn forward_lines(pipe: Box<dyn Read + Send>, prefix: String, out: Output) {
             Ok(0) | Err(_) => return,
             Ok(_) => {
                 let text = String::from_utf8_lossy(&line);
-                out.line(format!("{prefix}{}", text.trim_end_matches(['\n', '\r'])));
+                let text = text.trim_end_matches(['\n', '\r']);
+                if let Some((hub, name)) = &dashboard {
+                    hub.log(name, text);
+                }
+                out.line(format!("{prefix}{text}"));
             }
         }
     }
@@ -174,6 +185,7 @@ pub fn run(
     build: bool,
     fresh: bool,
     profile: Profile,
+    dashboard: bool,
     color: bool,
 ) -> Result<ExitCode, String> {
     let target_dir = target_dir(workspace);
@@ -226,14 +238,8 @@ pub fn run(
     }
 
     if build {
-        let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
-        cargo
-            .args(["build", "--bins", "--manifest-path"])
-            .arg(workspace.join("Cargo.toml"))
-            .env("CARGO_TARGET_DIR", &target_dir);
-        if profile == Profile::Release {
-            cargo.arg("--release");
-        }
+        let mut cargo = cargo_build(workspace, &target_dir, profile);
+        cargo.arg("--bins");
         status(
             "Building",
             &format!(
@@ -285,11 +291,233 @@ pub fn run(
         status("Auth", &note, color);
     }
 
+    // The dashboard, which the services send their spans to (unless the shell names a
+    // collector of its own).
+    let (commands_tx, commands) = std::sync::mpsc::channel::<Action>();
+    let hub = if dashboard {
+        let listener = crate::dashboard::bind()?;
+        let port = listener.local_addr().map_err(|e| e.to_string())?.port();
+        let processes = units
+            .iter()
+            .map(|u| Process {
+                name: u.name.clone(),
+                port: u.port,
+                pid: None,
+                restarts: 0,
+                database: database_of(system, &u.name, &data),
+                health: None,
+                restarting: false,
+            })
+            .collect();
+        let hub = Hub::new(
+            system,
+            workspace.to_owned(),
+            port,
+            processes,
+            dashboard_credentials(system, &data),
+            commands_tx,
+        )?;
+        crate::dashboard::serve(hub.clone(), listener)?;
+        if std::env::var_os("OTEL_EXPORTER_OTLP_ENDPOINT").is_some_and(|v| !v.is_empty()) {
+            status(
+                "Telemetry",
+                "goes to OTEL_EXPORTER_OTLP_ENDPOINT of the shell; the dashboard shows no traces",
+                color,
+            );
+        } else {
+            env.push(("OTEL_EXPORTER_OTLP_ENDPOINT".into(), hub.otlp_endpoint()));
+            env.push(("OTEL_EXPORTER_OTLP_PROTOCOL".into(), "http/json".into()));
+            // Spans within a quarter of a second, for a dashboard that follows along.
+            env.push(("OTEL_BSP_SCHEDULE_DELAY".into(), "250".into()));
+        }
+        Some(hub)
+    } else {
+        drop(commands_tx);
+        None
+    };
+
     // From here on, everything goes through `out`: stdout may stop being read.
     let (out, written) = Output::start();
-    let width = units.iter().map(|u| u.name.len()).max().unwrap_or(0);
-    for (i, u) in units.iter_mut().enumerate() {
-        let binary = target_dir.join(profile.dir()).join(&u.binary);
+    let launcher = Launcher {
+        env,
+        target_dir: target_dir.clone(),
+        workspace: workspace.to_owned(),
+        profile,
+        data: data.clone(),
+        out: out.clone(),
+        hub: hub.clone(),
+        color,
+        width: units.iter().map(|u| u.name.len()).max().unwrap_or(0),
+    };
+    for i in 0..units.len() {
+        let started = Instant::now();
+        let launched = launcher
+            .launch(i, &mut units[i])
+            .and_then(|()| wait_ready(&mut units[i], &stop));
+        match launched {
+            Ok(()) => out.status(
+                "Ready",
+                &format!(
+                    "{} in {:.1}s",
+                    units[i].name,
+                    started.elapsed().as_secs_f64()
+                ),
+                color,
+            ),
+            Err(e) => {
+                stop_all(&mut units);
+                out.finish(written, Duration::from_secs(1));
+                return Err(e);
+            }
+        }
+    }
+
+    out.message(String::new());
+    let databases: Vec<String> = units
+        .iter()
+        .map(|u| database_of(system, &u.name, &data).unwrap_or_else(|| "-".to_owned()))
+        .collect();
+    let width = launcher.width;
+    let db_width = databases.iter().map(String::len).max().unwrap_or(0).max(8);
+    out.message(format!(
+        "  {:<width$}  {:<24}  {:<8}  {:<db_width$}  OPENAPI",
+        "SERVICE", "URL", "PID", "DATABASE"
+    ));
+    for (u, db) in units.iter().zip(&databases) {
+        let url = format!("http://127.0.0.1:{}", u.port);
+        let pid = u.child.as_ref().map(Child::id).unwrap_or(0);
+        out.message(format!(
+            "  {:<width$}  {url:<24}  {pid:<8}  {db:<db_width$}  {url}/openapi.json",
+            u.name
+        ));
+    }
+    out.message(String::new());
+    if let Some(hub) = &hub {
+        out.status(
+            "Dashboard",
+            &format!(
+                "{} (services, logs, traces, API; `--no-dashboard` turns it off)",
+                hub.url()
+            ),
+            color,
+        );
+    }
+    out.status(
+        "Running",
+        &format!("{} (Ctrl-C stops everything)", system.name.wire),
+        color,
+    );
+
+    while !stop.load(Ordering::SeqCst) {
+        for u in &mut units {
+            if let Some(child) = &mut u.child
+                && let Ok(Some(exit)) = child.try_wait()
+                && !u.announced_exit
+            {
+                u.announced_exit = true;
+                if let Some(hub) = &hub {
+                    hub.update(&u.name, |p| p.pid = None);
+                }
+                out.status(
+                    "Exited",
+                    &format!("{} ({exit}); the others keep running", u.name),
+                    color,
+                );
+            }
+        }
+        while let Ok(Action::Restart(name)) = commands.try_recv() {
+            if let Some(i) = units.iter().position(|u| u.name == name) {
+                launcher.restart(i, &mut units[i], build, &stop);
+            }
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    out.status("Stopping", &format!("{} processes", units.len()), color);
+    stop_all(&mut units);
+    out.status("Stopped", system.name.wire.as_str(), color);
+    out.finish(written, Duration::from_secs(1));
+    Ok(ExitCode::SUCCESS)
+}
+
+/// `cargo build` of `workspace`'s binaries into `target_dir`, in `profile`.
+fn cargo_build(workspace: &Path, target_dir: &Path, profile: Profile) -> Command {
+    let mut cargo = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()));
+    cargo
+        .args(["build", "--manifest-path"])
+        .arg(workspace.join("Cargo.toml"))
+        .env("CARGO_TARGET_DIR", target_dir);
+    if profile == Profile::Release {
+        cargo.arg("--release");
+    }
+    cargo
+}
+
+/// The database file of the process `name`, relative to the working folder when it is below
+/// it; `None` for one without records.
+fn database_of(system: &System, name: &str, data: &Path) -> Option<String> {
+    let s = system.services.get(name).filter(|s| s.has_store())?;
+    let file = data.join(format!("{}.db", service_package(system, s)));
+    Some(
+        file.strip_prefix(std::env::current_dir().unwrap_or_default())
+            .map(Path::to_path_buf)
+            .unwrap_or(file)
+            .display()
+            .to_string(),
+    )
+}
+
+/// The credentials the dashboard's API form can call with: the development API key of each
+/// `api_key` scheme, and tokens of each `jwt` scheme `up` holds a signing key for.
+fn dashboard_credentials(system: &System, data: &Path) -> Vec<Credential> {
+    use svcgen_codegen::model::SchemeKind;
+    system
+        .auth
+        .values()
+        .filter_map(|scheme| {
+            let kind = match &scheme.kind {
+                SchemeKind::ApiKey { header } => CredentialKind::ApiKey {
+                    header: header.clone(),
+                    file: data.join(format!("{}.key", scheme.name.wire)),
+                },
+                SchemeKind::Jwt { jwks, .. } => {
+                    let key = match jwks {
+                        Some(_) => data.join(crate::auth::SIGNING_KEY_FILE),
+                        None => data.join(crate::auth::stand_in_key_file(&scheme.name.wire)),
+                    };
+                    if !key.exists() {
+                        return None;
+                    }
+                    CredentialKind::Jwt {
+                        scopes: scheme.scopes.clone(),
+                    }
+                }
+            };
+            Some(Credential {
+                scheme: scheme.name.wire.clone(),
+                kind,
+            })
+        })
+        .collect()
+}
+
+/// Starts the system's processes, each the same way every time: its variables, its output
+/// prefixed and kept by the dashboard.
+struct Launcher {
+    env: Vec<(String, String)>,
+    target_dir: PathBuf,
+    workspace: PathBuf,
+    profile: Profile,
+    data: PathBuf,
+    out: Output,
+    hub: Option<Arc<Hub>>,
+    color: bool,
+    width: usize,
+}
+
+impl Launcher {
+    /// Starts unit `i`.
+    fn launch(&self, i: usize, u: &mut Unit) -> Result<(), String> {
+        let binary = self.target_dir.join(self.profile.dir()).join(&u.binary);
         let mut child = Command::new(&binary)
             // Handler answers checked against the spec (a handler bug is a logged 500), unless
             // the calling shell says otherwise.
@@ -297,13 +525,13 @@ pub fn run(
                 "RESPONSE_CHECKS",
                 std::env::var("RESPONSE_CHECKS").unwrap_or_else(|_| "on".to_owned()),
             )
-            .envs(env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
+            .envs(self.env.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .env("PORT", u.port.to_string())
             .env("HOST", "127.0.0.1")
             .env(PARENT_PIPE_ENV, "stdin")
             // Every service with records on its own SQLite file in the system's data folder;
             // a database URL of the calling shell would put them all in one database.
-            .env("SVCGEN_DATA_DIR", &data)
+            .env("SVCGEN_DATA_DIR", &self.data)
             .env_remove("DATABASE_URL")
             .env_remove("DATABASE_URL_FILE")
             // Events go from service to service over HTTP: no broker of the calling shell.
@@ -314,7 +542,8 @@ pub fn run(
             .stderr(Stdio::piped())
             .spawn()
             .map_err(|e| format!("cannot start {}: {e}", binary.display()))?;
-        let prefix = if color {
+        let width = self.width;
+        let prefix = if self.color {
             let style = Style::new().fg_color(Some(COLOURS[i % COLOURS.len()].into()));
             format!("{style}{:>width$} |{style:#} ", u.name)
         } else {
@@ -333,81 +562,52 @@ pub fn run(
         .into_iter()
         .flatten()
         {
-            let (prefix, out) = (prefix.clone(), out.clone());
-            std::thread::spawn(move || forward_lines(pipe, prefix, out));
+            let (prefix, out) = (prefix.clone(), self.out.clone());
+            let dashboard = self.hub.clone().map(|h| (h, u.name.clone()));
+            std::thread::spawn(move || forward_lines(pipe, prefix, out, dashboard));
+        }
+        if let Some(hub) = &self.hub {
+            let pid = child.id();
+            hub.update(&u.name, |p| p.pid = Some(pid));
         }
         u.child = Some(child);
-        let started = Instant::now();
-        match wait_ready(u, &stop) {
-            Ok(()) => out.status(
-                "Ready",
-                &format!("{} in {:.1}s", u.name, started.elapsed().as_secs_f64()),
-                color,
-            ),
-            Err(e) => {
-                stop_all(&mut units);
-                out.finish(written, Duration::from_secs(1));
-                return Err(e);
-            }
-        }
+        u.announced_exit = false;
+        Ok(())
     }
 
-    out.message(String::new());
-    let databases: Vec<String> = units
-        .iter()
-        .map(|u| match system.services.get(&u.name) {
-            Some(s) if s.has_store() => {
-                let file = data.join(format!("{}.db", service_package(system, s)));
-                file.strip_prefix(std::env::current_dir().unwrap_or_default())
-                    .map(Path::to_path_buf)
-                    .unwrap_or(file)
-                    .display()
-                    .to_string()
-            }
-            _ => "-".to_owned(),
-        })
-        .collect();
-    let db_width = databases.iter().map(String::len).max().unwrap_or(0).max(8);
-    out.message(format!(
-        "  {:<width$}  {:<24}  {:<8}  {:<db_width$}  OPENAPI",
-        "SERVICE", "URL", "PID", "DATABASE"
-    ));
-    for (u, db) in units.iter().zip(&databases) {
-        let url = format!("http://127.0.0.1:{}", u.port);
-        let pid = u.child.as_ref().map(Child::id).unwrap_or(0);
-        out.message(format!(
-            "  {:<width$}  {url:<24}  {pid:<8}  {db:<db_width$}  {url}/openapi.json",
-            u.name
-        ));
-    }
-    out.message(String::new());
-    out.status(
-        "Running",
-        &format!("{} (Ctrl-C stops everything)", system.name.wire),
-        color,
-    );
-
-    while !stop.load(Ordering::SeqCst) {
-        for u in &mut units {
-            if let Some(child) = &mut u.child
-                && let Ok(Some(exit)) = child.try_wait()
-                && !u.announced_exit
-            {
-                u.announced_exit = true;
-                out.status(
-                    "Exited",
-                    &format!("{} ({exit}); the others keep running", u.name),
-                    color,
-                );
-            }
+    /// Stops unit `i` (it drains its requests), rebuilds it when `build` (cargo does nothing
+    /// when its code did not change), and starts it again; the others keep serving.
+    fn restart(&self, i: usize, u: &mut Unit, build: bool, stop: &AtomicBool) {
+        let (out, color) = (&self.out, self.color);
+        out.status("Restarting", &u.name, color);
+        stop_all(std::slice::from_mut(u));
+        let mut result = Ok(());
+        if build {
+            let mut cargo = cargo_build(&self.workspace, &self.target_dir, self.profile);
+            cargo
+                .args(["--bin", &u.binary])
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            result = match cargo.status() {
+                Ok(s) if s.success() => Ok(()),
+                Ok(s) => Err(format!("cargo build of {} failed ({s})", u.binary)),
+                Err(e) => Err(format!("cannot run cargo: {e}")),
+            };
         }
-        std::thread::sleep(Duration::from_millis(100));
+        let result = result
+            .and_then(|()| self.launch(i, u))
+            .and_then(|()| wait_ready(u, stop));
+        if let Some(hub) = &self.hub {
+            hub.update(&u.name, |p| {
+                p.restarting = false;
+                p.restarts += 1;
+            });
+        }
+        match result {
+            Ok(()) => out.status("Ready", &format!("{} again", u.name), color),
+            Err(e) => out.status("Failed", &format!("restarting {}: {e}", u.name), color),
+        }
     }
-    out.status("Stopping", &format!("{} processes", units.len()), color);
-    stop_all(&mut units);
-    out.status("Stopped", system.name.wire.as_str(), color);
-    out.finish(written, Duration::from_secs(1));
-    Ok(ExitCode::SUCCESS)
 }
 
 /// The system's data folder (`<workspace>/data`, absolute), created with a `.gitignore` that

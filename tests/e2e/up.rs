@@ -551,3 +551,131 @@ fn up_stands_in_for_an_issuer_outside_the_system() {
     });
     assert_eq!(statuses, (200, 401));
 }
+
+/// The dashboard of `svcgen up shop` in a real browser (the machine's Chromium): the four
+/// services shown healthy, an order placed through the API forms, its trace found by request id
+/// across orders, inventory and notification, and inventory restarted from the page while the
+/// others keep running. With `SVCGEN_SCREENSHOTS=<dir>`, the main pages are saved there (how
+/// the ones in docs/ were made).
+#[test]
+fn the_dashboard_shows_the_shop_and_restarts_a_service() {
+    let _one = one_at_a_time();
+    svcgen_tests::e2e::build_binaries();
+    let repo = svcgen_tests::repo();
+    let mut process = Command::new(svcgen_tests::e2e::svcgen_binary())
+        .args(["up", "shop", "--fresh"])
+        .env("CARGO_TARGET_DIR", svcgen_tests::e2e::target_dir())
+        .current_dir(&repo)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("svcgen runs");
+    let stdout = BufReader::new(process.stdout.take().unwrap());
+    let (tx, rx) = std::sync::mpsc::channel::<String>();
+    std::thread::spawn(move || {
+        for line in stdout.lines().map_while(Result::ok) {
+            if tx.send(line).is_err() {
+                break;
+            }
+        }
+    });
+    let mut dashboard = None;
+    let deadline = Instant::now() + Duration::from_secs(600);
+    loop {
+        let line = rx
+            .recv_timeout(deadline.saturating_duration_since(Instant::now()))
+            .expect("svcgen up reports readiness");
+        if let Some(at) = line.find("Dashboard http://127.0.0.1:") {
+            let url = line[at + "Dashboard ".len()..].split_whitespace().next();
+            dashboard = url.map(str::to_owned);
+        }
+        if line.contains("Running shop") {
+            break;
+        }
+    }
+    let url = dashboard.expect("the dashboard's address is printed");
+    // Kept draining, so `up` never waits on its stdout.
+    std::thread::spawn(move || while rx.recv().is_ok() {});
+
+    let screenshots = std::env::var("SVCGEN_SCREENSHOTS").ok();
+    let seen = svcgen_tests::e2e::run_in_browser(
+        "dashboard.mjs",
+        &serde_json::json!({ "url": url, "screenshots": screenshots }),
+    );
+    svcgen_tests::e2e::terminate_up(&mut process);
+
+    let services: Vec<&str> = seen["services"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        services,
+        ["users", "inventory", "orders", "notification"],
+        "{seen}"
+    );
+    assert!(
+        seen["graph"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|n| n["healthy"] == true),
+        "{seen}"
+    );
+    assert_eq!(seen["graph"].as_array().unwrap().len(), 4, "{seen}");
+    assert_eq!(
+        seen["created"],
+        serde_json::json!({"user": 201, "item": 201, "order": 201}),
+        "{seen}"
+    );
+    assert_eq!(seen["order"]["total"], 900, "{seen}");
+    assert!(seen["order"]["requestId"].is_string(), "{seen}");
+
+    // The order's trace: found by its request id, across the services it touched.
+    let trace = seen["trace"].as_array().unwrap();
+    assert_eq!(trace.len(), 1, "one trace for the request id: {seen}");
+    let columns = trace[0].as_array().unwrap();
+    assert_eq!(columns[0], "POST /orders", "{seen}");
+    assert_eq!(columns[3], "201", "{seen}");
+    let services = columns[6].as_str().unwrap();
+    for s in ["orders", "inventory", "notification", "users"] {
+        assert!(services.contains(s), "{s} in {services}");
+    }
+    // Its waterfall: the request to orders first, its calls under it, inventory's server span
+    // under a call, and the event handled in notification.
+    let spans = seen["waterfall"].as_array().unwrap();
+    let first = &spans[0];
+    assert_eq!(
+        (
+            first["kind"].as_str(),
+            first["service"].as_str(),
+            first["depth"].as_u64()
+        ),
+        (Some("server"), Some("orders"), Some(0)),
+        "{seen}"
+    );
+    let has = |kind: &str, service: &str| {
+        spans
+            .iter()
+            .any(|s| s["kind"] == kind && s["service"] == service && s["depth"].as_u64() > Some(0))
+    };
+    assert!(has("client", "orders"), "{seen}");
+    assert!(has("server", "inventory"), "{seen}");
+    assert!(has("consumer", "notification"), "{seen}");
+    // The request's log lines, from more than one service.
+    let logs = seen["logs"].as_array().unwrap();
+    assert!(logs.iter().any(|s| s == "orders"), "{seen}");
+
+    // Restarted from the page: inventory has a new pid and answers; the others kept theirs.
+    let (before, after) = (&seen["restart"]["before"], &seen["restart"]["after"]);
+    assert_ne!(before["inventory"], after["inventory"], "{seen}");
+    for s in ["users", "orders", "notification"] {
+        assert_eq!(before[s], after[s], "{s} kept running: {seen}");
+    }
+    assert_eq!(
+        seen["after_restart"],
+        serde_json::json!({"status": 200, "stock": 3}),
+        "{seen}"
+    );
+}
