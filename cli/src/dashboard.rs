@@ -365,18 +365,11 @@ async fn guard(State(hub): State<Arc<Hub>>, request: Request, next: Next) -> Res
             );
         }
     }
-    if path.starts_with("/v1/") {
-        let json = request
-            .headers()
-            .get(header::CONTENT_TYPE)
-            .and_then(|c| c.to_str().ok())
-            .is_some_and(|c| c.starts_with("application/json"));
-        if !json {
-            return refuse(
-                StatusCode::UNSUPPORTED_MEDIA_TYPE,
-                "OTLP/HTTP with JSON only (OTEL_EXPORTER_OTLP_PROTOCOL=http/json)",
-            );
-        }
+    if path.starts_with("/v1/") && otlp_encoding(request.headers()).is_none() {
+        return refuse(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "OTLP/HTTP takes application/x-protobuf or application/json",
+        );
     }
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
@@ -1310,22 +1303,139 @@ async fn call(
 // ---------------------------------------------------------------------------------------
 // OTLP
 
-async fn receive_traces(State(hub): State<Arc<Hub>>, body: Bytes) -> Response {
-    match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(json) => {
-            hub.keep_spans(spans_of(&json));
-            axum::Json(serde_json::json!({})).into_response()
-        }
-        Err(_) => refuse(StatusCode::BAD_REQUEST, "not OTLP JSON"),
+/// How an OTLP/HTTP request is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Encoding {
+    Protobuf,
+    Json,
+}
+
+fn otlp_encoding(headers: &axum::http::HeaderMap) -> Option<Encoding> {
+    let content_type = headers.get(header::CONTENT_TYPE)?.to_str().ok()?;
+    if content_type.starts_with("application/x-protobuf") {
+        Some(Encoding::Protobuf)
+    } else if content_type.starts_with("application/json") {
+        Some(Encoding::Json)
+    } else {
+        None
     }
 }
 
-async fn receive_metrics(body: Bytes) -> Response {
-    // Per-endpoint figures are drawn from the spans; metrics are taken and not kept.
-    match serde_json::from_slice::<serde_json::Value>(&body) {
-        Ok(_) => axum::Json(serde_json::json!({})).into_response(),
-        Err(_) => refuse(StatusCode::BAD_REQUEST, "not OTLP JSON"),
+/// The answer to an export: an empty `Export…ServiceResponse`, in the request's encoding.
+fn exported(encoding: Encoding) -> Response {
+    match encoding {
+        Encoding::Protobuf => {
+            ([(header::CONTENT_TYPE, "application/x-protobuf")], "").into_response()
+        }
+        Encoding::Json => axum::Json(serde_json::json!({})).into_response(),
     }
+}
+
+async fn receive_traces(
+    State(hub): State<Arc<Hub>>,
+    headers: axum::http::HeaderMap,
+    body: Bytes,
+) -> Response {
+    let Some(encoding) = otlp_encoding(&headers) else {
+        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, "not OTLP");
+    };
+    let spans = match encoding {
+        Encoding::Protobuf => {
+            use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+            <ExportTraceServiceRequest as prost::Message>::decode(body)
+                .ok()
+                .map(|request| spans_of_proto(&request))
+        }
+        Encoding::Json => serde_json::from_slice::<serde_json::Value>(&body)
+            .ok()
+            .map(|json| spans_of(&json)),
+    };
+    match spans {
+        Some(spans) => {
+            hub.keep_spans(spans);
+            exported(encoding)
+        }
+        None => refuse(StatusCode::BAD_REQUEST, "not an OTLP export of spans"),
+    }
+}
+
+async fn receive_metrics(headers: axum::http::HeaderMap, body: Bytes) -> Response {
+    // Per-endpoint figures are drawn from the spans; metrics are taken and not kept.
+    let Some(encoding) = otlp_encoding(&headers) else {
+        return refuse(StatusCode::UNSUPPORTED_MEDIA_TYPE, "not OTLP");
+    };
+    let valid = match encoding {
+        Encoding::Protobuf => {
+            use opentelemetry_proto::tonic::collector::metrics::v1::ExportMetricsServiceRequest;
+            <ExportMetricsServiceRequest as prost::Message>::decode(body).is_ok()
+        }
+        Encoding::Json => serde_json::from_slice::<serde_json::Value>(&body).is_ok(),
+    };
+    if valid {
+        exported(encoding)
+    } else {
+        refuse(StatusCode::BAD_REQUEST, "not an OTLP export of metrics")
+    }
+}
+
+/// The spans of an OTLP/protobuf export request.
+fn spans_of_proto(
+    request: &opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest,
+) -> Vec<SpanRecord> {
+    use opentelemetry_proto::tonic::common::v1::{KeyValue, any_value::Value};
+    let text = |list: &[KeyValue]| -> Vec<(String, String)> {
+        list.iter()
+            .filter_map(|kv| {
+                let value = match kv.value.as_ref()?.value.as_ref()? {
+                    Value::StringValue(s) => s.clone(),
+                    Value::IntValue(i) => i.to_string(),
+                    Value::BoolValue(b) => b.to_string(),
+                    Value::DoubleValue(d) => d.to_string(),
+                    _ => return None,
+                };
+                Some((kv.key.clone(), value))
+            })
+            .collect()
+    };
+    let hex = |bytes: &[u8]| bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
+    let mut out = Vec::new();
+    for resource in &request.resource_spans {
+        let service = resource
+            .resource
+            .as_ref()
+            .map(|r| text(&r.attributes))
+            .unwrap_or_default()
+            .into_iter()
+            .find(|(k, _)| k == "service.name")
+            .map(|(_, v)| v)
+            .unwrap_or_default();
+        for scope in &resource.scope_spans {
+            for s in &scope.spans {
+                let attributes = text(&s.attributes);
+                let get = |k: &str| {
+                    attributes
+                        .iter()
+                        .find(|(a, _)| a == k)
+                        .map(|(_, v)| v.clone())
+                };
+                out.push(SpanRecord {
+                    service: service.clone(),
+                    trace: hex(&s.trace_id),
+                    id: hex(&s.span_id),
+                    parent: hex(&s.parent_span_id),
+                    name: s.name.clone(),
+                    kind: i64::from(s.kind),
+                    start: s.start_time_unix_nano,
+                    end: s.end_time_unix_nano,
+                    status: get("http.response.status_code").and_then(|v| v.parse().ok()),
+                    error: s.status.as_ref().is_some_and(|st| st.code == 2),
+                    request_id: get("request_id"),
+                    attributes,
+                });
+            }
+        }
+    }
+    out
 }
 
 /// The spans of an OTLP/JSON export request.
@@ -1417,12 +1527,104 @@ mod tests {
     }
 
     #[test]
+    fn logs_and_spans_are_kept_in_bounded_memory() {
+        let spec = svcgen_codegen::load_str(
+            "tiny.toml",
+            "[system]\nname = \"tiny\"\n[services.users]\nport = 8001\n",
+        )
+        .expect("a valid spec");
+        let (tx, _rx) = std::sync::mpsc::channel();
+        let hub = Hub::new(&spec, PathBuf::from("."), 1, Vec::new(), Vec::new(), tx).unwrap();
+        for i in 0..LOG_LINES + 10 {
+            hub.log("users", &format!("line {i}"));
+        }
+        let logs = lock(&hub.logs);
+        assert_eq!(logs.len(), LOG_LINES);
+        assert_eq!(
+            logs.front().unwrap().text,
+            "line 10",
+            "the oldest went first"
+        );
+        drop(logs);
+        let span = |i: usize| SpanRecord {
+            service: "users".into(),
+            trace: format!("{i:032x}"),
+            id: format!("{i:016x}"),
+            parent: String::new(),
+            name: "GET /users/{id}".into(),
+            kind: SERVER,
+            start: 0,
+            end: 1,
+            status: Some(200),
+            error: false,
+            request_id: None,
+            attributes: Vec::new(),
+        };
+        hub.keep_spans((0..SPANS + 5).map(span).collect());
+        let spans = lock(&hub.spans);
+        assert_eq!(spans.len(), SPANS);
+        assert_eq!(spans.front().unwrap().id, format!("{:016x}", 5));
+    }
+
+    #[test]
     fn text_is_escaped_for_html_and_urls() {
         assert_eq!(
             esc("<script>\"x\" & 'y'</script>"),
             "&lt;script&gt;&quot;x&quot; &amp; &#39;y&#39;&lt;/script&gt;"
         );
         assert_eq!(url_part("a b/c?d"), "a%20b%2Fc%3Fd");
+    }
+
+    #[test]
+    fn otlp_protobuf_spans_are_read() {
+        use opentelemetry_proto::tonic::collector::trace::v1::ExportTraceServiceRequest;
+        use opentelemetry_proto::tonic::common::v1::{AnyValue, KeyValue, any_value::Value};
+        use opentelemetry_proto::tonic::resource::v1::Resource;
+        use opentelemetry_proto::tonic::trace::v1::{ResourceSpans, ScopeSpans, Span, Status};
+        let kv = |key: &str, value: Value| KeyValue {
+            key: key.into(),
+            value: Some(AnyValue { value: Some(value) }),
+            ..Default::default()
+        };
+        let request = ExportTraceServiceRequest {
+            resource_spans: vec![ResourceSpans {
+                resource: Some(Resource {
+                    attributes: vec![kv("service.name", Value::StringValue("inventory".into()))],
+                    ..Default::default()
+                }),
+                scope_spans: vec![ScopeSpans {
+                    spans: vec![Span {
+                        trace_id: vec![0xab; 16],
+                        span_id: vec![1, 2, 3, 4, 5, 6, 7, 8],
+                        name: "POST /reservations".into(),
+                        kind: 2,
+                        start_time_unix_nano: 10,
+                        end_time_unix_nano: 30,
+                        attributes: vec![kv("http.response.status_code", Value::IntValue(503))],
+                        status: Some(Status {
+                            code: 2,
+                            ..Default::default()
+                        }),
+                        ..Default::default()
+                    }],
+                    ..Default::default()
+                }],
+                ..Default::default()
+            }],
+        };
+        let bytes = prost::Message::encode_to_vec(&request);
+        let decoded = <ExportTraceServiceRequest as prost::Message>::decode(&bytes[..]).unwrap();
+        let spans = spans_of_proto(&decoded);
+        assert_eq!(spans.len(), 1);
+        let s = &spans[0];
+        assert_eq!(s.service, "inventory");
+        assert_eq!(s.trace, "ab".repeat(16));
+        assert_eq!(s.id, "0102030405060708");
+        assert_eq!(s.parent, "");
+        assert_eq!(
+            (s.kind, s.start, s.end, s.status, s.error),
+            (2, 10, 30, Some(503), true)
+        );
     }
 
     #[test]

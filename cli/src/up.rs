@@ -326,7 +326,7 @@ pub fn run(
             );
         } else {
             env.push(("OTEL_EXPORTER_OTLP_ENDPOINT".into(), hub.otlp_endpoint()));
-            env.push(("OTEL_EXPORTER_OTLP_PROTOCOL".into(), "http/json".into()));
+            env.push(("OTEL_EXPORTER_OTLP_PROTOCOL".into(), "http/protobuf".into()));
             // Spans within a quarter of a second, for a dashboard that follows along.
             env.push(("OTEL_BSP_SCHEDULE_DELAY".into(), "250".into()));
         }

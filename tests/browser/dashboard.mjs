@@ -81,12 +81,13 @@ try {
   // The order's request id leads to its trace: searched until the services have sent it.
   await order.answer.locator('a.request-id').click();
   await page.waitForURL(/\/traces\?request=/);
+  // Each service sends its spans in its own batches: until all four have.
+  const everyService = ['orders', 'users', 'inventory', 'notification'];
   for (let i = 0; i < 40; i++) {
     const row = page.locator('#traces tbody tr').first();
-    if ((await row.count()) > 0
-      && (await row.locator('td').last().textContent()).includes('inventory')
-      && (await row.locator('td').last().textContent()).includes('notification')) {
-      break;
+    if ((await row.count()) > 0) {
+      const services = await row.locator('td').last().textContent();
+      if (everyService.every((s) => services.includes(s))) break;
     }
     await page.waitForTimeout(500);
     await page.reload();
@@ -127,12 +128,17 @@ try {
   seen.restart = { before: pids, after };
   await shot(page, 'dashboard-overview');
 
-  // And the restarted inventory answers the form again.
+  // And the restarted inventory answers the form again, and orders, whose client held
+  // connections to the inventory that was stopped, reaches the new one.
   const again = await send(page, 'inventory', 'GET', '/items/{sku}', {
     params: { sku: 'TEA-0001' },
     credential: 'staff',
   });
-  seen.after_restart = { status: again.status, stock: again.body.stock };
+  const second = await send(page, 'orders', 'POST', '/orders', {
+    body: { user_id: user.body.id, lines: [{ sku: 'TEA-0001', quantity: 1 }] },
+    credential: 'staff',
+  });
+  seen.after_restart = { status: again.status, stock: again.body.stock, order: second.status };
   console.log(JSON.stringify(seen));
 } finally {
   await browser.close();

@@ -597,6 +597,11 @@ fn the_dashboard_shows_the_shop_and_restarts_a_service() {
     // Kept draining, so `up` never waits on its stdout.
     std::thread::spawn(move || while rx.recv().is_ok() {});
 
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(the_dashboard_refuses_strangers(&url));
     let screenshots = std::env::var("SVCGEN_SCREENSHOTS").ok();
     let seen = svcgen_tests::e2e::run_in_browser(
         "dashboard.mjs",
@@ -675,7 +680,58 @@ fn the_dashboard_shows_the_shop_and_restarts_a_service() {
     }
     assert_eq!(
         seen["after_restart"],
-        serde_json::json!({"status": 200, "stock": 3}),
+        serde_json::json!({"status": 200, "stock": 3, "order": 201}),
         "{seen}"
     );
+}
+
+/// What a page of another site, or another name for the machine, gets from the dashboard: its
+/// address under another `Host` is refused (421, no DNS rebinding), and no action is taken
+/// without the dashboard's own `Origin` and the per-run token of its pages (403).
+async fn the_dashboard_refuses_strangers(url: &str) {
+    let client = reqwest::Client::new();
+    let page = client.get(url).send().await.unwrap();
+    assert_eq!(page.status(), 200);
+    let html = page.text().await.unwrap();
+    let token = html
+        .split("name=\"svcgen-dashboard\" content=\"")
+        .nth(1)
+        .and_then(|rest| rest.split('"').next())
+        .expect("the page carries its token")
+        .to_owned();
+    let rebound = client
+        .get(url)
+        .header("host", "attacker.example:9400")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 421);
+    let restart = format!("{url}/actions/restart/users");
+    for (origin, token) in [
+        (Some(url), None),
+        (Some("http://attacker.example"), Some(token.as_str())),
+        (None, Some(token.as_str())),
+        (Some(url), Some("not-the-token")),
+    ] {
+        let mut request = client.post(&restart);
+        if let Some(origin) = origin {
+            request = request.header("origin", origin);
+        }
+        if let Some(token) = token {
+            request = request.header("x-svcgen-dashboard", token);
+        }
+        let answer = request.send().await.unwrap();
+        assert_eq!(answer.status(), 403, "origin {origin:?}, token {token:?}");
+    }
+    // A call through the dashboard goes to the service's own paths only.
+    let call = client
+        .post(format!("{url}/actions/call/users"))
+        .header("origin", url)
+        .header("x-svcgen-dashboard", &token)
+        .header("content-type", "application/json")
+        .body(serde_json::json!({"method": "GET", "path": "//attacker.example/"}).to_string())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(call.status(), 400);
 }

@@ -54,7 +54,15 @@ impl Api for Users {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    users::runtime::server::init_tracing();
+    // Logging, and OpenTelemetry export when OTEL_EXPORTER_OTLP_ENDPOINT asks for it, as the
+    // generated main sets them up.
+    let _telemetry = match users::runtime::telemetry::init(users::api::SERVICE) {
+        Ok(guard) => guard,
+        Err(e) => {
+            eprintln!("{e}");
+            return ExitCode::FAILURE;
+        }
+    };
     if let Err(e) = users::runtime::auth::install(users::server::AUTH_SCHEMES) {
         eprintln!("{e}");
         return ExitCode::FAILURE;
