@@ -870,15 +870,15 @@ async fn traces_page(
     let request = filter.request.as_deref().unwrap_or("").trim().to_owned();
     let status = filter.status.as_deref().unwrap_or("").to_owned();
     let all = traces(&hub);
-    let spans = lock(&hub.spans).clone();
+    // The traces holding a span of the request asked for.
+    let of_request: std::collections::HashSet<String> = lock(&hub.spans)
+        .iter()
+        .filter(|s| s.request_id.as_deref() == Some(request.as_str()))
+        .map(|s| s.trace.clone())
+        .collect();
     let chosen: Vec<&TraceSummary> = all
         .iter()
-        .filter(|t| {
-            request.is_empty()
-                || spans
-                    .iter()
-                    .any(|s| s.trace == t.id && s.request_id.as_deref() == Some(request.as_str()))
-        })
+        .filter(|t| request.is_empty() || of_request.contains(&t.id))
         .filter(|t| match status.as_str() {
             "error" => t.error,
             "ok" => !t.error,

@@ -63,6 +63,12 @@ impl Binary {
             ))
         }
     }
+
+    /// [`Binary::content_type`] as the `Content-Type` header's value, when it is a media type.
+    pub fn content_type_header(&self) -> Result<http::HeaderValue, String> {
+        self.check_content_type()?;
+        http::HeaderValue::from_str(&self.content_type).map_err(|e| e.to_string())
+    }
 }
 
 impl std::ops::Deref for Binary {

@@ -319,10 +319,7 @@ impl Call {
     /// Sets a raw body (an endpoint taking `binary`) with its media type; one that cannot be
     /// a `Content-Type` makes the call invalid.
     pub fn binary(mut self, body: &Binary) -> Self {
-        let content_type = body.check_content_type().and_then(|()| {
-            http::HeaderValue::from_str(&body.content_type).map_err(|e| e.to_string())
-        });
-        match content_type {
+        match body.content_type_header() {
             Ok(content_type) => self.body = Some((content_type, body.data.clone())),
             Err(e) => {
                 self.invalid

@@ -139,25 +139,20 @@ pub fn respond_binary<E: IntoProblem>(
     result: Result<Binary, E>,
 ) -> Response {
     match result {
-        Ok(binary) => {
-            let content_type = binary.check_content_type().and_then(|()| {
-                HeaderValue::from_str(&binary.content_type).map_err(|e| e.to_string())
-            });
-            match content_type {
-                Ok(content_type) => {
-                    let mut response = Response::new(Body::from(binary.data));
-                    *response.status_mut() = status;
-                    response
-                        .headers_mut()
-                        .insert(header::CONTENT_TYPE, content_type);
-                    response
-                }
-                Err(problem) => {
-                    tracing::error!(endpoint, %problem, "the handler's answer cannot be sent");
-                    broken_contract()
-                }
+        Ok(binary) => match binary.content_type_header() {
+            Ok(content_type) => {
+                let mut response = Response::new(Body::from(binary.data));
+                *response.status_mut() = status;
+                response
+                    .headers_mut()
+                    .insert(header::CONTENT_TYPE, content_type);
+                response
             }
-        }
+            Err(problem) => {
+                tracing::error!(endpoint, %problem, "the handler's answer cannot be sent");
+                broken_contract()
+            }
+        },
         Err(e) => e.into_problem().into_response(),
     }
 }
