@@ -350,6 +350,34 @@ status = 204
         err.contains(&format!("{handlers}:")),
         "located in the person's file: {err}"
     );
+    assert!(!err.contains("main.rs"), "{err}");
+
+    // A `main.rs` from before the handlers moved into the binary: how to bring it up to date.
+    let main = dir.path().join("out/tiny/notes/src/main.rs");
+    std::fs::write(
+        &main,
+        "#[tokio::main]\nasync fn main() -> std::process::ExitCode {\n    \
+         tiny_notes::server::run(tiny_notes::handlers::Notes::new).await\n}\n",
+    )
+    .unwrap();
+    let o = generate();
+    assert!(o.status.success(), "{}", stderr(&o));
+    let err = stderr(&o);
+    let shown = Path::new("out/tiny/notes/src/main.rs")
+        .display()
+        .to_string();
+    assert!(
+        err.contains("`handlers.rs` of the `notes` service is now part of its binary"),
+        "{err}"
+    );
+    assert!(
+        err.contains(&format!("{shown}:2:")),
+        "located at `fn main`: {err}"
+    );
+    assert!(
+        err.contains("add `mod handlers;` and `use tiny_notes::{api, deps, server};`"),
+        "{err}"
+    );
 }
 
 /// `svcgen key` prints a key and the hash line that admits it; `svcgen token` signs a token of

@@ -5,9 +5,14 @@
 //! then reports a mismatch in terms of the generated code; this check reports it in terms of
 //! the spec, located in the person's file: an endpoint that is gone or renamed, one that is
 //! new, or one whose parameters changed.
+//!
+//! `main.rs` is owned too. One written before the handlers moved from the service's library
+//! into its binary no longer compiles; this check says how to bring it up to date.
 
 use crate::diag::{Diagnostic, Diagnostics, Loc, Sources};
-use crate::emit::service::{TraitMethod, service_dir, trait_methods};
+use crate::emit::service::{
+    TraitMethod, handler_modules, handler_struct, service_crate, service_dir, trait_methods,
+};
 use crate::model::System;
 use std::path::Path;
 use syn::spanned::Spanned;
@@ -19,6 +24,7 @@ pub fn check(out: &Path, systems: &[System]) -> (Sources, Diagnostics) {
     let mut diags = Diagnostics::default();
     for system in systems {
         for service in system.services.values() {
+            check_main(out, system, service, &mut sources, &mut diags);
             let rel = format!("{}/src/handlers.rs", service_dir(system, service));
             let Ok(text) = std::fs::read_to_string(out.join(&rel)) else {
                 continue;
@@ -42,6 +48,58 @@ pub fn check(out: &Path, systems: &[System]) -> (Sources, Diagnostics) {
         }
     }
     (sources, diags)
+}
+
+/// A warning when the owned `main.rs` of `service` does not declare `mod handlers`: it was
+/// written when `handlers.rs` was a module of the service's library, which it is no longer.
+fn check_main(
+    out: &Path,
+    system: &System,
+    service: &crate::model::Service,
+    sources: &mut Sources,
+    diags: &mut Diagnostics,
+) {
+    let rel = format!("{}/src/main.rs", service_dir(system, service));
+    let Ok(text) = std::fs::read_to_string(out.join(&rel)) else {
+        return;
+    };
+    let Ok(file) = syn::parse_file(&text) else {
+        return;
+    };
+    let declares = file
+        .items
+        .iter()
+        .any(|item| matches!(item, syn::Item::Mod(m) if m.ident == "handlers"));
+    if declares {
+        return;
+    }
+    let span = file
+        .items
+        .iter()
+        .find_map(|item| match item {
+            syn::Item::Fn(f) if f.sig.ident == "main" => Some(f.sig.ident.span()),
+            _ => None,
+        })
+        .unwrap_or_else(proc_macro2::Span::call_site);
+    let range = byte_range(&text, span);
+    let id = sources.add(out.join(&rel).display().to_string(), text);
+    let krate = service_crate(system, service);
+    let modules = handler_modules(service).join(", ");
+    diags.push(
+        Diagnostic::at(
+            &Loc::new(id, range),
+            format!(
+                "`handlers.rs` of the `{}` service is now part of its binary, and this `main.rs` does not declare it",
+                service.name.wire
+            ),
+            "`handlers` is no longer a module of the library",
+        )
+        .warning()
+        .with_note(format!(
+            "add `mod handlers;` and `use {krate}::{{{modules}}};` here, and start the service with `server::run(handlers::{}::new)`; or delete this file and generate again",
+            handler_struct(system, service)
+        )),
+    );
 }
 
 /// The `impl Api for T` (or `impl server::Api for T`) blocks of a file.

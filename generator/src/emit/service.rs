@@ -196,14 +196,18 @@ fn lib_tokens(system: &System, service: &Service) -> TokenStream {
     text.push_str(
         "\n\n- `api`: names, addresses and parameter types\n- `client` (feature `client`): the typed client\n\
          - `server` (feature `server`): the `Api` trait to implement and its router\n\
-         - `deps` (feature `server`): clients of the services this one depends on\n\
-         - `handlers` (feature `server`): your implementation of `Api`",
+         - `deps` (feature `server`): clients of the services this one depends on",
     );
     if service.has_store() {
         text.push_str(
             "\n- `store` (feature `server`): the service's own database, a repository per record",
         );
     }
+    text.push_str(
+        "\n\nYour implementation of `Api`, `handlers.rs`, is part of the service's binary\n\
+         (`main.rs`), not of this library: the services that depend on this one (on its client)\n\
+         are not rebuilt when a handler changes.",
+    );
     let lines = super::rust::doc_lines(&text);
     let dependencies = if service.depends_on.is_empty() {
         quote! {}
@@ -248,14 +252,11 @@ fn lib_tokens(system: &System, service: &Service) -> TokenStream {
         #[cfg(feature = "server")]
         pub mod deps;
         #[cfg(feature = "server")]
-        pub mod handlers;
-        #[cfg(feature = "server")]
         pub mod server;
         #store_mod
     }
 }
 
-/// `GetUser` for endpoint `get_user`.
 /// The name of a service's handler struct in its `handlers.rs`: the service's name in
 /// CamelCase (`Cart`), unless that is a schema of the system (which handlers use beside it, so
 /// `use types::Cart;` would clash) or a name the scaffold imports (`Api`, an endpoint's error
@@ -1782,11 +1783,32 @@ fn handlers_tokens(system: &System, service: &Service) -> TokenStream {
             quote! { use super::store::Store; },
             quote! {
                 /// The service's own database.
+                #[allow(dead_code, reason = "read by the handlers you write")]
                 pub store: Store,
             },
             quote! { , store: Store },
             quote! { , store },
         )
+    };
+    // A field is kept only when there is something in it: the handlers are part of the
+    // binary, where a field no code reads is a warning.
+    let (deps_field, deps_param, deps_init) = if service.depends_on.is_empty() {
+        (quote! {}, quote! { _deps: Deps }, quote! {})
+    } else {
+        (
+            quote! {
+                /// Clients of the services this one depends on.
+                #[allow(dead_code, reason = "read by the handlers you write")]
+                pub deps: Deps,
+            },
+            quote! { deps: Deps },
+            quote! { deps },
+        )
+    };
+    let store_init = if service.depends_on.is_empty() && service.has_store() {
+        quote! { store }
+    } else {
+        store_init
     };
     quote! {
         #(#![doc = #lines])*
@@ -1798,15 +1820,14 @@ fn handlers_tokens(system: &System, service: &Service) -> TokenStream {
 
         #struct_doc
         pub struct #handler {
-            /// Clients of the services this one depends on.
-            pub deps: Deps,
+            #deps_field
             #store_field
         }
 
         impl #handler {
             /// The handlers, with their dependencies.
-            pub fn new(deps: Deps #store_param) -> Self {
-                Self { deps #store_init }
+            pub fn new(#deps_param #store_param) -> Self {
+                Self { #deps_init #store_init }
             }
         }
 
@@ -1816,16 +1837,41 @@ fn handlers_tokens(system: &System, service: &Service) -> TokenStream {
     }
 }
 
+/// The modules of a service's library that its scaffolded `handlers.rs` names as `crate::…`
+/// or `super::…`, which `main.rs` brings into the binary's root.
+pub fn handler_modules(service: &Service) -> Vec<&'static str> {
+    let mut modules = Vec::new();
+    if service.endpoints.iter().any(|e| !e.query.is_empty()) {
+        modules.push("api");
+    }
+    modules.extend(["deps", "server"]);
+    if service.has_store() {
+        modules.push("store");
+    }
+    modules
+}
+
 fn main_tokens(system: &System, service: &Service) -> TokenStream {
     let krate = service_crate(system, service);
     let handler = ident(&handler_struct(system, service));
-    let lines = super::rust::doc_lines(&format!("Starts the `{}` service.", service.name.wire));
+    let lines = super::rust::doc_lines(&format!(
+        "Starts the `{}` service: your handlers, served by the generated server.",
+        service.name.wire
+    ));
+    // What `handlers.rs` reaches as `crate::…` (or `super::…`): the library's generated
+    // modules. `pub(crate)`, as the presentation pass prunes private imports this file's own
+    // code does not mention.
+    let modules = handler_modules(service).into_iter().map(ident);
     quote! {
         #(#![doc = #lines])*
 
+        mod handlers;
+
+        pub(crate) use #krate::{#(#modules),*};
+
         #[tokio::main]
         async fn main() -> std::process::ExitCode {
-            #krate::server::run(#krate::handlers::#handler::new).await
+            server::run(handlers::#handler::new).await
         }
     }
 }

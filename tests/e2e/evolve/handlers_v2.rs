@@ -7,13 +7,12 @@ use types::uuid::Uuid;
 use types::{NewNote, NotFound, Note};
 
 pub struct Notes {
-    pub deps: Deps,
     pub store: Store,
 }
 
 impl Notes {
-    pub fn new(deps: Deps, store: Store) -> Self {
-        Self { deps, store }
+    pub fn new(_deps: Deps, store: Store) -> Self {
+        Self { store }
     }
 }
 

@@ -10,16 +10,14 @@ use types::{Invoice, InvoiceNotFound, InvoiceRequest};
 
 /// The `billing` service.
 pub struct Billing {
-    /// Clients of the services this one depends on.
-    pub deps: Deps,
     /// The service's own database.
     pub store: Store,
 }
 
 impl Billing {
     /// The handlers, with their dependencies and their store.
-    pub fn new(deps: Deps, store: Store) -> Self {
-        Self { deps, store }
+    pub fn new(_deps: Deps, store: Store) -> Self {
+        Self { store }
     }
 }
 

@@ -11,16 +11,14 @@ use types::{Delivery, Message};
 
 /// The `notification` service.
 pub struct Notification {
-    /// Clients of the services this one depends on.
-    pub deps: Deps,
     /// The service's own database.
     pub store: Store,
 }
 
 impl Notification {
     /// The handlers, with their dependencies and their store.
-    pub fn new(deps: Deps, store: Store) -> Self {
-        Self { deps, store }
+    pub fn new(_deps: Deps, store: Store) -> Self {
+        Self { store }
     }
 }
 

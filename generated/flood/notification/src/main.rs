@@ -1,7 +1,12 @@
-// Written once by svcgen from specs/flood.toml; this file is yours to edit (svcgen never rewrites it).
+// Written once by svcgen from flood.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Starts the `notification` service.
+//! Starts the `notification` service: your handlers, served by the generated server.
+
+mod handlers;
+
+pub(crate) use flood_notification::{deps, server, store};
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    flood_notification::server::run(flood_notification::handlers::Notification::new).await
+    server::run(handlers::Notification::new).await
 }

@@ -8,15 +8,12 @@ use std::collections::BTreeMap;
 use types::{Property, RiskAssessment, RiskBand};
 
 /// The `risk` service.
-pub struct Risk {
-    /// Clients of the services this one depends on.
-    pub deps: Deps,
-}
+pub struct Risk {}
 
 impl Risk {
     /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self { deps }
+    pub fn new(_deps: Deps) -> Self {
+        Self {}
     }
 }
 

@@ -23,16 +23,14 @@ const COUNT_SINCE: Sql = Sql {
 
 /// The `analytics` service.
 pub struct Analytics {
-    /// Clients of the services this one depends on.
-    pub deps: Deps,
     /// The service's own database.
     pub store: Store,
 }
 
 impl Analytics {
     /// The handlers, with their dependencies and their store.
-    pub fn new(deps: Deps, store: Store) -> Self {
-        Self { deps, store }
+    pub fn new(_deps: Deps, store: Store) -> Self {
+        Self { store }
     }
 }
 

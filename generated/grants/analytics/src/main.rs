@@ -1,7 +1,12 @@
-// Written once by svcgen from specs/grants/; this file is yours to edit (svcgen never rewrites it).
+// Written once by svcgen from grants/; this file is yours to edit (svcgen never rewrites it).
 
-//! Starts the `analytics` service.
+//! Starts the `analytics` service: your handlers, served by the generated server.
+
+mod handlers;
+
+pub(crate) use grants_analytics::{api, deps, server, store};
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    grants_analytics::server::run(grants_analytics::handlers::Analytics::new).await
+    server::run(handlers::Analytics::new).await
 }

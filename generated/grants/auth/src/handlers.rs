@@ -36,16 +36,14 @@ const REVOKE_BATCH: u32 = 500;
 
 /// The `auth` service.
 pub struct Auth {
-    /// Clients of the services this one depends on.
-    pub deps: Deps,
     /// The service's own database.
     pub store: Store,
 }
 
 impl Auth {
     /// The handlers, with their dependencies and their store.
-    pub fn new(deps: Deps, store: Store) -> Self {
-        Self { deps, store }
+    pub fn new(_deps: Deps, store: Store) -> Self {
+        Self { store }
     }
 
     /// A new session: an access token for the applicant and a refresh token, whose hash is

@@ -1,7 +1,12 @@
-// Written once by svcgen from specs/grants/; this file is yours to edit (svcgen never rewrites it).
+// Written once by svcgen from grants/; this file is yours to edit (svcgen never rewrites it).
 
-//! Starts the `auth` service.
+//! Starts the `auth` service: your handlers, served by the generated server.
+
+mod handlers;
+
+pub(crate) use grants_auth::{deps, server, store};
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    grants_auth::server::run(grants_auth::handlers::Auth::new).await
+    server::run(handlers::Auth::new).await
 }

@@ -17,16 +17,14 @@ const MAX_LISTED: u32 = 1000;
 
 /// The `messaging` service.
 pub struct Messaging {
-    /// Clients of the services this one depends on.
-    pub deps: Deps,
     /// The service's own database.
     pub store: Store,
 }
 
 impl Messaging {
     /// The handlers, with their dependencies and their store.
-    pub fn new(deps: Deps, store: Store) -> Self {
-        Self { deps, store }
+    pub fn new(_deps: Deps, store: Store) -> Self {
+        Self { store }
     }
 }
 

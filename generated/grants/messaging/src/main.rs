@@ -1,7 +1,12 @@
-// Written once by svcgen from specs/grants/; this file is yours to edit (svcgen never rewrites it).
+// Written once by svcgen from grants/; this file is yours to edit (svcgen never rewrites it).
 
-//! Starts the `messaging` service.
+//! Starts the `messaging` service: your handlers, served by the generated server.
+
+mod handlers;
+
+pub(crate) use grants_messaging::{api, deps, server, store};
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    grants_messaging::server::run(grants_messaging::handlers::Messaging::new).await
+    server::run(handlers::Messaging::new).await
 }

@@ -1,7 +1,12 @@
-// Written once by svcgen from specs/grants/; this file is yours to edit (svcgen never rewrites it).
+// Written once by svcgen from grants/; this file is yours to edit (svcgen never rewrites it).
 
-//! Starts the `payment` service.
+//! Starts the `payment` service: your handlers, served by the generated server.
+
+mod handlers;
+
+pub(crate) use grants_payment::{deps, server, store};
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    grants_payment::server::run(grants_payment::handlers::Payment::new).await
+    server::run(handlers::Payment::new).await
 }

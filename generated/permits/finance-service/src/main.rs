@@ -1,8 +1,12 @@
-// Written once by svcgen from specs/permits.toml; this file is yours to edit (svcgen never rewrites it).
+// Written once by svcgen from permits.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Starts the `FinanceService` service.
+//! Starts the `FinanceService` service: your handlers, served by the generated server.
+
+mod handlers;
+
+pub(crate) use permits_finance_service::{deps, server, store};
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    permits_finance_service::server::run(permits_finance_service::handlers::FinanceService::new)
-        .await
+    server::run(handlers::FinanceService::new).await
 }

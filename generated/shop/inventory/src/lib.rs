@@ -8,8 +8,11 @@
 //! - `client` (feature `client`): the typed client
 //! - `server` (feature `server`): the `Api` trait to implement and its router
 //! - `deps` (feature `server`): clients of the services this one depends on
-//! - `handlers` (feature `server`): your implementation of `Api`
 //! - `store` (feature `server`): the service's own database, a repository per record
+//!
+//! Your implementation of `Api`, `handlers.rs`, is part of the service's binary
+//! (`main.rs`), not of this library: the services that depend on this one (on its client)
+//! are not rebuilt when a handler changes.
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
@@ -21,8 +24,6 @@ pub mod api;
 pub mod client;
 #[cfg(feature = "server")]
 pub mod deps;
-#[cfg(feature = "server")]
-pub mod handlers;
 #[cfg(feature = "server")]
 pub mod server;
 #[cfg(feature = "server")]

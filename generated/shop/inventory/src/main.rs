@@ -1,7 +1,12 @@
-// Written once by svcgen from specs/shop.toml; this file is yours to edit (svcgen never rewrites it).
+// Written once by svcgen from shop.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Starts the `inventory` service.
+//! Starts the `inventory` service: your handlers, served by the generated server.
+
+mod handlers;
+
+pub(crate) use shop_inventory::{api, deps, server, store};
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    shop_inventory::server::run(shop_inventory::handlers::Inventory::new).await
+    server::run(handlers::Inventory::new).await
 }

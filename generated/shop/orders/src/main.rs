@@ -1,7 +1,12 @@
-// Written once by svcgen from specs/shop.toml; this file is yours to edit (svcgen never rewrites it).
+// Written once by svcgen from shop.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Starts the `orders` service.
+//! Starts the `orders` service: your handlers, served by the generated server.
+
+mod handlers;
+
+pub(crate) use shop_orders::{deps, server, store};
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    shop_orders::server::run(shop_orders::handlers::Orders::new).await
+    server::run(handlers::Orders::new).await
 }

@@ -1,7 +1,12 @@
-// Written once by svcgen from specs/shop.toml; this file is yours to edit (svcgen never rewrites it).
+// Written once by svcgen from shop.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Starts the `users` service.
+//! Starts the `users` service: your handlers, served by the generated server.
+
+mod handlers;
+
+pub(crate) use shop_users::{deps, server, store};
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    shop_users::server::run(shop_users::handlers::Users::new).await
+    server::run(handlers::Users::new).await
 }

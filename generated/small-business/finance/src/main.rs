@@ -1,7 +1,12 @@
-// Written once by svcgen from specs/small-business.toml; this file is yours to edit (svcgen never rewrites it).
+// Written once by svcgen from small-business.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Starts the `finance` service.
+//! Starts the `finance` service: your handlers, served by the generated server.
+
+mod handlers;
+
+pub(crate) use small_business_finance::{deps, server, store};
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    small_business_finance::server::run(small_business_finance::handlers::Finance::new).await
+    server::run(handlers::Finance::new).await
 }

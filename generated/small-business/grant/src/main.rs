@@ -1,7 +1,12 @@
-// Written once by svcgen from specs/small-business.toml; this file is yours to edit (svcgen never rewrites it).
+// Written once by svcgen from small-business.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Starts the `grant` service.
+//! Starts the `grant` service: your handlers, served by the generated server.
+
+mod handlers;
+
+pub(crate) use small_business_grant::{deps, server, store};
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    small_business_grant::server::run(small_business_grant::handlers::Grant::new).await
+    server::run(handlers::Grant::new).await
 }

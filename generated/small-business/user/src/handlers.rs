@@ -16,16 +16,14 @@ const MAX_LISTED: u32 = 1000;
 
 /// The `user` service.
 pub struct User {
-    /// Clients of the services this one depends on.
-    pub deps: Deps,
     /// The service's own database.
     pub store: Store,
 }
 
 impl User {
     /// The handlers, with their dependencies and their store.
-    pub fn new(deps: Deps, store: Store) -> Self {
-        Self { deps, store }
+    pub fn new(_deps: Deps, store: Store) -> Self {
+        Self { store }
     }
 }
 

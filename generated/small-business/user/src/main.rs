@@ -1,7 +1,12 @@
-// Written once by svcgen from specs/small-business.toml; this file is yours to edit (svcgen never rewrites it).
+// Written once by svcgen from small-business.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Starts the `user` service.
+//! Starts the `user` service: your handlers, served by the generated server.
+
+mod handlers;
+
+pub(crate) use small_business_user::{deps, server, store};
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    small_business_user::server::run(small_business_user::handlers::User::new).await
+    server::run(handlers::User::new).await
 }

@@ -11,17 +11,14 @@ use super::deps::Deps;
 
 /// The `notes` service.
 pub struct Notes {
-    /// Clients of the services this one depends on.
-    pub deps: Deps,
     /// How many times a guarded handler ran.
     runs: AtomicI64,
 }
 
 impl Notes {
     /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
+    pub fn new(_deps: Deps) -> Self {
         Self {
-            deps,
             runs: AtomicI64::new(0),
         }
     }

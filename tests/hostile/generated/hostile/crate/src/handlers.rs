@@ -8,13 +8,11 @@ use crate::server::{Api, Context, FnError, LiesError, OddError, ProbeError};
 use std::sync::atomic::{AtomicUsize, Ordering};
 /// The `crate` service.
 pub struct Crate {
-    /// Clients of the services this one depends on.
-    pub deps: Deps,
 }
 impl Crate {
     /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self { deps }
+    pub fn new(_deps: Deps) -> Self {
+        Self {}
     }
 }
 impl Api for Crate {

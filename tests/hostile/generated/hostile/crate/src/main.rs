@@ -1,7 +1,12 @@
-// Written once by svcgen from tests/hostile/spec.toml; this file is yours to edit (svcgen never rewrites it).
+// Written once by svcgen from spec.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Starts the `crate` service.
+//! Starts the `crate` service: your handlers, served by the generated server.
+
+mod handlers;
+
+pub(crate) use hostile_crate::{deps, server};
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    hostile_crate::server::run(hostile_crate::handlers::Crate::new).await
+    server::run(handlers::Crate::new).await
 }

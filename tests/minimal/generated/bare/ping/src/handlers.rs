@@ -7,13 +7,11 @@ use super::deps::Deps;
 use crate::server::{Api, Context, PingError};
 /// The `ping` service.
 pub struct Ping {
-    /// Clients of the services this one depends on.
-    pub deps: Deps,
 }
 impl Ping {
     /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self { deps }
+    pub fn new(_deps: Deps) -> Self {
+        Self {}
     }
 }
 impl Api for Ping {

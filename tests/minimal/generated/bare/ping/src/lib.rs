@@ -8,7 +8,10 @@
 //! - `client` (feature `client`): the typed client
 //! - `server` (feature `server`): the `Api` trait to implement and its router
 //! - `deps` (feature `server`): clients of the services this one depends on
-//! - `handlers` (feature `server`): your implementation of `Api`
+//!
+//! Your implementation of `Api`, `handlers.rs`, is part of the service's binary
+//! (`main.rs`), not of this library: the services that depend on this one (on its client)
+//! are not rebuilt when a handler changes.
 
 #![cfg_attr(rustfmt, rustfmt::skip)]
 
@@ -20,7 +23,5 @@ pub mod api;
 pub mod client;
 #[cfg(feature = "server")]
 pub mod deps;
-#[cfg(feature = "server")]
-pub mod handlers;
 #[cfg(feature = "server")]
 pub mod server;

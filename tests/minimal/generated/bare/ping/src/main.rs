@@ -1,7 +1,12 @@
 // Written once by svcgen from bare.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Starts the `ping` service.
+//! Starts the `ping` service: your handlers, served by the generated server.
+
+mod handlers;
+
+pub(crate) use bare_ping::{deps, server};
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    bare_ping::server::run(bare_ping::handlers::Ping::new).await
+    server::run(handlers::Ping::new).await
 }

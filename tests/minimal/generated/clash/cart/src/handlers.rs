@@ -9,14 +9,12 @@ use types::Cart;
 
 /// The `cart` service.
 pub struct CartService {
-    /// Clients of the services this one depends on.
-    pub deps: Deps,
 }
 
 impl CartService {
     /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self { deps }
+    pub fn new(_deps: Deps) -> Self {
+        Self {}
     }
 }
 

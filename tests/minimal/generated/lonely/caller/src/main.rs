@@ -1,7 +1,12 @@
 // Written once by svcgen from lonely.toml; this file is yours to edit (svcgen never rewrites it).
 
-//! Starts the `caller` service.
+//! Starts the `caller` service: your handlers, served by the generated server.
+
+mod handlers;
+
+pub(crate) use lonely_caller::{deps, server};
+
 #[tokio::main]
 async fn main() -> std::process::ExitCode {
-    lonely_caller::server::run(lonely_caller::handlers::Caller::new).await
+    server::run(handlers::Caller::new).await
 }

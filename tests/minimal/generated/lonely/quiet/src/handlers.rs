@@ -9,14 +9,12 @@ use super::deps::Deps;
 
 /// The `quiet` service.
 pub struct Quiet {
-    /// Clients of the services this one depends on.
-    pub deps: Deps,
 }
 
 impl Quiet {
     /// The handlers, with their dependencies.
-    pub fn new(deps: Deps) -> Self {
-        Self { deps }
+    pub fn new(_deps: Deps) -> Self {
+        Self {}
     }
 }
 
