@@ -252,9 +252,17 @@ pub fn install(schemes: &'static [Scheme]) -> Result<(), String> {
                         "{prefix}KEYS_FILE is not set: no API key of this scheme is accepted"
                     );
                 }
+                let header_name =
+                    header::HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
+                        format!(
+                            "`{header}` of scheme `{}` is not a header name",
+                            scheme.name
+                        )
+                    })?;
                 let file = KeyFile {
                     name: scheme.name,
                     header,
+                    header_name,
                     path,
                     state: RwLock::new(KeyFileState::default()),
                 };
@@ -580,6 +588,8 @@ async fn fetch_until_loaded(scheme: Arc<JwtScheme>) {
 struct KeyFile {
     name: &'static str,
     header: &'static str,
+    /// `header`, parsed once: a lookup by a `&str` parses the name on every request.
+    header_name: header::HeaderName,
     path: Option<PathBuf>,
     state: RwLock<KeyFileState>,
 }
@@ -754,7 +764,7 @@ pub async fn authenticate<C: DeserializeOwned + Validate>(
                     None => Err("the Authorization header is not `Bearer <token>`"),
                 },
             },
-            Loaded::ApiKey(file) => match headers.get(file.header) {
+            Loaded::ApiKey(file) => match headers.get(&file.header_name) {
                 Some(key) => file.verify::<C>(key.as_bytes()),
                 None => continue,
             },
@@ -814,7 +824,7 @@ pub fn credential_of<C>(
     let installed = INSTALLED.get()?;
     let name = match installed.iter().find(|s| s.name() == caller.scheme)? {
         Loaded::Jwt(_) => header::AUTHORIZATION,
-        Loaded::ApiKey(k) => axum::http::HeaderName::from_bytes(k.header.as_bytes()).ok()?,
+        Loaded::ApiKey(k) => k.header_name.clone(),
     };
     let value = headers.get(&name)?.clone();
     Some(crate::context::Credential::new(name, value))
