@@ -27,6 +27,9 @@ fn up_runs_a_spec_from_anywhere() {
     // Outside the repository's tree of specs and outputs; kept between runs (under the target
     // directory) so cargo reuses what it built for this path.
     let dir = target.join("up-external");
+    // The system is generated afresh, as a new user's would be: owned files (`main.rs`,
+    // `handlers.rs`) left by an older svcgen are never rewritten.
+    let _ = std::fs::remove_dir_all(dir.join("gen"));
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("outside.toml"), SPEC).unwrap();
     let mut up = Command::new(svcgen_tests::e2e::svcgen_binary())

@@ -1776,40 +1776,33 @@ fn handlers_tokens(system: &System, service: &Service) -> TokenStream {
     );
     let lines = super::rust::doc_lines(&text);
     let struct_doc = doc_str(&format!("The `{}` service.", service.name.wire));
-    let (store_use, store_field, store_param, store_init) = if !service.has_store() {
-        (quote! {}, quote! {}, quote! {}, quote! {})
+    // What the struct keeps, and what `new` is given. A field is kept only when there is
+    // something in it: the handlers are part of the binary, where a field no code reads is a
+    // warning (until the handlers are written, each is allowed to go unread).
+    let (mut fields, mut params, mut inits) = (Vec::new(), Vec::new(), Vec::new());
+    if service.depends_on.is_empty() {
+        params.push(quote! { _deps: Deps });
     } else {
-        (
-            quote! { use super::store::Store; },
-            quote! {
-                /// The service's own database.
-                #[allow(dead_code, reason = "read by the handlers you write")]
-                pub store: Store,
-            },
-            quote! { , store: Store },
-            quote! { , store },
-        )
-    };
-    // A field is kept only when there is something in it: the handlers are part of the
-    // binary, where a field no code reads is a warning.
-    let (deps_field, deps_param, deps_init) = if service.depends_on.is_empty() {
-        (quote! {}, quote! { _deps: Deps }, quote! {})
-    } else {
-        (
-            quote! {
-                /// Clients of the services this one depends on.
-                #[allow(dead_code, reason = "read by the handlers you write")]
-                pub deps: Deps,
-            },
-            quote! { deps: Deps },
-            quote! { deps },
-        )
-    };
-    let store_init = if service.depends_on.is_empty() && service.has_store() {
-        quote! { store }
-    } else {
-        store_init
-    };
+        fields.push(quote! {
+            /// Clients of the services this one depends on.
+            #[allow(dead_code, reason = "read by the handlers you write")]
+            pub deps: Deps
+        });
+        params.push(quote! { deps: Deps });
+        inits.push(quote! { deps });
+    }
+    let store_use = service
+        .has_store()
+        .then(|| quote! { use super::store::Store; });
+    if service.has_store() {
+        fields.push(quote! {
+            /// The service's own database.
+            #[allow(dead_code, reason = "read by the handlers you write")]
+            pub store: Store
+        });
+        params.push(quote! { store: Store });
+        inits.push(quote! { store });
+    }
     quote! {
         #(#![doc = #lines])*
 
@@ -1820,14 +1813,13 @@ fn handlers_tokens(system: &System, service: &Service) -> TokenStream {
 
         #struct_doc
         pub struct #handler {
-            #deps_field
-            #store_field
+            #(#fields),*
         }
 
         impl #handler {
             /// The handlers, with their dependencies.
-            pub fn new(#deps_param #store_param) -> Self {
-                Self { #deps_init #store_init }
+            pub fn new(#(#params),*) -> Self {
+                Self { #(#inits),* }
             }
         }
 
