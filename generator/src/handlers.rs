@@ -13,7 +13,7 @@ use crate::diag::{Diagnostic, Diagnostics, Loc, Sources};
 use crate::emit::service::{
     TraitMethod, handler_modules, handler_struct, service_crate, service_dir, trait_methods,
 };
-use crate::model::System;
+use crate::model::{Service, System};
 use std::path::Path;
 use syn::spanned::Spanned;
 
@@ -55,7 +55,7 @@ pub fn check(out: &Path, systems: &[System]) -> (Sources, Diagnostics) {
 fn check_main(
     out: &Path,
     system: &System,
-    service: &crate::model::Service,
+    service: &Service,
     sources: &mut Sources,
     diags: &mut Diagnostics,
 ) {

@@ -154,10 +154,10 @@ impl Loaded {
 }
 
 /// The header a scheme's credentials come in.
-fn header_of(scheme: &Loaded) -> &'static str {
+fn header_of(scheme: &Loaded) -> &str {
     match scheme {
         Loaded::Jwt(_) => "authorization",
-        Loaded::ApiKey(file) => file.header,
+        Loaded::ApiKey(file) => file.header.as_str(),
     }
 }
 
@@ -252,17 +252,16 @@ pub fn install(schemes: &'static [Scheme]) -> Result<(), String> {
                         "{prefix}KEYS_FILE is not set: no API key of this scheme is accepted"
                     );
                 }
-                let header_name =
-                    header::HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
-                        format!(
-                            "`{header}` of scheme `{}` is not a header name",
-                            scheme.name
-                        )
-                    })?;
+                // Parsed once: a lookup by a `&str` would parse the name on every request.
+                let header = header::HeaderName::from_bytes(header.as_bytes()).map_err(|_| {
+                    format!(
+                        "`{header}` of scheme `{}` is not a header name",
+                        scheme.name
+                    )
+                })?;
                 let file = KeyFile {
                     name: scheme.name,
                     header,
-                    header_name,
                     path,
                     state: RwLock::new(KeyFileState::default()),
                 };
@@ -587,9 +586,7 @@ async fn fetch_until_loaded(scheme: Arc<JwtScheme>) {
 /// An `api_key` scheme's file of key hashes.
 struct KeyFile {
     name: &'static str,
-    header: &'static str,
-    /// `header`, parsed once: a lookup by a `&str` parses the name on every request.
-    header_name: header::HeaderName,
+    header: header::HeaderName,
     path: Option<PathBuf>,
     state: RwLock<KeyFileState>,
 }
@@ -764,7 +761,7 @@ pub async fn authenticate<C: DeserializeOwned + Validate>(
                     None => Err("the Authorization header is not `Bearer <token>`"),
                 },
             },
-            Loaded::ApiKey(file) => match headers.get(&file.header_name) {
+            Loaded::ApiKey(file) => match headers.get(&file.header) {
                 Some(key) => file.verify::<C>(key.as_bytes()),
                 None => continue,
             },
@@ -824,7 +821,7 @@ pub fn credential_of<C>(
     let installed = INSTALLED.get()?;
     let name = match installed.iter().find(|s| s.name() == caller.scheme)? {
         Loaded::Jwt(_) => header::AUTHORIZATION,
-        Loaded::ApiKey(k) => k.header_name.clone(),
+        Loaded::ApiKey(k) => k.header.clone(),
     };
     let value = headers.get(&name)?.clone();
     Some(crate::context::Credential::new(name, value))

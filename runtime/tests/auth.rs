@@ -63,3 +63,18 @@ async fn unreachable_keys_keep_the_service_unready_until_they_come() {
     let answer = refused.expect_err("refused");
     assert_eq!(answer.status(), 401);
 }
+
+/// An API key scheme whose header is not a header name (the spec's check refuses one; a
+/// `Scheme` written by hand may still carry it) is refused at start, with the reason, and
+/// installs nothing.
+#[test]
+fn an_api_key_header_that_is_not_a_header_name_is_refused_at_install() {
+    static BAD: &[Scheme] = &[Scheme {
+        name: "bad",
+        kind: Kind::ApiKey {
+            header: "x api key",
+        },
+    }];
+    let refused = svcgen_runtime::auth::install(BAD).expect_err("refused");
+    assert_eq!(refused, "`x api key` of scheme `bad` is not a header name");
+}
